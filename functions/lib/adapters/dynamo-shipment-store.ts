@@ -1,0 +1,103 @@
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ShipmentEvent } from '#domain/cloud-events.ts';
+import type { NotificationRecord, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
+import { applyEvent, type Shipment } from '#domain/shipment.ts';
+import { eventRecordPut } from './event-record.ts';
+import { keys, SORT_KEY } from './keys.ts';
+import { writeEventTransaction } from './transactions.ts';
+
+interface ShipmentItem extends Shipment {
+  PK: string;
+  SK: string;
+  entity: 'shipment';
+  version: number;
+  updatedAt: string;
+}
+
+/** Shipment aggregates in the single table, written with an optimistic lock on `version`. */
+export class DynamoShipmentStore implements ShipmentStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.client = client;
+    this.tableName = tableName;
+  }
+
+  async recordShipmentEvent(event: ShipmentEvent): Promise<RecordOutcome> {
+    const outcome = await writeEventTransaction(this.client, async () => {
+      const current = await this.readAggregate(event.data.shipmentId);
+      const next = applyEvent(current, event);
+      const version = (current?.version ?? 0) + 1;
+      const item: ShipmentItem = {
+        ...keys.shipment(next.shipmentId),
+        entity: 'shipment',
+        ...next,
+        version,
+        updatedAt: new Date().toISOString(),
+      };
+      return {
+        TransactItems: [
+          eventRecordPut(this.tableName, event, keys.shipmentPartition(next.shipmentId)),
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: item,
+              ...(current
+                ? {
+                    ConditionExpression: '#version = :expected',
+                    ExpressionAttributeNames: { '#version': 'version' },
+                    ExpressionAttributeValues: { ':expected': current.version },
+                  }
+                : { ConditionExpression: 'attribute_not_exists(PK)' }),
+            },
+          },
+        ],
+      };
+    });
+    return outcome === 'written' ? 'accepted' : 'duplicate';
+  }
+
+  async getShipment(shipmentId: string): Promise<StoredShipment | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.shipmentPartition(shipmentId) },
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    const aggregate = items.find((item) => item.SK === SORT_KEY.shipment) as ShipmentItem | undefined;
+    if (!aggregate) return undefined;
+    const notifications = items
+      .filter((item) => String(item.SK).startsWith(SORT_KEY.notificationPrefix))
+      .map(
+        (item): NotificationRecord => ({
+          status: String(item.status),
+          channel: String(item.channel),
+          outcome: String(item.outcome),
+          at: String(item.updatedAt),
+          ...(item.reason ? { reason: String(item.reason) } : {}),
+        }),
+      );
+    return { shipment: toShipment(aggregate), notifications };
+  }
+
+  private async readAggregate(shipmentId: string): Promise<ShipmentItem | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.shipment(shipmentId), ConsistentRead: true }),
+    );
+    return Item as ShipmentItem | undefined;
+  }
+}
+
+function toShipment(item: ShipmentItem): Shipment {
+  const { PK: _pk, SK: _sk, entity: _entity, version: _version, updatedAt: _updatedAt, ...shipment } = item;
+  return shipment;
+}

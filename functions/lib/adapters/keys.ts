@@ -1,0 +1,23 @@
+/**
+ * The single table's key design (docs/data-model.md). Every identifier is URI-encoded so a
+ * `#` inside a source or id can never make two different keys collide.
+ */
+const part = (value: string) => encodeURIComponent(value);
+
+export const keys = {
+  event: (source: string, id: string) => ({ PK: `EVENT#${part(source)}#${part(id)}`, SK: 'EVENT' }),
+  shipment: (shipmentId: string) => ({ PK: `SHIPMENT#${part(shipmentId)}`, SK: 'SHIPMENT' }),
+  shipmentPartition: (shipmentId: string) => `SHIPMENT#${part(shipmentId)}`,
+  notification: (shipmentId: string, status: string, channel: string) => ({
+    PK: `SHIPMENT#${part(shipmentId)}`,
+    SK: `NOTIFICATION#${status}#${channel}`,
+  }),
+  wallet: (walletId: string) => ({ PK: `WALLET#${part(walletId)}`, SK: 'WALLET' }),
+  walletPartition: (walletId: string) => `WALLET#${part(walletId)}`,
+  ledgerEntry: (walletId: string, source: string, id: string) => ({
+    PK: `WALLET#${part(walletId)}`,
+    SK: `LEDGER#${part(source)}#${part(id)}`,
+  }),
+} as const;
+
+export const SORT_KEY = { shipment: 'SHIPMENT', wallet: 'WALLET', notificationPrefix: 'NOTIFICATION#', ledgerPrefix: 'LEDGER#' } as const;

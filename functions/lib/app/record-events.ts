@@ -1,0 +1,50 @@
+import { isWalletEvent, type ParcelEvent, type WalletEvent } from '#domain/cloud-events.ts';
+import { currencyConflicts } from '#domain/currency.ts';
+import { ValidationError } from '#domain/errors.ts';
+import type { RecordOutcome, ShipmentStore, WalletLedger } from '#domain/ports.ts';
+import { CurrencyMismatchError } from '#domain/wallet.ts';
+
+export interface RecordResult {
+  id: string;
+  status: RecordOutcome;
+}
+
+export interface RecordEventsPorts {
+  shipments: ShipmentStore;
+  wallets: WalletLedger;
+}
+
+const position = (batch: boolean, index: number) => (batch ? `[${index}].` : '');
+
+/**
+ * Records validated events in request order, one transaction each. Business rules that need
+ * stored state (a wallet's currency) are checked for the whole batch before anything is written,
+ * so a rejected batch stores nothing.
+ */
+export async function recordEvents(ports: RecordEventsPorts, events: readonly ParcelEvent[], batch: boolean): Promise<RecordResult[]> {
+  const walletEvents = events.flatMap((event, index) => (isWalletEvent(event) ? [{ event, position: position(batch, index) }] : []));
+  if (walletEvents.length > 0) {
+    const known = await ports.wallets.walletCurrencies(walletEvents.map(({ event }) => event.data.walletId));
+    const errors = currencyConflicts(walletEvents, known);
+    if (errors.length > 0) throw new ValidationError(errors, 'An entry does not match its wallet.');
+  }
+
+  const results: RecordResult[] = [];
+  for (const [index, event] of events.entries()) {
+    results.push({ id: event.id, status: await recordOne(ports, event, position(batch, index)) });
+  }
+  return results;
+}
+
+async function recordOne(ports: RecordEventsPorts, event: ParcelEvent, at: string): Promise<RecordOutcome> {
+  if (!isWalletEvent(event)) return ports.shipments.recordShipmentEvent(event);
+  try {
+    return await ports.wallets.recordWalletEvent(event as WalletEvent);
+  } catch (error) {
+    // Only reachable when another request opened the wallet in a different currency meanwhile.
+    if (error instanceof CurrencyMismatchError) {
+      throw new ValidationError([{ path: `${at}data.amount.currency`, message: error.message }]);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { type FieldError, ValidationError } from './errors.ts';
+
+/**
+ * The CloudEvents 1.0 contract warehouses post (docs/openapi.yaml, CONTRACT.md).
+ * Every `data` object is strict: an unknown field is an error, not something silently dropped.
+ */
+
+export const MAX_BATCH_EVENTS = 100;
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const id = z.string().trim().min(1).max(128);
+const text = z.string().trim().min(1).max(500);
+const rfc3339 = z.iso.datetime({ offset: true });
+
+const locale = z
+  .string()
+  .max(35)
+  .refine((value) => {
+    try {
+      return Intl.getCanonicalLocales(value).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a BCP 47 language tag such as "es-ES"');
+
+const timeZone = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "Europe/Madrid"')
+  .refine((value) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as "Europe/Madrid"');
+
+const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+const currency = z.string().refine((value) => knownCurrencies.has(value), 'must be an ISO 4217 currency code such as "EUR"');
+
+/** Money is always integer minor units, so no rounding ever happens in the ledger. */
+export const moneySchema = z.strictObject({
+  value: z.number().int('must be an integer number of minor units').positive().max(Number.MAX_SAFE_INTEGER),
+  currency,
+});
+
+export const CHANNELS = ['sms', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+const customer = z.strictObject({
+  id,
+  name: text.optional(),
+  phone: z.e164('must be an E.164 phone number such as "+34600000000"').optional(),
+  email: z.email().max(254).optional(),
+  locale: locale.optional(),
+  timeZone: timeZone.optional(),
+  channels: z
+    .array(z.enum(CHANNELS))
+    .max(CHANNELS.length)
+    .refine((list) => new Set(list).size === list.length, 'must not repeat a channel')
+    .optional(),
+});
+
+const shipmentRef = { shipmentId: id };
+const tracking = {
+  carrier: text.optional(),
+  trackingNumber: text.optional(),
+  trackingUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
+};
+
+/** `data` schema per event type: the table in CONTRACT.md, field for field. */
+export const eventDataSchemas = {
+  'shipment.created': z.strictObject({
+    ...shipmentRef,
+    orderId: id,
+    customer,
+    ...tracking,
+    promisedBy: rfc3339.optional(),
+  }),
+  'shipment.picked': z.strictObject(shipmentRef),
+  'shipment.packed': z.strictObject(shipmentRef),
+  'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking }),
+  'shipment.in_transit': z.strictObject({ ...shipmentRef, location: text.optional() }),
+  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: rfc3339.optional() }),
+  'shipment.delivered': z.strictObject({ ...shipmentRef, location: text.optional(), signedBy: text.optional() }),
+  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason: text, nextAttemptAt: rfc3339.optional() }),
+  'shipment.returned': z.strictObject({ ...shipmentRef, reason: text.optional() }),
+  'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: text.optional() }),
+  'wallet.debited': z.strictObject({ walletId: id, customerId: id, amount: moneySchema, reference: text }),
+  'wallet.credited': z.strictObject({ walletId: id, customerId: id, amount: moneySchema, reference: text }),
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
+
+/** CloudEvents extension attribute names: lower-case letters and digits (spec §3.1.1). */
+const extensionName = /^[a-z0-9]{1,20}$/;
+const CORE_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'dataschema', 'data']);
+
+const envelope = {
+  specversion: z.literal('1.0'),
+  id,
+  source: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"'),
+  time: rfc3339,
+  subject: z.string().min(1).max(256).optional(),
+  datacontenttype: z.literal('application/json').optional(),
+  dataschema: z.url().optional(),
+};
+
+function eventSchemaFor<T extends EventType>(type: T) {
+  return z
+    .object({ ...envelope, type: z.literal(type), data: eventDataSchemas[type] })
+    .catchall(z.union([z.string(), z.number(), z.boolean()]))
+    .superRefine((event, ctx) => {
+      for (const key of Object.keys(event)) {
+        if (!CORE_ATTRIBUTES.has(key) && !extensionName.test(key)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is not a CloudEvents attribute' });
+        }
+      }
+    });
+}
+
+const cloudEventSchema = z.discriminatedUnion(
+  'type',
+  EVENT_TYPES.map((type) => eventSchemaFor(type)) as unknown as [
+    ReturnType<typeof eventSchemaFor<'shipment.created'>>,
+    ...ReturnType<typeof eventSchemaFor<EventType>>[],
+  ],
+);
+
+type EventOf<T extends EventType> = {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  time: string;
+  subject?: string;
+  data: z.infer<(typeof eventDataSchemas)[T]>;
+};
+
+/** A validated warehouse event, discriminated by `type`. */
+export type ParcelEvent = { [T in EventType]: EventOf<T> }[EventType];
+export type ShipmentEvent = Extract<ParcelEvent, { type: `shipment.${string}` }>;
+export type WalletEvent = Extract<ParcelEvent, { type: `wallet.${string}` }>;
+
+export function isWalletEvent(event: ParcelEvent): event is WalletEvent {
+  return event.type === 'wallet.debited' || event.type === 'wallet.credited';
+}
+
+/** `[3].data.customer.phone` for batches, `data.customer.phone` for a single event. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out === '' ? '$' : out;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return `unknown event type; expected one of ${EVENT_TYPES.join(', ')}`;
+  }
+  if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+export interface ParsedBody {
+  /** True when the body was a JSON array (a batch), even a batch of one. */
+  batch: boolean;
+  events: ParcelEvent[];
+}
+
+/**
+ * Validates a parsed JSON body, single event or batch, all or nothing: either every event
+ * is valid or a ValidationError lists every failing field of every event.
+ */
+export function parseEvents(body: unknown): ParsedBody {
+  const batch = Array.isArray(body);
+  const items: unknown[] = batch ? (body as unknown[]) : [body];
+  if (batch && items.length === 0) {
+    throw new ValidationError([{ path: '$', message: 'a batch must hold at least one event' }]);
+  }
+  const events: ParcelEvent[] = [];
+  const errors: FieldError[] = [];
+  items.forEach((item, index) => {
+    const result = cloudEventSchema.safeParse(item);
+    if (result.success) {
+      events.push(result.data as ParcelEvent);
+      return;
+    }
+    for (const issue of result.error.issues) {
+      const path = batch ? [index, ...issue.path] : issue.path;
+      errors.push({ path: formatPath(path), message: issueMessage(issue) });
+    }
+  });
+  if (errors.length > 0) throw new ValidationError(errors);
+  return { batch, events };
+}

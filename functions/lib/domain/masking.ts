@@ -1,0 +1,14 @@
+/** Contact details leave the system only masked: enough to recognise, not to use. */
+
+const MASK = '•';
+
+export function maskPhone(phone: string): string {
+  if (phone.length <= 6) return MASK.repeat(phone.length);
+  return `${phone.slice(0, 3)}${MASK.repeat(phone.length - 5)}${phone.slice(-2)}`;
+}
+
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return MASK.repeat(email.length);
+  return `${email[0]}${MASK.repeat(3)}${email.slice(at)}`;
+}

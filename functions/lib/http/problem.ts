@@ -1,0 +1,85 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ContentionError } from '#adapters/transactions.ts';
+import { NotFoundError, PayloadTooLargeError, SignatureError, UnsupportedMediaTypeError, ValidationError } from '#domain/errors.ts';
+
+/** RFC 9457 problem details; `type` URIs are listed in docs/problems.md. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+interface Logs {
+  warn(message: string, ...extra: unknown[]): void;
+  error(message: string, ...extra: unknown[]): void;
+}
+
+/** The one place errors become HTTP statuses. */
+export function problemFor(error: unknown): Problem {
+  if (error instanceof ValidationError) {
+    return {
+      type: 'urn:parcelcast:problem:validation',
+      title: 'Invalid request',
+      status: 400,
+      detail: error.message,
+      errors: error.errors,
+    };
+  }
+  if (error instanceof SignatureError) {
+    // Deliberately vague: which secret or which check failed is no business of the caller.
+    return {
+      type: 'urn:parcelcast:problem:signature',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'Missing, invalid or expired webhook signature.',
+    };
+  }
+  if (error instanceof NotFoundError) {
+    return { type: 'urn:parcelcast:problem:not-found', title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return { type: 'urn:parcelcast:problem:too-large', title: 'Payload too large', status: 413, detail: error.message };
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return { type: 'urn:parcelcast:problem:media-type', title: 'Unsupported media type', status: 415, detail: error.message };
+  }
+  if (error instanceof ContentionError) {
+    return { type: 'urn:parcelcast:problem:busy', title: 'Service busy', status: 503, detail: 'Nothing was stored; retry the request.' };
+  }
+  return {
+    type: 'urn:parcelcast:problem:internal',
+    title: 'Internal error',
+    status: 500,
+    detail: 'Nothing was stored; retry the request.',
+  };
+}
+
+export function problemResponse(problem: Problem): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: problem.status,
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(problem.status === 503 ? { 'retry-after': '1' } : {}),
+    },
+    body: JSON.stringify(problem),
+  };
+}
+
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** middy onError: maps any error to problem+json, logging server faults loudly and client faults briefly. */
+export function problemResponses(logs: Logs): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  return {
+    onError: async (request) => {
+      const problem = problemFor(request.error);
+      if (problem.status >= 500) logs.error('request failed', { error: request.error });
+      else logs.warn('request rejected', { status: problem.status, problem: problem.type });
+      request.response = problemResponse(problem);
+    },
+  };
+}

