@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-gateway.ts';
 import { createTableFromTemplate, type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.ts';
+import { deadLetterFile, StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
 import { functionDefinitions, httpRoutes, loadTemplate, PROJECT_ROOT, resolveValue, resourcesOfType } from './template.ts';
+import { type LocalContext, type LocalHandler, localWiring } from './wiring.ts';
 
 /**
  * The local stack behind `npm start`: DynamoDB Local with the template's tables, and an HTTP
@@ -25,6 +27,8 @@ export interface StackOptions {
   host?: string;
   webhookSecrets?: string;
   /** Keep DynamoDB Local data in this folder across restarts. */
+  persistDir?: string;
+  /** Outbox, dead letters and other local files; `.local/` by default. */
   dataDir?: string;
   logLevel?: string;
 }
@@ -33,6 +37,10 @@ export interface RunningStack {
   url: string;
   tableNames: Record<string, string>;
   dynamoEndpoint: string;
+  /** Invokes a function of the stack by logical id. */
+  invoke(functionId: string, event: unknown): Promise<unknown>;
+  /** Resolves once every stream record written so far has been delivered to its functions. */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,8 +53,11 @@ export class PortInUseError extends Error {
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const template = loadTemplate();
   const host = options.host ?? '127.0.0.1';
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.dataDir ? { dbPath: options.dataDir } : {});
+  const dataDir = options.dataDir ?? join(PROJECT_ROOT, '.local');
+  mkdirSync(dataDir, { recursive: true });
+  if (options.persistDir) mkdirSync(options.persistDir, { recursive: true });
+  const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.persistDir ? { dbPath: options.persistDir } : {});
+  let poller: StreamPoller | undefined;
   try {
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
     const tableNames: Record<string, string> = {};
@@ -68,15 +79,29 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       WEBHOOK_SECRETS: options.webhookSecrets ?? DEVELOPMENT_SECRET,
     });
-    const handlers = new Map<string, ApiHandler>();
+    const names: Record<string, string> = { ...tableNames, ...localResourceNames(template) };
+    const handlers = new Map<string, LocalHandler>();
+    const invoke = async (functionId: string, event: unknown) => {
+      const handler = handlers.get(functionId);
+      if (!handler) throw new Error(`no local function ${functionId}`);
+      return handler(event, lambdaContext(functionId));
+    };
+    const context: LocalContext = { template, names, dataDir, invoke };
     for (const definition of functionDefinitions(template)) {
-      const environment = resolveValue(template, definition.environment, tableNames) as Record<string, string>;
+      const environment = resolveValue(template, definition.environment, names) as Record<string, string>;
       Object.assign(process.env, environment, { POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN' });
-      const module = (await import(pathToFileURL(join(PROJECT_ROOT, definition.entryPoint)).href)) as Record<string, ApiHandler>;
+      const factory = localWiring[definition.logicalId];
+      if (factory) {
+        handlers.set(definition.logicalId, await factory(context));
+        continue;
+      }
+      const module = (await import(pathToFileURL(join(PROJECT_ROOT, definition.entryPoint)).href)) as Record<string, LocalHandler>;
       const handler = module[definition.exportName];
       if (typeof handler !== 'function') throw new Error(`${definition.entryPoint} does not export ${definition.exportName}`);
       handlers.set(definition.logicalId, handler);
     }
+
+    poller = await startStreamPoller(template, names, dynamo.endpoint, handlers, join(dataDir, 'dead-letters.jsonl'));
 
     const routes = httpRoutes(template);
     const server = createServer((request, response) => {
@@ -112,16 +137,77 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       url: `http://${host}:${port}`,
       tableNames,
       dynamoEndpoint: dynamo.endpoint,
+      invoke,
+      settled: async () => poller?.settled(),
       async stop() {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await poller?.stop();
         await dynamo.stop();
       },
     };
   } catch (error) {
+    await poller?.stop();
     await dynamo.stop();
     throw error;
   }
+}
+
+/** Local ARNs for the template's topics, queues and state machines, named after their logical ids. */
+function localResourceNames(template: ReturnType<typeof loadTemplate>): Record<string, string> {
+  const arns: Record<string, string> = {};
+  const account = `${LOCAL_AWS.region}:000000000000`;
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::SNS::Topic') arns[id] = `arn:aws:sns:${account}:${id}`;
+    if (resource.Type === 'AWS::SQS::Queue') {
+      arns[id] = `http://sqs.local/000000000000/${id}`;
+      arns[`${id}.Arn`] = `arn:aws:sqs:${account}:${id}`;
+      arns[`${id}.QueueName`] = id;
+    }
+    if (resource.Type === 'AWS::Serverless::StateMachine' || resource.Type === 'AWS::StepFunctions::StateMachine') {
+      arns[id] = `arn:aws:states:${account}:stateMachine:${id}`;
+      arns[`${id}.Name`] = id;
+    }
+  }
+  return arns;
+}
+
+/** Feeds the table streams to every function whose template event source is `Type: DynamoDB`. */
+async function startStreamPoller(
+  template: ReturnType<typeof loadTemplate>,
+  names: Record<string, string>,
+  endpoint: string,
+  handlers: Map<string, LocalHandler>,
+  deadLetters: string,
+): Promise<StreamPoller | undefined> {
+  const byTable = new Map<string, StreamSource[]>();
+  for (const definition of functionDefinitions(template)) {
+    const events = (definition.resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, any> }>;
+    for (const source of Object.values(events)) {
+      if (source.Type !== 'DynamoDB') continue;
+      const stream = source.Properties.Stream as { 'Fn::GetAtt'?: [string, string] };
+      const tableId = stream['Fn::GetAtt']?.[0];
+      if (!tableId || !names[tableId]) throw new Error(`${definition.logicalId}: stream must be !GetAtt <Table>.StreamArn`);
+      const list = byTable.get(tableId) ?? [];
+      list.push({
+        functionId: definition.logicalId,
+        handler: handlers.get(definition.logicalId) as StreamSource['handler'],
+        ...streamSourceSettings(source.Properties),
+        onFailure: deadLetterFile(deadLetters),
+      });
+      byTable.set(tableId, list);
+    }
+  }
+  if (byTable.size > 1) throw new Error('the local stack polls one table stream; the template now has several');
+  const [entry] = byTable;
+  if (!entry) return undefined;
+  const [tableId, sources] = entry;
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: names[tableId] }));
+  client.destroy();
+  const poller = new StreamPoller(endpoint, Table?.LatestStreamArn as string, sources);
+  poller.start();
+  return poller;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

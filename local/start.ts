@@ -13,7 +13,7 @@ try {
   const stack = await startStack({
     port: Number(process.env.PORT ?? 3000),
     webhookSecrets: secretsFromEnvironment,
-    dataDir: values.persist ? resolve(PROJECT_ROOT, '.local/dynamodb') : undefined,
+    persistDir: values.persist ? resolve(PROJECT_ROOT, '.local/dynamodb') : undefined,
     logLevel: process.env.LOG_LEVEL,
   });
   console.log(`Parcelcast is running on ${stack.url}`);

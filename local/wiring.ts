@@ -1,0 +1,23 @@
+import type { Template } from './template.ts';
+
+/**
+ * Where the local stack swaps an AWS adapter for a local one. A function listed here is built
+ * by its module's `create…Handler(ports)` factory with local ports (the outbox instead of SNS
+ * SMS, the in-process fan-out instead of an SNS topic, …); every other function is imported as
+ * deployed, through its `handler` export. DynamoDB is never swapped: it is DynamoDB Local.
+ */
+
+export interface LocalContext {
+  template: Template;
+  /** Local names for template resources: logical id → table name, topic ARN, … */
+  names: Record<string, string>;
+  /** Folder for local files (outbox, dead letters); `.local/` under the project. */
+  dataDir: string;
+  /** Invokes another function of the stack by logical id, as an event source would. */
+  invoke(functionId: string, event: unknown): Promise<unknown>;
+}
+
+export type LocalHandler = (event: any, context: any) => Promise<any>;
+export type LocalFactory = (context: LocalContext) => Promise<LocalHandler>;
+
+export const localWiring: Record<string, LocalFactory> = {};
