@@ -86,7 +86,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       if (!handler) throw new Error(`no local function ${functionId}`);
       return handler(event, lambdaContext(functionId));
     };
-    const context: LocalContext = { template, names, dataDir, invoke };
+    const localRoutes = new Map<string, () => unknown>();
+    const cleanups: (() => Promise<void> | void)[] = [];
+    const context: LocalContext = {
+      template,
+      names,
+      dataDir,
+      invoke,
+      addLocalRoute: (path, read) => localRoutes.set(path, read),
+      onStop: (cleanup) => cleanups.push(cleanup),
+    };
     for (const definition of functionDefinitions(template)) {
       const environment = resolveValue(template, definition.environment, names) as Record<string, string>;
       Object.assign(process.env, environment, { POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN' });
@@ -117,6 +126,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       if (method === 'GET' && url.pathname === '/health') {
         return sendJson(response, 200, { status: 'ok', parts: { dynamodb: 'ready', api: 'ready' } });
       }
+      const local = method === 'GET' ? localRoutes.get(url.pathname) : undefined;
+      if (local) return sendJson(response, 200, await local());
       const matched = matchRoute(routes, method, url.pathname);
       if (matched === undefined) return sendJson(response, 404, { title: 'Not Found' }, 'application/problem+json');
       if (matched === 'method-not-allowed') {
@@ -143,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await poller?.stop();
+        for (const cleanup of cleanups) await cleanup();
         await dynamo.stop();
       },
     };

@@ -15,6 +15,10 @@ export interface LocalContext {
   dataDir: string;
   /** Invokes another function of the stack by logical id, as an event source would. */
   invoke(functionId: string, event: unknown): Promise<unknown>;
+  /** Serves `GET path` on the local API (e.g. /local/outbox) with the JSON the function returns. */
+  addLocalRoute(path: string, read: () => unknown | Promise<unknown>): void;
+  /** Runs when the stack stops (timers, files, child work). */
+  onStop(cleanup: () => Promise<void> | void): void;
 }
 
 export type LocalHandler = (event: any, context: any) => Promise<any>;

@@ -52,6 +52,16 @@ export class DynamoShipmentStore implements ShipmentStore {
                 : { ConditionExpression: 'attribute_not_exists(PK)' }),
             },
           },
+          ...(event.type === 'shipment.created'
+            ? [
+                {
+                  Put: {
+                    TableName: this.tableName,
+                    Item: { ...keys.customer(event.data.customer.id), entity: 'customer', ...event.data.customer, updatedAt: item.updatedAt },
+                  },
+                },
+              ]
+            : []),
         ],
       };
     });

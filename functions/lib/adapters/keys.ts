@@ -12,6 +12,8 @@ export const keys = {
     PK: `SHIPMENT#${part(shipmentId)}`,
     SK: `NOTIFICATION#${status}#${channel}`,
   }),
+  /** Contact details by customer, so wallet messages reach the people shipments introduced. */
+  customer: (customerId: string) => ({ PK: `CUSTOMER#${part(customerId)}`, SK: 'PROFILE' }),
   wallet: (walletId: string) => ({ PK: `WALLET#${part(walletId)}`, SK: 'WALLET' }),
   walletPartition: (walletId: string) => `WALLET#${part(walletId)}`,
   ledgerEntry: (walletId: string, source: string, id: string) => ({

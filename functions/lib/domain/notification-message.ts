@@ -1,0 +1,43 @@
+import type { Channel } from './cloud-events.ts';
+import type { ShipmentStatus } from './shipment.ts';
+
+/**
+ * The domain message published to the NotificationsTopic, one per channel, and read by the
+ * senders from their SQS queues. Shipment updates (stream-router) and confirmed wallet
+ * balances (the reconciliation workflow) share it, so one delivery path serves both.
+ *
+ * SNS message attributes mirror `channel`, `eventType` and `locale` so subscription filter
+ * policies can route without parsing the body.
+ */
+export interface NotificationMessage {
+  /** Claim key: at most one delivery per id. `shipment#<id>#<status>#<channel>` or `wallet#<id>#<reconciliation>#<channel>`. */
+  notificationId: string;
+  /** `shipment.<status>` or `wallet.balance_confirmed`. */
+  eventType: string;
+  channel: Channel;
+  /** E.164 phone for sms, address for email. */
+  recipient: string;
+  locale: string;
+  timeZone?: string;
+  customerId: string;
+  customerName?: string;
+  shipment?: {
+    shipmentId: string;
+    status: ShipmentStatus;
+    carrier?: string;
+    trackingNumber?: string;
+    trackingUrl?: string;
+    eta?: string;
+    reason?: string;
+  };
+  wallet?: {
+    walletId: string;
+    balance: number;
+    currency: string;
+    reconciledAt: string;
+  };
+  /** When the change happened (the event time or the reconciliation time). */
+  occurredAt: string;
+}
+
+export const NOTIFICATION_ATTRIBUTES = ['channel', 'eventType', 'locale'] as const;
