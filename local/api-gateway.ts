@@ -38,32 +38,45 @@ export function matchRoute(routes: readonly HttpRoute[], method: string, path: s
   return pathMatched ? 'method-not-allowed' : undefined;
 }
 
-export function toApiGatewayEvent(request: IncomingMessage, url: URL, matched: MatchedRoute, body: Buffer): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
+export interface HttpRequestParts {
+  method: string;
+  /** The route as declared in the template, e.g. `/v1/shipments/{shipmentId}`. */
+  routePath: string;
+  /** The path as requested, e.g. `/v1/shipments/shp-1`. */
+  path: string;
+  rawQueryString?: string;
+  headers: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  body?: string;
+  sourceIp?: string;
+  protocol?: string;
+}
+
+/** The HTTP API payload format 2.0 event for a request (also what `sam local invoke -e` takes). */
+export function apiGatewayEvent(request: HttpRequestParts): APIGatewayProxyEventV2 {
   const now = new Date();
-  const routeKey = `${matched.route.method} ${matched.route.path}`;
-  const queryStringParameters = Object.fromEntries(url.searchParams.entries());
+  const routeKey = `${request.method} ${request.routePath}`;
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  const query = new URLSearchParams(request.rawQueryString ?? '');
+  const queryStringParameters = Object.fromEntries(query.entries());
   return {
     version: '2.0',
     routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
+    rawPath: request.path,
+    rawQueryString: request.rawQueryString ?? '',
     headers,
     ...(Object.keys(queryStringParameters).length > 0 ? { queryStringParameters } : {}),
-    ...(Object.keys(matched.pathParameters).length > 0 ? { pathParameters: matched.pathParameters } : {}),
+    ...(request.pathParameters && Object.keys(request.pathParameters).length > 0 ? { pathParameters: request.pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       domainName: headers.host ?? '127.0.0.1',
       domainPrefix: 'local',
       http: {
-        method: matched.route.method,
-        path: url.pathname,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        method: request.method,
+        path: request.path,
+        protocol: request.protocol ?? 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
@@ -72,9 +85,27 @@ export function toApiGatewayEvent(request: IncomingMessage, url: URL, matched: M
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+    ...(request.body !== undefined && request.body !== '' ? { body: request.body } : {}),
     isBase64Encoded: false,
   };
+}
+
+export function toApiGatewayEvent(request: IncomingMessage, url: URL, matched: MatchedRoute, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return apiGatewayEvent({
+    method: matched.route.method,
+    routePath: matched.route.path,
+    path: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    pathParameters: matched.pathParameters,
+    body: body.toString('utf8'),
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    protocol: `HTTP/${request.httpVersion}`,
+  });
 }
 
 /** A Lambda context good enough for Powertools and middy, with a generous deadline. */

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-gateway.ts';
+import { DEVELOPMENT_SECRET } from './development-secret.ts';
 import { createTableFromTemplate, type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.ts';
 import { deadLetterFile, StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
 import { functionDefinitions, httpRoutes, loadTemplate, PROJECT_ROOT, resolveValue, resourcesOfType } from './template.ts';
@@ -15,9 +16,6 @@ import { type LocalContext, type LocalHandler, localWiring } from './wiring.ts';
  * server that hands API Gateway v2 events to the real handler modules. Nothing here knows a
  * route or a table by heart; it is all read from template.yaml.
  */
-
-/** Development-only signing secret; printed at start and shown in the README. Never use it on AWS. */
-export const DEVELOPMENT_SECRET = 'whsec_cGFyY2VsY2FzdC1sb2NhbC1kZXZlbG9wbWVudA==';
 
 /** API Gateway HTTP APIs take at most 10 MB; the handler itself enforces the contract's 256 KiB. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEVELOPMENT_SECRET } from './development-secret.ts';
 import { JavaMissingError } from './dynamodb-local.ts';
-import { DEVELOPMENT_SECRET, PortInUseError, startStack } from './stack.ts';
+import { PortInUseError, startStack } from './stack.ts';
 import { PROJECT_ROOT } from './template.ts';
 
 /** `npm start`: the whole pipeline on this machine, no AWS account needed. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { apiGatewayEvent } from '../../local/api-gateway.ts';
 import { signedHeaders } from '../../scripts/sign.ts';
 
 /** The secret every test signs with; setup.ts makes it the active one. */
@@ -68,26 +69,12 @@ export function apiEvent(
   path: string,
   options: { body?: string; headers?: Record<string, string>; pathParameters?: Record<string, string> } = {},
 ): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: '',
+  return apiGatewayEvent({
+    method,
+    path,
+    routePath: path,
     headers: options.headers ?? {},
-    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'test',
-      domainName: 'test.local',
-      domainPrefix: 'test',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomUUID(),
-      routeKey: `${method} ${path}`,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
-    ...(options.body !== undefined ? { body: options.body } : {}),
-    isBase64Encoded: false,
-  };
+    pathParameters: options.pathParameters,
+    body: options.body,
+  });
 }

@@ -57,7 +57,12 @@ export class DynamoShipmentStore implements ShipmentStore {
                 {
                   Put: {
                     TableName: this.tableName,
-                    Item: { ...keys.customer(event.data.customer.id), entity: 'customer', ...event.data.customer, updatedAt: item.updatedAt },
+                    Item: {
+                      ...keys.customer(event.data.customer.id),
+                      entity: 'customer',
+                      ...event.data.customer,
+                      updatedAt: item.updatedAt,
+                    },
                   },
                 },
               ]

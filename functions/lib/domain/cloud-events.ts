@@ -128,9 +128,14 @@ function eventSchemaFor<T extends EventType>(type: T) {
     });
 }
 
+/** The full CloudEvent schema of each type (docs/openapi.json is generated from these). */
+export const cloudEventSchemas = Object.fromEntries(EVENT_TYPES.map((type) => [type, eventSchemaFor(type)])) as {
+  [T in EventType]: ReturnType<typeof eventSchemaFor<T>>;
+};
+
 const cloudEventSchema = z.discriminatedUnion(
   'type',
-  EVENT_TYPES.map((type) => eventSchemaFor(type)) as unknown as [
+  Object.values(cloudEventSchemas) as unknown as [
     ReturnType<typeof eventSchemaFor<'shipment.created'>>,
     ...ReturnType<typeof eventSchemaFor<EventType>>[],
   ],

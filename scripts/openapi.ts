@@ -1,0 +1,227 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { CHANNELS, cloudEventSchemas, EVENT_TYPES, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
+import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
+
+/**
+ * docs/openapi.json, generated from the zod schemas the ingest handler validates with, so the
+ * published contract cannot drift from the code. `npm run openapi` rewrites it; a test fails
+ * when the committed file is stale.
+ */
+
+export const OPENAPI_PATH = fileURLToPath(new URL('../docs/openapi.json', import.meta.url));
+
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+export function buildOpenApi() {
+  const eventRefs = EVENT_TYPES.map((type) => ({ $ref: `#/components/schemas/${schemaName(type)}` }));
+  const cloudEvent = { oneOf: eventRefs, discriminator: { propertyName: 'type' } };
+  const batch = { type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: { $ref: '#/components/schemas/CloudEvent' } };
+  const signatureHeaders = [
+    { name: 'webhook-id', in: 'header', required: true, schema: { type: 'string' }, description: 'Unique message id (Standard Webhooks).' },
+    {
+      name: 'webhook-timestamp',
+      in: 'header',
+      required: true,
+      schema: { type: 'string', pattern: '^\\d+$' },
+      description: 'Unix seconds; more than 5 minutes from now is rejected.',
+    },
+    {
+      name: 'webhook-signature',
+      in: 'header',
+      required: true,
+      schema: { type: 'string' },
+      description: 'Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` signatures.',
+    },
+  ];
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Parcelcast API',
+      version: '1.0.0',
+      description: 'Warehouses post signed CloudEvents; operators read shipments and wallets. Changes to this contract are additive only.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    paths: {
+      '/v1/events': {
+        post: {
+          operationId: 'postEvents',
+          summary: 'Record one CloudEvent or a batch of up to 100 (256 KiB in all), idempotently by (source, id).',
+          parameters: signatureHeaders,
+          requestBody: {
+            required: true,
+            content: {
+              'application/cloudevents+json': { schema: { $ref: '#/components/schemas/CloudEvent' } },
+              'application/cloudevents-batch+json': { schema: batch },
+              'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/CloudEvent' }, batch] } },
+            },
+          },
+          responses: {
+            '202': {
+              description: 'Every event is stored (new or already seen); results in request order.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
+            },
+            '400': problem(
+              'Not JSON, not CloudEvents, unknown type, schema violation or currency mismatch; nothing of the batch is stored.',
+            ),
+            '401': problem('Missing, invalid or stale signature.'),
+            '413': problem('Body over 256 KiB or batch over 100 events.'),
+            '415': problem('Unsupported content type.'),
+            '503': problem('Contention; nothing was stored, retry.'),
+          },
+        },
+      },
+      '/v1/shipments/{shipmentId}': {
+        get: {
+          operationId: 'getShipment',
+          summary: 'Status, timeline and notifications of a shipment; contact details masked.',
+          security: [{ sigv4: [] }],
+          parameters: [{ name: 'shipmentId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The shipment.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Shipment' } } } },
+            '404': problem('No such shipment.'),
+          },
+        },
+      },
+      '/v1/wallets/{walletId}': {
+        get: {
+          operationId: 'getWallet',
+          summary: 'Balance of a wallet, when it was last reconciled and whether a reconciliation is pending.',
+          security: [{ sigv4: [] }],
+          parameters: [{ name: 'walletId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The wallet.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Wallet' } } } },
+            '404': problem('No such wallet.'),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM).' } },
+      schemas: {
+        CloudEvent: cloudEvent,
+        ...Object.fromEntries(EVENT_TYPES.map((type) => [schemaName(type), jsonSchema(cloudEventSchemas[type])])),
+        IngestResults: {
+          type: 'object',
+          required: ['results'],
+          properties: {
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['id', 'status'],
+                properties: { id: { type: 'string' }, status: { enum: ['accepted', 'duplicate'] } },
+              },
+            },
+          },
+        },
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details.',
+          required: ['type', 'title', 'status'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['path', 'message'],
+                properties: { path: { type: 'string', examples: ['[3].data.customer.phone'] }, message: { type: 'string' } },
+              },
+            },
+          },
+        },
+        Shipment: {
+          type: 'object',
+          required: ['shipmentId', 'status', 'statusTime', 'timeline', 'notifications'],
+          properties: {
+            shipmentId: { type: 'string' },
+            orderId: { type: 'string' },
+            status: { enum: [...SHIPMENT_STATUSES] },
+            statusTime: { type: 'string', format: 'date-time' },
+            customer: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                name: { type: 'string' },
+                phone: { type: 'string', description: 'Masked.' },
+                email: { type: 'string', description: 'Masked.' },
+                locale: { type: 'string' },
+                timeZone: { type: 'string' },
+                channels: { type: 'array', items: { enum: [...CHANNELS] } },
+              },
+            },
+            carrier: { type: 'string' },
+            trackingNumber: { type: 'string' },
+            trackingUrl: { type: 'string' },
+            promisedBy: { type: 'string' },
+            eta: { type: 'string' },
+            timeline: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['status', 'time', 'source', 'id'],
+                properties: {
+                  status: { enum: [...SHIPMENT_STATUSES] },
+                  time: { type: 'string', format: 'date-time' },
+                  source: { type: 'string' },
+                  id: { type: 'string' },
+                  details: { type: 'object' },
+                },
+              },
+            },
+            notifications: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['status', 'channel', 'outcome', 'at'],
+                properties: {
+                  status: { type: 'string' },
+                  channel: { enum: [...CHANNELS] },
+                  outcome: { type: 'string', examples: ['sent', 'opted_out', 'failed'] },
+                  at: { type: 'string', format: 'date-time' },
+                  reason: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+        Wallet: {
+          type: 'object',
+          required: ['walletId', 'balance', 'currency', 'reconciliationPending'],
+          properties: {
+            walletId: { type: 'string' },
+            balance: { type: 'integer', description: 'Minor units.' },
+            currency: { type: 'string' },
+            reconciledAt: { type: 'string', format: 'date-time' },
+            reconciliationPending: { type: 'boolean' },
+          },
+        },
+      },
+    },
+  };
+}
+
+function schemaName(type: string): string {
+  return type
+    .split(/[._]/)
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join('');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeFileSync(OPENAPI_PATH, `${JSON.stringify(buildOpenApi(), null, 2)}\n`);
+  console.log(`wrote ${OPENAPI_PATH}`);
+}

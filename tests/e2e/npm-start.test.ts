@@ -1,0 +1,92 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
+import { freePort } from '../../local/dynamodb-local.ts';
+import { PROJECT_ROOT } from '../../local/template.ts';
+import { signedHeaders } from '../../scripts/sign.ts';
+
+// `npm start` as a newcomer runs it: a child process on its embedded defaults (only PORT set).
+let child: ChildProcess;
+let url: string;
+let output = '';
+
+/** Process ids of the DynamoDB Local JVMs whose parent is `pid`. */
+function javaChildrenOf(pid: number): number[] {
+  const listing = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
+  return listing
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((columns) => columns[1] === String(pid) && columns.some((column) => column.includes('DynamoDBLocal.jar')))
+    .map((columns) => Number(columns[0]));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const { WEBHOOK_SECRETS: _inherited, ...environment } = process.env;
+  child = spawn(process.execPath, ['local/start.ts'], { cwd: PROJECT_ROOT, env: { ...environment, PORT: String(port) }, stdio: 'pipe' });
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const deadline = Date.now() + 45_000;
+  while (!output.includes('Press Ctrl-C')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+afterAll(() => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('npm start', () => {
+  it('prints its URL and the development signing secret', () => {
+    expect(output).toContain(`Parcelcast is running on ${url}`);
+    expect(output).toContain(DEVELOPMENT_SECRET);
+  });
+
+  it('answers /health once every part is ready', async () => {
+    const response = await fetch(`${url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('accepts the signed sample event and shows the shipment', async () => {
+    const body = readFileSync(`${PROJECT_ROOT}/events/shipment-created.json`, 'utf8');
+    const posted = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(DEVELOPMENT_SECRET, body) },
+      body,
+    });
+    expect(posted.status).toBe(202);
+    expect(await posted.json()).toEqual({ results: [{ id: 'evt-shipment-created-0001', status: 'accepted' }] });
+
+    const shipment = await fetch(`${url}/v1/shipments/shp-1001`);
+    expect(shipment.status).toBe(200);
+    expect(await shipment.json()).toMatchObject({ shipmentId: 'shp-1001', status: 'created', customer: { phone: '+34•••••••22' } });
+  });
+
+  it('rejects an unsigned post with 401 problem+json', async () => {
+    const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('stops DynamoDB Local with it on Ctrl-C', async () => {
+    const java = javaChildrenOf(child.pid as number);
+    expect(java).toHaveLength(1);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(java.filter(isAlive)).toEqual([]);
+  });
+});
