@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { loadTemplate, type Template } from '../../local/template.ts';
+import { checkTemplate, rules } from '../../scripts/template-rules.ts';
+
+// The rules read SAM's policy templates from ../shared/schemas/sam-policy-templates.json.
+
+const pristine = () => structuredClone(loadTemplate()) as Template;
+const resourcesOf = (template: Template, type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
+const firstOf = (template: Template, type: string) => {
+  const [resource] = resourcesOf(template, type);
+  if (!resource) throw new Error(`template.yaml has no ${type} to break`);
+  return resource;
+};
+const firstSource = (template: Template, type: string) => {
+  for (const resource of resourcesOf(template, 'AWS::Serverless::Function')) {
+    for (const source of Object.values(resource.Properties?.Events ?? {}) as { Type: string; Properties: Record<string, any> }[]) {
+      if (source.Type === type) return source.Properties;
+    }
+  }
+  throw new Error(`template.yaml has no ${type} event source to break`);
+};
+
+/** One broken copy per rule: the mistake the rule exists to catch. */
+const mistakes: Record<string, (template: Template) => void> = {
+  WS1000: (template) => {
+    delete template.Globals?.Function?.Tracing;
+  },
+  ES1001: (template) => {
+    delete firstSource(template, 'DynamoDB').DestinationConfig;
+  },
+  WS1003: (template) => {
+    firstOf(template, 'AWS::Serverless::Function').Properties?.Policies.push({
+      Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }],
+    });
+  },
+  WS1004: (template) => {
+    for (const resource of resourcesOf(template, 'AWS::Logs::LogGroup')) delete resource.Properties?.RetentionInDays;
+  },
+  ES1005: (template) => {
+    delete template.Globals?.Function?.MemorySize;
+  },
+  ES1006: (template) => {
+    delete template.Globals?.Function?.Timeout;
+  },
+  ES1007: (template) => {
+    const fn = firstOf(template, 'AWS::Serverless::Function');
+    fn.Properties = {
+      ...fn.Properties,
+      Events: { ...fn.Properties?.Events, Nightly: { Type: 'Schedule', Properties: { Schedule: 'rate(1 day)' } } },
+    };
+  },
+  'STREAM-RETRIES': (template) => {
+    firstSource(template, 'DynamoDB').MaximumRetryAttempts = -1;
+  },
+  'SQS-SOURCE-DLQ': (template) => {
+    const source = firstSource(template, 'SQS');
+    const queue = template.Resources[source.Queue['Fn::GetAtt'][0]];
+    delete queue?.Properties?.RedrivePolicy;
+  },
+  'SNS-SUBSCRIPTION-DLQ': (template) => {
+    delete firstOf(template, 'AWS::SNS::Subscription').Properties?.RedrivePolicy;
+  },
+  'SQS-ENCRYPTION': (template) => {
+    const queue = firstOf(template, 'AWS::SQS::Queue');
+    delete queue.Properties?.KmsMasterKeyId;
+    delete queue.Properties?.SqsManagedSseEnabled;
+  },
+  'SNS-ENCRYPTION': (template) => {
+    delete firstOf(template, 'AWS::SNS::Topic').Properties?.KmsMasterKeyId;
+  },
+  'API-THROTTLING': (template) => {
+    delete firstOf(template, 'AWS::Serverless::HttpApi').Properties?.DefaultRouteSettings;
+  },
+  'ONE-ROLE-PER-FUNCTION': (template) => {
+    for (const resource of resourcesOf(template, 'AWS::Serverless::Function')) {
+      resource.Properties = { ...resource.Properties, Role: { 'Fn::GetAtt': ['SharedRole', 'Arn'] } };
+    }
+    template.Resources.SharedRole = { Type: 'AWS::IAM::Role', Properties: {} };
+  },
+  'STATE-MACHINE-OBSERVABLE': (template) => {
+    delete firstOf(template, 'AWS::Serverless::StateMachine').Properties?.Tracing;
+  },
+  'REFERENCES-RESOLVE': (template) => {
+    const fn = firstOf(template, 'AWS::Serverless::Function');
+    fn.Properties = { ...fn.Properties, Environment: { Variables: { MISSING: { Ref: 'NoSuchResource' } } } };
+  },
+};
+
+describe('template.yaml rules', () => {
+  for (const { rule, violations } of checkTemplate()) {
+    it(`${rule.id} holds: ${rule.title}`, () => {
+      expect(violations).toEqual([]);
+    });
+  }
+
+  it('has a broken copy for every rule', () => {
+    expect(Object.keys(mistakes).sort()).toEqual(rules.map((rule) => rule.id).sort());
+  });
+
+  for (const rule of rules) {
+    it(`${rule.id} catches its mistake in a broken copy`, () => {
+      const broken = pristine();
+      mistakes[rule.id]?.(broken);
+      expect(rule.check(broken).length).toBeGreaterThan(0);
+    });
+  }
+});
