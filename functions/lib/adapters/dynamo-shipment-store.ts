@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
 import type { NotificationRecord, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { applyEvent, type Shipment } from '#domain/shipment.ts';
@@ -52,25 +53,33 @@ export class DynamoShipmentStore implements ShipmentStore {
                 : { ConditionExpression: 'attribute_not_exists(PK)' }),
             },
           },
-          ...(event.type === 'shipment.created'
-            ? [
-                {
-                  Put: {
-                    TableName: this.tableName,
-                    Item: {
-                      ...keys.customer(event.data.customer.id),
-                      entity: 'customer',
-                      ...event.data.customer,
-                      updatedAt: item.updatedAt,
-                    },
-                  },
-                },
-              ]
-            : []),
         ],
       };
     });
+    if (event.type === 'shipment.created') await this.rememberCustomer(event);
     return outcome === 'written' ? 'accepted' : 'duplicate';
+  }
+
+  /**
+   * Keeps the customer's newest contact details (by event time) for messages that no shipment
+   * carries, such as a confirmed wallet balance. Outside the event transaction so an older
+   * shipment.created arriving late can be ignored without failing the event; it also runs for
+   * duplicates, so a crash between the two writes is mended by the warehouse's retry.
+   */
+  private async rememberCustomer(event: Extract<ShipmentEvent, { type: 'shipment.created' }>): Promise<void> {
+    const profileTime = new Date(event.time).toISOString();
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.customer(event.data.customer.id), entity: 'customer', ...event.data.customer, profileTime },
+          ConditionExpression: 'attribute_not_exists(PK) OR profileTime <= :profileTime',
+          ExpressionAttributeValues: { ':profileTime': profileTime },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async getShipment(shipmentId: string): Promise<StoredShipment | undefined> {

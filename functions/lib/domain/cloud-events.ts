@@ -9,7 +9,11 @@ import { type FieldError, ValidationError } from './errors.ts';
 export const MAX_BATCH_EVENTS = 100;
 export const MAX_BODY_BYTES = 256 * 1024;
 
-const id = z.string().trim().min(1).max(128);
+/** A lone UTF-16 surrogate (a JSON `\ud800` escape) cannot be URI-encoded into a table key. */
+const wellFormed = (value: string) => !/\p{Cs}/u.test(value);
+const WELL_FORMED = 'must be well-formed Unicode text (no lone surrogates)';
+
+const id = z.string().trim().min(1).max(128).refine(wellFormed, WELL_FORMED);
 const text = z.string().trim().min(1).max(500);
 const rfc3339 = z.iso.datetime({ offset: true });
 
@@ -108,7 +112,8 @@ const envelope = {
     .string()
     .min(1)
     .max(256)
-    .regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"'),
+    .regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"')
+    .refine(wellFormed, WELL_FORMED),
   time: rfc3339,
   subject: z.string().min(1).max(256).optional(),
   datacontenttype: z.literal('application/json').optional(),

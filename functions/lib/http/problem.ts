@@ -17,6 +17,9 @@ interface Logs {
   error(message: string, ...extra: unknown[]): void;
 }
 
+/** Events of a batch written before the failure are safe to resend: they come back `duplicate`. */
+const RETRY_ADVICE = 'The request did not complete; send it again. Events already stored are answered "duplicate".';
+
 /** The one place errors become HTTP statuses. */
 export function problemFor(error: unknown): Problem {
   if (error instanceof ValidationError) {
@@ -47,13 +50,13 @@ export function problemFor(error: unknown): Problem {
     return { type: 'urn:parcelcast:problem:media-type', title: 'Unsupported media type', status: 415, detail: error.message };
   }
   if (error instanceof ContentionError) {
-    return { type: 'urn:parcelcast:problem:busy', title: 'Service busy', status: 503, detail: 'Nothing was stored; retry the request.' };
+    return { type: 'urn:parcelcast:problem:busy', title: 'Service busy', status: 503, detail: RETRY_ADVICE };
   }
   return {
     type: 'urn:parcelcast:problem:internal',
     title: 'Internal error',
     status: 500,
-    detail: 'Nothing was stored; retry the request.',
+    detail: RETRY_ADVICE,
   };
 }
 

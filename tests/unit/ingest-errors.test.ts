@@ -1,0 +1,387 @@
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
+import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
+import { lambdaContext } from '../../local/api-gateway.ts';
+import { apiEvent, cloudEvent, customer, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
+
+// Every 4xx of the contract, through the real handlers with DynamoDB mocked: the answer, and that nothing was written.
+const dynamo = mockClient(DynamoDBDocumentClient);
+const WRITES = [TransactWriteCommand, PutCommand, UpdateCommand, DeleteCommand, BatchWriteCommand] as const;
+const BATCH = 'application/cloudevents-batch+json';
+const KIB_256 = 256 * 1024;
+
+let ingest: typeof import('../../functions/ingest-events.ts')['handler'];
+let getShipment: typeof import('../../functions/get-shipment.ts')['handler'];
+
+beforeAll(async () => {
+  ({ handler: ingest } = await import('../../functions/ingest-events.ts'));
+  ({ handler: getShipment } = await import('../../functions/get-shipment.ts'));
+});
+
+beforeEach(() => {
+  dynamo.on(GetCommand).resolves({});
+  dynamo.on(BatchGetCommand).resolves({ Responses: {} });
+  dynamo.on(TransactWriteCommand).resolves({});
+  dynamo.on(QueryCommand).resolves({ Items: [] });
+});
+
+afterEach(() => {
+  dynamo.reset();
+});
+
+async function send(request: APIGatewayProxyEventV2) {
+  const response = await ingest(request, lambdaContext('IngestFunction'));
+  return { status: response.statusCode, contentType: response.headers?.['content-type'], body: JSON.parse(response.body ?? 'null') };
+}
+
+function writesSent(): string[] {
+  return dynamo
+    .calls()
+    .map((call) => call.args[0])
+    .filter((command) => WRITES.some((Write) => command instanceof Write))
+    .map((command) => command.constructor.name);
+}
+
+/** An RFC 9457 problem for `status`, with `errors` when given. */
+function problem(status: number, errors?: { path: string }[]) {
+  return {
+    status,
+    contentType: 'application/problem+json',
+    body: expect.objectContaining({
+      type: expect.stringMatching(/^[a-z][a-z0-9+.-]*:/),
+      title: expect.any(String),
+      status,
+      ...(errors ? { errors: errors.map((error) => expect.objectContaining(error)) } : {}),
+    }),
+  };
+}
+
+function withoutContentType(request: APIGatewayProxyEventV2): APIGatewayProxyEventV2 {
+  const { 'content-type': _removed, ...headers } = request.headers;
+  return { ...request, headers };
+}
+
+const created = (data: Record<string, unknown> = {}) => shipmentCreated('shp-bad', 0, data);
+const withCustomer = (fields: Record<string, unknown>) => created({ customer: { ...customer, ...fields } });
+const debit = (amount: Record<string, unknown>) =>
+  cloudEvent('wallet.debited', { walletId: 'wal-bad', customerId: 'cus-1', amount, reference: 'ref-1' });
+const manyEvents = (count: number) => Array.from({ length: count }, (_, index) => shipmentStatus('picked', `shp-${index}`, index));
+
+/** A single event padded with an extension attribute to exactly `bytes` bytes of JSON. */
+function paddedTo(bytes: number, pad = 'x') {
+  const event = { ...shipmentCreated('shp-padded'), padding: '' };
+  const room = bytes - Buffer.byteLength(JSON.stringify(event));
+  return JSON.stringify({ ...event, padding: pad.repeat(Math.floor(room / Buffer.byteLength(pad))) });
+}
+
+describe('POST /v1/events rejections', () => {
+  it.each<{ case: string; status: number; request: () => APIGatewayProxyEventV2; errors?: { path: string; message?: string }[] }>([
+    { case: 'an unsupported content type', status: 415, request: () => postEvents(created(), { contentType: 'text/plain' }) },
+    {
+      case: 'a non-JSON content type similar to a supported one',
+      status: 415,
+      request: () => postEvents(created(), { contentType: 'application/cloudevents' }),
+    },
+    { case: 'no content type', status: 415, request: () => withoutContentType(postEvents(created())) },
+    { case: 'a body over 256 KiB', status: 413, request: () => postEvents(null, { raw: paddedTo(KIB_256 + 1) }) },
+    {
+      case: 'a body over 256 KiB in bytes though not in characters',
+      status: 413,
+      request: () => postEvents(null, { raw: paddedTo(KIB_256 + 2, 'é') }),
+    },
+    { case: 'a batch of 101 events', status: 413, request: () => postEvents(manyEvents(101), { contentType: BATCH }) },
+    { case: 'an unsigned request', status: 401, request: () => postEvents(created(), { secret: null }) },
+    {
+      case: 'a body that is not JSON',
+      status: 400,
+      request: () => postEvents(null, { raw: '{"specversion":"1.0",' }),
+      errors: [{ path: '$' }],
+    },
+    {
+      case: 'a JSON value that is not an object',
+      status: 400,
+      request: () => postEvents('hello', { contentType: 'application/json' }),
+      errors: [{ path: '$' }],
+    },
+    {
+      case: 'an object that is not a CloudEvent',
+      status: 400,
+      request: () => postEvents({ hello: 'world' }, { contentType: 'application/json' }),
+      errors: [{ path: 'type' }],
+    },
+    {
+      case: 'an unknown event type',
+      status: 400,
+      request: () => postEvents(cloudEvent('shipment.teleported', { shipmentId: 'shp-bad' })),
+      errors: [{ path: 'type' }],
+    },
+    {
+      case: 'a wrong specversion',
+      status: 400,
+      request: () => postEvents({ ...created(), specversion: '0.3' }),
+      errors: [{ path: 'specversion' }],
+    },
+    { case: 'a missing time', status: 400, request: () => postEvents({ ...created(), time: undefined }), errors: [{ path: 'time' }] },
+    {
+      case: 'a time without offset',
+      status: 400,
+      request: () => postEvents({ ...created(), time: '2026-11-01T08:00:00' }),
+      errors: [{ path: 'time' }],
+    },
+    {
+      case: 'an attribute name CloudEvents does not allow',
+      status: 400,
+      request: () => postEvents({ ...created(), 'X-Trace': 'a' }),
+      errors: [{ path: 'X-Trace' }],
+    },
+    {
+      case: 'a missing required data field',
+      status: 400,
+      request: () => postEvents(shipmentStatus('delivery_failed', 'shp-bad', 3)),
+      errors: [{ path: 'data.reason' }],
+    },
+    {
+      case: 'a phone number that is not E.164',
+      status: 400,
+      request: () => postEvents(withCustomer({ phone: '600 111 222' })),
+      errors: [{ path: 'data.customer.phone' }],
+    },
+    {
+      case: 'a bad phone number in the fourth event of a batch',
+      status: 400,
+      request: () => postEvents([created(), created(), created(), withCustomer({ phone: '600 111 222' })], { contentType: BATCH }),
+      errors: [{ path: '[3].data.customer.phone' }],
+    },
+    {
+      case: 'an unknown field in data',
+      status: 400,
+      request: () => postEvents(created({ colour: 'red' })),
+      errors: [{ path: 'data', message: 'unknown field(s): colour' }],
+    },
+    {
+      case: 'an unknown field in the customer',
+      status: 400,
+      request: () => postEvents(withCustomer({ age: 40 })),
+      errors: [{ path: 'data.customer' }],
+    },
+    {
+      case: 'money that is not an integer',
+      status: 400,
+      request: () => postEvents(debit({ value: 12.5, currency: 'EUR' })),
+      errors: [{ path: 'data.amount.value' }],
+    },
+    {
+      case: 'money given as a string',
+      status: 400,
+      request: () => postEvents(debit({ value: '1250', currency: 'EUR' })),
+      errors: [{ path: 'data.amount.value' }],
+    },
+    {
+      case: 'money that is not positive',
+      status: 400,
+      request: () => postEvents(debit({ value: 0, currency: 'EUR' })),
+      errors: [{ path: 'data.amount.value' }],
+    },
+    {
+      case: 'a currency that is not ISO 4217',
+      status: 400,
+      request: () => postEvents(debit({ value: 100, currency: 'EURO' })),
+      errors: [{ path: 'data.amount.currency' }],
+    },
+    {
+      case: 'a locale that is not BCP 47',
+      status: 400,
+      request: () => postEvents(withCustomer({ locale: 'es_ES' })),
+      errors: [{ path: 'data.customer.locale' }],
+    },
+    {
+      case: 'a time zone that is not IANA',
+      status: 400,
+      request: () => postEvents(withCustomer({ timeZone: 'Mars/Olympus' })),
+      errors: [{ path: 'data.customer.timeZone' }],
+    },
+    {
+      case: 'an unknown channel',
+      status: 400,
+      request: () => postEvents(withCustomer({ channels: ['pigeon'] })),
+      errors: [{ path: 'data.customer.channels[0]' }],
+    },
+    {
+      case: 'an id with a lone UTF-16 surrogate',
+      status: 400,
+      request: () => postEvents({ ...created(), id: 'evt-\ud800' }),
+      errors: [{ path: 'id' }],
+    },
+    {
+      case: 'a source with a lone UTF-16 surrogate',
+      status: 400,
+      request: () => postEvents({ ...created(), source: '//warehouse/\udc00' }),
+      errors: [{ path: 'source' }],
+    },
+    {
+      case: 'a shipmentId with a lone UTF-16 surrogate',
+      status: 400,
+      request: () => postEvents(shipmentStatus('picked', 'shp-\udbff', 1)),
+      errors: [{ path: 'data.shipmentId' }],
+    },
+    { case: 'an empty batch', status: 400, request: () => postEvents([], { contentType: BATCH }), errors: [{ path: '$' }] },
+    {
+      case: 'an array sent as application/cloudevents+json',
+      status: 400,
+      request: () => postEvents([created()], { contentType: 'application/cloudevents+json' }),
+      errors: [{ path: '$' }],
+    },
+    {
+      case: 'an object sent as application/cloudevents-batch+json',
+      status: 400,
+      request: () => postEvents(created(), { contentType: BATCH }),
+      errors: [{ path: '$' }],
+    },
+  ])('rejects $case with $status problem+json', async ({ status, request, errors }) => {
+    // Act
+    const response = await send(request());
+
+    // Assess
+    expect(response).toEqual(problem(status, errors));
+  });
+
+  it.each<[string, () => APIGatewayProxyEventV2]>([
+    ['an unsupported content type', () => postEvents(created(), { contentType: 'text/plain' })],
+    ['a body over 256 KiB', () => postEvents(null, { raw: paddedTo(KIB_256 + 1) })],
+    ['a batch of 101 events', () => postEvents(manyEvents(101), { contentType: BATCH })],
+    ['an unsigned request', () => postEvents(created(), { secret: null })],
+    ['a body that is not JSON', () => postEvents(null, { raw: '[{"specversion":"1.0"' })],
+    ['an unknown event type', () => postEvents(cloudEvent('shipment.teleported', { shipmentId: 'shp-bad' }))],
+    [
+      'a batch with one invalid event after valid ones',
+      () => postEvents([created(), withCustomer({ phone: 'x' })], { contentType: BATCH }),
+    ],
+    ['an array sent as application/cloudevents+json', () => postEvents([created()], { contentType: 'application/cloudevents+json' })],
+    [
+      'a batch whose second event has an id that cannot be a key',
+      () => postEvents([created(), { ...created(), id: '\ud800' }], { contentType: BATCH }),
+    ],
+  ])('writes nothing for %s', async (_, request) => {
+    // Act
+    await send(request());
+
+    // Assess
+    expect(writesSent()).toEqual([]);
+  });
+
+  it('lists every failing field of every event of a batch, in request order', async () => {
+    // Prepare
+    const batch = [withCustomer({ phone: 'x' }), created(), debit({ value: 1.5, currency: 'XYZ' })];
+
+    // Act
+    const response = await send(postEvents(batch, { contentType: BATCH }));
+
+    // Assess
+    expect(response.body.errors.map((error: { path: string }) => error.path)).toEqual([
+      '[0].data.customer.phone',
+      '[2].data.amount.value',
+      '[2].data.amount.currency',
+    ]);
+  });
+
+  it('rejects an entry in another currency than its wallet holds at data.amount.currency, writing nothing', async () => {
+    // Prepare
+    dynamo.on(BatchGetCommand).resolves({ Responses: { [process.env.TABLE_NAME!]: [{ walletId: 'wal-eur', currency: 'EUR' }] } });
+
+    // Act
+    const response = await send(postEvents(walletEvent('debited', 'wal-eur', 100, 'USD')));
+
+    // Assess
+    expect({ response, writes: writesSent() }).toEqual({ response: problem(400, [{ path: 'data.amount.currency' }]), writes: [] });
+  });
+
+  it('accepts a body of exactly 256 KiB', async () => {
+    const response = await send(postEvents(null, { raw: paddedTo(KIB_256) }));
+    expect(response.status).toBe(202);
+  });
+
+  it('accepts a batch of exactly 100 events', async () => {
+    const response = await send(postEvents(manyEvents(100), { contentType: BATCH }));
+    expect(response.status).toBe(202);
+  });
+
+  it('accepts a supported content type with parameters and in any letter case', async () => {
+    const response = await send(postEvents(created(), { contentType: 'Application/CloudEvents+JSON; charset=utf-8' }));
+    expect(response.status).toBe(202);
+  });
+});
+
+describe('GET /v1/shipments/{shipmentId}', () => {
+  async function read(shipmentId: string) {
+    const response = await getShipment(
+      apiEvent('GET', `/v1/shipments/${shipmentId}`, { pathParameters: { shipmentId } }),
+      lambdaContext('GetShipmentFunction'),
+    );
+    return { status: response.statusCode, contentType: response.headers?.['content-type'], body: JSON.parse(response.body ?? 'null') };
+  }
+
+  function storedShipment(): Shipment & Record<string, unknown> {
+    const events = parseEvents([shipmentCreated('shp-known', 0), shipmentStatus('shipped', 'shp-known', 5, { carrier: 'DHL' })])
+      .events as ShipmentEvent[];
+    const shipment = events.reduce<Shipment | undefined>(applyEvent, undefined)!;
+    return { PK: 'SHIPMENT#shp-known', SK: 'SHIPMENT', entity: 'shipment', ...shipment, version: 2, updatedAt: '2026-11-01T08:05:00Z' };
+  }
+
+  it('answers 404 problem+json for a shipment nobody has posted', async () => {
+    // Act
+    const response = await read('shp-nobody');
+
+    // Assess
+    expect(response).toEqual(problem(404));
+  });
+
+  it('looks the shipment up by its partition key', async () => {
+    // Act
+    await read('shp-nobody');
+
+    // Assess
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': 'SHIPMENT#shp-nobody' },
+    });
+  });
+
+  it('answers 200 with the status and the phone and email masked', async () => {
+    // Prepare
+    dynamo.on(QueryCommand).resolves({ Items: [storedShipment()] });
+
+    // Act
+    const response = await read('shp-known');
+
+    // Assess
+    expect(response).toMatchObject({
+      status: 200,
+      contentType: 'application/json',
+      body: { shipmentId: 'shp-known', status: 'shipped', customer: { id: 'cus-1', phone: '+34•••••••22', email: 'a•••@example.com' } },
+    });
+  });
+
+  it('reveals the phone and email nowhere in the answer, not even in the timeline', async () => {
+    // Prepare
+    dynamo.on(QueryCommand).resolves({ Items: [storedShipment()] });
+
+    // Act
+    const response = await read('shp-known');
+
+    // Assess
+    expect(JSON.stringify(response.body)).not.toMatch(/600111222|ana@example\.com/);
+  });
+});
