@@ -5,8 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-gateway.ts';
+import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { DEVELOPMENT_SECRET } from './development-secret.ts';
 import { createTableFromTemplate, type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.ts';
+import { localShipmentList } from './shipment-list.ts';
 import { deadLetterFile, StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
 import { functionDefinitions, httpRoutes, loadTemplate, PROJECT_ROOT, resolveValue, resourcesOfType } from './template.ts';
 import { type LocalContext, type LocalHandler, localWiring } from './wiring.ts';
@@ -29,6 +31,8 @@ export interface StackOptions {
   /** Outbox, dead letters and other local files; `.local/` by default. */
   dataDir?: string;
   logLevel?: string;
+  /** Template parameter values, as `sam local --parameter-overrides`; RECONCILE_DELAY_SECONDS sets ReconcileDelaySeconds. */
+  parameterOverrides?: Record<string, string>;
 }
 
 export interface RunningStack {
@@ -50,10 +54,17 @@ export class PortInUseError extends Error {
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const template = loadTemplate();
+  // Read before the functions' environments are applied to process.env, which may set the same names.
+  const parameterOverrides = {
+    ...(process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {}),
+    ...options.parameterOverrides,
+  };
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.dataDir ?? join(PROJECT_ROOT, '.local');
   mkdirSync(dataDir, { recursive: true });
   if (options.persistDir) mkdirSync(options.persistDir, { recursive: true });
+  // Fail on a taken port before starting a JVM that would only have to be stopped again.
+  await assertPortFree(options.port ?? 3000, host);
   const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.persistDir ? { dbPath: options.persistDir } : {});
   let poller: StreamPoller | undefined;
   try {
@@ -77,7 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       WEBHOOK_SECRETS: options.webhookSecrets ?? DEVELOPMENT_SECRET,
     });
-    const names: Record<string, string> = { ...tableNames, ...localResourceNames(template) };
+    const names: Record<string, string> = { ...tableNames, ...localResourceNames(template), ...parameterOverrides };
     const handlers = new Map<string, LocalHandler>();
     const invoke = async (functionId: string, event: unknown) => {
       const handler = handlers.get(functionId);
@@ -86,6 +97,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     };
     const localRoutes = new Map<string, () => unknown>();
     const cleanups: (() => Promise<void> | void)[] = [];
+    const settledChecks: (() => Promise<void>)[] = [];
     const context: LocalContext = {
       template,
       names,
@@ -93,6 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       invoke,
       addLocalRoute: (path, read) => localRoutes.set(path, read),
       onStop: (cleanup) => cleanups.push(cleanup),
+      onSettled: (wait) => settledChecks.push(wait),
     };
     for (const definition of functionDefinitions(template)) {
       const environment = resolveValue(template, definition.environment, names) as Record<string, string>;
@@ -110,6 +123,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     poller = await startStreamPoller(template, names, dynamo.endpoint, handlers, join(dataDir, 'dead-letters.jsonl'));
 
+    const shipmentList = localShipmentList(dynamo.endpoint, names.ParcelTable as string);
+    cleanups.push(() => shipmentList.close());
+    const dashboard = dashboardRoutes({ template, names, shipments: shipmentList, readLocal: (path) => localRoutes.get(path)?.() });
+    for (const [path, read] of Object.entries(dashboard)) localRoutes.set(path, read);
+
     const routes = httpRoutes(template);
     const server = createServer((request, response) => {
       serve(request, response).catch((error: unknown) => {
@@ -126,6 +144,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       }
       const local = method === 'GET' ? localRoutes.get(url.pathname) : undefined;
       if (local) return sendJson(response, 200, await local());
+      const page = method === 'GET' ? dashboardFile(url.pathname) : undefined;
+      if (page) return void response.writeHead(200, { 'content-type': page.type, 'cache-control': 'no-store' }).end(page.body);
       const matched = matchRoute(routes, method, url.pathname);
       if (matched === undefined) return sendJson(response, 404, { title: 'Not Found' }, 'application/problem+json');
       if (matched === 'method-not-allowed') {
@@ -147,7 +167,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       tableNames,
       dynamoEndpoint: dynamo.endpoint,
       invoke,
-      settled: async () => poller?.settled(),
+      settled: async () => {
+        await poller?.settled();
+        for (const wait of settledChecks) await wait();
+      },
       async stop() {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -218,6 +241,13 @@ async function startStreamPoller(
   const poller = new StreamPoller(endpoint, Table?.LatestStreamArn as string, sources);
   poller.start();
   return poller;
+}
+
+/** Rejects with PortInUseError when something already listens on `port` (0 picks a free one: nothing to check). */
+function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  const probe = createServer();
+  return listen(probe, port, host).then(() => new Promise<void>((resolve) => probe.close(() => resolve())));
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -1,3 +1,7 @@
+import { createStartReconciliationHandler } from '../functions/lib/app/start-reconciliation.ts';
+import { requireEnv } from '../functions/lib/config.ts';
+import { notificationWiring } from './notification-wiring.ts';
+import { localStepFunctions } from './step-functions.ts';
 import type { Template } from './template.ts';
 
 /**
@@ -19,9 +23,21 @@ export interface LocalContext {
   addLocalRoute(path: string, read: () => unknown | Promise<unknown>): void;
   /** Runs when the stack stops (timers, files, child work). */
   onStop(cleanup: () => Promise<void> | void): void;
+  /** Work `settled()` also waits for once the stream is drained (e.g. the in-process queues). */
+  onSettled(wait: () => Promise<void>): void;
 }
 
 export type LocalHandler = (event: any, context: any) => Promise<any>;
 export type LocalFactory = (context: LocalContext) => Promise<LocalHandler>;
 
-export const localWiring: Record<string, LocalFactory> = {};
+export const localWiring: Record<string, LocalFactory> = {
+  ...notificationWiring,
+};
+
+// Wallet reconciliations start as executions of the real ASL, run locally (local/step-functions.ts).
+localWiring.StartReconciliationFunction = async (context) =>
+  createStartReconciliationHandler({
+    // The stack sets each function's template environment just before its factory runs.
+    starter: localStepFunctions(context).starter(requireEnv('STATE_MACHINE_ARN')),
+    delaySeconds: Number(requireEnv('RECONCILE_DELAY_SECONDS')),
+  });

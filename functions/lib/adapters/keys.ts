@@ -16,6 +16,11 @@ export const keys = {
   customer: (customerId: string) => ({ PK: `CUSTOMER#${part(customerId)}`, SK: 'PROFILE' }),
   wallet: (walletId: string) => ({ PK: `WALLET#${part(walletId)}`, SK: 'WALLET' }),
   walletPartition: (walletId: string) => `WALLET#${part(walletId)}`,
+  /** Claim of a confirmed-balance message: one per (wallet, reconciliation, channel). */
+  walletNotification: (walletId: string, reconciliation: string, channel: string) => ({
+    PK: `WALLET#${part(walletId)}`,
+    SK: `NOTIFICATION#${part(reconciliation)}#${channel}`,
+  }),
   ledgerEntry: (walletId: string, source: string, id: string) => ({
     PK: `WALLET#${part(walletId)}`,
     SK: `LEDGER#${part(source)}#${part(id)}`,

@@ -1,0 +1,80 @@
+import { type MessageAttributeValue, PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
+import type { NotificationMessage } from '#domain/notification-message.ts';
+import { notificationAttributes } from '#domain/notification-policy.ts';
+import type { NotificationPublisher } from '#domain/notification-ports.ts';
+import { backoff, DEFAULT_RETRY, isRetryable, type RetryPolicy } from './aws-retry.ts';
+
+/** SNS takes at most 10 entries per PublishBatch. */
+export const PUBLISH_BATCH_LIMIT = 10;
+
+/** One SNS client per container; retries are the adapters' own (aws-retry.ts). */
+export function createSnsClient(): SNSClient {
+  return new SNSClient({ maxAttempts: 1 });
+}
+
+export function snsMessageAttributes(message: NotificationMessage): Record<string, MessageAttributeValue> {
+  return Object.fromEntries(
+    Object.entries(notificationAttributes(message)).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+  );
+}
+
+/**
+ * Publishes NotificationMessages to the topic with PublishBatch, ten at a time. Entries SNS
+ * failed through no fault of ours (throttling, internal errors) and throttled calls are retried;
+ * what still fails is answered by index, so the caller can report exactly those records.
+ */
+export class SnsNotificationPublisher implements NotificationPublisher {
+  private readonly client: SNSClient;
+  private readonly topicArn: string;
+  private readonly retry: RetryPolicy;
+
+  constructor(client: SNSClient, topicArn: string, retry: RetryPolicy = DEFAULT_RETRY) {
+    this.client = client;
+    this.topicArn = topicArn;
+    this.retry = retry;
+  }
+
+  async publish(messages: readonly NotificationMessage[]): Promise<{ failed: number[] }> {
+    const failed: number[] = [];
+    for (let start = 0; start < messages.length; start += PUBLISH_BATCH_LIMIT) {
+      const entries = messages.slice(start, start + PUBLISH_BATCH_LIMIT).map(
+        (message, offset): PublishBatchRequestEntry => ({
+          Id: `m${start + offset}`,
+          Message: JSON.stringify(message),
+          MessageAttributes: snsMessageAttributes(message),
+        }),
+      );
+      failed.push(...(await this.publishChunk(entries)));
+    }
+    return { failed: failed.sort((a, b) => a - b) };
+  }
+
+  private async publishChunk(entries: PublishBatchRequestEntry[]): Promise<number[]> {
+    const indexOf = (id: string | undefined) => Number(String(id).slice(1));
+    const failed: number[] = [];
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let retryable: PublishBatchRequestEntry[];
+      try {
+        const response = await this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: pending }));
+        const failures = response.Failed ?? [];
+        // SenderFault means the entry itself is wrong; sending it again cannot help.
+        retryable = pending.filter((entry) => failures.some((failure) => failure.Id === entry.Id && !failure.SenderFault));
+        for (const failure of failures) if (failure.SenderFault) failed.push(indexOf(failure.Id));
+      } catch (error) {
+        if (!isRetryable(error)) {
+          failed.push(...pending.map((entry) => indexOf(entry.Id)));
+          return failed;
+        }
+        retryable = pending;
+      }
+      if (retryable.length > 0 && attempt >= this.retry.attempts) {
+        failed.push(...retryable.map((entry) => indexOf(entry.Id)));
+        return failed;
+      }
+      pending = retryable;
+      if (pending.length > 0) await backoff(this.retry, attempt);
+    }
+    return failed;
+  }
+}

@@ -1,0 +1,41 @@
+import { type MessageAttributeValue, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { NotificationMessage } from '#domain/notification-message.ts';
+import { notificationAttributes } from '#domain/notification-policy.ts';
+import type { SmsDeferral } from '#domain/notification-ports.ts';
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './aws-retry.ts';
+
+export function createSqsClient(): SQSClient {
+  return new SQSClient({ maxAttempts: 1 });
+}
+
+/**
+ * Quiet hours as a re-drive chain: the SMS goes back on its own queue with DelaySeconds (at
+ * most 900), hop after hop, until it is due. Only the queue holds the message meanwhile.
+ */
+export class SqsSmsDeferral implements SmsDeferral {
+  private readonly client: SQSClient;
+  private readonly queueUrl: string;
+  private readonly retry: RetryPolicy;
+
+  constructor(client: SQSClient, queueUrl: string, retry: RetryPolicy = DEFAULT_RETRY) {
+    this.client = client;
+    this.queueUrl = queueUrl;
+    this.retry = retry;
+  }
+
+  async redeliver(message: NotificationMessage, delaySeconds: number): Promise<void> {
+    const MessageAttributes: Record<string, MessageAttributeValue> = Object.fromEntries(
+      Object.entries(notificationAttributes(message)).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+    );
+    await withRetries(this.retry, () =>
+      this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: JSON.stringify(message),
+          DelaySeconds: Math.max(0, Math.min(900, Math.ceil(delaySeconds))),
+          MessageAttributes,
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Quiet hours for SMS: nothing is texted between 21:00 and 08:00 in the customer's time zone;
+ * a message due then waits until 08:00 local. Email is never held. Pure: the caller passes `now`.
+ */
+
+export const QUIET_FROM_HOUR = 21;
+export const QUIET_UNTIL_HOUR = 8;
+/** Used when the customer gave no time zone. */
+export const DEFAULT_TIME_ZONE = 'UTC';
+
+interface LocalTime {
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function localTime(instant: Date, timeZone: string): LocalTime {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(instant);
+  const value = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
+  return { hour: value('hour'), minute: value('minute'), second: value('second') };
+}
+
+export function isQuietHour(instant: Date, timeZone = DEFAULT_TIME_ZONE): boolean {
+  const { hour } = localTime(instant, timeZone);
+  return hour >= QUIET_FROM_HOUR || hour < QUIET_UNTIL_HOUR;
+}
+
+/**
+ * When an SMS that is due at `now` may go out: `now` itself outside quiet hours, otherwise the
+ * next 08:00 local. Found by stepping in whole minutes from local wall time, then checked against
+ * the zone again, so a daylight-saving change in the night lands on the first allowed minute.
+ */
+export function smsSendableAt(now: Date, timeZone = DEFAULT_TIME_ZONE): Date {
+  if (!isQuietHour(now, timeZone)) return now;
+  const { hour, minute, second } = localTime(now, timeZone);
+  const minutesToday = hour * 60 + minute;
+  const untilMinutes = QUIET_UNTIL_HOUR * 60;
+  const wait = minutesToday < untilMinutes ? untilMinutes - minutesToday : 24 * 60 - minutesToday + untilMinutes;
+  let candidate = new Date(now.getTime() + wait * 60_000 - second * 1000 - now.getUTCMilliseconds());
+  // Daylight-saving shifts move wall time by up to an hour; walk to the first non-quiet minute.
+  for (let step = 0; step < 180 && isQuietHour(candidate, timeZone); step++) candidate = new Date(candidate.getTime() + 60_000);
+  for (let step = 0; step < 180 && !isQuietHour(new Date(candidate.getTime() - 60_000), timeZone); step++) {
+    candidate = new Date(candidate.getTime() - 60_000);
+  }
+  return candidate;
+}

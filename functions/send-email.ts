@@ -1,0 +1,34 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createDocumentClient } from '#adapters/dynamo-client.ts';
+import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
+import { createSesClient, SesEmailGateway } from '#adapters/ses-email-gateway.ts';
+import { MalformedNotificationError, parseNotificationMessage } from '#domain/notification-message-schema.ts';
+import { deliverEmail, type EmailPorts } from '#lib/app/deliver-notification.ts';
+import { requireEnv } from '#lib/config.ts';
+import { logger } from '#lib/observability.ts';
+
+/** send-email: NotificationMessages from the email queue, each claimed, sent once with SES v2 and recorded. */
+export function createSendEmailHandler(ports: EmailPorts) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const recordHandler = async (record: SQSRecord) => {
+    const message = parseNotificationMessage(record.body);
+    if (message.channel !== 'email') throw new MalformedNotificationError(`an ${message.channel} message reached the email queue`);
+    const outcome = await deliverEmail(ports, message);
+    logger.info('email notification', { notificationId: message.notificationId, eventType: message.eventType, outcome });
+  };
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
+}
+
+export const handler = createSendEmailHandler({
+  claims: new DynamoNotificationClaims(createDocumentClient(), requireEnv('TABLE_NAME')),
+  email: new SesEmailGateway(createSesClient(), {
+    fromAddress: requireEnv('EMAIL_FROM_ADDRESS'),
+    configurationSetName: process.env.EMAIL_CONFIGURATION_SET || undefined,
+  }),
+  clock: () => new Date(),
+});

@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, startStack } from '../../local/stack.ts';
+import { signedHeaders } from '../../scripts/sign.ts';
+import { cloudEvent, TEST_SECRET } from '../support/events.ts';
+
+// The whole notification path through `npm start`'s stack: HTTP ingest → DynamoDB Local stream →
+// stream-router → in-process SNS/SQS by the template's subscriptions → senders → outbox.
+let stack: RunningStack;
+let dataDir: string;
+
+/**
+ * A fixed-offset zone where it is early afternoon right now, so quiet hours (21:00–08:00 local)
+ * never hold an SMS back whatever time the test runs. Etc/GMT-3 means UTC+3.
+ */
+function daytimeZone(now = new Date()): string {
+  let offset = 13 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+function customer(id: string, locale: string) {
+  return {
+    id,
+    name: 'Sam Doe',
+    phone: '+447700900123',
+    email: `${id}@example.com`,
+    locale,
+    timeZone: daytimeZone(),
+    channels: ['sms', 'email'],
+  };
+}
+
+async function post(event: unknown) {
+  const body = JSON.stringify(event);
+  const response = await fetch(`${stack.url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
+    body,
+  });
+  const text = await response.text();
+  expect(response.status, text).toBe(202);
+  return JSON.parse(text) as { results: { status: string }[] };
+}
+
+interface Delivered {
+  channel: string;
+  recipient: string;
+  text: string;
+  subject?: string;
+  eventType: string;
+  shipmentId?: string;
+}
+
+async function outbox(shipmentId: string): Promise<Delivered[]> {
+  const response = await fetch(`${stack.url}/local/outbox`);
+  return ((await response.json()) as Delivered[]).filter((entry) => entry.shipmentId === shipmentId);
+}
+
+/** Waits for the stream and the queues to drain, then polls the outbox (bounded) until `count` arrived. */
+async function outboxOnce(shipmentId: string, count: number): Promise<Delivered[]> {
+  await stack.settled();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const entries = await outbox(shipmentId);
+    if (entries.length >= count) return entries;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return outbox(shipmentId);
+}
+
+const summary = (entries: Delivered[]) => entries.map((entry) => `${entry.eventType}/${entry.channel}`).sort();
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-notifications-'));
+  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('notifications through the local stack', () => {
+  it('sends one SMS and one email per announced status, none for picked or packed', async () => {
+    const id = 'e2e-n-happy';
+    await post(cloudEvent('shipment.created', { shipmentId: id, orderId: 'o-1', customer: customer('cus-e2e-1', 'en-GB') }, { minute: 0 }));
+    await post(cloudEvent('shipment.picked', { shipmentId: id }, { minute: 1 }));
+    await post(cloudEvent('shipment.packed', { shipmentId: id }, { minute: 2 }));
+    expect(await outboxOnce(id, 0)).toEqual([]);
+
+    await post(
+      cloudEvent(
+        'shipment.shipped',
+        { shipmentId: id, carrier: 'DHL', trackingNumber: 'JD01', trackingUrl: 'https://t.example/JD01' },
+        { minute: 3 },
+      ),
+    );
+    await post(cloudEvent('shipment.out_for_delivery', { shipmentId: id }, { minute: 4 }));
+    await post(cloudEvent('shipment.delivered', { shipmentId: id }, { minute: 5 }));
+
+    const delivered = await outboxOnce(id, 6);
+    expect(summary(delivered)).toEqual([
+      'shipment.delivered/email',
+      'shipment.delivered/sms',
+      'shipment.out_for_delivery/email',
+      'shipment.out_for_delivery/sms',
+      'shipment.shipped/email',
+      'shipment.shipped/sms',
+    ]);
+    const shippedSms = delivered.find((entry) => entry.eventType === 'shipment.shipped' && entry.channel === 'sms');
+    expect(shippedSms).toMatchObject({ recipient: '+447700900123', text: expect.stringContaining('https://t.example/JD01') });
+    expect(shippedSms?.text.length).toBeLessThanOrEqual(160);
+
+    const shipment = (await (await fetch(`${stack.url}/v1/shipments/${id}`)).json()) as { notifications: { outcome: string }[] };
+    expect(shipment.notifications).toHaveLength(6);
+    expect(shipment.notifications.every((notification) => notification.outcome === 'sent')).toBe(true);
+  });
+
+  it('sends nothing more for a duplicate, a stale event, or the same status again', async () => {
+    const id = 'e2e-n-repeat';
+    await post(cloudEvent('shipment.created', { shipmentId: id, orderId: 'o-2', customer: customer('cus-e2e-2', 'en') }, { minute: 0 }));
+    const delivered = cloudEvent('shipment.delivered', { shipmentId: id }, { minute: 10 });
+    await post(delivered);
+    expect(await outboxOnce(id, 2)).toHaveLength(2);
+
+    expect((await post(delivered)).results[0]?.status).toBe('duplicate');
+    await post(cloudEvent('shipment.shipped', { shipmentId: id }, { minute: 5 }));
+    await post(cloudEvent('shipment.out_for_delivery', { shipmentId: id }, { minute: 8 }));
+    await post(cloudEvent('shipment.delivered', { shipmentId: id, signedBy: 'neighbour' }, { minute: 12 }));
+
+    await stack.settled();
+    expect(summary(await outbox(id))).toEqual(['shipment.delivered/email', 'shipment.delivered/sms']);
+  });
+
+  it('tells the current status once contact details arrive after it', async () => {
+    const id = 'e2e-n-late';
+    await post(cloudEvent('shipment.shipped', { shipmentId: id, trackingNumber: 'LATE1' }, { minute: 5 }));
+    expect(await outboxOnce(id, 0)).toEqual([]);
+
+    await post(cloudEvent('shipment.created', { shipmentId: id, orderId: 'o-3', customer: customer('cus-e2e-3', 'en') }, { minute: 0 }));
+
+    expect(summary(await outboxOnce(id, 2))).toEqual(['shipment.shipped/email', 'shipment.shipped/sms']);
+  });
+
+  it('writes to a Spanish-speaking customer in Spanish', async () => {
+    const id = 'e2e-n-es';
+    await post(cloudEvent('shipment.created', { shipmentId: id, orderId: 'o-4', customer: customer('cus-e2e-4', 'es-ES') }, { minute: 0 }));
+    await post(cloudEvent('shipment.shipped', { shipmentId: id, carrier: 'Correos', trackingNumber: 'ES1' }, { minute: 3 }));
+
+    const delivered = await outboxOnce(id, 2);
+    expect(delivered.find((entry) => entry.channel === 'sms')?.text).toBe('Parcelcast: Tu paquete ES1 ha sido enviado con Correos.');
+    expect(delivered.find((entry) => entry.channel === 'email')).toMatchObject({
+      subject: 'Tu paquete está en camino',
+      text: expect.stringContaining('Hola Sam Doe:'),
+    });
+    expect(readFileSync(join(dataDir, 'outbox.jsonl'), 'utf8')).toContain('"shipmentId":"e2e-n-es"');
+  });
+});

@@ -1,0 +1,112 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
+import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
+import { keys } from '../../functions/lib/adapters/keys.ts';
+import { deliverEmail } from '../../functions/lib/app/deliver-notification.ts';
+import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
+import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
+import type { EmailGateway } from '../../functions/lib/domain/notification-ports.ts';
+import { createTestTable, type TestTable } from '../support/dynamo.ts';
+import { shipmentCreated } from '../support/events.ts';
+
+// Exactly-once claims against a real DynamoDB Local table declared as in template.yaml.
+let table: TestTable;
+let claims: DynamoNotificationClaims;
+const LEASE_SECONDS = 30;
+
+beforeAll(async () => {
+  table = await createTestTable();
+  claims = new DynamoNotificationClaims(table.documents, table.tableName, LEASE_SECONDS);
+});
+
+function emailFor(shipmentId: string): NotificationMessage {
+  return {
+    notificationId: `shipment#${shipmentId}#delivered#email`,
+    eventType: 'shipment.delivered',
+    channel: 'email',
+    recipient: 'ana@example.com',
+    locale: 'en',
+    customerId: 'cus-1',
+    shipment: { shipmentId, status: 'delivered' },
+    occurredAt: '2026-11-01T08:00:00.000Z',
+  };
+}
+
+/** An email gateway that counts sends and takes a moment, so concurrent deliveries overlap. */
+function countingGateway(): EmailGateway & { sent: number } {
+  const gateway = {
+    sent: 0,
+    async send() {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      gateway.sent += 1;
+    },
+  };
+  return gateway;
+}
+
+async function claimItem(shipmentId: string) {
+  const { Item } = await table.documents.send(
+    new GetCommand({ TableName: table.tableName, Key: keys.notification(shipmentId, 'delivered', 'email'), ConsistentRead: true }),
+  );
+  return Item;
+}
+
+describe('notification claims on DynamoDB Local', () => {
+  it('sends once when the same notification is delivered 10 times concurrently', async () => {
+    const email = countingGateway();
+    const at = new Date('2026-11-01T12:00:00Z');
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => deliverEmail({ claims, email, clock: () => at }, emailFor('shp-claim-concurrent'))),
+    );
+
+    expect(email.sent).toBe(1);
+    expect(outcomes.filter((outcome) => outcome === 'sent')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(9);
+    expect(await claimItem('shp-claim-concurrent')).toMatchObject({ outcome: 'sent', status: 'delivered', channel: 'email', attempts: 1 });
+  });
+
+  it('recovers a crash between claim and send: the stale claim is taken again after its lease and sent once', async () => {
+    const message = emailFor('shp-claim-crash');
+    const crashedAt = new Date('2026-11-01T12:00:00Z');
+    // The first delivery claimed, then its Lambda died before sending: nothing settles the claim.
+    expect(await claims.claim(message, crashedAt)).toMatchObject({ kind: 'claimed' });
+    const email = countingGateway();
+
+    const during = await deliverEmail({ claims, email, clock: () => new Date(crashedAt.getTime() + 10_000) }, message);
+    const after = await deliverEmail({ claims, email, clock: () => new Date(crashedAt.getTime() + (LEASE_SECONDS + 1) * 1000) }, message);
+    const again = await deliverEmail({ claims, email, clock: () => new Date(crashedAt.getTime() + 3_600_000) }, message);
+
+    expect([during, after, again]).toEqual(['duplicate', 'sent', 'duplicate']);
+    expect(email.sent).toBe(1);
+    expect(await claimItem('shp-claim-crash')).toMatchObject({ outcome: 'sent', attempts: 2 });
+  });
+
+  it('frees a claim at once after a transient failure, so the retry sends without waiting for the lease', async () => {
+    const message = emailFor('shp-claim-transient');
+    const now = () => new Date('2026-11-01T12:00:00Z');
+    const flaky = countingGateway();
+    const failing: EmailGateway = {
+      async send() {
+        throw Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' });
+      },
+    };
+
+    await expect(deliverEmail({ claims, email: failing, clock: now }, message)).rejects.toThrow('slow down');
+    expect(await claimItem('shp-claim-transient')).toMatchObject({ outcome: 'pending', reason: 'TooManyRequestsException: slow down' });
+
+    expect(await deliverEmail({ claims, email: flaky, clock: now }, message)).toBe('sent');
+    expect(flaky.sent).toBe(1);
+  });
+
+  it('shows the recorded outcome among the shipment’s notifications', async () => {
+    const store = new DynamoShipmentStore(table.documents, table.tableName);
+    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent);
+    await deliverEmail({ claims, email: countingGateway(), clock: () => new Date('2026-11-01T12:00:00Z') }, emailFor('shp-claim-read'));
+
+    const stored = await store.getShipment('shp-claim-read');
+
+    expect(stored?.notifications).toEqual([{ status: 'delivered', channel: 'email', outcome: 'sent', at: '2026-11-01T12:00:00.000Z' }]);
+  });
+});

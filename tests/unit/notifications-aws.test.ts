@@ -1,0 +1,315 @@
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { CheckIfPhoneNumberIsOptedOutCommand, PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
+import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
+import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
+import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
+import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
+import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
+import type { ClaimResult, FinalOutcome, NotificationClaims } from '../../functions/lib/domain/notification-ports.ts';
+import { createSendEmailHandler } from '../../functions/send-email.ts';
+import { createSendSmsHandler } from '../../functions/send-sms.ts';
+import { lambdaContext } from '../../local/api-gateway.ts';
+
+// The handler modules also build their AWS wiring at import, which reads these (as on Lambda).
+vi.hoisted(() => {
+  process.env.SMS_QUEUE_URL ??= 'https://sqs.local/SmsQueue';
+  process.env.EMAIL_FROM_ADDRESS ??= 'notify@parcelcast.example';
+});
+
+// The SDK clients' own retries are off (maxAttempts: 1 in the adapters); these tests pin the
+// adapters' explicit retry policy, with a sleep that returns at once.
+const noWait: RetryPolicy = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
+const TOPIC = 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
+
+const sns = mockClient(SNSClient);
+const ses = mockClient(SESv2Client);
+const sqs = mockClient(SQSClient);
+afterEach(() => {
+  sns.reset();
+  ses.reset();
+  sqs.reset();
+});
+
+function message(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
+  return {
+    notificationId: 'shipment#shp-1#shipped#sms',
+    eventType: 'shipment.shipped',
+    channel: 'sms',
+    recipient: '+34600111222',
+    locale: 'es-ES',
+    timeZone: 'UTC',
+    customerId: 'cus-1',
+    shipment: { shipmentId: 'shp-1', status: 'shipped', trackingNumber: 'JD01' },
+    occurredAt: '2026-11-01T08:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/** Claims as a map, so the sender tests see exactly what was recorded. */
+class MemoryClaims implements NotificationClaims {
+  readonly outcomes = new Map<string, { outcome: FinalOutcome | 'pending'; reason?: string }>();
+  async claim(m: NotificationMessage): Promise<ClaimResult> {
+    const current = this.outcomes.get(m.notificationId);
+    if (current && current.outcome !== 'pending') return { kind: 'settled', outcome: current.outcome };
+    this.outcomes.set(m.notificationId, { outcome: 'pending' });
+    return { kind: 'claimed', token: 't', attempt: 1 };
+  }
+  async settle(m: NotificationMessage, _token: string, outcome: FinalOutcome, _now: Date, reason?: string) {
+    this.outcomes.set(m.notificationId, { outcome, ...(reason ? { reason } : {}) });
+  }
+  async release(m: NotificationMessage) {
+    this.outcomes.delete(m.notificationId);
+  }
+}
+
+function sqsEvent(...bodies: NotificationMessage[]): SQSEvent {
+  return {
+    Records: bodies.map((body, index) => ({
+      messageId: `msg-${index}`,
+      receiptHandle: `rh-${index}`,
+      body: JSON.stringify(body),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:SmsQueue',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+const noon = () => new Date('2026-11-02T12:00:00Z');
+
+function smsHandler(claims = new MemoryClaims(), clock = noon) {
+  return createSendSmsHandler({
+    claims,
+    sms: new SnsSmsGateway(new SNSClient({}), noWait),
+    deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue', noWait),
+    clock,
+  });
+}
+
+describe('stream-router publisher (SNS PublishBatch)', () => {
+  it('splits 23 messages into PublishBatch calls of 10, 10 and 3 with the routing attributes', async () => {
+    sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+    const messages = Array.from({ length: 23 }, (_, index) => message({ notificationId: `n-${index}` }));
+
+    const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish(messages);
+
+    expect(result.failed).toEqual([]);
+    const calls = sns.commandCalls(PublishBatchCommand);
+    expect(calls.map((call) => call.args[0].input.PublishBatchRequestEntries?.length)).toEqual([10, 10, 3]);
+    expect(calls[0]?.args[0].input.TopicArn).toBe(TOPIC);
+    expect(calls[0]?.args[0].input.PublishBatchRequestEntries?.[0]?.MessageAttributes).toEqual({
+      channel: { DataType: 'String', StringValue: 'sms' },
+      eventType: { DataType: 'String', StringValue: 'shipment.shipped' },
+      locale: { DataType: 'String', StringValue: 'es-ES' },
+    });
+    expect(JSON.parse(calls[2]?.args[0].input.PublishBatchRequestEntries?.[2]?.Message ?? '{}')).toMatchObject({ notificationId: 'n-22' });
+  });
+
+  it('answers the indexes of entries SNS rejected, and retries only those that were not the sender’s fault', async () => {
+    sns
+      .on(PublishBatchCommand)
+      .resolvesOnce({
+        Failed: [
+          { Id: 'm1', Code: 'InvalidParameter', SenderFault: true },
+          { Id: 'm2', Code: 'InternalError', SenderFault: false },
+        ],
+      })
+      .resolves({ Failed: [] });
+
+    const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish([message(), message(), message()]);
+
+    expect(result.failed).toEqual([1]);
+    const calls = sns.commandCalls(PublishBatchCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.args[0].input.PublishBatchRequestEntries?.map((entry) => entry.Id)).toEqual(['m2']);
+  });
+
+  it('retries a throttled PublishBatch itself and succeeds on the second call', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    sns.on(PublishBatchCommand).rejectsOnce(throttled).resolves({ Failed: [] });
+
+    const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish([message()]);
+
+    expect(result.failed).toEqual([]);
+    expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 2);
+  });
+
+  it('reports every entry of a batch whose throttling outlasts the retries', async () => {
+    sns.on(PublishBatchCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+
+    const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish([message(), message()]);
+
+    expect(result.failed).toEqual([0, 1]);
+    expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 3);
+  });
+});
+
+describe('send-sms', () => {
+  it('checks the opt-out list, then publishes a transactional SMS to the E.164 number', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns.on(PublishCommand).resolves({ MessageId: 'sms-1' });
+    const claims = new MemoryClaims();
+
+    const response = await smsHandler(claims)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns).toHaveReceivedCommandWith(CheckIfPhoneNumberIsOptedOutCommand, { phoneNumber: '+34600111222' });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      PhoneNumber: '+34600111222',
+      Message: 'Parcelcast: Tu paquete JD01 ha sido enviado.',
+      MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
+    });
+    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'sent' });
+  });
+
+  it('does not message an opted-out number and records the opt-out', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: true });
+    const claims = new MemoryClaims();
+
+    const response = await smsHandler(claims)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'opted_out' });
+  });
+
+  it('retries a throttled Publish itself and sends once', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns
+      .on(PublishCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+      .resolves({ MessageId: 'x' });
+
+    const response = await smsHandler()(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+  });
+
+  it('reports only the record whose send kept failing, and frees its claim for the retry', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns
+      .on(PublishCommand, { PhoneNumber: '+34600000002' })
+      .rejects(Object.assign(new Error('down'), { name: 'InternalError' }))
+      .on(PublishCommand, { PhoneNumber: '+34600111222' })
+      .resolves({ MessageId: 'ok' });
+    const claims = new MemoryClaims();
+    const failing = message({ notificationId: 'shipment#shp-2#shipped#sms', recipient: '+34600000002' });
+
+    const response = await smsHandler(claims)(sqsEvent(message(), failing), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
+    expect(claims.outcomes.has('shipment#shp-2#shipped#sms')).toBe(false);
+    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'sent' });
+  });
+
+  it('records an invalid number as failed with a reason, without retrying it', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('Invalid parameter: PhoneNumber +34600111222'), { name: 'InvalidParameterException' }));
+    const claims = new MemoryClaims();
+
+    const response = await smsHandler(claims)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const recorded = claims.outcomes.get('shipment#shp-1#shipped#sms');
+    expect(recorded).toEqual({ outcome: 'failed', reason: 'SNS rejected the SMS (InvalidParameterException)' });
+  });
+
+  it('holds an SMS due in quiet hours: back on its queue with a delay of at most 15 minutes, nothing sent', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'later' });
+    const lateEvening = () => new Date('2026-11-02T22:30:00Z');
+
+    const response = await smsHandler(new MemoryClaims(), lateEvening)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: 'https://sqs.local/SmsQueue',
+      DelaySeconds: 900,
+      MessageAttributes: { channel: { DataType: 'String', StringValue: 'sms' }, eventType: expect.anything(), locale: expect.anything() },
+    });
+  });
+
+  it('sends a duplicate delivery of a sent notification no second time', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns.on(PublishCommand).resolves({ MessageId: 'once' });
+    const handler = smsHandler();
+
+    await handler(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+    await handler(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+});
+
+describe('send-email', () => {
+  const email = message({ notificationId: 'shipment#shp-1#shipped#email', channel: 'email', recipient: 'ana@example.com' });
+  const handler = (claims = new MemoryClaims()) =>
+    createSendEmailHandler({
+      claims,
+      email: new SesEmailGateway(
+        new SESv2Client({}),
+        { fromAddress: 'notify@parcelcast.example', configurationSetName: 'parcelcast-notifications' },
+        noWait,
+      ),
+      clock: noon,
+    });
+
+  it('sends one SES v2 email per recipient with text and HTML bodies and the configuration set', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'e-1' });
+
+    const response = await handler()(sqsEvent(email), lambdaContext('SendEmailFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, {
+      FromEmailAddress: 'notify@parcelcast.example',
+      Destination: { ToAddresses: ['ana@example.com'] },
+      ConfigurationSetName: 'parcelcast-notifications',
+      Content: {
+        Simple: {
+          Subject: { Data: 'Tu paquete está en camino', Charset: 'UTF-8' },
+          Body: {
+            Text: { Data: expect.stringContaining('Tu paquete JD01 ha sido enviado.'), Charset: 'UTF-8' },
+            Html: { Data: expect.stringContaining('<html lang="es">'), Charset: 'UTF-8' },
+          },
+        },
+      },
+    });
+  });
+
+  it('retries a throttled SendEmail itself and sends once', async () => {
+    ses
+      .on(SendEmailCommand)
+      .rejectsOnce(Object.assign(new Error('slow'), { name: 'TooManyRequestsException' }))
+      .resolves({ MessageId: 'e' });
+
+    const response = await handler()(sqsEvent(email), lambdaContext('SendEmailFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 2);
+  });
+
+  it('records a rejected message as failed and does not retry it', async () => {
+    ses.on(SendEmailCommand).rejects(Object.assign(new Error('Email address is not verified'), { name: 'MessageRejected' }));
+    const claims = new MemoryClaims();
+
+    const response = await handler(claims)(sqsEvent(email), lambdaContext('SendEmailFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(claims.outcomes.get('shipment#shp-1#shipped#email')).toEqual({
+      outcome: 'failed',
+      reason: 'SES rejected the email (MessageRejected)',
+    });
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+  });
+});

@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { claimKeyOf } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
+import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
+import { notificationsForChange, reachableChannels } from '../../functions/lib/domain/notification-policy.ts';
+import { formatMoney, LANGUAGES, languageOf, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
+import { isQuietHour, smsSendableAt } from '../../functions/lib/domain/quiet-hours.ts';
+import { SHIPMENT_STATUSES, type Shipment, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
+import { isGsm7, measureSms, prepareSms } from '../../functions/lib/domain/sms-encoding.ts';
+import { redactPii } from '../../functions/lib/pii-redaction.ts';
+
+const customer = { id: 'cus-1', name: 'Ana', phone: '+34600111222', email: 'ana@example.com', locale: 'es-ES', timeZone: 'Europe/Madrid' };
+
+function shipment(status: ShipmentStatus, overrides: Partial<Shipment> = {}): Shipment {
+  return { shipmentId: 'shp-1', status, statusTime: '2026-11-01T10:00:00.000Z', customer, timeline: [], ...overrides };
+}
+
+function message(overrides: Partial<NotificationMessage>): NotificationMessage {
+  return {
+    notificationId: 'shipment#shp-1#shipped#sms',
+    eventType: 'shipment.shipped',
+    channel: 'sms',
+    recipient: '+34600111222',
+    locale: 'en',
+    customerId: 'cus-1',
+    shipment: { shipmentId: 'shp-1', status: 'shipped' },
+    occurredAt: '2026-11-01T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+const ANNOUNCED = ['shipped', 'out_for_delivery', 'delivered', 'delivery_failed', 'returned', 'cancelled'] as const;
+
+describe('notification policy', () => {
+  it('announces exactly shipped, out_for_delivery, delivered, delivery_failed, returned and cancelled', () => {
+    const announced = SHIPMENT_STATUSES.filter((status) => notificationsForChange(shipment('created'), shipment(status)).length > 0);
+    expect(announced).toEqual(['shipped', 'out_for_delivery', 'delivery_failed', 'delivered', 'returned', 'cancelled']);
+  });
+
+  it('sends one message per channel the customer allows and can be reached on', () => {
+    expect(reachableChannels(customer)).toEqual(['sms', 'email']);
+    expect(reachableChannels({ ...customer, channels: ['email'] })).toEqual(['email']);
+    expect(reachableChannels({ id: 'c', phone: '+34600111222' })).toEqual(['sms']);
+    const messages = notificationsForChange(shipment('packed'), shipment('shipped', { trackingUrl: 'https://t.example/1' }));
+    expect(messages.map((m) => [m.notificationId, m.recipient, m.locale])).toEqual([
+      ['shipment#shp-1#shipped#sms', '+34600111222', 'es-ES'],
+      ['shipment#shp-1#shipped#email', 'ana@example.com', 'es-ES'],
+    ]);
+  });
+
+  it('says nothing when the aggregate did not move (an older event, a detail)', () => {
+    expect(notificationsForChange(shipment('shipped'), shipment('shipped', { carrier: 'DHL' }))).toEqual([]);
+  });
+
+  it('tells the current status on the channels that became reachable when contact details arrive late', () => {
+    const before = shipment('shipped', { customer: undefined });
+    expect(notificationsForChange(before, shipment('shipped')).map((m) => m.channel)).toEqual(['sms', 'email']);
+  });
+
+  it('keys a wallet message’s claim in the wallet partition by reconciliation and channel', () => {
+    const wallet = message({
+      notificationId: 'wallet#w-1#rec-42#email',
+      eventType: 'wallet.balance_confirmed',
+      channel: 'email',
+      shipment: undefined,
+      wallet: { walletId: 'w-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T10:00:00.000Z' },
+    });
+    expect(claimKeyOf(wallet)).toEqual({ PK: 'WALLET#w-1', SK: 'NOTIFICATION#rec-42#email' });
+  });
+});
+
+describe('templates', () => {
+  it('has an SMS and an email for every announced status in every language', () => {
+    for (const language of LANGUAGES) {
+      for (const status of ANNOUNCED) {
+        const m = message({
+          locale: language,
+          eventType: `shipment.${status}`,
+          shipment: { shipmentId: 'shp-1', status, trackingNumber: 'JD0001' },
+        });
+        const sms = renderSms(m);
+        expect(sms.encoding, `${language}/${status}`).toBe('GSM-7');
+        expect(sms.units).toBeLessThanOrEqual(160);
+        expect(renderEmail(m).text).toContain('JD0001');
+      }
+    }
+  });
+
+  it('picks the language by the locale’s language subtag, English otherwise', () => {
+    expect([languageOf('es-MX'), languageOf('fr-CA'), languageOf('de'), languageOf('pt-BR'), languageOf('not a locale')]).toEqual([
+      'es',
+      'fr',
+      'de',
+      'en',
+      'en',
+    ]);
+    expect(renderSms(message({ locale: 'de-AT' })).text).toBe('Parcelcast: Ihr Paket shp-1 wurde versandt.');
+    expect(renderSms(message({ locale: 'fr-FR' })).text).toBe('Parcelcast: Votre colis shp-1 a été expédié.');
+  });
+
+  it('adds the tracking link when known, dropping optional details to keep one segment', () => {
+    const url = `https://tracking.example/${'x'.repeat(60)}`;
+    const sms = renderSms(
+      message({ shipment: { shipmentId: 'shp-1', status: 'shipped', carrier: 'A very long carrier name logistics', trackingUrl: url } }),
+    );
+    expect(sms.text).toBe(`Parcelcast: Your parcel shp-1 has shipped. Track it: ${url}`);
+    expect(sms.segments).toBe(1);
+  });
+
+  it('formats money in the customer’s locale and currency', () => {
+    expect(formatMoney(123456, 'EUR', 'de-DE')).toBe('1.234,56\u00a0€');
+    expect(formatMoney(123456, 'USD', 'en-US')).toBe('$1,234.56');
+    expect(formatMoney(1500, 'JPY', 'ja-JP')).toBe('￥1,500');
+    const wallet = message({
+      eventType: 'wallet.balance_confirmed',
+      locale: 'fr-FR',
+      timeZone: 'Europe/Paris',
+      shipment: undefined,
+      wallet: { walletId: 'w-1', balance: 4250, currency: 'EUR', reconciledAt: '2026-11-01T10:00:00.000Z' },
+    });
+    expect(renderSms(wallet).text).toBe('Parcelcast: Le solde de votre portefeuille est de 42,50 € (confirmé le 1 nov. 2026, 11:00).');
+    expect(renderEmail(wallet).subject).toBe('Le solde de votre portefeuille');
+  });
+
+  it('escapes customer-provided text in the HTML body', () => {
+    const email = renderEmail(message({ channel: 'email', customerName: '<b>Ana</b>' }));
+    expect(email.html).toContain('&lt;b&gt;Ana&lt;/b&gt;');
+    expect(email.html).not.toContain('<b>Ana</b>');
+  });
+});
+
+describe('GSM-7', () => {
+  it('counts escape characters as two septets and splits long text into 153-septet parts', () => {
+    expect(measureSms('€'.repeat(80))).toMatchObject({ encoding: 'GSM-7', units: 160, segments: 1 });
+    expect(measureSms('a'.repeat(161))).toMatchObject({ segments: 2 });
+  });
+
+  it('transliterates accents and typographic characters GSM-7 lacks', () => {
+    expect(prepareSms('Tu envío está en camino – «pronto»').text).toBe('Tu envio esta en camino - "pronto"');
+    expect(isGsm7(prepareSms('Ça coûte 42,50\u00a0€, señor Müller').text)).toBe(true);
+  });
+
+  it('falls back to UCS-2 knowingly, with its segment count, when no transliteration exists', () => {
+    expect(prepareSms(`Привет ${'a'.repeat(70)}`)).toMatchObject({ encoding: 'UCS-2', units: 77, segments: 2 });
+  });
+});
+
+describe('quiet hours', () => {
+  it('holds an SMS between 21:00 and 08:00 local until 08:00 local', () => {
+    expect(isQuietHour(new Date('2026-07-01T18:59:00Z'), 'Europe/Madrid')).toBe(false);
+    expect(smsSendableAt(new Date('2026-07-01T19:00:00Z'), 'Europe/Madrid').toISOString()).toBe('2026-07-02T06:00:00.000Z');
+    expect(smsSendableAt(new Date('2026-07-02T05:30:00Z'), 'Europe/Madrid').toISOString()).toBe('2026-07-02T06:00:00.000Z');
+    const noon = new Date('2026-07-02T10:00:00Z');
+    expect(smsSendableAt(noon, 'Europe/Madrid')).toBe(noon);
+  });
+
+  it('lands on 08:00 local across a daylight-saving change in the night', () => {
+    // Europe/Madrid leaves summer time in the night of 25 October 2026.
+    expect(smsSendableAt(new Date('2026-10-24T22:00:00Z'), 'Europe/Madrid').toISOString()).toBe('2026-10-25T07:00:00.000Z');
+  });
+});
+
+describe('PII redaction for logs', () => {
+  it('masks phone numbers and email addresses by key and inside text and errors', () => {
+    const redacted = redactPii({
+      recipient: '+34600111222',
+      detail: { email: 'ana@example.com' },
+      note: 'sent to ana@example.com and +34600111222',
+      error: new Error('Invalid parameter: PhoneNumber +34600111222'),
+    }) as Record<string, any>;
+    expect(JSON.stringify(redacted)).not.toMatch(/ana@example\.com|\+34600111222/);
+    expect(redacted.recipient).toBe('+34•••••••22');
+    expect(redacted.error.message).toBe('Invalid parameter: PhoneNumber +34•••••••22');
+  });
+});

@@ -1,0 +1,91 @@
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
+import type { Shipment } from '../../functions/lib/domain/shipment.ts';
+import { createStreamRouterHandler } from '../../functions/route-stream.ts';
+import { lambdaContext } from '../../local/api-gateway.ts';
+
+vi.hoisted(() => {
+  process.env.NOTIFICATIONS_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
+});
+
+const sns = mockClient(SNSClient);
+afterEach(() => sns.reset());
+
+const customer = { id: 'cus-1', phone: '+34600111222', email: 'ana@example.com', locale: 'fr-FR' };
+
+function aggregate(shipmentId: string, status: Shipment['status'], extra: Partial<Shipment> = {}) {
+  return {
+    PK: `SHIPMENT#${shipmentId}`,
+    SK: 'SHIPMENT',
+    entity: 'shipment',
+    version: 2,
+    shipmentId,
+    status,
+    statusTime: '2026-11-01T10:00:00.000Z',
+    customer,
+    timeline: [],
+    ...extra,
+  };
+}
+
+let sequence = 100;
+function record(before: Record<string, unknown> | undefined, after: Record<string, unknown>): DynamoDBRecord {
+  sequence += 1;
+  return {
+    eventName: before ? 'MODIFY' : 'INSERT',
+    dynamodb: {
+      Keys: marshall({ PK: after.PK, SK: after.SK }) as never,
+      ...(before ? { OldImage: marshall(before, { removeUndefinedValues: true }) as never } : {}),
+      NewImage: marshall(after, { removeUndefinedValues: true }) as never,
+      SequenceNumber: String(sequence),
+    },
+  };
+}
+
+const router = () =>
+  createStreamRouterHandler({
+    publisher: new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
+      attempts: 2,
+      baseDelayMs: 1,
+      sleep: async () => undefined,
+    }),
+  });
+
+describe('stream-router', () => {
+  it('publishes one message per channel for an announced status change, nothing for others', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+
+    const response = await router()(
+      {
+        Records: [
+          record(aggregate('a', 'packed'), aggregate('a', 'shipped')),
+          record(aggregate('b', 'created'), aggregate('b', 'picked')),
+          record(undefined, aggregate('c', 'created')),
+        ],
+      },
+      lambdaContext('StreamRouterFunction'),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    const entries = sns.commandCalls(PublishBatchCommand).flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
+    expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}').notificationId)).toEqual([
+      'shipment#a#shipped#sms',
+      'shipment#a#shipped#email',
+    ]);
+    expect(entries[1]?.MessageAttributes?.locale).toEqual({ DataType: 'String', StringValue: 'fr-FR' });
+  });
+
+  it('reports the record whose messages SNS failed, and only it', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [{ Id: 'm2', Code: 'InvalidParameter', SenderFault: true }] });
+    const first = record(aggregate('x', 'packed'), aggregate('x', 'shipped'));
+    const second = record(aggregate('y', 'shipped'), aggregate('y', 'delivered'));
+
+    const response = await router()({ Records: [first, second] }, lambdaContext('StreamRouterFunction'));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: second.dynamodb?.SequenceNumber }]);
+  });
+});
