@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-client.ts';
@@ -8,7 +9,7 @@ import { createSesClient, SesEmailGateway } from '#adapters/ses-email-gateway.ts
 import { MalformedNotificationError, parseNotificationMessage } from '#domain/notification-message-schema.ts';
 import { deliverEmail, type EmailPorts } from '#lib/app/deliver-notification.ts';
 import { requireEnv } from '#lib/config.ts';
-import { logger } from '#lib/observability.ts';
+import { countBy, logger, metrics, notificationMetric } from '#lib/observability.ts';
 
 /** send-email: NotificationMessages from the email queue, each claimed, sent once with SES v2 and recorded. */
 export function createSendEmailHandler(ports: EmailPorts) {
@@ -18,9 +19,11 @@ export function createSendEmailHandler(ports: EmailPorts) {
     if (message.channel !== 'email') throw new MalformedNotificationError(`an ${message.channel} message reached the email queue`);
     const outcome = await deliverEmail(ports, message);
     logger.info('email notification', { notificationId: message.notificationId, eventType: message.eventType, outcome });
+    countBy(notificationMetric(outcome), 'channel', ['email']);
   };
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
 }
 

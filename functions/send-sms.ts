@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-client.ts';
@@ -10,7 +11,7 @@ import { createSqsClient, SqsSmsDeferral } from '#adapters/sqs-sms-deferral.ts';
 import { MalformedNotificationError, parseNotificationMessage } from '#domain/notification-message-schema.ts';
 import { deliverSms, type SmsPorts } from '#lib/app/deliver-notification.ts';
 import { requireEnv } from '#lib/config.ts';
-import { logger } from '#lib/observability.ts';
+import { countBy, logger, metrics, notificationMetric } from '#lib/observability.ts';
 
 /**
  * send-sms: NotificationMessages from the SMS queue, each claimed, sent at most once and recorded.
@@ -23,9 +24,11 @@ export function createSendSmsHandler(ports: SmsPorts) {
     if (message.channel !== 'sms') throw new MalformedNotificationError(`an ${message.channel} message reached the SMS queue`);
     const outcome = await deliverSms(ports, message);
     logger.info('sms notification', { notificationId: message.notificationId, eventType: message.eventType, outcome });
+    countBy(notificationMetric(outcome), 'channel', ['sms']);
   };
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
 }
 

@@ -109,7 +109,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     };
     for (const definition of functionDefinitions(template)) {
       const environment = resolveValue(template, definition.environment, names) as Record<string, string>;
-      Object.assign(process.env, environment, { POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN' });
+      Object.assign(process.env, environment, {
+        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+        // EMF lines are for CloudWatch; locally they would only bury the outbox lines.
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      });
       const factory = localWiring[definition.logicalId];
       if (factory) {
         handlers.set(definition.logicalId, await factory(context));

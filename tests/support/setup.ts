@@ -9,4 +9,5 @@ process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
 process.env.TABLE_NAME ??= 'parcelcast-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_DEV = 'false';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.WEBHOOK_SECRETS = TEST_SECRET;

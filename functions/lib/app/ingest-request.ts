@@ -4,11 +4,13 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import { jsonResponse } from '../http/problem.ts';
 import { header, mediaType, rawBody } from '../http/request.ts';
 import type { WebhookVerifier } from '../http/webhook-signature.ts';
-import { type RecordEventsPorts, recordEvents } from './record-events.ts';
+import { type RecordEventsPorts, type RecordResult, recordEvents } from './record-events.ts';
 
 export interface IngestDependencies extends RecordEventsPorts {
   /** Resolves the verifier for the currently active signing secrets (they may rotate). */
   verifier: () => Promise<WebhookVerifier>;
+  /** Told what was recorded, for metrics. */
+  recorded?: (results: readonly RecordResult[]) => void;
 }
 
 /** What each accepted media type says about the body's shape. */
@@ -58,5 +60,6 @@ export async function ingestRequest(deps: IngestDependencies, request: APIGatewa
 
   const { events, batch } = parseEvents(parsed);
   const results = await recordEvents(deps, events, batch);
-  return jsonResponse(202, { results });
+  deps.recorded?.(results);
+  return jsonResponse(202, { results: results.map(({ id, status }) => ({ id, status })) });
 }

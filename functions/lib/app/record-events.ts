@@ -6,6 +6,7 @@ import { CurrencyMismatchError } from '#domain/wallet.ts';
 
 export interface RecordResult {
   id: string;
+  type: ParcelEvent['type'];
   status: RecordOutcome;
 }
 
@@ -31,7 +32,7 @@ export async function recordEvents(ports: RecordEventsPorts, events: readonly Pa
 
   const results: RecordResult[] = [];
   for (const [index, event] of events.entries()) {
-    results.push({ id: event.id, status: await recordOne(ports, event, position(batch, index)) });
+    results.push({ id: event.id, type: event.type, status: await recordOne(ports, event, position(batch, index)) });
   }
   return results;
 }
