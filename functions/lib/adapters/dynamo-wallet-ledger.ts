@@ -36,12 +36,13 @@ export class DynamoWalletLedger implements WalletLedger {
           },
           {
             // The running balance moves at once with an atomic ADD; reconciliation later checks it.
+            // The same write marks the balance unconfirmed; that change on the stream starts the reconciliation.
             Update: {
               TableName: this.tableName,
               Key: keys.wallet(entry.walletId),
               UpdateExpression:
                 'SET entity = :entity, walletId = :walletId, customerId = if_not_exists(customerId, :customerId), ' +
-                'currency = if_not_exists(currency, :currency), lastEntryAt = :now ' +
+                'currency = if_not_exists(currency, :currency), lastEntryAt = :now, reconciliationPending = :pending ' +
                 'ADD balance :delta, version :one, entryCount :one',
               ConditionExpression: 'attribute_not_exists(currency) OR currency = :currency',
               ExpressionAttributeValues: {
@@ -50,6 +51,7 @@ export class DynamoWalletLedger implements WalletLedger {
                 ':customerId': entry.customerId,
                 ':currency': entry.currency,
                 ':now': now,
+                ':pending': true,
                 ':delta': entry.delta,
                 ':one': 1,
               },

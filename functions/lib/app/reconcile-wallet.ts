@@ -1,0 +1,95 @@
+import type { Channel } from '#domain/cloud-events.ts';
+import { NotFoundError } from '#domain/errors.ts';
+import type { NotificationMessage } from '#domain/notification-message.ts';
+import type { WalletBooks } from '#domain/ports.ts';
+import { balanceConfirmedMessages, nobodyToTell } from '#domain/reconciliation.ts';
+
+/** Entries kept landing while the ledger was summed, attempt after attempt; the workflow retries later. */
+export class ReconciliationContentionError extends Error {
+  override readonly name = 'ReconciliationContentionError';
+}
+
+export interface ReconcileRequest {
+  walletId: string;
+  /** The execution name: it keys the customer's messages so senders deliver each once. */
+  executionName: string;
+}
+
+export interface ReconciliationResult {
+  walletId: string;
+  customerId: string;
+  /** The confirmed balance, from the ledger, in minor units. */
+  balance: number;
+  currency: string;
+  /** Stored running balance minus ledger sum before the correction; 0 when they agreed. */
+  drift: number;
+  corrected: boolean;
+  reconciledAt: string;
+  entries: number;
+  /** One per channel the customer can be told on, with the NotificationMessage to publish. */
+  recipients: { channel: Channel; message: NotificationMessage }[];
+  /** Set when recipients is empty: why nobody could be told. */
+  nobodyToTell?: string;
+}
+
+export interface ReconcileOptions {
+  now?: () => Date;
+  maxAttempts?: number;
+}
+
+/**
+ * Recomputes a wallet's balance from its ledger and stores it as confirmed.
+ *
+ * The wallet is read before the ledger: every entry bumps the wallet's version in the same
+ * transaction as its ledger item, so if one lands while the ledger is being summed the
+ * conditional write on the version fails, and the whole read is done again. Nothing is lost,
+ * and the pending flag is cleared only by a sum that includes every entry.
+ */
+export async function reconcileWallet(
+  books: WalletBooks,
+  request: ReconcileRequest,
+  options: ReconcileOptions = {},
+): Promise<ReconciliationResult> {
+  const now = options.now ?? (() => new Date());
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const wallet = await books.readWallet(request.walletId);
+    if (!wallet) throw new NotFoundError(`No wallet ${request.walletId} is known.`);
+    const ledger = await books.sumLedger(request.walletId);
+    const customer = await books.customerProfile(wallet.customerId);
+    const reconciledAt = now().toISOString();
+    const confirmed = {
+      walletId: wallet.walletId,
+      customerId: wallet.customerId,
+      balance: ledger.balance,
+      currency: wallet.currency,
+      reconciledAt,
+    };
+    const messages = balanceConfirmedMessages(confirmed, customer, request.executionName);
+    const unreachable = messages.length === 0 ? nobodyToTell(customer) : undefined;
+    const drift = wallet.balance - ledger.balance;
+    const written = await books.confirmBalance(request.walletId, {
+      expectedVersion: wallet.version,
+      balance: ledger.balance,
+      entries: ledger.entries,
+      reconciledAt,
+      reconciliation: request.executionName,
+      drift,
+      channels: messages.map((message) => message.channel),
+      ...(unreachable ? { nobodyToTell: unreachable } : {}),
+    });
+    if (written) {
+      return {
+        ...confirmed,
+        drift,
+        corrected: drift !== 0,
+        entries: ledger.entries,
+        recipients: messages.map((message) => ({ channel: message.channel, message })),
+        ...(unreachable ? { nobodyToTell: unreachable } : {}),
+      };
+    }
+    // Full jitter: a burst of entries should not meet the re-read in step.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+  }
+  throw new ReconciliationContentionError(`wallet ${request.walletId} kept changing during ${maxAttempts} reconciliation attempts`);
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { Channel } from './cloud-events.ts';
+import type { NotificationMessage } from './notification-message.ts';
+import { DEFAULT_LOCALE, reachableChannels } from './notification-policy.ts';
+import type { Customer } from './shipment.ts';
+
+/**
+ * Wallet reconciliation (docs/wallet-reconciliation.md): after a delay the balance is recomputed
+ * from the ledger, corrected if it drifted, and the customer is told the confirmed figure.
+ * Pure: naming of executions, the drift, and the messages to send.
+ */
+
+export const BALANCE_CONFIRMED = 'wallet.balance_confirmed';
+
+/** Step Functions execution names: 1–80 characters of letters, digits, `-` and `_`. */
+const NAME_UNSAFE = /[^A-Za-z0-9_-]/g;
+const NAME_ID_LENGTH = 48;
+
+export interface ReconciliationWindow {
+  /** Window start in epoch seconds: part of the execution name. */
+  startSeconds: number;
+  start: string;
+  end: string;
+}
+
+/**
+ * The reconciliation window an entry falls in: `floor(entry time / delay)`. Every entry of one
+ * window is confirmed by the same execution, started by the first of them and running after the
+ * window has closed (it waits `delay` from a start inside the window).
+ */
+export function reconciliationWindow(entryAt: string | Date, delaySeconds: number): ReconciliationWindow {
+  if (!Number.isInteger(delaySeconds) || delaySeconds < 1)
+    throw new RangeError(`delay must be a whole number of seconds ≥ 1, got ${delaySeconds}`);
+  const epochSeconds = Math.floor(new Date(entryAt).getTime() / 1000);
+  if (Number.isNaN(epochSeconds)) throw new RangeError(`not a time: ${String(entryAt)}`);
+  const startSeconds = Math.floor(epochSeconds / delaySeconds) * delaySeconds;
+  return {
+    startSeconds,
+    start: new Date(startSeconds * 1000).toISOString(),
+    end: new Date((startSeconds + delaySeconds) * 1000).toISOString(),
+  };
+}
+
+/**
+ * The deterministic execution name of a wallet's reconciliation in a window, so that replays and
+ * bursts of entries coalesce into one execution (Standard names are unique for 90 days).
+ * The readable part of the id is sanitised and cut; the hash of the raw id keeps two wallets
+ * whose ids sanitise alike apart.
+ */
+export function reconciliationName(walletId: string, window: Pick<ReconciliationWindow, 'startSeconds'>): string {
+  const readable = walletId.replace(NAME_UNSAFE, '_').slice(0, NAME_ID_LENGTH);
+  const hash = createHash('sha256').update(walletId).digest('hex').slice(0, 8);
+  return `${readable}-${hash}-${window.startSeconds}`;
+}
+
+/** The input of one WalletReconciliation execution. */
+export interface ReconciliationInput {
+  walletId: string;
+  /** How long the workflow waits before recomputing (the Wait state's SecondsPath). */
+  delaySeconds: number;
+  window: { start: string; end: string };
+}
+
+export function walletNotificationId(walletId: string, reconciliation: string, channel: Channel): string {
+  return `wallet#${walletId}#${reconciliation}#${channel}`;
+}
+
+export interface ConfirmedBalance {
+  walletId: string;
+  customerId: string;
+  balance: number;
+  currency: string;
+  reconciledAt: string;
+}
+
+/** Why nobody hears about a confirmed balance, or undefined when someone does. */
+export function nobodyToTell(customer: Customer | undefined): string | undefined {
+  if (!customer) return 'no customer profile is known for the wallet';
+  if (reachableChannels(customer).length === 0) return 'the customer has no contact on an allowed channel';
+  return undefined;
+}
+
+/** One confirmed-balance message per reachable channel, keyed so that senders deliver each once. */
+export function balanceConfirmedMessages(
+  confirmed: ConfirmedBalance,
+  customer: Customer | undefined,
+  reconciliation: string,
+): NotificationMessage[] {
+  if (!customer) return [];
+  return reachableChannels(customer).map((channel) => ({
+    notificationId: walletNotificationId(confirmed.walletId, reconciliation, channel),
+    eventType: BALANCE_CONFIRMED,
+    channel,
+    recipient: (channel === 'sms' ? customer.phone : customer.email) as string,
+    locale: customer.locale ?? DEFAULT_LOCALE,
+    ...(customer.timeZone ? { timeZone: customer.timeZone } : {}),
+    customerId: confirmed.customerId,
+    ...(customer.name ? { customerName: customer.name } : {}),
+    wallet: {
+      walletId: confirmed.walletId,
+      balance: confirmed.balance,
+      currency: confirmed.currency,
+      reconciledAt: confirmed.reconciledAt,
+    },
+    occurredAt: confirmed.reconciledAt,
+  }));
+}

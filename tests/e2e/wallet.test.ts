@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, startStack } from '../../local/stack.ts';
+import type { ExecutionRecord } from '../../local/step-functions.ts';
+import { signedHeaders } from '../../scripts/sign.ts';
+import { cloudEvent, TEST_SECRET } from '../support/events.ts';
+
+// Wallet reconciliation through the local stack: HTTP ingest → DynamoDB Local stream →
+// start-reconciliation → the real ASL on aws-local-stepfunctions (a 2 s wait) → reconcile-wallet
+// → sns:publish into the in-process topic → senders → outbox.
+const DELAY_SECONDS = 2;
+let stack: RunningStack;
+let dataDir: string;
+let previousDelay: string | undefined;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fixed-offset zone where it is early afternoon now, so quiet hours never hold the SMS back. */
+function daytimeZone(now = new Date()): string {
+  let offset = 13 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+async function post(event: unknown) {
+  const body = JSON.stringify(event);
+  const response = await fetch(`${stack.url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
+    body,
+  });
+  expect(response.status, await response.clone().text()).toBe(202);
+}
+
+async function getJson(path: string) {
+  const response = await fetch(`${stack.url}${path}`);
+  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as any };
+}
+
+const money = (walletId: string, kind: 'credited' | 'debited', value: number) =>
+  cloudEvent(`wallet.${kind}`, { walletId, customerId: 'cus-e2e-wallet', amount: { value, currency: 'EUR' }, reference: `ref-${value}` });
+
+async function executionsOf(walletId: string): Promise<ExecutionRecord[]> {
+  const { body } = await getJson('/local/executions');
+  return (body as ExecutionRecord[]).filter((execution) => (execution.input as { walletId: string }).walletId === walletId);
+}
+
+beforeAll(async () => {
+  previousDelay = process.env.RECONCILE_DELAY_SECONDS;
+  process.env.RECONCILE_DELAY_SECONDS = String(DELAY_SECONDS);
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-wallet-'));
+  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (previousDelay === undefined) delete process.env.RECONCILE_DELAY_SECONDS;
+  else process.env.RECONCILE_DELAY_SECONDS = previousDelay;
+});
+
+describe('wallet reconciliation through the local stack', () => {
+  it('shows the balance pending at once, then confirmed after the delay, and tells the customer once per channel', async () => {
+    const walletId = 'wal-e2e';
+    await post(
+      cloudEvent('shipment.created', {
+        shipmentId: 'shp-e2e-wallet',
+        orderId: 'ord-e2e-wallet',
+        customer: {
+          id: 'cus-e2e-wallet',
+          name: 'Ana García',
+          phone: '+34600111222',
+          email: 'ana@example.com',
+          locale: 'es-ES',
+          timeZone: daytimeZone(),
+        },
+      }),
+    );
+    // Start at the beginning of a reconciliation window so the three entries certainly share one.
+    await sleep(DELAY_SECONDS * 1000 - (Date.now() % (DELAY_SECONDS * 1000)) + 20);
+    await post(money(walletId, 'credited', 5000));
+    await post(money(walletId, 'debited', 1200));
+    await post(money(walletId, 'debited', 300));
+
+    const pending = await getJson(`/v1/wallets/${walletId}`);
+    expect(pending.status).toBe(200);
+    expect(pending.body).toMatchObject({ walletId, balance: 3500, currency: 'EUR', reconciliationPending: true, reconciledAt: null });
+
+    let executions: ExecutionRecord[] = [];
+    for (let attempt = 0; attempt < 100; attempt++) {
+      executions = await executionsOf(walletId);
+      if (executions.length > 0 && executions.every((execution) => execution.status !== 'RUNNING')) break;
+      await sleep(100);
+    }
+    expect(executions).toHaveLength(1);
+    const [execution] = executions as [ExecutionRecord];
+    expect(execution).toMatchObject({
+      status: 'SUCCEEDED',
+      input: { walletId, delaySeconds: DELAY_SECONDS },
+      output: { balance: 3500, drift: 0, toldOn: ['sms', 'email'] },
+    });
+    expect(execution.states.map((visit) => visit.name)).toEqual([
+      'WaitForLedgerToSettle',
+      'ReconcileWallet',
+      'AnyoneToTell',
+      'TellCustomer',
+      'PublishBalance',
+      'PublishBalance',
+      'BalanceConfirmed',
+    ]);
+    const wait = execution.states[0] as { enteredAt: string; exitedAt: string };
+    expect(Date.parse(wait.exitedAt) - Date.parse(wait.enteredAt)).toBeGreaterThanOrEqual(DELAY_SECONDS * 1000 - 20);
+
+    const confirmed = await getJson(`/v1/wallets/${walletId}`);
+    expect(confirmed.body).toMatchObject({ balance: 3500, reconciliationPending: false, reconciledAt: expect.any(String) });
+
+    await stack.settled();
+    let delivered: { channel: string; walletId?: string; eventType: string; text: string }[] = [];
+    for (let attempt = 0; attempt < 50 && delivered.length < 2; attempt++) {
+      delivered = ((await getJson('/local/outbox')).body as typeof delivered).filter((entry) => entry.walletId === walletId);
+      await sleep(100);
+    }
+    expect(delivered.map((entry) => `${entry.eventType}/${entry.channel}`).sort()).toEqual([
+      'wallet.balance_confirmed/email',
+      'wallet.balance_confirmed/sms',
+    ]);
+    expect(delivered.find((entry) => entry.channel === 'sms')?.text).toContain('35');
+
+    // The reconciliation's own write does not start another one.
+    await sleep(DELAY_SECONDS * 1000 + 500);
+    expect(await executionsOf(walletId)).toHaveLength(1);
+    expect(((await getJson('/local/outbox')).body as typeof delivered).filter((entry) => entry.walletId === walletId)).toHaveLength(2);
+  });
+
+  it('answers 404 problem+json for an unknown wallet', async () => {
+    const response = await getJson('/v1/wallets/wal-nobody');
+    expect(response.status).toBe(404);
+    expect(response.type).toBe('application/problem+json');
+    expect(response.body).toMatchObject({ status: 404, title: 'Not found' });
+  });
+});

@@ -1,0 +1,120 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { planStarts } from '../../functions/lib/app/start-reconciliation.ts';
+import { balanceConfirmedMessages, reconciliationName, reconciliationWindow } from '../../functions/lib/domain/reconciliation.ts';
+
+describe('reconciliation windows and execution names', () => {
+  it('puts every entry of one delay-long window in the same window, and the next entry in the next', () => {
+    const first = reconciliationWindow('2026-11-01T08:00:00.000Z', 90);
+    expect(reconciliationWindow('2026-11-01T08:01:29.999Z', 90)).toEqual(first);
+    expect(reconciliationWindow('2026-11-01T08:01:30.000Z', 90).startSeconds).toBe(first.startSeconds + 90);
+    expect(first).toEqual({
+      startSeconds: Date.parse('2026-11-01T08:00:00Z') / 1000,
+      start: '2026-11-01T08:00:00.000Z',
+      end: '2026-11-01T08:01:30.000Z',
+    });
+  });
+
+  it('names executions deterministically, within Step Functions’ 80 allowed characters', () => {
+    const window = reconciliationWindow('2026-11-01T08:00:00Z', 90);
+    const name = reconciliationName('wal 1/€#ünïcode'.repeat(10), window);
+    expect(name).toBe(reconciliationName('wal 1/€#ünïcode'.repeat(10), window));
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(reconciliationName('wal-1', window)).toMatch(/^wal-1-[0-9a-f]{8}-\d+$/);
+  });
+
+  it('keeps wallets whose ids sanitise alike apart', () => {
+    const window = reconciliationWindow('2026-11-01T08:00:00Z', 90);
+    expect(reconciliationName('wal/1', window)).not.toBe(reconciliationName('wal#1', window));
+  });
+
+  it('rejects a delay that is not a whole number of seconds', () => {
+    expect(() => reconciliationWindow(new Date(), 0)).toThrow(RangeError);
+    expect(() => reconciliationWindow(new Date(), 1.5)).toThrow(RangeError);
+  });
+});
+
+const walletRecord = (sequence: string, after: Record<string, unknown> | undefined, before?: Record<string, unknown>): DynamoDBRecord => {
+  const image = (values: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(values).map(([key, value]) => [
+        key,
+        typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: String(value) },
+      ]),
+    );
+  return {
+    eventName: before ? 'MODIFY' : 'INSERT',
+    dynamodb: {
+      SequenceNumber: sequence,
+      ...(after ? { NewImage: image(after) as never } : {}),
+      ...(before ? { OldImage: image(before) as never } : {}),
+    },
+  };
+};
+
+describe('planStarts', () => {
+  const wallet = (version: number, lastEntryAt: string, walletId = 'wal-1') => ({
+    walletId,
+    version,
+    lastEntryAt,
+    reconciliationPending: true,
+  });
+
+  it('plans one start per wallet and window, covering every record of it', () => {
+    const records = [
+      walletRecord('1', wallet(1, '2026-11-01T08:00:01Z')),
+      ...Array.from({ length: 9 }, (_, index) =>
+        walletRecord(String(index + 2), wallet(index + 2, `2026-11-01T08:00:${10 + index}Z`), wallet(index + 1, '2026-11-01T08:00:01Z')),
+      ),
+      walletRecord('11', wallet(1, '2026-11-01T08:00:05Z', 'wal-2')),
+    ];
+
+    const plan = planStarts(records, 90);
+
+    expect(plan.map((start) => [start.input.walletId, start.records.length])).toEqual([
+      ['wal-1', 10],
+      ['wal-2', 1],
+    ]);
+    expect(plan[0]?.input).toEqual({
+      walletId: 'wal-1',
+      delaySeconds: 90,
+      window: { start: '2026-11-01T08:00:00.000Z', end: '2026-11-01T08:01:30.000Z' },
+    });
+  });
+
+  it('starts nothing for a wallet change no entry made, or one that is not pending', () => {
+    const plan = planStarts(
+      [
+        walletRecord('1', wallet(3, '2026-11-01T08:00:01Z'), wallet(3, '2026-11-01T08:00:01Z')),
+        walletRecord('2', { ...wallet(4, '2026-11-01T08:00:01Z'), reconciliationPending: false }, wallet(4, '2026-11-01T08:00:01Z')),
+        walletRecord('3', undefined, wallet(4, '2026-11-01T08:00:01Z')),
+      ],
+      90,
+    );
+    expect(plan).toEqual([]);
+  });
+});
+
+describe('balanceConfirmedMessages', () => {
+  const confirmed = { walletId: 'wal-1', customerId: 'cus-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T08:01:30.000Z' };
+
+  it('addresses one message per allowed channel that has a contact', () => {
+    const messages = balanceConfirmedMessages(confirmed, { id: 'cus-1', email: 'ana@example.com', channels: ['sms', 'email'] }, 'exec-1');
+    expect(messages).toEqual([
+      {
+        notificationId: 'wallet#wal-1#exec-1#email',
+        eventType: 'wallet.balance_confirmed',
+        channel: 'email',
+        recipient: 'ana@example.com',
+        locale: 'en',
+        customerId: 'cus-1',
+        wallet: { walletId: 'wal-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T08:01:30.000Z' },
+        occurredAt: '2026-11-01T08:01:30.000Z',
+      },
+    ]);
+  });
+
+  it('addresses nobody without a profile', () => {
+    expect(balanceConfirmedMessages(confirmed, undefined, 'exec-1')).toEqual([]);
+  });
+});
