@@ -7,22 +7,33 @@ import { PROJECT_ROOT } from './template.ts';
 
 /** `npm start`: the whole pipeline on this machine, no AWS account needed. */
 
-const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    persist: { type: 'boolean', default: false },
+    // Where the outbox, dead letters and (with --persist) DynamoDB Local's files live.
+    'data-dir': { type: 'string', default: process.env.PARCELCAST_DATA_DIR ?? resolve(PROJECT_ROOT, '.local') },
+  },
+});
+const dataDir = resolve(values['data-dir']);
 
 const secretsFromEnvironment = process.env.WEBHOOK_SECRETS;
 try {
   const stack = await startStack({
     port: Number(process.env.PORT ?? 3000),
     webhookSecrets: secretsFromEnvironment,
-    persistDir: values.persist ? resolve(PROJECT_ROOT, '.local/dynamodb') : undefined,
+    dataDir,
+    persistDir: values.persist ? resolve(dataDir, 'dynamodb') : undefined,
     logLevel: process.env.LOG_LEVEL,
   });
   console.log(`Parcelcast is running on ${stack.url}`);
   console.log(`  POST ${stack.url}/v1/events          signed CloudEvents`);
   console.log(`  GET  ${stack.url}/v1/shipments/{id}  a shipment's status and timeline`);
+  console.log(`  GET  ${stack.url}/v1/wallets/{id}    a wallet's balance and whether it is confirmed yet`);
+  console.log(`  GET  ${stack.url}/local/executions   wallet reconciliations (RECONCILE_DELAY_SECONDS sets the wait)`);
   console.log(`  GET  ${stack.url}/health`);
+  console.log(`  Dashboard: ${stack.url}/   (npm run simulate posts a day of warehouse traffic)`);
   if (!secretsFromEnvironment) console.log(`Development signing secret: ${DEVELOPMENT_SECRET}`);
-  console.log(values.persist ? 'Data is kept in .local/dynamodb.' : 'Data lives in memory; use --persist to keep it.');
+  console.log(values.persist ? `Data is kept in ${resolve(dataDir, 'dynamodb')}.` : 'Data lives in memory; use --persist to keep it.');
   console.log('Press Ctrl-C to stop.');
 
   let stopping = false;

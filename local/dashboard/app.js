@@ -1,0 +1,274 @@
+// The local dashboard: polls GET /local/dashboard once a second and redraws what changed.
+import { drawGraph } from './graph.js';
+
+const POLL_MS = 1000;
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function h(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('data'))
+      node.setAttribute(
+        key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+        value,
+      );
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) if (child !== undefined && child !== null && child !== false) node.append(child);
+  return node;
+}
+
+const time = (iso) => {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+};
+const seconds = (from, to) => (from && to ? `${((new Date(to) - new Date(from)) / 1000).toFixed(1)} s` : '');
+const label = (status) => String(status).replaceAll('_', ' ');
+
+function section(id, items, render) {
+  const root = document.getElementById(id);
+  $('.empty', root).hidden = items.length > 0;
+  $(`[data-count="${id}"]`, root).textContent = items.length ? `(${items.length})` : '';
+  $('.list', root).replaceChildren(...items.map(render));
+}
+
+// ------------------------------------------------------------------ shipments
+
+const SHOWN_DETAILS = ['carrier', 'location', 'reason', 'nextAttemptAt', 'eta', 'signedBy'];
+
+function renderShipment(shipment) {
+  const details = (entry) =>
+    Object.entries(entry.details ?? {})
+      .filter(([key, value]) => SHOWN_DETAILS.includes(key) && (typeof value === 'string' || typeof value === 'number'))
+      .map(([key, value]) => `${key}: ${value}`)
+      .join(' · ');
+  return h(
+    'article',
+    { class: 'card shipment', dataShipmentId: shipment.shipmentId },
+    h(
+      'header',
+      {},
+      h('strong', {}, shipment.shipmentId),
+      h('span', { class: `badge status-${shipment.status}`, dataStatus: shipment.status }, label(shipment.status)),
+      h('span', { class: 'muted' }, [shipment.customer?.name, shipment.customer?.phone, shipment.carrier].filter(Boolean).join(' · ')),
+    ),
+    h(
+      'ol',
+      { class: 'timeline' },
+      shipment.timeline.map((entry) =>
+        h(
+          'li',
+          { class: entry.status === shipment.status && entry.time === shipment.statusTime ? 'current' : '', dataStatus: entry.status },
+          h('span', { class: `dot status-${entry.status}` }),
+          h('span', { class: 'what' }, label(entry.status)),
+          h('time', { datetime: entry.time }, time(entry.time)),
+          h('span', { class: 'muted small', title: `${entry.source} ${entry.id}` }, details(entry)),
+        ),
+      ),
+    ),
+    shipment.notifications?.length
+      ? h(
+          'p',
+          { class: 'notifications' },
+          shipment.notifications.map((n) =>
+            h(
+              'span',
+              { class: `chip outcome-${n.outcome}`, title: time(n.at) },
+              `${n.channel === 'sms' ? '✉︎ SMS' : '@ email'} ${label(n.status)}: ${n.outcome}`,
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+// ------------------------------------------------------------------ outbox
+
+function renderMessage(message) {
+  const about = message.shipmentId ?? message.walletId ?? '';
+  if (message.channel === 'sms') {
+    const { encoding, segments, units } = message.sms ?? {};
+    return h(
+      'article',
+      { class: 'message sms', dataChannel: 'sms', dataSegments: segments },
+      h('header', {}, h('strong', {}, `SMS to ${message.recipient}`), h('span', { class: 'muted' }, `${about} · ${time(message.time)}`)),
+      h('p', { class: 'bubble' }, message.text),
+      h(
+        'footer',
+        { class: 'muted small' },
+        `${encoding} · ${units} ${encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'} · ${segments} segment${segments === 1 ? '' : 's'}`,
+      ),
+    );
+  }
+  return h(
+    'article',
+    { class: 'message email', dataChannel: message.channel },
+    h('header', {}, h('strong', {}, `Email to ${message.recipient}`), h('span', { class: 'muted' }, `${about} · ${time(message.time)}`)),
+    h('p', { class: 'subject' }, message.subject ?? '(no subject)'),
+    h('pre', { class: 'mail-body' }, message.text),
+  );
+}
+
+// ------------------------------------------------------------------ executions
+
+let architecture = { stateMachines: [] };
+
+/** A visit to a state inside a Map or Parallel lights up that Map or Parallel state. */
+function topLevel(machine) {
+  const parent = new Map();
+  for (const state of machine?.graph.states ?? []) for (const inner of state.inner ?? []) parent.set(inner, state.name);
+  return (name) => parent.get(name) ?? name;
+}
+
+function stateClasses(history, owner) {
+  const classes = new Map();
+  for (const visit of history) {
+    const state = owner(visit.state);
+    const current = classes.get(state);
+    const next =
+      visit.status === 'running' ? 'current' : visit.status === 'failed' ? 'failed' : visit.status === 'caught' ? 'caught' : 'visited';
+    if (current !== 'current' && current !== 'failed') classes.set(state, next);
+  }
+  return classes;
+}
+
+function renderExecution(execution) {
+  const machine = architecture.stateMachines.find((candidate) => candidate.name === execution.machine) ?? architecture.stateMachines[0];
+  const owner = topLevel(machine);
+  const classes = stateClasses(execution.history, owner);
+  let graph = h('p', { class: 'muted' }, 'No state machine definition found for this execution.');
+  if (machine) {
+    const svg = drawGraph({
+      nodes: machine.graph.states.map((state) => ({
+        id: state.name,
+        label: state.inner ? `${state.name} ⟳ ${state.inner.join(', ')}` : state.name,
+        kind: state.type,
+      })),
+      edges: machine.graph.edges,
+      layout: machine.layout,
+      direction: 'TD',
+      nodeClass: (id) => [classes.get(id) ?? '', id === machine.graph.startAt ? 'start' : ''].join(' '),
+      edgeLabel: (edge) => (edge.kind === 'next' ? '' : edge.label.length > 28 ? `${edge.label.slice(0, 27)}…` : edge.label),
+    });
+    const visited = execution.history.map((visit) => owner(visit.state));
+    for (let i = 1; i < visited.length; i += 1) {
+      for (const path of svg.querySelectorAll(`path[data-from="${CSS.escape(visited[i - 1])}"][data-to="${CSS.escape(visited[i])}"]`)) {
+        path.classList.add('taken');
+      }
+    }
+    graph = svg;
+  }
+  return h(
+    'article',
+    { class: 'card execution', dataExecution: execution.name, dataStatus: execution.status },
+    h(
+      'header',
+      {},
+      h('strong', {}, execution.name),
+      h('span', { class: `badge exec-${execution.status}` }, execution.status),
+      h(
+        'span',
+        { class: 'muted' },
+        `${machine?.name ?? ''} · started ${time(execution.startedAt)}${execution.stoppedAt ? ` · took ${seconds(execution.startedAt, execution.stoppedAt)}` : ''}`,
+      ),
+    ),
+    execution.error ? h('p', { class: 'error' }, execution.error) : null,
+    h(
+      'div',
+      { class: 'execution-body' },
+      h('div', { class: 'graph-scroll' }, graph),
+      h(
+        'table',
+        { class: 'history' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'state'), h('th', {}, 'status'), h('th', {}, 'entered'), h('th', {}, 'took'))),
+        h(
+          'tbody',
+          {},
+          execution.history.map((visit) =>
+            h(
+              'tr',
+              { class: `visit-${visit.status}${owner(visit.state) === visit.state ? '' : ' inner'}`, dataState: visit.state },
+              h(
+                'td',
+                {},
+                owner(visit.state) === visit.state ? '' : '↳ ',
+                visit.state,
+                visit.retries ? h('span', { class: 'muted small' }, ` (${visit.retries} retries)`) : null,
+              ),
+              h('td', {}, visit.status, visit.error ? h('span', { class: 'error small' }, ` ${visit.error}`) : null),
+              h('td', {}, time(visit.enteredAt)),
+              h(
+                'td',
+                {},
+                visit.exitedAt
+                  ? seconds(visit.enteredAt, visit.exitedAt)
+                  : visit.status === 'running'
+                    ? `${seconds(visit.enteredAt, new Date().toISOString())}…`
+                    : '',
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ architecture
+
+function renderArchitecture() {
+  const { graph, layout } = architecture;
+  if (!graph) return;
+  const svg = drawGraph({
+    nodes: graph.nodes,
+    edges: graph.edges.filter((edge) => edge.kind !== 'substitution'),
+    layout,
+    direction: 'LR',
+    edgeLabel: (edge) => (edge.kind === 'event' || edge.kind === 'subscription' || edge.kind === 'dead-letter' ? edge.label : ''),
+  });
+  $('#architecture .graph-scroll').replaceChildren(svg);
+}
+
+// ------------------------------------------------------------------ polling
+
+const last = {};
+function changed(key, value) {
+  const text = JSON.stringify(value);
+  if (last[key] === text) return false;
+  last[key] = text;
+  return true;
+}
+
+async function tick() {
+  const status = $('#status');
+  try {
+    const response = await fetch('/local/dashboard', { cache: 'no-store' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const state = await response.json();
+    if (changed('shipments', state.shipments)) section('shipments', state.shipments, renderShipment);
+    if (changed('outbox', state.outbox)) section('outbox', [...state.outbox].reverse(), renderMessage);
+    const running = state.executions.some((execution) => execution.status === 'RUNNING');
+    if (changed('executions', state.executions) || running) section('executions', [...state.executions].reverse(), renderExecution);
+    status.textContent = `live · ${state.shipments.length} shipments · ${state.outbox.length} messages · ${state.executions.length} executions · ${new Date(state.at).toLocaleTimeString()}`;
+    status.className = 'live';
+  } catch (error) {
+    status.textContent = `disconnected (${error.message}); retrying…`;
+    status.className = 'down';
+  }
+  setTimeout(tick, POLL_MS);
+}
+
+async function start() {
+  try {
+    architecture = await (await fetch('/local/architecture')).json();
+    renderArchitecture();
+  } catch (error) {
+    $('#architecture .graph-scroll').textContent = `Could not load the architecture: ${error.message}`;
+  }
+  await tick();
+}
+
+start();

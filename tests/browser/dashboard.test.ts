@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateMachineSources } from '../../local/diagrams.ts';
+import type { Traffic } from '../../local/simulator/traffic.ts';
+import { type RunningStack, startStack } from '../../local/stack.ts';
+import { PROJECT_ROOT } from '../../local/template.ts';
+import { TEST_SECRET } from '../support/events.ts';
+
+// The dashboard in a real headless Chromium, watching a short simulated day on a local stack.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const run = promisify(execFile);
+
+/** An IANA zone where it is now around noon, so SMS are not held for quiet hours whenever this runs. */
+function middayTimeZone(now = new Date()): string {
+  const offset = (((12 - now.getUTCHours()) % 24) + 24) % 24;
+  const hours = offset > 12 ? offset - 24 : offset; // UTC-11 … UTC+12
+  return hours === 0 ? 'Etc/UTC' : hours > 0 ? `Etc/GMT-${hours}` : `Etc/GMT+${-hours}`;
+}
+
+let stack: RunningStack;
+let dataDir: string;
+let userDataDir: string;
+let browser: BrowserContext;
+let page: Page;
+let expected: Traffic['expected'];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-dashboard-'));
+  userDataDir = mkdtempSync(join(tmpdir(), 'parcelcast-chromium-'));
+  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET, parameterOverrides: { ReconcileDelaySeconds: '1' } });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      'scripts/simulate.ts',
+      ...['--url', stack.url, '--secret', TEST_SECRET, '--json', '--seed', '5', '--shipments', '4', '--wallets', '1'],
+      ...['--invalid', '0', '--failures', '0', '--time-zone', middayTimeZone()],
+    ],
+    { cwd: PROJECT_ROOT, timeout: 60_000 },
+  );
+  expected = (JSON.parse(stdout) as { expected: Traffic['expected'] }).expected;
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1500, height: 1100 },
+    timeout: 30_000,
+  });
+  page = await browser.newPage();
+  await page.goto(stack.url, { timeout: 15_000 });
+}, 120_000);
+
+afterAll(async () => {
+  if (page) {
+    mkdirSync(join(PROJECT_ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(PROJECT_ROOT, 'test-results/dashboard.png'), fullPage: true }).catch(() => undefined);
+  }
+  await browser?.close();
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(userDataDir, { recursive: true, force: true });
+});
+
+describe('the dashboard at /', () => {
+  it('shows every shipment with its current status and its whole timeline', async () => {
+    for (const [shipmentId, shipment] of Object.entries(expected.shipments)) {
+      const card = page.locator(`[data-shipment-id="${shipmentId}"]`);
+      await card.waitFor({ timeout: 10_000 });
+      await expect.poll(() => card.locator('.badge').getAttribute('data-status'), { timeout: 10_000 }).toBe(shipment.status);
+      await expect.poll(() => card.locator('.timeline li').count(), { timeout: 10_000 }).toBe(shipment.timelineLength);
+    }
+    await expect.poll(() => page.locator('.shipment').count()).toBe(Object.keys(expected.shipments).length);
+  });
+
+  it('shows the SMS in the outbox as the customer reads it, with its encoding and segment count', async () => {
+    const sms = page.locator('.message.sms').first();
+    await sms.waitFor({ timeout: 20_000 });
+    expect(await sms.locator('.bubble').textContent()).toMatch(/\S/);
+    expect(await sms.locator('footer').textContent()).toMatch(/^(GSM-7|UCS-2) · \d+ (septets|UTF-16 units) · \d+ segments?$/);
+    const delivered = await page.locator('.message.email .subject').allInnerTexts();
+    expect(delivered.length).toBeGreaterThan(0);
+  });
+
+  it('draws the wallet reconciliation as the state machine graph with the visited states highlighted', async () => {
+    const [machine] = stateMachineSources();
+    expect(machine, 'statemachines/ has an ASL file').toBeDefined();
+    const execution = page.locator('.execution').first();
+    await execution.waitFor({ timeout: 15_000 });
+    await expect.poll(() => execution.getAttribute('data-status'), { timeout: 30_000 }).toBe('SUCCEEDED');
+    const states = await execution.locator('svg .node').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-id')));
+    expect(states.sort()).toEqual(machine?.graph.states.map((state) => state.name).sort());
+    const visited = await execution.locator('svg .node.visited').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-id')));
+    expect(visited).toContain(machine?.graph.startAt);
+    const history = await execution.locator('.history tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')));
+    expect(history[0]).toBe(machine?.graph.startAt);
+    // A state inside a Map or Parallel lights up its Map or Parallel state.
+    const owner = (name: string | null) => machine?.graph.states.find((state) => state.inner?.includes(String(name)))?.name ?? name;
+    expect(new Set(history.map(owner))).toEqual(new Set(visited));
+    expect(await execution.locator('svg path.edge.taken').count()).toBeGreaterThan(0);
+  });
+
+  it('draws the architecture from template.yaml', async () => {
+    const architecture = page.locator('#architecture svg');
+    await architecture.waitFor({ timeout: 10_000 });
+    for (const id of ['ParcelApi', 'IngestFunction', 'ParcelTable']) {
+      expect(await architecture.locator(`.node[data-id="${id}"]`).count(), id).toBe(1);
+    }
+    expect(await architecture.locator('path.edge[data-from="ParcelApi"][data-to="IngestFunction"]').count()).toBe(1);
+  });
+
+  it('says it is live', async () => {
+    await expect.poll(() => page.locator('#status').getAttribute('class'), { timeout: 5_000 }).toBe('live');
+  });
+});

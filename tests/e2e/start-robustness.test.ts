@@ -1,0 +1,124 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
+import { freePort } from '../../local/dynamodb-local.ts';
+import { PROJECT_ROOT } from '../../local/template.ts';
+import { signedHeaders } from '../../scripts/sign.ts';
+
+// `npm start` where things go wrong or have to survive: a taken port, a restart with --persist.
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  /** DynamoDB Local JVMs seen as children of the process while it ran. */
+  jvms: Set<number>;
+  exited: Promise<number | null>;
+}
+
+function javaChildrenOf(pid: number): number[] {
+  const listing = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
+  return listing
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((columns) => columns[1] === String(pid) && columns.some((column) => column.includes('DynamoDBLocal.jar')))
+    .map((columns) => Number(columns[0]));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+function start(port: number, args: string[] = []): Started {
+  const { WEBHOOK_SECRETS: _inherited, ...environment } = process.env;
+  const child = spawn(process.execPath, ['local/start.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...environment, PORT: String(port) },
+    stdio: 'pipe',
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const jvms = new Set<number>();
+  const watch = setInterval(() => {
+    if (child.pid && child.exitCode === null) for (const pid of javaChildrenOf(child.pid)) jvms.add(pid);
+  }, 100);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).finally(() => clearInterval(watch));
+  return { child, output: () => output, jvms, exited };
+}
+
+async function ready(started: Started): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  while (!started.output().includes('Press Ctrl-C')) {
+    if (started.child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${started.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function stop(started: Started): Promise<number | null> {
+  started.child.kill('SIGINT');
+  return started.exited;
+}
+
+describe('npm start on a port that is taken', () => {
+  it('exits with code 2, says which port, and leaves no DynamoDB Local behind', async () => {
+    const port = await freePort();
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const started = start(port);
+      const code = await Promise.race([started.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+      expect(code).toBe(2);
+      expect(started.output()).toContain(`Parcelcast cannot start: port ${port} on 127.0.0.1 is already in use`);
+      expect([...started.jvms].filter(isAlive)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
+
+describe('npm start -- --persist', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-persist-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps what was posted across a restart', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const first = start(port, ['--persist', '--data-dir', dataDir]);
+    await ready(first);
+    expect(first.output()).toContain(`Data is kept in ${join(dataDir, 'dynamodb')}`);
+    const body = readFileSync(join(PROJECT_ROOT, 'events/shipment-created.json'), 'utf8');
+    const posted = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(DEVELOPMENT_SECRET, body) },
+      body,
+    });
+    expect(posted.status).toBe(202);
+    expect(await stop(first)).toBe(0);
+    expect([...first.jvms].filter(isAlive)).toEqual([]);
+
+    const second = start(port, ['--persist', '--data-dir', dataDir]);
+    await ready(second);
+    try {
+      const shipment = await fetch(`${url}/v1/shipments/shp-1001`);
+      expect(shipment.status).toBe(200);
+      expect(await shipment.json()).toMatchObject({ shipmentId: 'shp-1001', status: 'created', timeline: [{ status: 'created' }] });
+    } finally {
+      expect(await stop(second)).toBe(0);
+    }
+  }, 120_000);
+});
