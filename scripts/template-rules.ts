@@ -303,7 +303,7 @@ export const rules: Rule[] = [
   },
   {
     id: 'REFERENCES-RESOLVE',
-    title: 'Every !Ref, !GetAtt and ${} points at a parameter, resource or pseudo parameter that exists',
+    title: 'Every !Ref, !GetAtt and !Sub variable points at a parameter, resource or pseudo parameter that exists',
     check: (template) => {
       const known = new Set([
         ...Object.keys(template.Parameters ?? {}),

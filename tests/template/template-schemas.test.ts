@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { loadTemplate } from '../../local/template.ts';
 
 // ajv-draft-04 is CommonJS with an ES default export; Node hands us the module object.
-type Validator = { addSchema(schema: object, key: string): void; compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown } };
+type Validator = {
+  addSchema(schema: object, key: string): void;
+  compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown };
+};
 const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: object) => Validator;
 const SAM_SCHEMA_PATH = fileURLToPath(new URL('../../../shared/schemas/sam.schema.json', import.meta.url));
 const template = loadTemplate();
