@@ -245,9 +245,11 @@ export const rules: Rule[] = [
   },
   {
     id: 'SNS-SUBSCRIPTION-DLQ',
-    title: 'Every SNS subscription has a redrive policy (its own dead-letter queue)',
+    title: 'Every SNS subscription that carries data to a consumer has a redrive policy (its own dead-letter queue)',
     check: (template) =>
       resourcesOfType(template, 'AWS::SNS::Subscription')
+        // An operator's alarm e-mail is not a delivery path for customer data.
+        .filter(([, resource]) => resource.Properties?.Protocol !== 'email')
         .filter(([, resource]) => !resource.Properties?.RedrivePolicy?.deadLetterTargetArn)
         .map(([id]) => `${id} has no RedrivePolicy`),
   },
@@ -300,6 +302,53 @@ export const rules: Rule[] = [
         ...(resource.Properties?.Tracing?.Enabled === true ? [] : [`${id} has no Tracing.Enabled`]),
         ...(resource.Properties?.Logging?.Destinations?.length ? [] : [`${id} has no Logging destination`]),
       ]),
+  },
+  {
+    id: 'ALARMS',
+    title: 'Function errors, dead letters, stream lag and failed executions each raise an alarm to the AlertsTopic',
+    check: (template) => {
+      const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties ?? {});
+      const watched = (namespace: string, metric: string, id: string) =>
+        alarms.some(
+          (alarm) =>
+            alarm.Namespace === namespace &&
+            alarm.MetricName === metric &&
+            (alarm.Dimensions ?? []).some((dimension: { Value: unknown }) => logicalIdOf(dimension.Value) === id),
+        );
+      const problems: string[] = [];
+      for (const [id, resource] of functions(template)) {
+        if (!watched('AWS/Lambda', 'Errors', id)) problems.push(`${id} has no Errors alarm`);
+        if (eventSources(resource).some(([, source]) => source.Type === 'DynamoDB') && !watched('AWS/Lambda', 'IteratorAge', id)) {
+          problems.push(`${id} has no IteratorAge alarm`);
+        }
+      }
+      const deadLetterQueues = new Set<string>();
+      for (const [, resource] of resourcesOfType(template, 'AWS::SQS::Queue')) {
+        const target = logicalIdOf(resource.Properties?.RedrivePolicy?.deadLetterTargetArn);
+        if (target) deadLetterQueues.add(target);
+      }
+      for (const [, resource] of [...functions(template), ...resourcesOfType(template, 'AWS::SNS::Subscription')]) {
+        const subscriptionTarget = logicalIdOf(resource.Properties?.RedrivePolicy?.deadLetterTargetArn);
+        if (subscriptionTarget) deadLetterQueues.add(subscriptionTarget);
+        for (const [, source] of eventSources(resource)) {
+          const onFailure = logicalIdOf(source.Properties.DestinationConfig?.OnFailure?.Destination);
+          if (onFailure) deadLetterQueues.add(onFailure);
+        }
+      }
+      for (const queue of deadLetterQueues) {
+        if (!watched('AWS/SQS', 'ApproximateNumberOfMessagesVisible', queue))
+          problems.push(`dead-letter queue ${queue} has no depth alarm`);
+      }
+      for (const [id] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
+        if (!watched('AWS/States', 'ExecutionsFailed', id)) problems.push(`${id} has no ExecutionsFailed alarm`);
+      }
+      for (const [id, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+        if (!(alarm.Properties?.AlarmActions ?? []).some((action: unknown) => logicalIdOf(action) === 'AlertsTopic')) {
+          problems.push(`${id} does not notify the AlertsTopic`);
+        }
+      }
+      return problems;
+    },
   },
   {
     id: 'REFERENCES-RESOLVE',

@@ -80,6 +80,14 @@ const mistakes: Record<string, (template: Template) => void> = {
   'STATE-MACHINE-OBSERVABLE': (template) => {
     delete firstOf(template, 'AWS::Serverless::StateMachine').Properties?.Tracing;
   },
+  ALARMS: (template) => {
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (resource.Type === 'AWS::CloudWatch::Alarm' && resource.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible') {
+        delete template.Resources[id];
+        return;
+      }
+    }
+  },
   'REFERENCES-RESOLVE': (template) => {
     const fn = firstOf(template, 'AWS::Serverless::Function');
     fn.Properties = { ...fn.Properties, Environment: { Variables: { MISSING: { Ref: 'NoSuchResource' } } } };

@@ -48,8 +48,10 @@ describe('the architecture graph of template.yaml', () => {
     );
   });
 
-  it('follows each SNS subscription from its topic to its endpoint', () => {
-    for (const [id, subscription] of resourcesOfType(template, 'AWS::SNS::Subscription')) {
+  it('follows each SNS subscription from its topic to the queue it feeds', () => {
+    const queueSubscriptions = resourcesOfType(template, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties?.Protocol === 'sqs');
+    expect(queueSubscriptions.length).toBeGreaterThan(0);
+    for (const [id, subscription] of queueSubscriptions) {
       const topic = subscription.Properties?.TopicArn.Ref;
       const endpoint = subscription.Properties?.Endpoint['Fn::GetAtt'][0];
       expect(edge(topic, endpoint, 'subscription'), id).toBeDefined();
