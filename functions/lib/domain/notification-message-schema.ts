@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHANNELS } from './cloud-events.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { SHIPMENT_STATUSES } from './shipment.ts';

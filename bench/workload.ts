@@ -1,0 +1,164 @@
+import { signedHeaders } from '../scripts/sign.ts';
+import { seededRandom } from './stats.ts';
+
+/**
+ * The shipment workload the throughput benchmark and the load test post: every shipment is a
+ * realistic life story told in order (as one warehouse system tells it), shipments are posted
+ * side by side. What the customers must hear follows from CONTRACT.md's notification policy and
+ * is written down here independently of the product code, so the suite checks the product
+ * rather than repeating it.
+ */
+
+export const SECRET = 'whsec_YmVuY2gtc2VjcmV0LWZvci1wYXJjZWxjYXN0LWxvYWQ=';
+export const ANNOUNCED = ['shipped', 'out_for_delivery', 'delivered', 'delivery_failed', 'returned', 'cancelled'] as const;
+
+/** Ten events per story; every one moves the status forward, so each announced status is reached once. */
+const STORIES: readonly (readonly string[])[] = [
+  [
+    'created',
+    'picked',
+    'packed',
+    'shipped',
+    'in_transit',
+    'in_transit',
+    'out_for_delivery',
+    'delivery_failed',
+    'out_for_delivery',
+    'delivered',
+  ],
+  ['created', 'picked', 'packed', 'shipped', 'in_transit', 'in_transit', 'in_transit', 'out_for_delivery', 'delivery_failed', 'returned'],
+  ['created', 'picked', 'packed', 'shipped', 'in_transit', 'in_transit', 'in_transit', 'in_transit', 'out_for_delivery', 'delivered'],
+  ['created', 'picked', 'packed', 'shipped', 'in_transit', 'in_transit', 'in_transit', 'in_transit', 'in_transit', 'cancelled'],
+];
+
+const CHANNEL_CHOICES: readonly (readonly ('sms' | 'email')[])[] = [['sms', 'email'], ['sms', 'email'], ['email'], ['sms']];
+
+export interface CloudEventBody {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  time: string;
+  data: Record<string, unknown>;
+}
+
+export interface ShipmentStory {
+  shipmentId: string;
+  events: CloudEventBody[];
+  /** `<status>/<channel>` the customer must be told, each exactly once. */
+  expectedNotifications: string[];
+}
+
+/**
+ * A fixed-offset zone where it is early afternoon now, so quiet hours (21:00–08:00 local) never
+ * hold an SMS back whatever time the run starts. Etc/GMT-3 means UTC+3.
+ */
+export function daytimeZone(now = new Date()): string {
+  let offset = 13 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+function dataFor(status: string, shipmentId: string, step: number, customer: Record<string, unknown>): Record<string, unknown> {
+  switch (status) {
+    case 'created':
+      return { shipmentId, orderId: `ord-${shipmentId}`, customer, promisedBy: '2026-11-05T18:00:00Z' };
+    case 'shipped':
+      return {
+        shipmentId,
+        carrier: 'DHL',
+        trackingNumber: `JD${step}${shipmentId.length}`,
+        trackingUrl: `https://track.example/${shipmentId}`,
+      };
+    case 'in_transit':
+      return { shipmentId, location: ['Madrid', 'Lyon', 'Basel', 'Milan', 'Graz'][step % 5] };
+    case 'out_for_delivery':
+      return { shipmentId, eta: '2026-11-04T18:00:00Z' };
+    case 'delivery_failed':
+      return { shipmentId, reason: 'nobody home', nextAttemptAt: '2026-11-04T09:00:00Z' };
+    case 'delivered':
+      return { shipmentId, signedBy: 'neighbour' };
+    case 'returned':
+    case 'cancelled':
+      return { shipmentId, reason: 'customer asked' };
+    default:
+      return { shipmentId };
+  }
+}
+
+/** `shipments` stories (10 events each), the same for a given seed and run id. */
+export function shipmentStories(options: { shipments: number; seed: number; runId: string; timeZone?: string }): ShipmentStory[] {
+  const random = seededRandom(options.seed);
+  const timeZone = options.timeZone ?? daytimeZone();
+  return Array.from({ length: options.shipments }, (_, index) => {
+    const shipmentId = `shp-${options.runId}-${index}`;
+    const story = STORIES[Math.floor(random() * STORIES.length)] as readonly string[];
+    const channels = CHANNEL_CHOICES[Math.floor(random() * CHANNEL_CHOICES.length)] as readonly ('sms' | 'email')[];
+    const customer = {
+      id: `cus-${options.runId}-${index}`,
+      name: 'Sam Doe',
+      phone: `+4477009${String(index).padStart(5, '0').slice(-5)}`,
+      email: `cus-${index}@example.com`,
+      locale: ['en-GB', 'es-ES', 'de-DE', 'fr-FR'][index % 4],
+      timeZone,
+      channels: [...channels],
+    };
+    const start = Date.UTC(2026, 10, 1, 8, 0) + index * 1000;
+    const events = story.map((status, step) => ({
+      specversion: '1.0' as const,
+      id: `evt-${options.runId}-${index}-${step}`,
+      source: '//warehouse/bench-1',
+      type: `shipment.${status}`,
+      time: new Date(start + step * 60 * 60_000).toISOString(),
+      data: dataFor(status, shipmentId, step, customer),
+    }));
+    const reached = [...new Set(story.filter((status) => (ANNOUNCED as readonly string[]).includes(status)))];
+    return {
+      shipmentId,
+      events,
+      expectedNotifications: reached.flatMap((status) => channels.map((channel) => `${status}/${channel}`)).sort(),
+    };
+  });
+}
+
+/** A POST /v1/events request for one event, signed as a warehouse signs it. */
+export function signedRequest(event: unknown, secret = SECRET): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(event);
+  return { body, headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(secret, body) } };
+}
+
+export interface PostOutcome {
+  status: number;
+  results?: { id: string; status: string }[];
+  error?: string;
+}
+
+/** Posts the stories with `concurrency` shipments in flight, each shipment's events in order. */
+export async function postStories(url: string, stories: readonly ShipmentStory[], concurrency: number, secret = SECRET) {
+  const outcomes: PostOutcome[] = [];
+  const latencies: number[] = [];
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, stories.length) }, async () => {
+    while (next < stories.length) {
+      const story = stories[next++] as ShipmentStory;
+      for (const event of story.events) {
+        const { body, headers } = signedRequest(event, secret);
+        const started = performance.now();
+        try {
+          const response = await fetch(`${url}/v1/events`, { method: 'POST', headers, body });
+          const text = await response.text();
+          latencies.push(performance.now() - started);
+          outcomes.push({
+            status: response.status,
+            ...(response.status === 202 ? { results: JSON.parse(text).results } : { error: text }),
+          });
+        } catch (error) {
+          outcomes.push({ status: 0, error: String(error) });
+        }
+      }
+    }
+  });
+  await Promise.all(workers);
+  return { outcomes, latencies };
+}

@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { postStories, SECRET, type ShipmentStory, shipmentStories } from '../../bench/workload.ts';
+import { LOCAL_AWS } from '../../local/dynamodb-local.ts';
+import { type RunningStack, startStack } from '../../local/stack.ts';
+
+// Sustained concurrent posting through `npm start`'s stack, then settle: every accepted event is
+// stored once and every customer hears exactly what the notification policy promises, once.
+const SHIPMENTS = 50; // × 10 events each = 500 events
+const CONCURRENCY = 16;
+
+let stack: RunningStack;
+let dataDir: string;
+let stories: ShipmentStory[];
+let posted: Awaited<ReturnType<typeof postStories>>;
+let items: Record<string, any>[];
+let outbox: { channel: string; eventType: string; shipmentId?: string; notificationId: string }[];
+
+async function scanTable(): Promise<Record<string, any>[]> {
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: stack.dynamoEndpoint });
+  const found: Record<string, any>[] = [];
+  let ExclusiveStartKey: Record<string, any> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: stack.tableNames.ParcelTable, ConsistentRead: true, ExclusiveStartKey }));
+    found.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  client.destroy();
+  return found;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-load-'));
+  // The outbox prints a line per message; 600-odd lines would drown the test report.
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  stack = await startStack({ port: 0, dataDir, webhookSecrets: SECRET });
+  stories = shipmentStories({ shipments: SHIPMENTS, seed: 7, runId: 'load' });
+  posted = await postStories(stack.url, stories, CONCURRENCY);
+  await stack.settled();
+  items = await scanTable();
+  outbox = (await (await fetch(`${stack.url}/local/outbox`)).json()) as typeof outbox;
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  vi.restoreAllMocks();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('sustained load through the local stack', () => {
+  it('accepts every one of the 500 events with a 202 and no errors', () => {
+    const statuses = posted.outcomes.map((outcome) => `${outcome.status}/${outcome.results?.[0]?.status ?? outcome.error}`);
+    expect(statuses).toHaveLength(SHIPMENTS * 10);
+    expect(new Set(statuses)).toEqual(new Set(['202/accepted']));
+  });
+
+  it('stores every accepted event exactly once', () => {
+    const stored = items.filter((item) => item.entity === 'event').map((item) => item.event.id as string);
+    const sent = stories.flatMap((story) => story.events.map((event) => event.id));
+    expect(stored.length).toBe(sent.length);
+    expect(new Set(stored)).toEqual(new Set(sent));
+  });
+
+  it('folds every shipment to the last status of its story with its whole timeline', () => {
+    const aggregates = new Map(items.filter((item) => item.entity === 'shipment').map((item) => [item.shipmentId as string, item]));
+    const actual = stories.map((story) => {
+      const aggregate = aggregates.get(story.shipmentId);
+      return `${story.shipmentId} ${aggregate?.status} ${aggregate?.timeline.length}`;
+    });
+    const expected = stories.map((story) => `${story.shipmentId} ${story.events.at(-1)?.type.slice('shipment.'.length)} 10`);
+    expect(actual).toEqual(expected);
+  });
+
+  it('delivers exactly the notifications the policy names, once per shipment, status and channel', () => {
+    const delivered = new Map<string, string[]>();
+    for (const entry of outbox) {
+      const list = delivered.get(entry.shipmentId ?? '') ?? [];
+      list.push(`${entry.eventType.slice('shipment.'.length)}/${entry.channel}`);
+      delivered.set(entry.shipmentId ?? '', list);
+    }
+    const actual = stories.map((story) => ({ shipment: story.shipmentId, heard: (delivered.get(story.shipmentId) ?? []).sort() }));
+    const expected = stories.map((story) => ({ shipment: story.shipmentId, heard: story.expectedNotifications }));
+    expect(actual).toEqual(expected);
+    expect(outbox.length).toBe(stories.reduce((sum, story) => sum + story.expectedNotifications.length, 0));
+  });
+
+  it('settles every notification claim as sent and leaves nothing in a dead-letter destination', () => {
+    const claims = items.filter((item) => item.entity === 'notification');
+    expect(claims.length).toBe(outbox.length);
+    expect(claims.every((claim) => claim.outcome === 'sent')).toBe(true);
+    for (const file of ['dead-letters.jsonl', 'sqs-dead-letters.jsonl']) {
+      const path = join(dataDir, file);
+      expect(existsSync(path) ? readFileSync(path, 'utf8') : '').toBe('');
+    }
+  });
+});
