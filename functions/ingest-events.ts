@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -48,5 +49,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(problemResponses(logger))
   .handler((request) => {
     logger.appendKeys({ webhookId: request.headers?.['webhook-id'] });
+    // Every request counts, so an invocation never flushes an empty metrics set.
+    metrics.addMetric('IngestRequests', MetricUnit.Count, 1);
     return ingestRequest(dependencies, request);
   });

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -11,20 +12,22 @@ import { createSqsClient, SqsSmsDeferral } from '#adapters/sqs-sms-deferral.ts';
 import { MalformedNotificationError, parseNotificationMessage } from '#domain/notification-message-schema.ts';
 import { deliverSms, type SmsPorts } from '#lib/app/deliver-notification.ts';
 import { requireEnv } from '#lib/config.ts';
-import { countBy, logger, metrics, notificationMetric } from '#lib/observability.ts';
+import { logger, notificationMetric } from '#lib/observability.ts';
 
 /**
  * send-sms: NotificationMessages from the SMS queue, each claimed, sent at most once and recorded.
  * A record that fails is reported alone (partial batch response) and comes back from the queue.
  */
 export function createSendSmsHandler(ports: SmsPorts) {
+  // Outcomes per channel: one EMF line per batch, whatever the outcomes were.
+  const metrics = new Metrics({ defaultDimensions: { channel: 'sms' } });
   const processor = new BatchProcessor(EventType.SQS);
   const recordHandler = async (record: SQSRecord) => {
     const message = parseNotificationMessage(record.body);
     if (message.channel !== 'sms') throw new MalformedNotificationError(`an ${message.channel} message reached the SMS queue`);
     const outcome = await deliverSms(ports, message);
     logger.info('sms notification', { notificationId: message.notificationId, eventType: message.eventType, outcome });
-    countBy(notificationMetric(outcome), 'channel', ['sms']);
+    metrics.addMetric(notificationMetric(outcome), MetricUnit.Count, 1);
   };
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -20,6 +20,17 @@ interface Logs {
 /** Events of a batch written before the failure are safe to resend: they come back `duplicate`. */
 const RETRY_ADVICE = 'The request did not complete; send it again. Events already stored are answered "duplicate".';
 
+/** AWS throttling that outlasted the SDK's retries: our capacity, not the client's fault. */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+function isThrottling(error: unknown): boolean {
+  return error instanceof Error && THROTTLING.has(error.name);
+}
+
 /** The one place errors become HTTP statuses. */
 export function problemFor(error: unknown): Problem {
   if (error instanceof ValidationError) {
@@ -49,7 +60,7 @@ export function problemFor(error: unknown): Problem {
   if (error instanceof UnsupportedMediaTypeError) {
     return { type: 'urn:parcelcast:problem:media-type', title: 'Unsupported media type', status: 415, detail: error.message };
   }
-  if (error instanceof ContentionError) {
+  if (error instanceof ContentionError || isThrottling(error)) {
     return { type: 'urn:parcelcast:problem:busy', title: 'Service busy', status: 503, detail: RETRY_ADVICE };
   }
   return {
