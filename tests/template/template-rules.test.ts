@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, type Template } from '../../local/template.ts';
+import { loadTemplate, PROJECT_ROOT, type Template } from '../../local/template.ts';
 import { checkTemplate, rules } from '../../scripts/template-rules.ts';
 
 // The rules read SAM's policy templates from ../shared/schemas/sam-policy-templates.json.
@@ -112,4 +114,30 @@ describe('template.yaml rules', () => {
       expect(rule.check(broken).length).toBeGreaterThan(0);
     });
   }
+});
+
+describe('publishing to the Serverless Application Repository', () => {
+  const metadata = loadTemplate().Metadata?.['AWS::ServerlessRepo::Application'] as Record<string, unknown> | undefined;
+
+  it('carries complete application metadata', () => {
+    expect(metadata).toMatchObject({
+      Name: expect.stringMatching(/^[a-z0-9-]+$/),
+      Description: expect.any(String),
+      Author: expect.any(String),
+      SpdxLicenseId: 'Apache-2.0',
+      LicenseUrl: 'LICENSE',
+      ReadmeUrl: 'README.md',
+      Labels: expect.arrayContaining(['shipping']),
+      SemanticVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      SourceCodeUrl: expect.stringMatching(/^https:\/\//),
+    });
+  });
+
+  it('publishes the version package.json declares, with the files it points at', () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
+    expect(metadata?.SemanticVersion).toBe(pkg.version);
+    expect(pkg.license).toBe(metadata?.SpdxLicenseId);
+    expect(existsSync(join(PROJECT_ROOT, String(metadata?.LicenseUrl)))).toBe(true);
+    expect(existsSync(join(PROJECT_ROOT, String(metadata?.ReadmeUrl)))).toBe(true);
+  });
 });
