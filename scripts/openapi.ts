@@ -12,7 +12,7 @@ import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
 
 export const OPENAPI_PATH = fileURLToPath(new URL('../docs/openapi.json', import.meta.url));
 
-const jsonSchema = (schema: z.ZodType) => {
+const jsonSchema = (schema: z.core.$ZodType) => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
@@ -200,13 +200,20 @@ export function buildOpenApi() {
         },
         Wallet: {
           type: 'object',
-          required: ['walletId', 'balance', 'currency', 'reconciliationPending'],
+          required: ['walletId', 'balance', 'currency', 'entries', 'lastEntryAt', 'reconciledAt', 'reconciliationPending'],
+          additionalProperties: false,
           properties: {
             walletId: { type: 'string' },
-            balance: { type: 'integer', description: 'Minor units.' },
+            balance: { type: 'integer', description: 'Running balance in minor units; confirmed once reconciliationPending is false.' },
             currency: { type: 'string' },
-            reconciledAt: { type: 'string', format: 'date-time' },
-            reconciliationPending: { type: 'boolean' },
+            entries: { type: 'integer', description: 'Ledger entries booked so far.' },
+            lastEntryAt: { type: ['string', 'null'], format: 'date-time' },
+            reconciledAt: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description: 'When the balance was last confirmed from the ledger.',
+            },
+            reconciliationPending: { type: 'boolean', description: 'An entry arrived since the last confirmation.' },
           },
         },
       },
