@@ -22,17 +22,8 @@ export const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? va
 export const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 export const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
-/** A seeded pseudo-random generator (mulberry32), so generated workloads are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded generator (mulberry32), so generated workloads are the same on every run. */
+export { random as seededRandom } from '../local/simulator/traffic.ts';
 
 /** Runs `work` over `items` with at most `concurrency` in flight; bounded by the item count. */
 export async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
 import type { NotificationRecord, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { applyEvent, type Shipment } from '#domain/shipment.ts';
@@ -84,19 +84,15 @@ export class DynamoShipmentStore implements ShipmentStore {
 
   async getShipment(shipmentId: string): Promise<StoredShipment | undefined> {
     const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.shipmentPartition(shipmentId) },
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.shipmentPartition(shipmentId) },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
     const aggregate = items.find((item) => item.SK === SORT_KEY.shipment) as ShipmentItem | undefined;
     if (!aggregate) return undefined;
     const notifications = items

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BalanceConfirmation, LedgerTotal, WalletBooks, WalletSnapshot } from '#domain/ports.ts';
 import type { Customer } from '#domain/shipment.ts';
 import { sumLedger } from '#domain/wallet.ts';
@@ -43,22 +43,19 @@ export class DynamoWalletBooks implements WalletBooks {
   /** A strongly consistent, paginated Query over the wallet's ledger entries, reading only `delta`. */
   async sumLedger(walletId: string): Promise<LedgerTotal> {
     const deltas: { delta: number }[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :ledger)',
-          ExpressionAttributeValues: { ':pk': keys.walletPartition(walletId), ':ledger': SORT_KEY.ledgerPrefix },
-          ProjectionExpression: 'delta',
-          ConsistentRead: true,
-          ExclusiveStartKey,
-          ...(this.ledgerPageSize ? { Limit: this.ledgerPageSize } : {}),
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.client, ...(this.ledgerPageSize ? { pageSize: this.ledgerPageSize } : {}) },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :ledger)',
+        ExpressionAttributeValues: { ':pk': keys.walletPartition(walletId), ':ledger': SORT_KEY.ledgerPrefix },
+        ProjectionExpression: 'delta',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) deltas.push({ delta: Number(item.delta) });
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
     return { balance: sumLedger(deltas), entries: deltas.length };
   }
 
