@@ -1,5 +1,11 @@
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+import { CHANNELS } from './channels.ts';
 import { type FieldError, ValidationError } from './errors.ts';
+
+// zod/mini has no messages of its own: the same English locale classic zod installs on first use, and only
+// if nothing else configured one, so every issue reads exactly as it did with classic zod.
+if (!z.config().localeError) z.config(en());
 
 /**
  * The CloudEvents 1.0 contract warehouses post (docs/openapi.yaml, CONTRACT.md).
@@ -13,67 +19,66 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const wellFormed = (value: string) => !/\p{Cs}/u.test(value);
 const WELL_FORMED = 'must be well-formed Unicode text (no lone surrogates)';
 
-const id = z.string().trim().min(1).max(128).refine(wellFormed, WELL_FORMED);
-const text = z.string().trim().min(1).max(500);
+const id = z.string().check(z.trim(), z.minLength(1), z.maxLength(128), z.refine(wellFormed, WELL_FORMED));
+const text = z.string().check(z.trim(), z.minLength(1), z.maxLength(500));
 const rfc3339 = z.iso.datetime({ offset: true });
 
-const locale = z
-  .string()
-  .max(35)
-  .refine((value) => {
+const locale = z.string().check(
+  z.maxLength(35),
+  z.refine((value: string) => {
     try {
       return Intl.getCanonicalLocales(value).length === 1;
     } catch {
       return false;
     }
-  }, 'must be a BCP 47 language tag such as "es-ES"');
+  }, 'must be a BCP 47 language tag such as "es-ES"'),
+);
 
-const timeZone = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "Europe/Madrid"')
-  .refine((value) => {
+const timeZone = z.string().check(
+  z.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "Europe/Madrid"'),
+  z.refine((value: string) => {
     try {
       new Intl.DateTimeFormat('en', { timeZone: value });
       return true;
     } catch {
       return false;
     }
-  }, 'must be an IANA time zone such as "Europe/Madrid"');
+  }, 'must be an IANA time zone such as "Europe/Madrid"'),
+);
 
 const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
-const currency = z.string().refine((value) => knownCurrencies.has(value), 'must be an ISO 4217 currency code such as "EUR"');
+const currency = z
+  .string()
+  .check(z.refine((value: string) => knownCurrencies.has(value), 'must be an ISO 4217 currency code such as "EUR"'));
 
 /** Money is always integer minor units, so no rounding ever happens in the ledger. */
 export const moneySchema = z.strictObject({
-  value: z.number().int('must be an integer number of minor units').positive().max(Number.MAX_SAFE_INTEGER),
+  value: z.number().check(z.int('must be an integer number of minor units'), z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
   currency,
 });
 
-export const CHANNELS = ['sms', 'email'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { CHANNELS, type Channel } from './channels.ts';
 
 const customer = z.strictObject({
   id,
-  name: text.optional(),
-  phone: z.e164('must be an E.164 phone number such as "+34600000000"').optional(),
-  email: z.email().max(254).optional(),
-  locale: locale.optional(),
-  timeZone: timeZone.optional(),
-  channels: z
-    .array(z.enum(CHANNELS))
-    .max(CHANNELS.length)
-    .refine((list) => new Set(list).size === list.length, 'must not repeat a channel')
-    .optional(),
+  name: z.optional(text),
+  phone: z.optional(z.e164('must be an E.164 phone number such as "+34600000000"')),
+  email: z.optional(z.email().check(z.maxLength(254))),
+  locale: z.optional(locale),
+  timeZone: z.optional(timeZone),
+  channels: z.optional(
+    z.array(z.enum(CHANNELS)).check(
+      z.maxLength(CHANNELS.length),
+      z.refine((list: string[]) => new Set(list).size === list.length, 'must not repeat a channel'),
+    ),
+  ),
 });
 
 const shipmentRef = { shipmentId: id };
 const tracking = {
-  carrier: text.optional(),
-  trackingNumber: text.optional(),
-  trackingUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .optional(),
+  carrier: z.optional(text),
+  trackingNumber: z.optional(text),
+  trackingUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.maxLength(2048))),
 };
 
 /** `data` schema per event type: the table in CONTRACT.md, field for field. */
@@ -83,17 +88,17 @@ export const eventDataSchemas = {
     orderId: id,
     customer,
     ...tracking,
-    promisedBy: rfc3339.optional(),
+    promisedBy: z.optional(rfc3339),
   }),
   'shipment.picked': z.strictObject(shipmentRef),
   'shipment.packed': z.strictObject(shipmentRef),
   'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking }),
-  'shipment.in_transit': z.strictObject({ ...shipmentRef, location: text.optional() }),
-  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: rfc3339.optional() }),
-  'shipment.delivered': z.strictObject({ ...shipmentRef, location: text.optional(), signedBy: text.optional() }),
-  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason: text, nextAttemptAt: rfc3339.optional() }),
-  'shipment.returned': z.strictObject({ ...shipmentRef, reason: text.optional() }),
-  'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: text.optional() }),
+  'shipment.in_transit': z.strictObject({ ...shipmentRef, location: z.optional(text) }),
+  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339) }),
+  'shipment.delivered': z.strictObject({ ...shipmentRef, location: z.optional(text), signedBy: z.optional(text) }),
+  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason: text, nextAttemptAt: z.optional(rfc3339) }),
+  'shipment.returned': z.strictObject({ ...shipmentRef, reason: z.optional(text) }),
+  'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: z.optional(text) }),
   'wallet.debited': z.strictObject({ walletId: id, customerId: id, amount: moneySchema, reference: text }),
   'wallet.credited': z.strictObject({ walletId: id, customerId: id, amount: moneySchema, reference: text }),
 } as const;
@@ -110,27 +115,33 @@ const envelope = {
   id,
   source: z
     .string()
-    .min(1)
-    .max(256)
-    .regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"')
-    .refine(wellFormed, WELL_FORMED),
+    .check(
+      z.minLength(1),
+      z.maxLength(256),
+      z.regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"'),
+      z.refine(wellFormed, WELL_FORMED),
+    ),
   time: rfc3339,
-  subject: z.string().min(1).max(256).optional(),
-  datacontenttype: z.literal('application/json').optional(),
-  dataschema: z.url().optional(),
+  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  datacontenttype: z.optional(z.literal('application/json')),
+  dataschema: z.optional(z.url()),
 };
 
 function eventSchemaFor<T extends EventType>(type: T) {
   return z
-    .object({ ...envelope, type: z.literal(type), data: eventDataSchemas[type] })
-    .catchall(z.union([z.string(), z.number(), z.boolean()]))
-    .superRefine((event, ctx) => {
-      for (const key of Object.keys(event)) {
-        if (!CORE_ATTRIBUTES.has(key) && !extensionName.test(key)) {
-          ctx.addIssue({ code: 'custom', path: [key], message: 'is not a CloudEvents attribute' });
+    .catchall(
+      z.object({ ...envelope, type: z.literal(type), data: eventDataSchemas[type] }),
+      z.union([z.string(), z.number(), z.boolean()]),
+    )
+    .check(
+      z.superRefine((event: object, ctx) => {
+        for (const key of Object.keys(event)) {
+          if (!CORE_ATTRIBUTES.has(key) && !extensionName.test(key)) {
+            ctx.addIssue({ code: 'custom', path: [key], message: 'is not a CloudEvents attribute' });
+          }
         }
-      }
-    });
+      }),
+    );
 }
 
 /** The full CloudEvent schema of each type (docs/openapi.json is generated from these). */

@@ -1,32 +1,37 @@
-import * as z from 'zod';
-import { CHANNELS } from './cloud-events.ts';
+import * as z from 'zod/mini';
+import { CHANNELS } from './channels.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { SHIPMENT_STATUSES } from './shipment.ts';
 
 /** Checks a NotificationMessage read from a queue: both producers (stream-router, wallet workflow) write it. */
 const schema = z.object({
-  notificationId: z.string().min(1),
-  eventType: z.string().min(1),
+  notificationId: z.string().check(z.minLength(1)),
+  eventType: z.string().check(z.minLength(1)),
   channel: z.enum(CHANNELS),
-  recipient: z.string().min(1),
-  locale: z.string().min(1),
-  timeZone: z.string().optional(),
-  customerId: z.string().min(1),
-  customerName: z.string().optional(),
-  shipment: z
-    .object({
-      shipmentId: z.string().min(1),
+  recipient: z.string().check(z.minLength(1)),
+  locale: z.string().check(z.minLength(1)),
+  timeZone: z.optional(z.string()),
+  customerId: z.string().check(z.minLength(1)),
+  customerName: z.optional(z.string()),
+  shipment: z.optional(
+    z.object({
+      shipmentId: z.string().check(z.minLength(1)),
       status: z.enum(SHIPMENT_STATUSES),
-      carrier: z.string().optional(),
-      trackingNumber: z.string().optional(),
-      trackingUrl: z.string().optional(),
-      eta: z.string().optional(),
-      reason: z.string().optional(),
-    })
-    .optional(),
-  wallet: z
-    .object({ walletId: z.string().min(1), balance: z.number().int(), currency: z.string().length(3), reconciledAt: z.string() })
-    .optional(),
+      carrier: z.optional(z.string()),
+      trackingNumber: z.optional(z.string()),
+      trackingUrl: z.optional(z.string()),
+      eta: z.optional(z.string()),
+      reason: z.optional(z.string()),
+    }),
+  ),
+  wallet: z.optional(
+    z.object({
+      walletId: z.string().check(z.minLength(1)),
+      balance: z.number().check(z.int()),
+      currency: z.string().check(z.length(3)),
+      reconciledAt: z.string(),
+    }),
+  ),
   occurredAt: z.string(),
 });
 
