@@ -15,10 +15,20 @@ interface ShipmentItem extends Shipment {
   updatedAt: string;
 }
 
+/** How many aggregates a container remembers having written (see `lastWritten`). */
+const REMEMBERED_AGGREGATES = 1000;
+
 /** Shipment aggregates in the single table, written with an optimistic lock on `version`. */
 export class DynamoShipmentStore implements ShipmentStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
+  /**
+   * The aggregates this container wrote last. The next event of the same shipment (the rest of a
+   * batch, a warehouse posting in order) starts from it instead of reading first. Safe because
+   * the write is conditional on `version`: if anyone else wrote since, the condition fails and
+   * the retry reads the table.
+   */
+  private readonly lastWritten = new Map<string, ShipmentItem>();
 
   constructor(client: DynamoDBDocumentClient, tableName: string) {
     this.client = client;
@@ -26,8 +36,12 @@ export class DynamoShipmentStore implements ShipmentStore {
   }
 
   async recordShipmentEvent(event: ShipmentEvent): Promise<RecordOutcome> {
+    let attempt = 0;
+    let written: ShipmentItem | undefined;
     const outcome = await writeEventTransaction(this.client, async () => {
-      const current = await this.readAggregate(event.data.shipmentId);
+      attempt += 1;
+      const remembered = attempt === 1 ? this.lastWritten.get(event.data.shipmentId) : undefined;
+      const current = remembered ?? (await this.readAggregate(event.data.shipmentId));
       const next = applyEvent(current, event);
       const version = (current?.version ?? 0) + 1;
       const item: ShipmentItem = {
@@ -37,6 +51,7 @@ export class DynamoShipmentStore implements ShipmentStore {
         version,
         updatedAt: new Date().toISOString(),
       };
+      written = item;
       return {
         TransactItems: [
           eventRecordPut(this.tableName, event, keys.shipmentPartition(next.shipmentId)),
@@ -56,8 +71,18 @@ export class DynamoShipmentStore implements ShipmentStore {
         ],
       };
     });
+    if (outcome === 'written' && written) this.remember(written);
     if (event.type === 'shipment.created') await this.rememberCustomer(event);
     return outcome === 'written' ? 'accepted' : 'duplicate';
+  }
+
+  private remember(item: ShipmentItem): void {
+    this.lastWritten.delete(item.shipmentId);
+    this.lastWritten.set(item.shipmentId, item);
+    if (this.lastWritten.size > REMEMBERED_AGGREGATES) {
+      const oldest = this.lastWritten.keys().next().value as string;
+      this.lastWritten.delete(oldest);
+    }
   }
 
   /**
