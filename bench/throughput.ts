@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_AWS } from '../local/dynamodb-local.ts';
 import { startStack } from '../local/stack.ts';
 import type { RequestCount, RequestCounter } from './aws-requests.ts';
-import { pool } from './stats.ts';
-import { postStories, SECRET, type ShipmentStory, shipmentStories } from './workload.ts';
+import type { LoadJob } from './load-worker.ts';
+import { type PostOutcome, SECRET, shipmentStories } from './workload.ts';
 
 /**
  * Throughput through the local stack (`npm start`'s): signed events posted over loopback with
@@ -52,43 +52,14 @@ async function scan(endpoint: string, tableName: string): Promise<Record<string,
   return items;
 }
 
-/** The floor: the two items ingest writes per event, as one raw transaction each, nothing else. */
-async function rawTransactions(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  stories: readonly ShipmentStory[],
-  concurrency: number,
-) {
-  const events = stories.flatMap((story) => story.events.map((event) => ({ story, event })));
-  const started = performance.now();
-  await pool(events, concurrency, async ({ story, event }, index) => {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: { PK: `FLOOR#${event.source}#${event.id}`, SK: 'EVENT', event },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                PK: `FLOOR#${story.shipmentId}#${index}`,
-                SK: 'SHIPMENT',
-                shipmentId: story.shipmentId,
-                status: event.type,
-                data: event.data,
-              },
-            },
-          },
-        ],
-      }),
-    );
+/** Runs one load job in its own thread and resolves with what it reports. */
+function inWorker<T>(job: LoadJob): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: job });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
   });
-  return (performance.now() - started) / 1000;
 }
 
 export async function measureThroughput(options: {
@@ -111,18 +82,31 @@ export async function measureThroughput(options: {
   }) as typeof process.stderr.write;
   const stack = await startStack({ port: 0, dataDir, webhookSecrets: SECRET });
   const tableName = stack.tableNames.ParcelTable as string;
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: stack.dynamoEndpoint }));
   const rounds: ThroughputRound[] = [];
   const requests = new Map<string, RequestCount>();
   try {
     for (let round = 0; round < options.rounds; round++) {
       const stories = shipmentStories({ shipments: Math.ceil(options.events / 10), seed: 1000 + round, runId: `r${round}` });
       const floorStories = shipmentStories({ shipments: Math.ceil(options.events / 10), seed: 1000 + round, runId: `f${round}` });
-      const floorSeconds = await rawTransactions(documents, tableName, floorStories, options.concurrency);
+      const floor = await inWorker<{ seconds: number }>({
+        kind: 'raw',
+        endpoint: stack.dynamoEndpoint,
+        tableName,
+        stories: floorStories,
+        concurrency: options.concurrency,
+      });
+      const floorSeconds = floor.seconds;
+      await stack.settled();
       options.counter.reset();
       const started = performance.now();
-      const posted = await postStories(stack.url, stories, options.concurrency);
-      const seconds = (performance.now() - started) / 1000;
+      const posted = await inWorker<{ seconds: number; outcomes: PostOutcome[]; latencies: number[] }>({
+        kind: 'post',
+        url: stack.url,
+        stories,
+        concurrency: options.concurrency,
+        secret: SECRET,
+      });
+      const seconds = posted.seconds;
       await stack.settled();
       const settledSeconds = (performance.now() - started) / 1000;
       for (const [key, count] of options.counter.counts) {
@@ -155,7 +139,6 @@ export async function measureThroughput(options: {
     process.stderr.write(heldStderr);
     throw error;
   } finally {
-    documents.destroy();
     await stack.stop();
     console.log = log;
     process.stdout.write = writes.out;
