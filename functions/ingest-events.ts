@@ -21,6 +21,8 @@ const dependencies = {
   wallets: new DynamoWalletLedger(client, tableName),
   verifier: webhookVerifierFromEnvironment(),
   recorded: (results: readonly RecordResult[]) => {
+    // The CloudEvent ids tie this request's log line to the event records and the stream's work.
+    logger.info('events recorded', { events: results.map(({ id, type, status }) => ({ id, type, status })) });
     countBy(
       'EventsAccepted',
       'eventType',
