@@ -111,7 +111,12 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   };
 
   const dynamo = mockClient(DynamoDBDocumentClient);
-  dynamo.on(GetCommand).resolves({ Item: structuredClone(aggregate) });
+  // Each request is for its own shipment with the same five events behind it, so the store reads it
+  // (a container that just wrote a shipment would skip this read; here every event pays for it).
+  dynamo.on(GetCommand).callsFake((input: { Key: { PK: string } }) => {
+    const shipmentId = input.Key.PK.slice('SHIPMENT#'.length);
+    return { Item: { ...structuredClone(aggregate), PK: input.Key.PK, shipmentId } };
+  });
   dynamo.on(BatchGetCommand).resolves({ Responses: {} });
   dynamo.on(TransactWriteCommand).resolves({});
   dynamo.on(PutCommand).resolves({});
@@ -133,7 +138,7 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
         type: `shipment.${status}`,
         time: new Date(Date.UTC(2026, 10, 1, 14, index % 60)).toISOString(),
         data: {
-          shipmentId: 'shp-warm',
+          shipmentId: `shp-warm-${round}-${index}`,
           ...(status === 'in_transit' ? { location: 'Lyon' } : {}),
           ...(status === 'delivery_failed' ? { reason: 'nobody home' } : {}),
         },
