@@ -151,6 +151,9 @@ describe('quiet hours', () => {
     expect(smsSendableAt(new Date('2026-07-02T05:30:00Z'), 'Europe/Madrid').toISOString()).toBe('2026-07-02T06:00:00.000Z');
     const noon = new Date('2026-07-02T10:00:00Z');
     expect(smsSendableAt(noon, 'Europe/Madrid')).toBe(noon);
+    // No time zone: the customer's night is unknown, so nothing is held (not even at 23:00 UTC).
+    const lateUtc = new Date('2026-07-01T23:00:00Z');
+    expect(smsSendableAt(lateUtc, undefined)).toBe(lateUtc);
   });
 
   it('lands on 08:00 local across a daylight-saving change in the night', () => {

@@ -1,11 +1,12 @@
 /**
  * Quiet hours for SMS: nothing is texted between 21:00 and 08:00 in the customer's time zone;
- * a message due then waits until 08:00 local. Email is never held. Pure: the caller passes `now`.
+ * a message due then waits until 08:00 local. Email is never held, and neither is an SMS to a
+ * customer whose time zone is unknown. Pure: the caller passes `now`.
  */
 
 export const QUIET_FROM_HOUR = 21;
 export const QUIET_UNTIL_HOUR = 8;
-/** Used when the customer gave no time zone. */
+/** Dates in messages are shown in UTC when the customer gave no time zone. */
 export const DEFAULT_TIME_ZONE = 'UTC';
 
 interface LocalTime {
@@ -26,7 +27,7 @@ function localTime(instant: Date, timeZone: string): LocalTime {
   return { hour: value('hour'), minute: value('minute'), second: value('second') };
 }
 
-export function isQuietHour(instant: Date, timeZone = DEFAULT_TIME_ZONE): boolean {
+export function isQuietHour(instant: Date, timeZone: string): boolean {
   const { hour } = localTime(instant, timeZone);
   return hour >= QUIET_FROM_HOUR || hour < QUIET_UNTIL_HOUR;
 }
@@ -36,8 +37,10 @@ export function isQuietHour(instant: Date, timeZone = DEFAULT_TIME_ZONE): boolea
  * next 08:00 local. Found by stepping in whole minutes from local wall time, then checked against
  * the zone again, so a daylight-saving change in the night lands on the first allowed minute.
  */
-export function smsSendableAt(now: Date, timeZone = DEFAULT_TIME_ZONE): Date {
-  if (!isQuietHour(now, timeZone)) return now;
+export function smsSendableAt(now: Date, timeZone: string | undefined): Date {
+  // Without a time zone we do not know when the customer's night is; holding the message until
+  // 08:00 UTC could mean 01:00 where they are, so it goes out at once.
+  if (timeZone === undefined || !isQuietHour(now, timeZone)) return now;
   const { hour, minute, second } = localTime(now, timeZone);
   const minutesToday = hour * 60 + minute;
   const untilMinutes = QUIET_UNTIL_HOUR * 60;
