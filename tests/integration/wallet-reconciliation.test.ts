@@ -293,11 +293,11 @@ describe('start-reconciliation on the real table stream', () => {
     const burst = starts.filter((input) => JSON.parse(input.input as string).walletId === 'wal-burst');
     const window = reconciliationWindow(new Date(), delaySeconds);
     expect(new Set(burst.map((input) => input.name))).toEqual(new Set([reconciliationName('wal-burst', window)]));
-    expect(JSON.parse(burst[0]?.input as string)).toEqual({
-      walletId: 'wal-burst',
-      delaySeconds,
-      window: { start: window.start, end: window.end },
-    });
+    const input = JSON.parse(burst[0]?.input as string);
+    expect(input).toEqual({ walletId: 'wal-burst', delaySeconds: expect.any(Number), window: { start: window.start, end: window.end } });
+    // Waits until the window closes, then the full delay: between one and two delays from the first entry.
+    expect(input.delaySeconds).toBeGreaterThan(delaySeconds);
+    expect(input.delaySeconds).toBeLessThanOrEqual(2 * delaySeconds);
     expect(starts.filter((input) => JSON.parse(input.input as string).walletId === 'wal-other')).toHaveLength(1);
 
     // Replaying the whole stream (a retried batch) starts nothing new: every name is taken.

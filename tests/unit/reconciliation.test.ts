@@ -1,6 +1,6 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { planStarts } from '../../functions/lib/app/start-reconciliation.ts';
+import { planStarts, settleSeconds } from '../../functions/lib/app/start-reconciliation.ts';
 import { balanceConfirmedMessages, reconciliationName, reconciliationWindow } from '../../functions/lib/domain/reconciliation.ts';
 
 describe('reconciliation windows and execution names', () => {
@@ -52,6 +52,15 @@ const walletRecord = (sequence: string, after: Record<string, unknown> | undefin
   };
 };
 
+describe('settleSeconds', () => {
+  it('gives the last entry of a window the full delay too: the wait runs to the window end, then the delay', () => {
+    const window = { end: '2026-11-01T08:01:30.000Z' };
+    expect(settleSeconds('2026-11-01T08:00:00.000Z', window, 90)).toBe(180);
+    expect(settleSeconds('2026-11-01T08:01:29.000Z', window, 90)).toBe(91);
+    expect(settleSeconds('2026-11-01T08:01:30.000Z', window, 90)).toBe(90);
+  });
+});
+
 describe('planStarts', () => {
   const wallet = (version: number, lastEntryAt: string, walletId = 'wal-1') => ({
     walletId,
@@ -77,7 +86,8 @@ describe('planStarts', () => {
     ]);
     expect(plan[0]?.input).toEqual({
       walletId: 'wal-1',
-      delaySeconds: 90,
+      // The first entry of the window starts the execution; it waits until the window closes, then 90 s.
+      delaySeconds: settleSeconds(String(wallet(1, '2026-11-01T08:00:01Z').lastEntryAt), { end: '2026-11-01T08:01:30.000Z' }, 90),
       window: { start: '2026-11-01T08:00:00.000Z', end: '2026-11-01T08:01:30.000Z' },
     });
   });

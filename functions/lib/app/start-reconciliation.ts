@@ -39,15 +39,29 @@ export function planStarts(records: readonly DynamoDBRecord[], delaySeconds: num
     if (after?.reconciliationPending !== true) continue;
     if (before && Number(before.version ?? 0) === Number(after.version ?? 0)) continue;
     const walletId = String(after.walletId);
-    const window = reconciliationWindow(String(after.lastEntryAt), delaySeconds);
+    const entryAt = String(after.lastEntryAt);
+    const window = reconciliationWindow(entryAt, delaySeconds);
     const name = reconciliationName(walletId, window);
     const existing = planned.get(name);
     const sequence = record.dynamodb?.SequenceNumber ?? '';
     if (existing) existing.records.push(sequence);
     else
-      planned.set(name, { name, input: { walletId, delaySeconds, window: { start: window.start, end: window.end } }, records: [sequence] });
+      planned.set(name, {
+        name,
+        input: { walletId, delaySeconds: settleSeconds(entryAt, window, delaySeconds), window: { start: window.start, end: window.end } },
+        records: [sequence],
+      });
   }
   return [...planned.values()];
+}
+
+/**
+ * How long the execution started for the entry at `entryAt` waits: until its window closes, plus
+ * the delay, so the last entry of the window gets the full delay to settle as well as the first.
+ */
+export function settleSeconds(entryAt: string, window: { end: string }, delaySeconds: number): number {
+  const untilWindowEnd = Math.max(0, Math.ceil((Date.parse(window.end) - Date.parse(entryAt)) / 1000));
+  return untilWindowEnd + delaySeconds;
 }
 
 /**

@@ -24,9 +24,11 @@ export interface ReconciliationWindow {
 }
 
 /**
- * The reconciliation window an entry falls in: `floor(entry time / delay)`. Every entry of one
- * window is confirmed by the same execution, started by the first of them and running after the
- * window has closed (it waits `delay` from a start inside the window).
+ * The reconciliation window an entry falls in: `floor(arrival time / delay)` (the wallet's
+ * `lastEntryAt` is when ingest booked it, not the warehouse's event time, so a late event opens a
+ * new window instead of joining one already confirmed). Every entry of one window is confirmed
+ * by the same execution, started by the first of them, which waits until the window has closed
+ * and then `delay` more.
  */
 export function reconciliationWindow(entryAt: string | Date, delaySeconds: number): ReconciliationWindow {
   if (!Number.isInteger(delaySeconds) || delaySeconds < 1)
