@@ -205,6 +205,8 @@ function localResourceNames(template: ReturnType<typeof loadTemplate>): Record<s
       arns[id] = `arn:aws:states:${account}:stateMachine:${id}`;
       arns[`${id}.Name`] = id;
     }
+    // Named resources keep their template name (e.g. the SES configuration set, per stage).
+    if (resource.Type === 'AWS::SES::ConfigurationSet') arns[id] = String(resolveValue(template, resource.Properties?.Name ?? id, {}));
   }
   return arns;
 }
