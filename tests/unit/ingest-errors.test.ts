@@ -226,6 +226,18 @@ describe('POST /v1/events rejections', () => {
       errors: [{ path: 'id' }],
     },
     {
+      case: 'an id with white space around it (an idempotency key is never rewritten)',
+      status: 400,
+      request: () => postEvents({ ...created(), id: ' evt-1 ' }),
+      errors: [{ path: 'id' }],
+    },
+    {
+      case: 'a shipmentId with white space around it',
+      status: 400,
+      request: () => postEvents(shipmentStatus('picked', ' shp-1', 1)),
+      errors: [{ path: 'data.shipmentId' }],
+    },
+    {
       case: 'a source with a lone UTF-16 surrogate',
       status: 400,
       request: () => postEvents({ ...created(), source: '//warehouse/\udc00' }),

@@ -19,7 +19,13 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const wellFormed = (value: string) => !/\p{Cs}/u.test(value);
 const WELL_FORMED = 'must be well-formed Unicode text (no lone surrogates)';
 
-const id = z.string().check(z.trim(), z.minLength(1), z.maxLength(128), z.refine(wellFormed, WELL_FORMED));
+// Identifiers are keys: checked, never rewritten. Trimming ' e1 ' to 'e1' would merge two events.
+const id = z.string().check(
+  z.minLength(1),
+  z.maxLength(128),
+  z.regex(/^\S(.*\S)?$/s, 'must not start or end with white space'),
+  z.refine(wellFormed, WELL_FORMED),
+);
 const text = z.string().check(z.trim(), z.minLength(1), z.maxLength(500));
 const rfc3339 = z.iso.datetime({ offset: true });
 
