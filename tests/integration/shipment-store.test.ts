@@ -3,7 +3,7 @@ import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
-import { shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { customer, shipmentCreated, shipmentStatus } from '../support/events.ts';
 
 // Two stores stand for two Lambda containers that each remember the aggregates they wrote.
 let table: TestTable;
@@ -37,5 +37,22 @@ describe('a container that remembers the aggregate it wrote', () => {
     expect(await containerA.recordShipmentEvent(event)).toBe('accepted');
     expect(await containerA.recordShipmentEvent(event)).toBe('duplicate');
     expect(await containerB.recordShipmentEvent(event)).toBe('duplicate');
+  });
+});
+
+describe('the customer profile kept for wallet messages', () => {
+  const profile = async (customerId: string) =>
+    (await table.scan()).find((item) => item.PK === `CUSTOMER#${customerId}` && item.SK === 'PROFILE');
+
+  it('is not changed by a repeated shipment.created carrying other contact details', async () => {
+    const original = shipmentCreated('shp-profile', 0);
+    const customerId = customer.id;
+    await containerA.recordShipmentEvent(valid(original));
+    const before = await profile(customerId);
+
+    const replay = { ...original, data: { ...original.data, customer: { ...customer, phone: '+34699999999' } } };
+    expect(await containerB.recordShipmentEvent(valid(replay))).toBe('duplicate');
+
+    expect(await profile(customerId)).toEqual(before);
   });
 });

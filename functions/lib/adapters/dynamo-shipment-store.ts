@@ -72,7 +72,7 @@ export class DynamoShipmentStore implements ShipmentStore {
       };
     });
     if (outcome === 'written' && written) this.remember(written);
-    if (event.type === 'shipment.created') await this.rememberCustomer(event);
+    if (event.type === 'shipment.created') await this.rememberCustomer(event, outcome === 'written');
     return outcome === 'written' ? 'accepted' : 'duplicate';
   }
 
@@ -88,18 +88,23 @@ export class DynamoShipmentStore implements ShipmentStore {
   /**
    * Keeps the customer's newest contact details (by event time) for messages that no shipment
    * carries, such as a confirmed wallet balance. Outside the event transaction so an older
-   * shipment.created arriving late can be ignored without failing the event; it also runs for
-   * duplicates, so a crash between the two writes is mended by the warehouse's retry.
+   * shipment.created arriving late can be ignored without failing the event. A duplicate only
+   * fills a missing profile (a crash between the two writes, mended by the warehouse's retry):
+   * a repeated event never changes what is stored.
    */
-  private async rememberCustomer(event: Extract<ShipmentEvent, { type: 'shipment.created' }>): Promise<void> {
+  private async rememberCustomer(event: Extract<ShipmentEvent, { type: 'shipment.created' }>, isNew: boolean): Promise<void> {
     const profileTime = new Date(event.time).toISOString();
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...keys.customer(event.data.customer.id), entity: 'customer', ...event.data.customer, profileTime },
-          ConditionExpression: 'attribute_not_exists(PK) OR profileTime <= :profileTime',
-          ExpressionAttributeValues: { ':profileTime': profileTime },
+          ...(isNew
+            ? {
+                ConditionExpression: 'attribute_not_exists(PK) OR profileTime <= :profileTime',
+                ExpressionAttributeValues: { ':profileTime': profileTime },
+              }
+            : { ConditionExpression: 'attribute_not_exists(PK)' }),
         }),
       );
     } catch (error) {
