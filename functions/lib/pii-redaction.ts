@@ -1,6 +1,6 @@
 import { LogFormatter, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
-import { maskEmail, maskPhone } from '#domain/masking.ts';
+import { maskEmail, maskPhone, redactText } from '#domain/masking.ts';
 
 /**
  * No contact details in logs: phone numbers and email addresses are masked wherever they appear,
@@ -9,13 +9,7 @@ import { maskEmail, maskPhone } from '#domain/masking.ts';
 
 const CONTACT_KEYS = /^(phone|phonenumber|email|emailaddress|recipient|to|toaddresses|destination)$/i;
 const NAME_KEYS = /^(name|customername)$/i;
-const EMAIL_PATTERN = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
-const PHONE_PATTERN = /\+[1-9]\d{6,14}/g;
 const MAX_DEPTH = 8;
-
-export function redactText(text: string): string {
-  return text.replace(EMAIL_PATTERN, (email) => maskEmail(email)).replace(PHONE_PATTERN, (phone) => maskPhone(phone));
-}
 
 function maskContact(value: string): string {
   return value.includes('@') ? maskEmail(value) : maskPhone(value);

@@ -1,3 +1,4 @@
+import { redactText } from '#domain/masking.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import {
   type Clock,
@@ -45,7 +46,8 @@ export async function deliverOnce(
       throw error;
     }
     outcome = 'failed';
-    reason = error.message;
+    // Stored and shown by GET /v1/shipments/{id}: a provider's message may quote the recipient.
+    reason = redactText(error.message);
   }
   await ports.claims.settle(message, claim.token, outcome, ports.clock(), reason);
   return outcome;
@@ -87,5 +89,5 @@ export async function deliverEmail(ports: EmailPorts, message: NotificationMessa
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
+  return redactText(error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
 }

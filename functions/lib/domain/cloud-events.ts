@@ -20,12 +20,14 @@ const wellFormed = (value: string) => !/\p{Cs}/u.test(value);
 const WELL_FORMED = 'must be well-formed Unicode text (no lone surrogates)';
 
 // Identifiers are keys: checked, never rewritten. Trimming ' e1 ' to 'e1' would merge two events.
-const id = z.string().check(
-  z.minLength(1),
-  z.maxLength(128),
-  z.regex(/^\S(.*\S)?$/s, 'must not start or end with white space'),
-  z.refine(wellFormed, WELL_FORMED),
-);
+const id = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(/^\S(.*\S)?$/s, 'must not start or end with white space'),
+    z.refine(wellFormed, WELL_FORMED),
+  );
 const text = z.string().check(z.trim(), z.minLength(1), z.maxLength(500));
 const rfc3339 = z.iso.datetime({ offset: true });
 

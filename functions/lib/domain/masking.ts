@@ -12,3 +12,11 @@ export function maskEmail(email: string): string {
   if (at < 1) return MASK.repeat(email.length);
   return `${email[0]}${MASK.repeat(3)}${email.slice(at)}`;
 }
+
+const EMAIL_PATTERN = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
+const PHONE_PATTERN = /\+[1-9]\d{6,14}/g;
+
+/** Free text (an error message, a provider's reason) with every phone number and address masked. */
+export function redactText(text: string): string {
+  return text.replace(EMAIL_PATTERN, (email) => maskEmail(email)).replace(PHONE_PATTERN, (phone) => maskPhone(phone));
+}

@@ -39,5 +39,3 @@ export interface NotificationMessage {
   /** When the change happened (the event time or the reconciliation time). */
   occurredAt: string;
 }
-
-export const NOTIFICATION_ATTRIBUTES = ['channel', 'eventType', 'locale'] as const;
