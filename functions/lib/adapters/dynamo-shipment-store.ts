@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
 import type { NotificationRecord, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
-import { applyEvent, type Shipment } from '#domain/shipment.ts';
+import { applyEvent, type Shipment, ShipmentHistoryFullError } from '#domain/shipment.ts';
 import { eventRecordPut } from './event-record.ts';
 import { keys, SORT_KEY } from './keys.ts';
 import { writeEventTransaction } from './transactions.ts';
@@ -14,6 +14,13 @@ interface ShipmentItem extends Shipment {
   version: number;
   updatedAt: string;
 }
+
+/**
+ * DynamoDB items hold at most 400 KB. The aggregate keeps its whole timeline, so a shipment with
+ * hundreds of large events would outgrow it and every later event would fail on the server;
+ * past this margin the event is refused as the client's (a 400) instead.
+ */
+const MAX_AGGREGATE_BYTES = 380 * 1024;
 
 /** How many aggregates a container remembers having written (see `lastWritten`). */
 const REMEMBERED_AGGREGATES = 1000;
@@ -51,6 +58,11 @@ export class DynamoShipmentStore implements ShipmentStore {
         version,
         updatedAt: new Date().toISOString(),
       };
+      if (Buffer.byteLength(JSON.stringify(item)) > MAX_AGGREGATE_BYTES) {
+        throw new ShipmentHistoryFullError(
+          `shipment ${next.shipmentId} holds as much history as one shipment can (${next.timeline.length - 1} events)`,
+        );
+      }
       written = item;
       return {
         TransactItems: [

@@ -1,7 +1,8 @@
-import { isWalletEvent, type ParcelEvent, type WalletEvent } from '#domain/cloud-events.ts';
+import { isWalletEvent, type ParcelEvent } from '#domain/cloud-events.ts';
 import { currencyConflicts } from '#domain/currency.ts';
 import { ValidationError } from '#domain/errors.ts';
 import type { RecordOutcome, ShipmentStore, WalletLedger } from '#domain/ports.ts';
+import { ShipmentHistoryFullError } from '#domain/shipment.ts';
 import { CurrencyMismatchError } from '#domain/wallet.ts';
 
 export interface RecordResult {
@@ -38,13 +39,15 @@ export async function recordEvents(ports: RecordEventsPorts, events: readonly Pa
 }
 
 async function recordOne(ports: RecordEventsPorts, event: ParcelEvent, at: string): Promise<RecordOutcome> {
-  if (!isWalletEvent(event)) return ports.shipments.recordShipmentEvent(event);
   try {
-    return await ports.wallets.recordWalletEvent(event as WalletEvent);
+    return isWalletEvent(event) ? await ports.wallets.recordWalletEvent(event) : await ports.shipments.recordShipmentEvent(event);
   } catch (error) {
     // Only reachable when another request opened the wallet in a different currency meanwhile.
     if (error instanceof CurrencyMismatchError) {
       throw new ValidationError([{ path: `${at}data.amount.currency`, message: error.message }]);
+    }
+    if (error instanceof ShipmentHistoryFullError) {
+      throw new ValidationError([{ path: `${at}data.shipmentId`, message: error.message }]);
     }
     throw error;
   }

@@ -156,3 +156,8 @@ export function applyEvent(shipment: Shipment | undefined, event: ShipmentEvent)
   if (shipment.timeline.some((known) => sameEvent(known, entry))) return shipment;
   return projectShipment(shipment.shipmentId, [...shipment.timeline, entry]);
 }
+
+/** The shipment's history no longer fits in one stored item; the event is refused, nothing changes. */
+export class ShipmentHistoryFullError extends Error {
+  override readonly name = 'ShipmentHistoryFullError';
+}
