@@ -21,7 +21,10 @@ const position = (batch: boolean, index: number) => (batch ? `[${index}].` : '')
 /**
  * Records validated events in request order, one transaction each. Business rules that need
  * stored state (a wallet's currency) are checked for the whole batch before anything is written,
- * so a rejected batch stores nothing.
+ * so a batch rejected by them stores nothing. Two rules can only be broken by a concurrent
+ * request between that check and the writes (another batch opening the wallet in another
+ * currency) or by the table itself (a shipment's history full); then the events before the
+ * offending one are stored, and resending the batch answers them `duplicate`.
  */
 export async function recordEvents(ports: RecordEventsPorts, events: readonly ParcelEvent[], batch: boolean): Promise<RecordResult[]> {
   const walletEvents = events.flatMap((event, index) => (isWalletEvent(event) ? [{ event, position: position(batch, index) }] : []));
