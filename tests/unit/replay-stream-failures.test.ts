@@ -39,7 +39,9 @@ describe('replaying stream batches a function gave up on', () => {
       .resolves({ Messages: [] });
     streams.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
     streams.on(GetRecordsCommand).resolves({ Records: [record('200'), record('300'), record('301')], NextShardIterator: 'it-2' });
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ batchItemFailures: [] })) as never });
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ batchItemFailures: [] })) as never });
 
     // Act
     const report = await replayFailures(clients(), { queueUrl: 'https://sqs/q', functionName: 'stream-router' });
@@ -63,7 +65,10 @@ describe('replaying stream batches a function gave up on', () => {
       .resolvesOnce({ Messages: [failure] })
       .resolves({ Messages: [] });
     streams.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
-    streams.on(GetRecordsCommand).resolvesOnce({ Records: [record('200')], NextShardIterator: 'it-2' }).resolves({ Records: [] });
+    streams
+      .on(GetRecordsCommand)
+      .resolvesOnce({ Records: [record('200')], NextShardIterator: 'it-2' })
+      .resolves({ Records: [] });
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode('{}') as never });
 
     const report = await replayFailures(clients(), { queueUrl: 'https://sqs/q', functionName: 'stream-router' });
