@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type Tags } from 'yaml';
 
@@ -111,13 +112,13 @@ export function functionDefinitions(template: Template = loadTemplate()): Functi
   const globalsEnv = template.Globals?.Function?.Environment?.Variables ?? {};
   return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) => {
     const properties = resource.Properties ?? {};
-    const codeUri = String(properties.CodeUri ?? '').replace(/\/$/, '');
+    const codeUri = String(properties.CodeUri ?? template.Globals?.Function?.CodeUri ?? '.').replace(/\/$/, '');
     const [, exportName = 'handler'] = String(properties.Handler).split('.');
     const entry = resource.Metadata?.BuildProperties?.EntryPoints?.[0];
     if (!entry) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
     return {
       logicalId,
-      entryPoint: `${codeUri}/${entry}`,
+      entryPoint: posix.join(codeUri, entry),
       exportName,
       environment: { ...globalsEnv, ...(properties.Environment?.Variables ?? {}) },
       resource,
