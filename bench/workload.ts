@@ -1,3 +1,4 @@
+import { daytimeZone } from '../local/simulator/traffic.ts';
 import { signedHeaders } from '../scripts/sign.ts';
 import { seededRandom } from './stats.ts';
 
@@ -47,17 +48,6 @@ export interface ShipmentStory {
   events: CloudEventBody[];
   /** `<status>/<channel>` the customer must be told, each exactly once. */
   expectedNotifications: string[];
-}
-
-/**
- * A fixed-offset zone where it is early afternoon now, so quiet hours (21:00–08:00 local) never
- * hold an SMS back whatever time the run starts. Etc/GMT-3 means UTC+3.
- */
-export function daytimeZone(now = new Date()): string {
-  let offset = 13 - now.getUTCHours();
-  if (offset > 14) offset -= 24;
-  if (offset < -12) offset += 24;
-  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
 function dataFor(status: string, shipmentId: string, step: number, customer: Record<string, unknown>): Record<string, unknown> {

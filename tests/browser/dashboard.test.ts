@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateMachineSources } from '../../local/diagrams.ts';
-import type { Traffic } from '../../local/simulator/traffic.ts';
+import { daytimeZone, type Traffic } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 import { PROJECT_ROOT } from '../../local/template.ts';
 import { TEST_SECRET } from '../support/events.ts';
@@ -16,12 +16,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const run = promisify(execFile);
 
 /** An IANA zone where it is now around noon, so SMS are not held for quiet hours whenever this runs. */
-function middayTimeZone(now = new Date()): string {
-  const offset = (((12 - now.getUTCHours()) % 24) + 24) % 24;
-  const hours = offset > 12 ? offset - 24 : offset; // UTC-11 … UTC+12
-  return hours === 0 ? 'Etc/UTC' : hours > 0 ? `Etc/GMT-${hours}` : `Etc/GMT+${-hours}`;
-}
-
 let stack: RunningStack;
 let dataDir: string;
 let userDataDir: string;
@@ -38,7 +32,7 @@ beforeAll(async () => {
     [
       'scripts/simulate.ts',
       ...['--url', stack.url, '--secret', TEST_SECRET, '--json', '--seed', '5', '--shipments', '4', '--wallets', '1'],
-      ...['--invalid', '0', '--failures', '0', '--time-zone', middayTimeZone()],
+      ...['--invalid', '0', '--failures', '0', '--time-zone', daytimeZone()],
     ],
     { cwd: PROJECT_ROOT, timeout: 60_000 },
   );

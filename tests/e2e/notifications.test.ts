@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { daytimeZone } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 import { signedHeaders } from '../../scripts/sign.ts';
 import { cloudEvent, TEST_SECRET } from '../support/events.ts';
@@ -15,13 +16,6 @@ let dataDir: string;
  * A fixed-offset zone where it is early afternoon right now, so quiet hours (21:00–08:00 local)
  * never hold an SMS back whatever time the test runs. Etc/GMT-3 means UTC+3.
  */
-function daytimeZone(now = new Date()): string {
-  let offset = 13 - now.getUTCHours();
-  if (offset > 14) offset -= 24;
-  if (offset < -12) offset += 24;
-  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
-
 function customer(id: string, locale: string) {
   return {
     id,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { daytimeZone } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { signedHeaders } from '../../scripts/sign.ts';
@@ -16,14 +17,6 @@ let dataDir: string;
 let previousDelay: string | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A fixed-offset zone where it is early afternoon now, so quiet hours never hold the SMS back. */
-function daytimeZone(now = new Date()): string {
-  let offset = 13 - now.getUTCHours();
-  if (offset > 14) offset -= 24;
-  if (offset < -12) offset += 24;
-  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
 
 async function post(event: unknown) {
   const body = JSON.stringify(event);
