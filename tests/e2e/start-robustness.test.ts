@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
 import { freePort } from '../../local/dynamodb-local.ts';
@@ -25,11 +25,11 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function start(port: number, args: string[] = []): Started {
+function start(port: number, args: string[] = [], extraEnvironment: Record<string, string> = {}): Started {
   const { WEBHOOK_SECRETS: _inherited, ...environment } = process.env;
   const child = spawn(process.execPath, ['local/start.ts', ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...environment, PORT: String(port) },
+    env: { ...environment, PORT: String(port), ...extraEnvironment },
     stdio: 'pipe',
   });
   children.push(child);
@@ -120,5 +120,16 @@ describe('npm start killed without a chance to clean up', () => {
     const deadline = Date.now() + 10_000;
     while (jvms.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(jvms.filter(isAlive)).toEqual([]);
+  });
+});
+
+describe('npm start without Java', () => {
+  it('exits with code 2 and says how to get Java 17', async () => {
+    // A PATH with only Node on it: no java to be found.
+    const started = start(await freePort(), [], { PATH: dirname(process.execPath) });
+    const code = await Promise.race([started.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+    expect(code).toBe(2);
+    expect(started.output()).toContain('Parcelcast cannot start: Java 17+ is required to run DynamoDB Local');
+    expect(started.jvms.size).toBe(0);
   });
 });
