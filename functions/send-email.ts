@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-client.ts';
+import { DynamoCustomerContacts } from '#adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
 import { createSesClient, SesEmailGateway } from '#adapters/ses-email-gateway.ts';
 import { MalformedNotificationError, parseNotificationMessage } from '#domain/notification-message-schema.ts';
@@ -30,8 +31,13 @@ export function createSendEmailHandler(ports: EmailPorts) {
     .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
 }
 
+// AWS wiring, built once per container: the claims and the contact look-up share one table client.
+const documents = createDocumentClient();
+const tableName = requireEnv('TABLE_NAME');
+
 export const handler = createSendEmailHandler({
-  claims: new DynamoNotificationClaims(createDocumentClient(), requireEnv('TABLE_NAME')),
+  claims: new DynamoNotificationClaims(documents, tableName),
+  contacts: new DynamoCustomerContacts(documents, tableName),
   email: new SesEmailGateway(createSesClient(), {
     fromAddress: requireEnv('EMAIL_FROM_ADDRESS'),
     configurationSetName: process.env.EMAIL_CONFIGURATION_SET || undefined,

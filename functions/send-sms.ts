@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-client.ts';
+import { DynamoCustomerContacts } from '#adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
 import { createSnsClient } from '#adapters/sns-notification-publisher.ts';
 import { SnsSmsGateway } from '#adapters/sns-sms-gateway.ts';
@@ -35,8 +36,13 @@ export function createSendSmsHandler(ports: SmsPorts) {
     .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
 }
 
+// AWS wiring, built once per container: the claims and the contact look-up share one table client.
+const documents = createDocumentClient();
+const tableName = requireEnv('TABLE_NAME');
+
 export const handler = createSendSmsHandler({
-  claims: new DynamoNotificationClaims(createDocumentClient(), requireEnv('TABLE_NAME')),
+  claims: new DynamoNotificationClaims(documents, tableName),
+  contacts: new DynamoCustomerContacts(documents, tableName),
   sms: new SnsSmsGateway(createSnsClient()),
   deferral: new SqsSmsDeferral(createSqsClient(), requireEnv('SMS_QUEUE_URL')),
   clock: () => new Date(),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createDocumentClient } from '../functions/lib/adapters/dynamo-client.ts';
+import { DynamoCustomerContacts } from '../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../functions/lib/adapters/dynamo-notification-claims.ts';
 import { LocalOutbox, OutboxEmailGateway, OutboxSmsGateway } from './outbox.ts';
 import { LocalMessaging, LocalSmsDeferral, LocalTopicPublisher } from './sns-fanout.ts';
@@ -50,6 +51,8 @@ function required(name: string): string {
 }
 
 const claims = () => new DynamoNotificationClaims(createDocumentClient(), required('TABLE_NAME'));
+/** Wallet messages carry no recipient: the senders read the contact from the customer profile, as on AWS. */
+const contacts = () => new DynamoCustomerContacts(createDocumentClient(), required('TABLE_NAME'));
 const clock = () => new Date();
 
 export const notificationWiring: Record<string, LocalFactory> = {
@@ -62,6 +65,7 @@ export const notificationWiring: Record<string, LocalFactory> = {
     const optedOut = (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean);
     return createSendSmsHandler({
       claims: claims(),
+      contacts: contacts(),
       sms: new OutboxSmsGateway(localOutbox(context), optedOut),
       deferral: new LocalSmsDeferral(localMessaging(context), required('SMS_QUEUE_URL')),
       clock,
@@ -69,6 +73,6 @@ export const notificationWiring: Record<string, LocalFactory> = {
   },
   SendEmailFunction: async (context) => {
     const { createSendEmailHandler } = await import('../functions/send-email.ts');
-    return createSendEmailHandler({ claims: claims(), email: new OutboxEmailGateway(localOutbox(context)), clock });
+    return createSendEmailHandler({ claims: claims(), contacts: contacts(), email: new OutboxEmailGateway(localOutbox(context)), clock });
   },
 };

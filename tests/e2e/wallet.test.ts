@@ -112,7 +112,7 @@ describe('wallet reconciliation through the local stack', () => {
     expect(confirmed.body).toMatchObject({ balance: 3500, reconciliationPending: false, reconciledAt: expect.any(String) });
 
     await stack.settled();
-    let delivered: { channel: string; walletId?: string; eventType: string; text: string }[] = [];
+    let delivered: { channel: string; recipient: string; walletId?: string; eventType: string; text: string }[] = [];
     for (let attempt = 0; attempt < 50 && delivered.length < 2; attempt++) {
       delivered = ((await getJson('/local/outbox')).body as typeof delivered).filter((entry) => entry.walletId === walletId);
       await sleep(100);
@@ -122,6 +122,12 @@ describe('wallet reconciliation through the local stack', () => {
       'wallet.balance_confirmed/sms',
     ]);
     expect(delivered.find((entry) => entry.channel === 'sms')?.text).toContain('35');
+    // The senders found the contacts on the customer profile: the execution never held them.
+    expect(delivered.find((entry) => entry.channel === 'sms')?.recipient).toBe('+34600111222');
+    expect(delivered.find((entry) => entry.channel === 'email')?.recipient).toBe('ana@example.com');
+    const executionData = JSON.stringify(execution);
+    expect(executionData).not.toContain('+34600111222');
+    expect(executionData).not.toContain('ana@example.com');
 
     // The reconciliation's own write does not start another one.
     await sleep(DELAY_SECONDS * 1000 + 500);

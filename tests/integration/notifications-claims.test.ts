@@ -1,5 +1,6 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { keys } from '../../functions/lib/adapters/keys.ts';
@@ -13,11 +14,13 @@ import { shipmentCreated } from '../support/events.ts';
 // Exactly-once claims against a real DynamoDB Local table declared as in template.yaml.
 let table: TestTable;
 let claims: DynamoNotificationClaims;
+let contacts: DynamoCustomerContacts;
 const LEASE_SECONDS = 30;
 
 beforeAll(async () => {
   table = await createTestTable();
   claims = new DynamoNotificationClaims(table.documents, table.tableName, LEASE_SECONDS);
+  contacts = new DynamoCustomerContacts(table.documents, table.tableName);
 });
 
 function emailFor(shipmentId: string): NotificationMessage {
@@ -58,7 +61,7 @@ describe('notification claims on DynamoDB Local', () => {
     const at = new Date('2026-11-01T12:00:00Z');
 
     const outcomes = await Promise.all(
-      Array.from({ length: 10 }, () => deliverEmail({ claims, email, clock: () => at }, emailFor('shp-claim-concurrent'))),
+      Array.from({ length: 10 }, () => deliverEmail({ claims, contacts, email, clock: () => at }, emailFor('shp-claim-concurrent'))),
     );
 
     expect(email.sent).toBe(1);
@@ -74,9 +77,12 @@ describe('notification claims on DynamoDB Local', () => {
     expect(await claims.claim(message, crashedAt)).toMatchObject({ kind: 'claimed' });
     const email = countingGateway();
 
-    const during = await deliverEmail({ claims, email, clock: () => new Date(crashedAt.getTime() + 10_000) }, message);
-    const after = await deliverEmail({ claims, email, clock: () => new Date(crashedAt.getTime() + (LEASE_SECONDS + 1) * 1000) }, message);
-    const again = await deliverEmail({ claims, email, clock: () => new Date(crashedAt.getTime() + 3_600_000) }, message);
+    const during = await deliverEmail({ claims, contacts, email, clock: () => new Date(crashedAt.getTime() + 10_000) }, message);
+    const after = await deliverEmail(
+      { claims, contacts, email, clock: () => new Date(crashedAt.getTime() + (LEASE_SECONDS + 1) * 1000) },
+      message,
+    );
+    const again = await deliverEmail({ claims, contacts, email, clock: () => new Date(crashedAt.getTime() + 3_600_000) }, message);
 
     expect([during, after, again]).toEqual(['duplicate', 'sent', 'duplicate']);
     expect(email.sent).toBe(1);
@@ -93,20 +99,58 @@ describe('notification claims on DynamoDB Local', () => {
       },
     };
 
-    await expect(deliverEmail({ claims, email: failing, clock: now }, message)).rejects.toThrow('slow down');
+    await expect(deliverEmail({ claims, contacts, email: failing, clock: now }, message)).rejects.toThrow('slow down');
     expect(await claimItem('shp-claim-transient')).toMatchObject({ outcome: 'pending', reason: 'TooManyRequestsException: slow down' });
 
-    expect(await deliverEmail({ claims, email: flaky, clock: now }, message)).toBe('sent');
+    expect(await deliverEmail({ claims, contacts, email: flaky, clock: now }, message)).toBe('sent');
     expect(flaky.sent).toBe(1);
   });
 
   it('shows the recorded outcome among the shipment’s notifications', async () => {
     const store = new DynamoShipmentStore(table.documents, table.tableName);
     await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent);
-    await deliverEmail({ claims, email: countingGateway(), clock: () => new Date('2026-11-01T12:00:00Z') }, emailFor('shp-claim-read'));
+    await deliverEmail(
+      { claims, contacts, email: countingGateway(), clock: () => new Date('2026-11-01T12:00:00Z') },
+      emailFor('shp-claim-read'),
+    );
 
     const stored = await store.getShipment('shp-claim-read');
 
     expect(stored?.notifications).toEqual([{ status: 'delivered', channel: 'email', outcome: 'sent', at: '2026-11-01T12:00:00.000Z' }]);
+  });
+
+  it('sends a wallet message without recipient to the profile’s address, and records failed when the profile has none', async () => {
+    await table.documents.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { ...keys.customer('cus-contacts'), entity: 'customer', id: 'cus-contacts', email: 'ana@example.com' },
+      }),
+    );
+    const wallet = (customerId: string, reconciliation: string): NotificationMessage => ({
+      notificationId: `wallet#wal-contacts#${reconciliation}#email`,
+      eventType: 'wallet.balance_confirmed',
+      channel: 'email',
+      locale: 'en',
+      customerId,
+      wallet: { walletId: 'wal-contacts', balance: 1200, currency: 'EUR', reconciledAt: '2026-11-01T12:00:00.000Z' },
+      occurredAt: '2026-11-01T12:00:00.000Z',
+    });
+    const sentTo: string[] = [];
+    const email: EmailGateway = {
+      async send({ to }) {
+        sentTo.push(to);
+      },
+    };
+    const now = () => new Date('2026-11-01T12:00:00Z');
+
+    expect(await contacts.contactFor('cus-contacts', 'sms')).toBeUndefined();
+    expect(await deliverEmail({ claims, contacts, email, clock: now }, wallet('cus-contacts', 'exec-1'))).toBe('sent');
+    expect(await deliverEmail({ claims, contacts, email, clock: now }, wallet('cus-unknown', 'exec-2'))).toBe('failed');
+
+    expect(sentTo).toEqual(['ana@example.com']);
+    const { Item } = await table.documents.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.walletNotification('wal-contacts', 'exec-2', 'email'), ConsistentRead: true }),
+    );
+    expect(Item).toMatchObject({ outcome: 'failed', reason: 'customer cus-unknown has no email address on their profile any more' });
   });
 });

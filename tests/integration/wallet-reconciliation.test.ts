@@ -222,12 +222,15 @@ describe('reconcile-wallet on DynamoDB Local', () => {
         channel: 'email',
         message: expect.objectContaining({
           notificationId: 'wallet#wal-told#exec-told#email',
-          recipient: 'ana@example.com',
+          customerId: 'cus-1',
           locale: 'es-ES',
           wallet: expect.objectContaining({ balance: 2500 }),
         }),
       },
     ]);
+    // The result is the execution's state: it names the customer, never their contact.
+    expect(JSON.stringify(result)).not.toContain('ana@example.com');
+    expect(JSON.stringify(result)).not.toContain('+34600111222');
   });
 });
 

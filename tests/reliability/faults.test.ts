@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
 import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client.ts';
+import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
@@ -367,6 +368,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     const { createSendEmailHandler } = await import('../../functions/send-email.ts');
     return createSendEmailHandler({
       claims: claimsTable(),
+      contacts: new DynamoCustomerContacts(createDocumentClient(table.endpoint), table.tableName),
       email: new SesEmailGateway(new SESv2Client({}), { fromAddress: 'notify@parcelcast.example' }, noWait),
       clock,
     });
@@ -376,6 +378,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     const { createSendSmsHandler } = await import('../../functions/send-sms.ts');
     return createSendSmsHandler({
       claims: claimsTable(),
+      contacts: new DynamoCustomerContacts(createDocumentClient(table.endpoint), table.tableName),
       sms: new SnsSmsGateway(new SNSClient({}), noWait),
       deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue', noWait),
       clock,

@@ -1,10 +1,13 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { CheckIfPhoneNumberIsOptedOutCommand, PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
+import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
 import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
@@ -29,11 +32,30 @@ const TOPIC = 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
 const sns = mockClient(SNSClient);
 const ses = mockClient(SESv2Client);
 const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
 afterEach(() => {
   sns.reset();
   ses.reset();
   sqs.reset();
+  dynamo.reset();
 });
+
+const TABLE = 'parcelcast-test';
+const contacts = () => new DynamoCustomerContacts(DynamoDBDocumentClient.from(new DynamoDBClient({})), TABLE);
+
+/** A confirmed-balance message as the reconciliation workflow publishes it: no recipient. */
+function walletMessage(channel: 'sms' | 'email'): NotificationMessage {
+  return {
+    notificationId: `wallet#wal-1#exec-1#${channel}`,
+    eventType: 'wallet.balance_confirmed',
+    channel,
+    locale: 'en',
+    timeZone: 'UTC',
+    customerId: 'cus-1',
+    wallet: { walletId: 'wal-1', balance: 3500, currency: 'EUR', reconciledAt: '2026-11-02T11:59:00.000Z' },
+    occurredAt: '2026-11-02T11:59:00.000Z',
+  };
+}
 
 function message(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
   return {
@@ -88,6 +110,7 @@ const noon = () => new Date('2026-11-02T12:00:00Z');
 function smsHandler(claims = new MemoryClaims(), clock = noon) {
   return createSendSmsHandler({
     claims,
+    contacts: contacts(),
     sms: new SnsSmsGateway(new SNSClient({}), noWait),
     deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue', noWait),
     clock,
@@ -250,6 +273,66 @@ describe('send-sms', () => {
 
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
   });
+
+  it('sends a wallet message without recipient to the phone on the customer profile', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { phone: '+34600999888' } });
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns.on(PublishCommand).resolves({ MessageId: 'sms-w' });
+    const claims = new MemoryClaims();
+
+    const response = await smsHandler(claims)(sqsEvent(walletMessage('sms')), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE,
+      Key: { PK: 'CUSTOMER#cus-1', SK: 'PROFILE' },
+      ProjectionExpression: '#contact',
+      ExpressionAttributeNames: { '#contact': 'phone' },
+    });
+    expect(sns).toHaveReceivedCommandWith(CheckIfPhoneNumberIsOptedOutCommand, { phoneNumber: '+34600999888' });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+34600999888', Message: expect.stringContaining('35') });
+    expect(claims.outcomes.get('wallet#wal-1#exec-1#sms')).toEqual({ outcome: 'sent' });
+  });
+
+  it('does not read the profile for a message that names its recipient', async () => {
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns.on(PublishCommand).resolves({ MessageId: 'sms-s' });
+
+    await smsHandler()(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+34600111222' });
+  });
+
+  it('records a wallet SMS as failed, without retrying, when the profile has no phone any more', async () => {
+    dynamo.on(GetCommand).resolves({ Item: {} });
+    const claims = new MemoryClaims();
+
+    const response = await smsHandler(claims)(sqsEvent(walletMessage('sms')), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns).not.toHaveReceivedCommand(CheckIfPhoneNumberIsOptedOutCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(claims.outcomes.get('wallet#wal-1#exec-1#sms')).toEqual({
+      outcome: 'failed',
+      reason: 'customer cus-1 has no phone number on their profile any more',
+    });
+  });
+
+  it('reports a wallet SMS whose profile could not be read, and frees its claim for the retry', async () => {
+    dynamo.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
+    sns.on(PublishCommand).resolves({ MessageId: 'ok' });
+    const claims = new MemoryClaims();
+
+    const response = await smsHandler(claims)(sqsEvent(walletMessage('sms'), message()), lambdaContext('SendSmsFunction'));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'msg-0' }]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+34600111222' });
+    expect(claims.outcomes.has('wallet#wal-1#exec-1#sms')).toBe(false);
+    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'sent' });
+  });
 });
 
 describe('send-email', () => {
@@ -257,6 +340,7 @@ describe('send-email', () => {
   const handler = (claims = new MemoryClaims()) =>
     createSendEmailHandler({
       claims,
+      contacts: contacts(),
       email: new SesEmailGateway(
         new SESv2Client({}),
         { fromAddress: 'notify@parcelcast.example', configurationSetName: 'parcelcast-notifications' },
@@ -311,5 +395,36 @@ describe('send-email', () => {
       reason: 'SES rejected the email (MessageRejected)',
     });
     expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+  });
+
+  it('sends a wallet message without recipient to the address on the customer profile', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { email: 'ana.new@example.com' } });
+    ses.on(SendEmailCommand).resolves({ MessageId: 'e-w' });
+    const claims = new MemoryClaims();
+
+    const response = await handler(claims)(sqsEvent(walletMessage('email')), lambdaContext('SendEmailFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE,
+      Key: { PK: 'CUSTOMER#cus-1', SK: 'PROFILE' },
+      ExpressionAttributeNames: { '#contact': 'email' },
+    });
+    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, { Destination: { ToAddresses: ['ana.new@example.com'] } });
+    expect(claims.outcomes.get('wallet#wal-1#exec-1#email')).toEqual({ outcome: 'sent' });
+  });
+
+  it('records a wallet email as failed, without retrying, when the customer profile is gone', async () => {
+    dynamo.on(GetCommand).resolves({});
+    const claims = new MemoryClaims();
+
+    const response = await handler(claims)(sqsEvent(walletMessage('email')), lambdaContext('SendEmailFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
+    expect(claims.outcomes.get('wallet#wal-1#exec-1#email')).toEqual({
+      outcome: 'failed',
+      reason: 'customer cus-1 has no email address on their profile any more',
+    });
   });
 });

@@ -108,20 +108,27 @@ describe('planStarts', () => {
 describe('balanceConfirmedMessages', () => {
   const confirmed = { walletId: 'wal-1', customerId: 'cus-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T08:01:30.000Z' };
 
-  it('addresses one message per allowed channel that has a contact', () => {
+  it('builds one message per allowed channel that has a contact, without the contact itself', () => {
     const messages = balanceConfirmedMessages(confirmed, { id: 'cus-1', email: 'ana@example.com', channels: ['sms', 'email'] }, 'exec-1');
     expect(messages).toEqual([
       {
         notificationId: 'wallet#wal-1#exec-1#email',
         eventType: 'wallet.balance_confirmed',
         channel: 'email',
-        recipient: 'ana@example.com',
         locale: 'en',
         customerId: 'cus-1',
         wallet: { walletId: 'wal-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T08:01:30.000Z' },
         occurredAt: '2026-11-01T08:01:30.000Z',
       },
     ]);
+  });
+
+  it('never carries the phone or the address, whatever channels the customer has', () => {
+    const customer = { id: 'cus-1', name: 'Ana', phone: '+34600111222', email: 'ana@example.com', locale: 'es-ES' };
+    const messages = balanceConfirmedMessages(confirmed, customer, 'exec-1');
+    expect(messages.map((message) => message.channel)).toEqual(['sms', 'email']);
+    for (const message of messages) expect(message).not.toHaveProperty('recipient');
+    expect(JSON.stringify(messages)).not.toMatch(/\+34600111222|ana@example\.com/);
   });
 
   it('addresses nobody without a profile', () => {

@@ -146,10 +146,11 @@ describe('WalletReconciliation state machine (real ASL, aws-local-stepfunctions)
         notificationId: `wallet#wal-1#wal-1-abc-1793433600#${channel}`,
         eventType: 'wallet.balance_confirmed',
         channel,
-        recipient: channel === 'sms' ? '+34600111222' : 'ana@example.com',
         customerId: 'cus-1',
         wallet: { walletId: 'wal-1', balance: 1800, currency: 'EUR', reconciledAt: expect.any(String) },
       });
+      // The senders look the contact up from the profile: the published message names no recipient.
+      expect(message).not.toHaveProperty('recipient');
     }
     expect(entered(events)).toEqual([
       'WaitForLedgerToSettle',
@@ -160,6 +161,20 @@ describe('WalletReconciliation state machine (real ASL, aws-local-stepfunctions)
       'PublishBalance',
       'BalanceConfirmed',
     ]);
+  });
+
+  it('keeps the customer’s phone and address out of every state’s input and output', async () => {
+    const books = new MemoryBooks(1800, [2500, -700]);
+
+    const { output, events, published, invocations } = await run(realReconcile(books));
+
+    const executionData = JSON.stringify({ output, events, published, invocations });
+    // The state data is there (the messages went through the Map) …
+    expect(executionData).toContain('wallet.balance_confirmed');
+    expect(events.some((event) => event.type === 'StateExited' && JSON.stringify(event).includes('"recipients"'))).toBe(true);
+    // … but no contact detail ever is.
+    expect(executionData).not.toContain(ana.phone);
+    expect(executionData).not.toContain(ana.email);
   });
 
   it('corrects a drifted balance to the ledger sum and tells the corrected figure', async () => {

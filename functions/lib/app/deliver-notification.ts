@@ -2,6 +2,7 @@ import { redactText } from '#domain/masking.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import {
   type Clock,
+  type CustomerContacts,
   type EmailGateway,
   type FinalOutcome,
   type NotificationClaims,
@@ -53,7 +54,27 @@ export async function deliverOnce(
   return outcome;
 }
 
-export interface SmsPorts extends DeliveryPorts {
+/** The senders' ports that address a message: a message without a recipient (wallet) is sent to the profile's contact. */
+export interface AddressingPorts {
+  contacts: CustomerContacts;
+}
+
+/**
+ * Where a message goes: its own recipient (shipment messages), or else the customer's current
+ * contact for the channel, looked up at send time so the wallet workflow never holds it. A
+ * profile without that contact any more is a failure no retry cures: recorded as `failed`.
+ */
+export async function recipientOf(ports: AddressingPorts, message: NotificationMessage): Promise<string> {
+  if (message.recipient) return message.recipient;
+  const contact = await ports.contacts.contactFor(message.customerId, message.channel);
+  if (!contact) {
+    const what = message.channel === 'sms' ? 'phone number' : 'email address';
+    throw new PermanentDeliveryError(`customer ${message.customerId} has no ${what} on their profile any more`);
+  }
+  return contact;
+}
+
+export interface SmsPorts extends DeliveryPorts, AddressingPorts {
   sms: SmsGateway;
   deferral: SmsDeferral;
 }
@@ -69,13 +90,14 @@ export async function deliverSms(ports: SmsPorts, message: NotificationMessage):
   }
   const sms = renderSms(message);
   return deliverOnce(ports, message, async () => {
-    if (await ports.sms.isOptedOut(message.recipient)) return 'opted_out';
-    await ports.sms.send({ phoneNumber: message.recipient, sms, message });
+    const phoneNumber = await recipientOf(ports, message);
+    if (await ports.sms.isOptedOut(phoneNumber)) return 'opted_out';
+    await ports.sms.send({ phoneNumber, sms, message });
     return 'sent';
   });
 }
 
-export interface EmailPorts extends DeliveryPorts {
+export interface EmailPorts extends DeliveryPorts, AddressingPorts {
   email: EmailGateway;
 }
 
@@ -83,7 +105,8 @@ export interface EmailPorts extends DeliveryPorts {
 export async function deliverEmail(ports: EmailPorts, message: NotificationMessage): Promise<DeliveryOutcome> {
   const email = renderEmail(message);
   return deliverOnce(ports, message, async () => {
-    await ports.email.send({ to: message.recipient, ...email, message });
+    const to = await recipientOf(ports, message);
+    await ports.email.send({ to, ...email, message });
     return 'sent';
   });
 }

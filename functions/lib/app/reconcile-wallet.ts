@@ -1,8 +1,7 @@
 import type { Channel } from '#domain/cloud-events.ts';
 import { NotFoundError } from '#domain/errors.ts';
-import type { NotificationMessage } from '#domain/notification-message.ts';
 import type { WalletBooks } from '#domain/ports.ts';
-import { balanceConfirmedMessages, nobodyToTell } from '#domain/reconciliation.ts';
+import { type BalanceConfirmedMessage, balanceConfirmedMessages, nobodyToTell } from '#domain/reconciliation.ts';
 
 /** Entries kept landing while the ledger was summed, attempt after attempt; the workflow retries later. */
 export class ReconciliationContentionError extends Error {
@@ -26,8 +25,11 @@ export interface ReconciliationResult {
   corrected: boolean;
   reconciledAt: string;
   entries: number;
-  /** One per channel the customer can be told on, with the NotificationMessage to publish. */
-  recipients: { channel: Channel; message: NotificationMessage }[];
+  /**
+   * One per channel the customer can be told on, with the NotificationMessage to publish. This is
+   * the execution's state: the messages name the customer, never their phone or address.
+   */
+  recipients: { channel: Channel; message: BalanceConfirmedMessage }[];
   /** Set when recipients is empty: why nobody could be told. */
   nobodyToTell?: string;
 }

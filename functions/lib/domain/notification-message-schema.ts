@@ -8,7 +8,7 @@ const schema = z.object({
   notificationId: z.string().check(z.minLength(1)),
   eventType: z.string().check(z.minLength(1)),
   channel: z.enum(CHANNELS),
-  recipient: z.string().check(z.minLength(1)),
+  recipient: z.optional(z.string().check(z.minLength(1))),
   locale: z.string().check(z.minLength(1)),
   timeZone: z.optional(z.string()),
   customerId: z.string().check(z.minLength(1)),

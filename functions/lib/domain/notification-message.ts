@@ -15,8 +15,12 @@ export interface NotificationMessage {
   /** `shipment.<status>` or `wallet.balance_confirmed`. */
   eventType: string;
   channel: Channel;
-  /** E.164 phone for sms, address for email. */
-  recipient: string;
+  /**
+   * E.164 phone for sms, address for email. Shipment messages carry it; wallet messages do not,
+   * and the senders look the contact up from the customer profile (CustomerContacts), so the
+   * Step Functions execution state never holds it.
+   */
+  recipient?: string;
   locale: string;
   timeZone?: string;
   customerId: string;

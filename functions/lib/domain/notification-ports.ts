@@ -1,3 +1,4 @@
+import type { Channel } from './channels.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import type { SmsText } from './sms-encoding.ts';
 
@@ -36,6 +37,15 @@ export interface SmsGateway {
 
 export interface EmailGateway {
   send(request: { to: string; subject: string; text: string; html: string; message: NotificationMessage }): Promise<void>;
+}
+
+/**
+ * The customer's current contact for a channel (E.164 phone for sms, address for email), from
+ * their profile; undefined when the profile is gone or has no contact on that channel. Wallet
+ * messages carry no recipient, so contact details stay out of the reconciliation workflow.
+ */
+export interface CustomerContacts {
+  contactFor(customerId: string, channel: Channel): Promise<string | undefined>;
 }
 
 /** Puts an SMS back on its queue to be delivered again after `delaySeconds` (quiet hours). */

@@ -82,18 +82,24 @@ export function nobodyToTell(customer: Customer | undefined): string | undefined
   return undefined;
 }
 
+/**
+ * A confirmed-balance message: no `recipient`. It travels through the workflow's execution state
+ * (kept in the Step Functions history), so the senders look the contact up from the customer
+ * profile at send time instead.
+ */
+export type BalanceConfirmedMessage = Omit<NotificationMessage, 'recipient'> & { recipient?: never };
+
 /** One confirmed-balance message per reachable channel, keyed so that senders deliver each once. */
 export function balanceConfirmedMessages(
   confirmed: ConfirmedBalance,
   customer: Customer | undefined,
   reconciliation: string,
-): NotificationMessage[] {
+): BalanceConfirmedMessage[] {
   if (!customer) return [];
   return reachableChannels(customer).map((channel) => ({
     notificationId: walletNotificationId(confirmed.walletId, reconciliation, channel),
     eventType: BALANCE_CONFIRMED,
     channel,
-    recipient: (channel === 'sms' ? customer.phone : customer.email) as string,
     locale: customer.locale ?? DEFAULT_LOCALE,
     ...(customer.timeZone ? { timeZone: customer.timeZone } : {}),
     customerId: confirmed.customerId,
