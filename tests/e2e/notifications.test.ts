@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daytimeZone } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import { signedHeaders } from '../../scripts/sign.ts';
-import { cloudEvent, TEST_SECRET } from '../support/events.ts';
+import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
 // The whole notification path through `npm start`'s stack: HTTP ingest → DynamoDB Local stream →
 // stream-router → in-process SNS/SQS by the template's subscriptions → senders → outbox.
@@ -28,17 +27,7 @@ function customer(id: string, locale: string) {
   };
 }
 
-async function post(event: unknown) {
-  const body = JSON.stringify(event);
-  const response = await fetch(`${stack.url}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
-    body,
-  });
-  const text = await response.text();
-  expect(response.status, text).toBe(202);
-  return JSON.parse(text) as { results: { status: string }[] };
-}
+const post = (event: unknown) => postSignedEvent(stack.url, event);
 
 interface Delivered {
   channel: string;

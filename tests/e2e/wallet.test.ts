@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daytimeZone } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
-import { signedHeaders } from '../../scripts/sign.ts';
-import { cloudEvent, TEST_SECRET } from '../support/events.ts';
+import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
 // Wallet reconciliation through the local stack: HTTP ingest → DynamoDB Local stream →
 // start-reconciliation → the real ASL on aws-local-stepfunctions (a 2 s wait) → reconcile-wallet
@@ -18,15 +17,7 @@ let previousDelay: string | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function post(event: unknown) {
-  const body = JSON.stringify(event);
-  const response = await fetch(`${stack.url}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
-    body,
-  });
-  expect(response.status, await response.clone().text()).toBe(202);
-}
+const post = (event: unknown) => postSignedEvent(stack.url, event);
 
 async function getJson(path: string) {
   const response = await fetch(`${stack.url}${path}`);

@@ -78,3 +78,16 @@ export function apiEvent(
     body: options.body,
   });
 }
+
+/** Posts one event, signed with TEST_SECRET, to a running stack; expects 202 and returns its results. */
+export async function postSignedEvent(baseUrl: string, event: unknown): Promise<{ results: { id: string; status: string }[] }> {
+  const body = JSON.stringify(event);
+  const response = await fetch(`${baseUrl}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
+    body,
+  });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`POST /v1/events answered ${response.status}: ${text}`);
+  return JSON.parse(text);
+}
