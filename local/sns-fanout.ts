@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { messageAttributes } from '../functions/lib/adapters/message-attributes.ts';
 import type { NotificationMessage } from '../functions/lib/domain/notification-message.ts';
-import { notificationAttributes } from '../functions/lib/domain/notification-policy.ts';
 import type { NotificationPublisher, SmsDeferral } from '../functions/lib/domain/notification-ports.ts';
 import { LOCAL_AWS } from './dynamodb-local.ts';
 import { matchesPattern } from './event-patterns.ts';
@@ -307,11 +307,6 @@ export class LocalMessaging {
   }
 }
 
-const asAttributes = (message: NotificationMessage): Record<string, MessageAttribute> =>
-  Object.fromEntries(
-    Object.entries(notificationAttributes(message)).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
-  );
-
 /** The stream-router's publisher, locally: each message through the in-process topic. */
 export class LocalTopicPublisher implements NotificationPublisher {
   private readonly messaging: LocalMessaging;
@@ -323,7 +318,7 @@ export class LocalTopicPublisher implements NotificationPublisher {
   }
 
   async publish(messages: readonly NotificationMessage[]): Promise<{ failed: number[] }> {
-    for (const message of messages) this.messaging.publish(this.topicArn, JSON.stringify(message), asAttributes(message));
+    for (const message of messages) this.messaging.publish(this.topicArn, JSON.stringify(message), messageAttributes(message));
     return { failed: [] };
   }
 }
@@ -339,6 +334,6 @@ export class LocalSmsDeferral implements SmsDeferral {
   }
 
   async redeliver(message: NotificationMessage, delaySeconds: number): Promise<void> {
-    this.messaging.sendMessage(this.queueUrl, JSON.stringify(message), asAttributes(message), Math.min(900, delaySeconds));
+    this.messaging.sendMessage(this.queueUrl, JSON.stringify(message), messageAttributes(message), Math.min(900, delaySeconds));
   }
 }

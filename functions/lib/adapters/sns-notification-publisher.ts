@@ -1,8 +1,8 @@
-import { type MessageAttributeValue, PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import { notificationAttributes } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import { backoff, DEFAULT_RETRY, isRetryable, type RetryPolicy } from './aws-retry.ts';
+import { messageAttributes } from './message-attributes.ts';
 
 /** SNS takes at most 10 entries per PublishBatch. */
 export const PUBLISH_BATCH_LIMIT = 10;
@@ -10,12 +10,6 @@ export const PUBLISH_BATCH_LIMIT = 10;
 /** One SNS client per container; retries are the adapters' own (aws-retry.ts). */
 export function createSnsClient(): SNSClient {
   return new SNSClient({ maxAttempts: 1 });
-}
-
-export function snsMessageAttributes(message: NotificationMessage): Record<string, MessageAttributeValue> {
-  return Object.fromEntries(
-    Object.entries(notificationAttributes(message)).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
-  );
 }
 
 /**
@@ -41,7 +35,7 @@ export class SnsNotificationPublisher implements NotificationPublisher {
         (message, offset): PublishBatchRequestEntry => ({
           Id: `m${start + offset}`,
           Message: JSON.stringify(message),
-          MessageAttributes: snsMessageAttributes(message),
+          MessageAttributes: messageAttributes(message),
         }),
       );
       failed.push(...(await this.publishChunk(entries)));

@@ -1,8 +1,8 @@
-import { type MessageAttributeValue, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import { notificationAttributes } from '#domain/notification-policy.ts';
 import type { SmsDeferral } from '#domain/notification-ports.ts';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './aws-retry.ts';
+import { messageAttributes } from './message-attributes.ts';
 
 export function createSqsClient(): SQSClient {
   return new SQSClient({ maxAttempts: 1 });
@@ -24,9 +24,7 @@ export class SqsSmsDeferral implements SmsDeferral {
   }
 
   async redeliver(message: NotificationMessage, delaySeconds: number): Promise<void> {
-    const MessageAttributes: Record<string, MessageAttributeValue> = Object.fromEntries(
-      Object.entries(notificationAttributes(message)).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
-    );
+    const MessageAttributes = messageAttributes(message);
     await withRetries(this.retry, () =>
       this.client.send(
         new SendMessageCommand({
