@@ -13,15 +13,24 @@ import { matchesPattern } from './event-patterns.ts';
 
 /**
  * What Lambda's event source mapping does for a DynamoDB stream, against DynamoDB Local's real
- * stream: read every shard in order, drop records the FilterCriteria reject, invoke in batches,
- * honour ReportBatchItemFailures and BisectBatchOnFunctionError, retry up to
+ * stream: read every shard in order at Lambda's base rate (four polls a second), drop records the
+ * FilterCriteria reject, gather them for up to MaximumBatchingWindowInSeconds or until BatchSize,
+ * invoke in batches, honour ReportBatchItemFailures and BisectBatchOnFunctionError, retry up to
  * MaximumRetryAttempts, then hand the batch to the OnFailure destination.
  */
+
+/** Lambda polls each shard of a DynamoDB stream four times a second. */
+export const LAMBDA_POLL_INTERVAL_MS = 250;
+
+/** GetRecords returns at most this many records per call. */
+const GET_RECORDS_LIMIT = 1000;
 
 export interface StreamSource {
   functionId: string;
   handler: (event: DynamoDBStreamEvent, context: ReturnType<typeof lambdaContext>) => Promise<DynamoDBBatchResponse | undefined>;
   batchSize: number;
+  /** MaximumBatchingWindowInSeconds, in ms: how long records are gathered before a batch that is not full is sent. */
+  batchingWindowMs: number;
   filters: Record<string, unknown>[];
   reportBatchItemFailures: boolean;
   bisectOnError: boolean;
@@ -34,6 +43,7 @@ export interface StreamSource {
 export function streamSourceSettings(properties: Record<string, any>) {
   return {
     batchSize: Number(properties.BatchSize ?? 100),
+    batchingWindowMs: Number(properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
     filters: ((properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map(
       (filter) => JSON.parse(filter.Pattern) as Record<string, unknown>,
     ),
@@ -67,8 +77,12 @@ export class StreamPoller {
   private readonly streamArn: string;
   private readonly sources: StreamSource[];
   private readonly iterators = new Map<string, string | undefined>();
+  /** Records read but not yet invoked, per source, and when the oldest of them was read. */
+  private readonly gathered = new Map<StreamSource, { records: DynamoDBRecord[]; since: number }>();
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Ends the wait between polls early (settled() and stop() do not wait out the interval). */
+  private wake: (() => void) | undefined;
   /** Resolves waiters once every record read so far has been delivered. */
   private idleWaiters: (() => void)[] = [];
 
@@ -78,42 +92,80 @@ export class StreamPoller {
     this.sources = sources;
   }
 
-  start(intervalMs = 100): void {
+  /**
+   * Polls as Lambda does: one GetRecords per shard every `intervalMs` (at once again when a page
+   * came back full), batches sent when full or when their window ends. While someone waits in
+   * settled(), the poller drains instead: everything readable is read and sent without waiting.
+   */
+  start(intervalMs = LAMBDA_POLL_INTERVAL_MS): void {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
-        let delivered = 0;
+        let again = false;
         try {
-          delivered = await this.pollOnce();
+          if (this.idleWaiters.length > 0) {
+            if ((await this.pollOnce()) === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+            continue;
+          }
+          const { full } = await this.readEachShard();
+          await this.deliverGathered(Date.now());
+          again = full;
         } catch (error) {
           if (this.running) console.error('stream poller:', error);
+          await this.pause(intervalMs);
         }
-        if (delivered === 0) {
-          for (const resolve of this.idleWaiters.splice(0)) resolve();
-          await new Promise((resolve) => setTimeout(resolve, intervalMs));
-        }
+        if (!again && this.running && this.idleWaiters.length === 0) await this.pause(intervalMs);
       }
     })();
   }
 
-  /** Waits until a poll found nothing new: everything written before the call has been handled. */
+  /** Waits until a drain found nothing new: everything written before the call has been handled. */
   async settled(): Promise<void> {
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const idle = () => new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const first = idle();
+    this.wake?.();
+    await first;
     // One more full round, so records written just before the call are certainly seen.
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const second = idle();
+    this.wake?.();
+    await second;
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.client.destroy();
   }
 
-  /** One pass over every shard; returns how many records were read. */
+  /** Reads every shard until nothing new comes back and sends every gathered record, window or not; returns how many records were read. */
   async pollOnce(): Promise<number> {
+    let read = 0;
+    for (;;) {
+      const pass = await this.readEachShard();
+      read += pass.read;
+      if (pass.read === 0) break;
+    }
+    await this.deliverGathered(Number.POSITIVE_INFINITY);
+    return read;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (this.wake = undefined));
+  }
+
+  /** One GetRecords per shard, in the stream's shard order; what passes a source's filters is gathered for it. */
+  private async readEachShard(): Promise<{ read: number; full: boolean }> {
     const { StreamDescription } = await this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
     let read = 0;
+    let full = false;
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId as string;
       if (!this.iterators.has(shardId)) {
@@ -122,25 +174,45 @@ export class StreamPoller {
         );
         this.iterators.set(shardId, ShardIterator);
       }
-      let iterator = this.iterators.get(shardId);
-      while (iterator) {
-        const page = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-        const records = (page.Records ?? []).map((record) => toLambdaRecord(record, this.streamArn));
-        read += records.length;
-        for (const source of this.sources) await this.deliver(source, records);
-        iterator = page.NextShardIterator;
-        this.iterators.set(shardId, iterator);
-        if (records.length === 0) break;
-      }
+      const iterator = this.iterators.get(shardId);
+      if (!iterator) continue; // a closed shard read to its end
+      const page = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
+      const records = (page.Records ?? []).map((record) => toLambdaRecord(record, this.streamArn));
+      this.iterators.set(shardId, page.NextShardIterator);
+      read += records.length;
+      full ||= records.length === GET_RECORDS_LIMIT;
+      if (records.length > 0) this.gather(records);
     }
-    return read;
+    return { read, full };
   }
 
-  private async deliver(source: StreamSource, records: DynamoDBRecord[]): Promise<void> {
-    const wanted =
-      source.filters.length === 0 ? records : records.filter((record) => source.filters.some((pattern) => matchesPattern(pattern, record)));
-    for (let start = 0; start < wanted.length; start += source.batchSize) {
-      await this.invokeWithRetries(source, wanted.slice(start, start + source.batchSize));
+  private gather(records: DynamoDBRecord[]): void {
+    for (const source of this.sources) {
+      const wanted =
+        source.filters.length === 0
+          ? records
+          : records.filter((record) => source.filters.some((pattern) => matchesPattern(pattern, record)));
+      if (wanted.length === 0) continue;
+      const pending = this.gathered.get(source);
+      if (pending) pending.records.push(...wanted);
+      else this.gathered.set(source, { records: wanted, since: Date.now() });
+    }
+  }
+
+  /** Sends every full batch, and the rest of a source's records once its batching window has ended by `now`. */
+  private async deliverGathered(now: number): Promise<void> {
+    for (const source of this.sources) {
+      const pending = this.gathered.get(source);
+      if (!pending) continue;
+      const windowEnded = now - pending.since >= source.batchingWindowMs;
+      const sendable = windowEnded ? pending.records.length : pending.records.length - (pending.records.length % source.batchSize);
+      if (sendable === 0) continue;
+      const batches = pending.records.splice(0, sendable);
+      if (pending.records.length === 0) this.gathered.delete(source);
+      else pending.since = Date.now();
+      for (let start = 0; start < batches.length; start += source.batchSize) {
+        await this.invokeWithRetries(source, batches.slice(start, start + source.batchSize));
+      }
     }
   }
 

@@ -1,0 +1,109 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StreamPoller, type StreamSource, streamSourceSettings } from '../../local/stream-poller.ts';
+import { loadTemplate } from '../../local/template.ts';
+import { createTestTable, type TestTable } from '../support/dynamo.ts';
+
+// The local event source mapping against DynamoDB Local's real stream: it gathers records for the
+// template's MaximumBatchingWindowInSeconds unless a batch fills first, as Lambda does, and
+// settled() (what tests and the benchmark wait on) does not wait the window out.
+
+interface Invocation {
+  at: number;
+  keys: string[];
+}
+
+const pollers: StreamPoller[] = [];
+afterEach(async () => {
+  for (const poller of pollers.splice(0)) await poller.stop();
+});
+
+async function pollerOn(table: TestTable, settings: Pick<StreamSource, 'batchSize' | 'batchingWindowMs'>) {
+  const { Table } = await table.client.send(new DescribeTableCommand({ TableName: table.tableName }));
+  const invocations: Invocation[] = [];
+  const poller = new StreamPoller(table.endpoint, Table?.LatestStreamArn as string, [
+    {
+      functionId: 'Probe',
+      handler: async (event: DynamoDBStreamEvent) => {
+        invocations.push({ at: Date.now(), keys: event.Records.map((record) => String(record.dynamodb?.Keys?.PK?.S)) });
+        return { batchItemFailures: [] };
+      },
+      filters: [],
+      reportBatchItemFailures: true,
+      bisectOnError: false,
+      maximumRetryAttempts: 0,
+      onFailure: () => undefined,
+      ...settings,
+    },
+  ]);
+  pollers.push(poller);
+  return { poller, invocations };
+}
+
+async function putItems(table: TestTable, prefix: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: `${prefix}-${index}`, SK: 'PROBE' } }));
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the local stream event source', () => {
+  it('reads the batching window from the template for every stream consumer', () => {
+    const template = loadTemplate();
+    const streamSources = Object.values(template.Resources).flatMap((resource) =>
+      Object.values((resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
+        (source) => source.Type === 'DynamoDB',
+      ),
+    );
+    expect(streamSources.length).toBeGreaterThan(0);
+    for (const source of streamSources) {
+      expect(streamSourceSettings(source.Properties).batchingWindowMs).toBe(
+        Number(source.Properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+      );
+    }
+  });
+
+  it('holds a batch that is not full until its window ends, then invokes once with everything gathered', async () => {
+    // Prepare
+    const table = await createTestTable();
+    const { poller, invocations } = await pollerOn(table, { batchSize: 50, batchingWindowMs: 800 });
+    poller.start(50);
+
+    // Act
+    const written = Date.now();
+    await putItems(table, 'window', 3);
+    await until(() => invocations.length > 0, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess: one invocation, no earlier than the window after the first record could be read.
+    expect(invocations.map((invocation) => invocation.keys)).toEqual([['window-0', 'window-1', 'window-2']]);
+    expect(invocations[0]?.at).toBeGreaterThanOrEqual(written + 800);
+  });
+
+  it('sends full batches without waiting, and settled() sends the rest before the window ends', async () => {
+    // Prepare: a window far longer than the test may take.
+    const table = await createTestTable();
+    const { poller, invocations } = await pollerOn(table, { batchSize: 5, batchingWindowMs: 600_000 });
+    poller.start(50);
+
+    // Act
+    await putItems(table, 'full', 12);
+    await until(() => invocations.length >= 2, 15_000);
+    const beforeSettled = invocations.map((invocation) => invocation.keys.length);
+    await poller.settled();
+
+    // Assess: two full batches on their own, the last two records only when asked to settle, all in order.
+    expect(beforeSettled).toEqual([5, 5]);
+    expect(invocations.map((invocation) => invocation.keys.length)).toEqual([5, 5, 2]);
+    expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(Array.from({ length: 12 }, (_, index) => `full-${index}`));
+  });
+});
