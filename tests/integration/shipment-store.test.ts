@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client.ts';
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
@@ -37,6 +38,49 @@ describe('a container that remembers the aggregate it wrote', () => {
     expect(await containerA.recordShipmentEvent(event)).toBe('accepted');
     expect(await containerA.recordShipmentEvent(event)).toBe('duplicate');
     expect(await containerB.recordShipmentEvent(event)).toBe('duplicate');
+  });
+});
+
+/** Counts the commands a client sends, by name (GetItemCommand, TransactWriteItemsCommand, ...). */
+function countCommands(client: DynamoDBDocumentClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      counts.set(context.commandName as string, (counts.get(context.commandName as string) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  return counts;
+}
+
+describe('a shipment.created with nothing remembered', () => {
+  it('is written without reading the table first', async () => {
+    const client = createDocumentClient(table.endpoint);
+    const counts = countCommands(client);
+    const container = new DynamoShipmentStore(client, table.tableName);
+
+    expect(await container.recordShipmentEvent(valid(shipmentCreated('shp-created-unread', 0)))).toBe('accepted');
+
+    expect(counts.get('GetItemCommand') ?? 0).toBe(0);
+    expect(counts.get('TransactWriteItemsCommand')).toBe(1);
+  });
+
+  it("arriving after the shipment's later events, is still recorded once, in its place", async () => {
+    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('picked', 'shp-created-late', 1)))).toBe('accepted');
+    const client = createDocumentClient(table.endpoint);
+    const counts = countCommands(client);
+    const container = new DynamoShipmentStore(client, table.tableName);
+
+    // The guess (no aggregate yet) is wrong: the write is cancelled, the retry reads and succeeds.
+    const created = valid(shipmentCreated('shp-created-late', 0));
+    expect(await container.recordShipmentEvent(created)).toBe('accepted');
+    expect(await containerA.recordShipmentEvent(created)).toBe('duplicate');
+
+    expect(counts.get('TransactWriteItemsCommand')).toBe(2);
+    const stored = await containerA.getShipment('shp-created-late');
+    expect(stored?.shipment.timeline.map((entry) => entry.status)).toEqual(['created', 'picked']);
+    expect(stored?.shipment.status).toBe('picked');
   });
 });
 

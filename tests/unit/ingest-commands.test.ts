@@ -66,9 +66,9 @@ function storedAggregate(events: ReturnType<typeof shipmentCreated>[], version: 
 }
 
 describe('shipment events', () => {
-  it('reads the shipment aggregate on its key with a consistent read', async () => {
+  it('reads the shipment aggregate on its key with a consistent read before recording a later event', async () => {
     // Prepare
-    const event = shipmentCreated('shp-read');
+    const event = cloudEvent('shipment.picked', { shipmentId: 'shp-read' }, { minute: 1 });
 
     // Act
     await send(postEvents(event));
@@ -78,6 +78,17 @@ describe('shipment events', () => {
       TableName: TABLE,
       Key: { PK: 'SHIPMENT#shp-read', SK: 'SHIPMENT' },
       ConsistentRead: true,
+    });
+  });
+
+  it('records shipment.created without a read, on the condition that the shipment does not exist yet', async () => {
+    // Act
+    await send(postEvents(shipmentCreated('shp-unread')));
+
+    // Assess
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(transactItems()[1]).toMatchObject({
+      Put: { Item: { PK: 'SHIPMENT#shp-unread', SK: 'SHIPMENT', version: 1 }, ConditionExpression: 'attribute_not_exists(PK)' },
     });
   });
 
@@ -304,7 +315,7 @@ describe('idempotency and contention', () => {
 
   it('answers 500 problem+json, without the error text, when the SDK fails unexpectedly', async () => {
     // Prepare
-    dynamo.on(GetCommand).rejects(new Error('socket hang up at 10.0.0.7'));
+    dynamo.on(TransactWriteCommand).rejects(new Error('socket hang up at 10.0.0.7'));
 
     // Act
     const response = await send(postEvents(shipmentCreated('shp-broken')));

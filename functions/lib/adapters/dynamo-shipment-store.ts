@@ -31,9 +31,7 @@ export class DynamoShipmentStore implements ShipmentStore {
   private readonly tableName: string;
   /**
    * The aggregates this container wrote last. The next event of the same shipment (the rest of a
-   * batch, a warehouse posting in order) starts from it instead of reading first. Safe because
-   * the write is conditional on `version`: if anyone else wrote since, the condition fails and
-   * the retry reads the table.
+   * batch, a warehouse posting in order) starts from it instead of reading first (see firstGuess).
    */
   private readonly lastWritten = new Map<string, ShipmentItem>();
 
@@ -47,8 +45,7 @@ export class DynamoShipmentStore implements ShipmentStore {
     let written: ShipmentItem | undefined;
     const outcome = await writeEventTransaction(this.client, async () => {
       attempt += 1;
-      const remembered = attempt === 1 ? this.lastWritten.get(event.data.shipmentId) : undefined;
-      const current = remembered ?? (await this.readAggregate(event.data.shipmentId));
+      const current = attempt === 1 ? await this.firstGuess(event) : await this.readAggregate(event.data.shipmentId);
       const next = applyEvent(current, event);
       const version = (current?.version ?? 0) + 1;
       const item: ShipmentItem = {
@@ -86,6 +83,18 @@ export class DynamoShipmentStore implements ShipmentStore {
     if (outcome === 'written' && written) this.remember(written);
     if (event.type === 'shipment.created') await this.rememberCustomer(event, outcome === 'written');
     return outcome === 'written' ? 'accepted' : 'duplicate';
+  }
+
+  /**
+   * The aggregate a first attempt builds on without a read where it can: the one this container
+   * wrote last, or none at all for `shipment.created` (a shipment's first event, nearly always).
+   * A wrong guess costs only a retry: the write is conditional on the version (or on there being
+   * no aggregate), so it is cancelled and the next attempt reads the table.
+   */
+  private async firstGuess(event: ShipmentEvent): Promise<ShipmentItem | undefined> {
+    const remembered = this.lastWritten.get(event.data.shipmentId);
+    if (remembered || event.type === 'shipment.created') return remembered;
+    return this.readAggregate(event.data.shipmentId);
   }
 
   private remember(item: ShipmentItem): void {
