@@ -79,7 +79,7 @@ async function buildFloor(definition: FunctionDefinition, packages: readonly str
     ...options,
     stdin: { contents: floorEntry(packages), resolveDir: PROJECT_ROOT, sourcefile: 'floor.ts', loader: 'ts' },
   });
-  const [file, output] = Object.entries(result.metafile.outputs).find(([name]) => !name.endsWith('.map')) as [
+  const [file, output] = Object.entries(result.metafile?.outputs ?? {}).find(([name]) => !name.endsWith('.map')) as [
     string,
     Metafile['outputs'][string],
   ];

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_AWS } from '../local/dynamodb-local.ts';
-import { startStack } from '../local/stack.ts';
+import { type RunningStack, startStack } from '../local/stack.ts';
 import type { RequestCount, RequestCounter } from './aws-requests.ts';
 import type { LoadJob } from './load-worker.ts';
 import { type PostOutcome, SECRET, shipmentStories } from './workload.ts';
@@ -14,15 +14,38 @@ import { type PostOutcome, SECRET, shipmentStories } from './workload.ts';
  * Throughput through the local stack (`npm start`'s): signed events posted over loopback with
  * bounded concurrency, each shipment's events in order, beside the floor of the same number of
  * raw TransactWriteItems (event record + aggregate, the items ingest writes) sent with the same
- * concurrency straight to the same DynamoDB Local. Rounds alternate floor and product.
+ * concurrency straight to the same DynamoDB Local. Each round has three phases, in an order that
+ * rotates from round to round so that neither a warming JVM nor a growing table favours one:
+ *
+ * - floor: the raw transactions;
+ * - held: the events posted while the stream consumers are held back (records wait on the stream,
+ *   as behind an event source mapping that lags), then released and drained: the ingest path
+ *   alone, as on AWS where the consumers run on capacity of their own;
+ * - live: the events posted while the stream-router and the senders run beside the ingest, as
+ *   `npm start` runs them, all on this machine's cores.
+ *
+ * CPU is accounted per phase: this Node process (all threads, the load generator included) and
+ * DynamoDB Local's JVM, so the report can say where the time goes.
  */
 
-export interface ThroughputRound {
-  events: number;
+export interface CpuSeconds {
+  node: number;
+  /** DynamoDB Local's JVM; undefined where /proc cannot tell. */
+  dynamo: number | undefined;
+}
+
+export interface FloorPhase {
   seconds: number;
-  floorSeconds: number;
-  /** Until every notification was delivered (stack.settled()). */
+  /** CPU used while the transactions ran. */
+  cpu: CpuSeconds;
+}
+
+export interface ProductPhase extends FloorPhase {
+  events: number;
+  /** From the first post until every notification was delivered (stack.settled()). */
   settledSeconds: number;
+  /** CPU used from the first post until settled: all the work the events caused. */
+  cpuUntilSettled: CpuSeconds;
   errors: number;
   accepted: number;
   stored: number;
@@ -31,12 +54,45 @@ export interface ThroughputRound {
   latenciesMs: number[];
 }
 
+export interface ThroughputRound {
+  events: number;
+  floor: FloorPhase;
+  held: ProductPhase;
+  live: ProductPhase;
+  /** The order the phases ran in this round. */
+  order: Phase[];
+}
+
+export type Phase = 'floor' | 'held' | 'live';
+
 export interface ThroughputResult {
   concurrency: number;
   rounds: ThroughputRound[];
-  /** AWS requests of the product rounds only, by `<client>:<command>`. */
+  /** AWS requests of the product phases only, by `<client>:<command>`. */
   requests: Record<string, RequestCount>;
   dataDir: string;
+}
+
+const PHASES: readonly Phase[] = ['floor', 'held', 'live'];
+
+/** Round r runs the phases rotated by r: floor-held-live, held-live-floor, live-floor-held, ... */
+export function phaseOrder(round: number): Phase[] {
+  return PHASES.map((_, index) => PHASES[(index + round) % PHASES.length] as Phase);
+}
+
+function cpuMeter(stack: RunningStack) {
+  const read = () => ({ node: process.cpuUsage(), dynamo: stack.dynamoCpuSeconds() });
+  return () => {
+    const before = read();
+    return (): CpuSeconds => {
+      const node = process.cpuUsage(before.node);
+      const dynamo = stack.dynamoCpuSeconds();
+      return {
+        node: (node.user + node.system) / 1e6,
+        dynamo: dynamo === undefined || before.dynamo === undefined ? undefined : dynamo - before.dynamo,
+      };
+    };
+  };
 }
 
 async function scan(endpoint: string, tableName: string): Promise<Record<string, any>[]> {
@@ -82,57 +138,89 @@ export async function measureThroughput(options: {
   }) as typeof process.stderr.write;
   const stack = await startStack({ port: 0, dataDir, webhookSecrets: SECRET });
   const tableName = stack.tableNames.ParcelTable as string;
+  const startCpu = cpuMeter(stack);
   const rounds: ThroughputRound[] = [];
   const requests = new Map<string, RequestCount>();
+  const shipments = Math.ceil(options.events / 10);
+  const storiesFor = (round: number | 'warm-up', phase: string) =>
+    round === 'warm-up'
+      ? shipmentStories({ shipments: Math.ceil(shipments / 5), seed: 999, runId: `w${phase}` })
+      : shipmentStories({ shipments, seed: 1000 + round, runId: `${phase}${round}` });
+
+  async function floorPhase(round: number | 'warm-up'): Promise<FloorPhase> {
+    const stories = storiesFor(round, 'f');
+    const cpu = startCpu();
+    const { seconds } = await inWorker<{ seconds: number }>({
+      kind: 'raw',
+      endpoint: stack.dynamoEndpoint,
+      tableName,
+      stories,
+      concurrency: options.concurrency,
+    });
+    return { seconds, cpu: cpu() };
+  }
+
+  async function productPhase(round: number | 'warm-up', phase: 'held' | 'live'): Promise<ProductPhase> {
+    const stories = storiesFor(round, phase[0] as string);
+    options.counter.reset();
+    const release = phase === 'held' ? stack.holdStreams() : () => undefined;
+    const cpu = startCpu();
+    const started = performance.now();
+    const posted = await inWorker<{ seconds: number; outcomes: PostOutcome[]; latencies: number[] }>({
+      kind: 'post',
+      url: stack.url,
+      stories,
+      concurrency: options.concurrency,
+      secret: SECRET,
+    });
+    const postingCpu = cpu();
+    release();
+    await stack.settled();
+    const settledSeconds = (performance.now() - started) / 1000;
+    const cpuUntilSettled = cpu();
+    for (const [key, count] of options.counter.counts) {
+      const sum = requests.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
+      sum.requests += count.requests;
+      sum.readUnits += count.readUnits;
+      sum.writeUnits += count.writeUnits;
+      sum.unreported += count.unreported;
+      requests.set(key, sum);
+    }
+    const ids = new Set(stories.flatMap((story) => story.events.map((event) => event.id)));
+    const shipmentIds = new Set(stories.map((story) => story.shipmentId));
+    const items = await scan(stack.dynamoEndpoint, tableName);
+    const outbox = (await (await fetch(`${stack.url}/local/outbox`)).json()) as { shipmentId?: string }[];
+    return {
+      events: posted.outcomes.length,
+      seconds: posted.seconds,
+      cpu: postingCpu,
+      settledSeconds,
+      cpuUntilSettled,
+      errors: posted.outcomes.filter((outcome) => outcome.status !== 202).length,
+      accepted: posted.outcomes.filter((outcome) => outcome.results?.[0]?.status === 'accepted').length,
+      stored: items.filter((item) => item.entity === 'event' && ids.has(item.event?.id)).length,
+      notified: outbox.filter((entry) => shipmentIds.has(entry.shipmentId ?? '')).length,
+      expectedNotifications: stories.reduce((sum, story) => sum + story.expectedNotifications.length, 0),
+      latenciesMs: posted.latencies,
+    };
+  }
+
   try {
+    // A fifth of a round of each phase, not reported: the JVM's JIT and the SDK clients warm up
+    // before anything is measured, so the first measured phase is not penalised for going first.
+    await floorPhase('warm-up');
+    await productPhase('warm-up', 'live');
     for (let round = 0; round < options.rounds; round++) {
-      const stories = shipmentStories({ shipments: Math.ceil(options.events / 10), seed: 1000 + round, runId: `r${round}` });
-      const floorStories = shipmentStories({ shipments: Math.ceil(options.events / 10), seed: 1000 + round, runId: `f${round}` });
-      const floor = await inWorker<{ seconds: number }>({
-        kind: 'raw',
-        endpoint: stack.dynamoEndpoint,
-        tableName,
-        stories: floorStories,
-        concurrency: options.concurrency,
-      });
-      const floorSeconds = floor.seconds;
-      await stack.settled();
-      options.counter.reset();
-      const started = performance.now();
-      const posted = await inWorker<{ seconds: number; outcomes: PostOutcome[]; latencies: number[] }>({
-        kind: 'post',
-        url: stack.url,
-        stories,
-        concurrency: options.concurrency,
-        secret: SECRET,
-      });
-      const seconds = posted.seconds;
-      await stack.settled();
-      const settledSeconds = (performance.now() - started) / 1000;
-      for (const [key, count] of options.counter.counts) {
-        const sum = requests.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
-        sum.requests += count.requests;
-        sum.readUnits += count.readUnits;
-        sum.writeUnits += count.writeUnits;
-        sum.unreported += count.unreported;
-        requests.set(key, sum);
+      const order = phaseOrder(round);
+      if (round === 0) requests.clear();
+      const phases: Partial<Pick<ThroughputRound, Phase>> = {};
+      for (const phase of order) {
+        await stack.settled();
+        if (phase === 'floor') phases.floor = await floorPhase(round);
+        else phases[phase] = await productPhase(round, phase);
       }
-      const ids = new Set(stories.flatMap((story) => story.events.map((event) => event.id)));
-      const shipments = new Set(stories.map((story) => story.shipmentId));
-      const items = await scan(stack.dynamoEndpoint, tableName);
-      const outbox = (await (await fetch(`${stack.url}/local/outbox`)).json()) as { shipmentId?: string }[];
-      rounds.push({
-        events: posted.outcomes.length,
-        seconds,
-        floorSeconds,
-        settledSeconds,
-        errors: posted.outcomes.filter((outcome) => outcome.status !== 202).length,
-        accepted: posted.outcomes.filter((outcome) => outcome.results?.[0]?.status === 'accepted').length,
-        stored: items.filter((item) => item.entity === 'event' && ids.has(item.event?.id)).length,
-        notified: outbox.filter((entry) => shipments.has(entry.shipmentId ?? '')).length,
-        expectedNotifications: stories.reduce((sum, story) => sum + story.expectedNotifications.length, 0),
-        latenciesMs: posted.latencies,
-      });
+      const { floor, held, live } = phases as Pick<ThroughputRound, Phase>;
+      rounds.push({ events: live.events, floor, held, live, order });
     }
   } catch (error) {
     process.stderr.write = writes.err;

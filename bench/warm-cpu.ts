@@ -149,7 +149,7 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
 
   // Floor of ingest: what any handler of this contract must do — verify the signature and parse the JSON — in an empty middy handler.
   const webhook = new Webhook(SECRET);
-  const ingestFloor = middy().handler(async (request: { body: string; headers: Record<string, string> }) => {
+  const ingestFloor = middy<{ body: string; headers: Record<string, string> }>().handler(async (request) => {
     webhook.verify(request.body, request.headers, { jsonParse: false });
     return { statusCode: 202, body: JSON.stringify({ results: [{ id: JSON.parse(request.body).id, status: 'accepted' }] }) };
   });
@@ -191,7 +191,7 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   });
   // Floor of the stream-router: an empty middy handler that reads every record's new image.
   const { unmarshall } = await import('@aws-sdk/util-dynamodb');
-  const routeFloor = middy().handler(async (event: ReturnType<typeof streamBatch>) => {
+  const routeFloor = middy<ReturnType<typeof streamBatch>>().handler(async (event) => {
     for (const record of event.Records) unmarshall(record.dynamodb.NewImage as never);
     return { batchItemFailures: [] };
   });

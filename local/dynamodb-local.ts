@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -32,7 +32,33 @@ export class JavaMissingError extends Error {
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** CPU seconds (user + system) the JVM has used so far; undefined where /proc is not there. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
+}
+
+/** Linux's USER_HZ: the unit of utime and stime in /proc/<pid>/stat, 100 on every mainstream build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The JVM under the tether: the child of `tetherPid` whose command is java. */
+function jvmPid(tetherPid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${tetherPid}/task/${tetherPid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    return children.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'java');
+  } catch {
+    return undefined;
+  }
+}
+
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -97,9 +123,11 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
     }
   }
   client.destroy();
+  const jvm = child.pid === undefined ? undefined : jvmPid(child.pid);
   return {
     endpoint,
     port,
+    cpuSeconds: () => (jvm === undefined ? undefined : processCpuSeconds(jvm)),
     async stop() {
       if (child.exitCode === null) {
         // Closing the tether's stdin stops the JVM; SIGTERM is the belt to those braces.

@@ -43,6 +43,13 @@ export interface RunningStack {
   invoke(functionId: string, event: unknown): Promise<unknown>;
   /** Resolves once every stream record written so far has been delivered to its functions. */
   settled(): Promise<void>;
+  /**
+   * Holds the stream consumers back (records wait on the table's stream, as behind a disabled
+   * event source mapping) until the returned function is called. settled() still drains them.
+   */
+  holdStreams(): () => void;
+  /** CPU seconds DynamoDB Local's JVM has used so far (Linux), for the benchmark's CPU accounting. */
+  dynamoCpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -175,6 +182,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         await poller?.settled();
         for (const wait of settledChecks) await wait();
       },
+      holdStreams() {
+        poller?.hold();
+        return () => poller?.resume();
+      },
+      dynamoCpuSeconds: () => dynamo.cpuSeconds(),
       async stop() {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

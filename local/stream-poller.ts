@@ -80,6 +80,8 @@ export class StreamPoller {
   /** Records read but not yet invoked, per source, and when the oldest of them was read. */
   private readonly gathered = new Map<StreamSource, { records: DynamoDBRecord[]; since: number }>();
   private running = false;
+  /** While held, records wait on the stream (as behind a disabled event source mapping); settled() still drains. */
+  private held = false;
   private loop: Promise<void> | undefined;
   /** Ends the wait between polls early (settled() and stop() do not wait out the interval). */
   private wake: (() => void) | undefined;
@@ -107,6 +109,10 @@ export class StreamPoller {
             if ((await this.pollOnce()) === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
             continue;
           }
+          if (this.held) {
+            await this.pause(intervalMs);
+            continue;
+          }
           const { full } = await this.readEachShard();
           await this.deliverGathered(Date.now());
           again = full;
@@ -129,6 +135,16 @@ export class StreamPoller {
     const second = idle();
     this.wake?.();
     await second;
+  }
+
+  /** Stops reading until resume(): records written meanwhile wait on the stream, none is lost. */
+  hold(): void {
+    this.held = true;
+  }
+
+  resume(): void {
+    this.held = false;
+    this.wake?.();
   }
 
   async stop(): Promise<void> {

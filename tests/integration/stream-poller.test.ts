@@ -106,4 +106,23 @@ describe('the local stream event source', () => {
     expect(invocations.map((invocation) => invocation.keys.length)).toEqual([5, 5, 2]);
     expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(Array.from({ length: 12 }, (_, index) => `full-${index}`));
   });
+
+  it('keeps records on the stream while held, and delivers every one, in order, once resumed', async () => {
+    // Prepare
+    const table = await createTestTable();
+    const { poller, invocations } = await pollerOn(table, { batchSize: 50, batchingWindowMs: 0 });
+    poller.hold();
+    poller.start(50);
+
+    // Act
+    await putItems(table, 'held', 4);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const whileHeld = invocations.length;
+    poller.resume();
+    await until(() => invocations.flatMap((invocation) => invocation.keys).length >= 4, 15_000);
+
+    // Assess
+    expect(whileHeld).toBe(0);
+    expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(['held-0', 'held-1', 'held-2', 'held-3']);
+  });
 });
