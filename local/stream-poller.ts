@@ -3,8 +3,10 @@ import {
   type _Record,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
+  ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { lambdaContext } from './api-gateway.ts';
@@ -77,6 +79,8 @@ export class StreamPoller {
   private readonly streamArn: string;
   private readonly sources: StreamSource[];
   private readonly iterators = new Map<string, string | undefined>();
+  /** The sequence number of the last record read from each shard. */
+  private readonly checkpoints = new Map<string, string>();
   /** Records read but not yet invoked, per source, and when the oldest of them was read. */
   private readonly gathered = new Map<StreamSource, { records: DynamoDBRecord[]; since: number }>();
   private running = false;
@@ -184,22 +188,55 @@ export class StreamPoller {
     let full = false;
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId as string;
-      if (!this.iterators.has(shardId)) {
-        const { ShardIterator } = await this.client.send(
-          new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
-        );
-        this.iterators.set(shardId, ShardIterator);
-      }
+      if (!this.iterators.has(shardId)) this.iterators.set(shardId, await this.shardIterator(shardId));
       const iterator = this.iterators.get(shardId);
       if (!iterator) continue; // a closed shard read to its end
-      const page = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
+      let page: Awaited<ReturnType<typeof this.getRecords>>;
+      try {
+        page = await this.getRecords(iterator);
+      } catch (error) {
+        if (!(error instanceof TrimmedDataAccessException || error instanceof ExpiredIteratorException)) throw error;
+        // An iterator the stream no longer honours (DynamoDB Local sometimes refuses one taken on an
+        // empty shard): as Lambda does, take a new one after the last record read, so nothing is
+        // skipped or read twice.
+        const fresh = await this.shardIterator(shardId);
+        this.iterators.set(shardId, fresh);
+        if (!fresh) continue;
+        page = await this.getRecords(fresh);
+      }
       const records = (page.Records ?? []).map((record) => toLambdaRecord(record, this.streamArn));
       this.iterators.set(shardId, page.NextShardIterator);
+      const last = records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last) this.checkpoints.set(shardId, last);
       read += records.length;
-      full ||= records.length === GET_RECORDS_LIMIT;
       if (records.length > 0) this.gather(records);
+      if (records.length === GET_RECORDS_LIMIT) {
+        // More waits in this shard: read it again before any later shard (a child of this one
+        // must not overtake its parent's records), at once rather than after the interval.
+        full = true;
+        break;
+      }
     }
     return { read, full };
+  }
+
+  /** Where reading a shard (re)starts: after its checkpoint, or at the oldest record kept. */
+  private async shardIterator(shardId: string): Promise<string | undefined> {
+    const checkpoint = this.checkpoints.get(shardId);
+    const { ShardIterator } = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ...(checkpoint
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return ShardIterator;
+  }
+
+  private getRecords(iterator: string) {
+    return this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
   }
 
   private gather(records: DynamoDBRecord[]): void {

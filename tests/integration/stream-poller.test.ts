@@ -1,6 +1,14 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  TrimmedDataAccessException,
+} from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamPoller, type StreamSource, streamSourceSettings } from '../../local/stream-poller.ts';
 import { loadTemplate } from '../../local/template.ts';
@@ -124,5 +132,63 @@ describe('the local stream event source', () => {
     // Assess
     expect(whileHeld).toBe(0);
     expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(['held-0', 'held-1', 'held-2', 'held-3']);
+  });
+
+  it('replaces an iterator the stream refuses with one after the last record read: nothing skipped, nothing twice', async () => {
+    // Prepare: the stream answers two records, then refuses the next iterator as trimmed.
+    const streams = mockClient(DynamoDBStreamsClient);
+    try {
+      const record = (sequence: string) => ({
+        eventID: sequence,
+        eventName: 'INSERT' as const,
+        dynamodb: { Keys: { PK: { S: `item-${sequence}` } }, SequenceNumber: sequence },
+      });
+      streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
+      streams
+        .on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' })
+        .resolves({ ShardIterator: 'from-oldest' })
+        .on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' })
+        .resolves({ ShardIterator: 'after-101' });
+      streams
+        .on(GetRecordsCommand, { ShardIterator: 'from-oldest' })
+        .resolves({ Records: [record('100'), record('101')], NextShardIterator: 'refused' })
+        .on(GetRecordsCommand, { ShardIterator: 'refused' })
+        .rejects(new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} }))
+        .on(GetRecordsCommand, { ShardIterator: 'after-101' })
+        .resolves({ Records: [record('102')], NextShardIterator: 'at-end' })
+        .on(GetRecordsCommand, { ShardIterator: 'at-end' })
+        .resolves({ Records: [], NextShardIterator: 'at-end' });
+      const invocations: string[][] = [];
+      const poller = new StreamPoller('http://127.0.0.1:1', 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/s', [
+        {
+          functionId: 'Probe',
+          handler: async (event: DynamoDBStreamEvent) => {
+            invocations.push(event.Records.map((entry) => String(entry.dynamodb?.Keys?.PK?.S)));
+            return { batchItemFailures: [] };
+          },
+          batchSize: 10,
+          batchingWindowMs: 0,
+          filters: [],
+          reportBatchItemFailures: true,
+          bisectOnError: false,
+          maximumRetryAttempts: 0,
+          onFailure: () => undefined,
+        },
+      ]);
+
+      // Act
+      const read = await poller.pollOnce();
+      await poller.stop();
+
+      // Assess
+      expect(read).toBe(3);
+      expect(invocations.flat()).toEqual(['item-100', 'item-101', 'item-102']);
+      expect(streams.commandCalls(GetShardIteratorCommand).map((call) => call.args[0].input.ShardIteratorType)).toEqual([
+        'TRIM_HORIZON',
+        'AFTER_SEQUENCE_NUMBER',
+      ]);
+    } finally {
+      streams.restore();
+    }
   });
 });
