@@ -12,8 +12,8 @@ import { functionDefinitions, resolveValue, type Template } from './template.ts'
  * In-process SNS → SQS → Lambda, as the template wires it: every AWS::SNS::Subscription of a
  * topic is read from template.yaml with its FilterPolicy (matched with the AWS filter semantics
  * in event-patterns.ts), RawMessageDelivery and endpoint queue; every function whose event
- * source is `Type: SQS` on a queue consumes it with the template's BatchSize and
- * ReportBatchItemFailures; a queue's RedrivePolicy.maxReceiveCount moves a message that keeps
+ * source is `Type: SQS` on a queue consumes it with the template's BatchSize,
+ * MaximumBatchingWindowInSeconds and ReportBatchItemFailures; a queue's RedrivePolicy.maxReceiveCount moves a message that keeps
  * failing to its dead-letter queue and to `sqs-dead-letters.jsonl`. Nothing here names a topic,
  * queue or function by heart.
  */
@@ -35,6 +35,8 @@ interface Subscription {
 interface Consumer {
   functionId: string;
   batchSize: number;
+  /** MaximumBatchingWindowInSeconds, in ms: how long a batch that is not full waits for more messages. */
+  batchingWindowMs: number;
   reportBatchItemFailures: boolean;
 }
 
@@ -110,6 +112,8 @@ export class LocalMessaging {
   private readonly subscriptions: Subscription[] = [];
   private readonly queues = new Map<string, LocalQueue>();
   private stopped = false;
+  /** Callers waiting in settled(): while there are any, batches do not wait out their window. */
+  private settling = 0;
 
   constructor(options: LocalMessagingOptions) {
     this.options = options;
@@ -149,6 +153,7 @@ export class LocalMessaging {
         queue.consumer = {
           functionId: definition.logicalId,
           batchSize: Number(source.Properties.BatchSize ?? 10),
+          batchingWindowMs: Number(source.Properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
           reportBatchItemFailures: ((source.Properties.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
         };
       }
@@ -196,13 +201,19 @@ export class LocalMessaging {
 
   /** Resolves once no consumed queue has a batch in flight or a message due within `horizonMs`. */
   async settled(horizonMs = 2000): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      const active = [...this.queues.values()].some(
-        (queue) => queue.consumer && (queue.busy || queue.messages.some((message) => message.visibleAt <= now + horizonMs)),
-      );
-      if (!active || this.stopped) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    this.settling += 1;
+    try {
+      for (const queue of this.queues.values()) this.schedule(queue);
+      for (;;) {
+        const now = Date.now();
+        const active = [...this.queues.values()].some(
+          (queue) => queue.consumer && (queue.busy || queue.messages.some((message) => message.visibleAt <= now + horizonMs)),
+        );
+        if (!active || this.stopped) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      this.settling -= 1;
     }
   }
 
@@ -238,6 +249,13 @@ export class LocalMessaging {
     const now = Date.now();
     const batch = queue.messages.filter((message) => message.visibleAt <= now).slice(0, consumer.batchSize);
     if (batch.length === 0) return this.schedule(queue);
+    // As Lambda's SQS poller: a batch that is not full waits for more until its window has passed.
+    const windowEnds = Math.min(...batch.map((message) => message.visibleAt)) + consumer.batchingWindowMs;
+    if (batch.length < consumer.batchSize && now < windowEnds && this.settling === 0) {
+      clearTimeout(queue.timer);
+      queue.timer = setTimeout(() => void this.poll(queue), windowEnds - now);
+      return;
+    }
     queue.busy = true;
     const retryDelay = this.options.retryDelayMs ?? 500;
     for (const message of batch) {

@@ -142,6 +142,30 @@ describe('local fan-out built from template.yaml', () => {
     messaging.stop();
   });
 
+  it("holds a batch that is not full for the event source's MaximumBatchingWindowInSeconds, then sends it whole", async () => {
+    const smsSource = Object.values(
+      template.Resources.SendSmsFunction?.Properties?.Events as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).find((source) => source.Type === 'SQS');
+    const windowMs = Number(smsSource?.Properties.MaximumBatchingWindowInSeconds) * 1000;
+    expect(windowMs).toBeGreaterThan(0);
+    const batches: { at: number; size: number }[] = [];
+    const messaging = fabric(async (_functionId, event) => {
+      batches.push({ at: Date.now(), size: event.Records.length });
+      return { batchItemFailures: [] };
+    });
+
+    const published = Date.now();
+    for (let index = 0; index < 3; index++) messaging.publish(topic, `{"n":${index}}`, channel('sms'));
+    for (const deadline = Date.now() + windowMs + 10_000; batches.length === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(batches.map((batch) => batch.size)).toEqual([3]);
+    expect(batches[0]?.at).toBeGreaterThanOrEqual(published + windowMs);
+    messaging.stop();
+  });
+
   it('redelivers only the reported failures, and moves a message to the DLQ after maxReceiveCount receives', async () => {
     const receives = new Map<string, number>();
     const messaging = fabric(async (_functionId, event) => {
