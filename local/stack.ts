@@ -55,6 +55,9 @@ export interface RunningStack {
 
 type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/** settled() gives up after this many rounds that each still moved stream records. */
+const SETTLE_ROUNDS = 10;
+
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
 }
@@ -179,8 +182,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       dynamoEndpoint: dynamo.endpoint,
       invoke,
       settled: async () => {
-        await poller?.settled();
-        for (const wait of settledChecks) await wait();
+        // Round after round until the stream hands nothing new to a consumer: what the queues and
+        // workflows write may feed the stream again. Bounded, so steady traffic cannot hold it forever.
+        for (let round = 1; ; round++) {
+          const moved = (await poller?.settled()) ?? 0;
+          if (round > 1 && moved === 0) return;
+          for (const wait of settledChecks) await wait();
+          if (round >= SETTLE_ROUNDS) return;
+        }
       },
       holdStreams() {
         poller?.hold();

@@ -91,6 +91,8 @@ export class StreamPoller {
   private wake: (() => void) | undefined;
   /** Resolves waiters once every record read so far has been delivered. */
   private idleWaiters: (() => void)[] = [];
+  /** Records that passed a consumer's filters, ever: settled() tells from it whether anything moved. */
+  private wanted = 0;
 
   constructor(endpoint: string, streamArn: string, sources: StreamSource[]) {
     this.client = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint });
@@ -108,29 +110,35 @@ export class StreamPoller {
     this.loop = (async () => {
       while (this.running) {
         let again = false;
+        let failed = false;
         try {
           if (this.idleWaiters.length > 0) {
             if ((await this.pollOnce()) === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
             continue;
           }
-          if (this.held) {
-            await this.pause(intervalMs);
-            continue;
+          if (!this.held) {
+            const { full } = await this.readEachShard();
+            await this.deliverGathered(Date.now());
+            again = full;
           }
-          const { full } = await this.readEachShard();
-          await this.deliverGathered(Date.now());
-          again = full;
         } catch (error) {
+          failed = true;
           if (this.running) console.error('stream poller:', error);
-          await this.pause(intervalMs);
         }
-        if (!again && this.running && this.idleWaiters.length === 0) await this.pause(intervalMs);
+        if (this.running && (failed || (!again && this.idleWaiters.length === 0))) await this.pause(intervalMs);
       }
+      // What was read is sent before the poller ends: its checkpoint has moved past it.
+      await this.deliverGathered(Number.POSITIVE_INFINITY).catch((error) => console.error('stream poller:', error));
     })();
   }
 
-  /** Waits until a drain found nothing new: everything written before the call has been handled. */
-  async settled(): Promise<void> {
+  /**
+   * Waits until a drain found nothing new: everything written before the call has been handled.
+   * Answers how many records its drains handed to a consumer (0: nothing was pending).
+   */
+  async settled(): Promise<number> {
+    if (!this.running) return 0;
+    const before = this.wanted;
     const idle = () => new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     const first = idle();
     this.wake?.();
@@ -139,6 +147,7 @@ export class StreamPoller {
     const second = idle();
     this.wake?.();
     await second;
+    return this.wanted - before;
   }
 
   /** Stops reading until resume(): records written meanwhile wait on the stream, none is lost. */
@@ -159,16 +168,15 @@ export class StreamPoller {
     this.client.destroy();
   }
 
-  /** Reads every shard until nothing new comes back and sends every gathered record, window or not; returns how many records were read. */
+  /** Reads every shard until nothing new comes back, sending every gathered record, window or not; returns how many records were read. */
   async pollOnce(): Promise<number> {
     let read = 0;
     for (;;) {
       const pass = await this.readEachShard();
+      await this.deliverGathered(Number.POSITIVE_INFINITY);
       read += pass.read;
-      if (pass.read === 0) break;
+      if (pass.read === 0 && !pass.full) return read;
     }
-    await this.deliverGathered(Number.POSITIVE_INFINITY);
-    return read;
   }
 
   private pause(ms: number): Promise<void> {
@@ -181,13 +189,22 @@ export class StreamPoller {
     }).finally(() => (this.wake = undefined));
   }
 
-  /** One GetRecords per shard, in the stream's shard order; what passes a source's filters is gathered for it. */
+  /**
+   * One GetRecords per shard, in the stream's shard order; what passes a source's filters is
+   * gathered for it. A shard is not read in a pass where its parent still returned records, so a
+   * child never overtakes its parent (Lambda finishes a parent shard before its children).
+   */
   private async readEachShard(): Promise<{ read: number; full: boolean }> {
     const { StreamDescription } = await this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
     let read = 0;
     let full = false;
+    const unfinished = new Set<string>();
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId as string;
+      if (shard.ParentShardId && unfinished.has(shard.ParentShardId)) {
+        unfinished.add(shardId);
+        continue;
+      }
       if (!this.iterators.has(shardId)) this.iterators.set(shardId, await this.shardIterator(shardId));
       const iterator = this.iterators.get(shardId);
       if (!iterator) continue; // a closed shard read to its end
@@ -209,13 +226,12 @@ export class StreamPoller {
       const last = records.at(-1)?.dynamodb?.SequenceNumber;
       if (last) this.checkpoints.set(shardId, last);
       read += records.length;
-      if (records.length > 0) this.gather(records);
-      if (records.length === GET_RECORDS_LIMIT) {
-        // More waits in this shard: read it again before any later shard (a child of this one
-        // must not overtake its parent's records), at once rather than after the interval.
-        full = true;
-        break;
+      if (records.length > 0) {
+        this.gather(records);
+        unfinished.add(shardId);
       }
+      // More waits in this shard: read again at once rather than after the interval.
+      full ||= records.length === GET_RECORDS_LIMIT;
     }
     return { read, full };
   }
@@ -223,16 +239,29 @@ export class StreamPoller {
   /** Where reading a shard (re)starts: after its checkpoint, or at the oldest record kept. */
   private async shardIterator(shardId: string): Promise<string | undefined> {
     const checkpoint = this.checkpoints.get(shardId);
-    const { ShardIterator } = await this.client.send(
-      new GetShardIteratorCommand({
-        StreamArn: this.streamArn,
-        ShardId: shardId,
-        ...(checkpoint
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint }
-          : { ShardIteratorType: 'TRIM_HORIZON' }),
-      }),
-    );
-    return ShardIterator;
+    const oldest = async () => {
+      const { ShardIterator } = await this.client.send(
+        new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+      return ShardIterator;
+    };
+    if (!checkpoint) return oldest();
+    try {
+      const { ShardIterator } = await this.client.send(
+        new GetShardIteratorCommand({
+          StreamArn: this.streamArn,
+          ShardId: shardId,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          SequenceNumber: checkpoint,
+        }),
+      );
+      return ShardIterator;
+    } catch (error) {
+      if (!(error instanceof TrimmedDataAccessException)) throw error;
+      // The checkpoint itself aged out: what followed it and is still kept starts at the oldest record.
+      console.warn(`stream poller: ${shardId} trimmed past record ${checkpoint}; reading on from the oldest record kept`);
+      return oldest();
+    }
   }
 
   private getRecords(iterator: string) {
@@ -246,6 +275,7 @@ export class StreamPoller {
           ? records
           : records.filter((record) => source.filters.some((pattern) => matchesPattern(pattern, record)));
       if (wanted.length === 0) continue;
+      this.wanted += wanted.length;
       const pending = this.gathered.get(source);
       if (pending) pending.records.push(...wanted);
       else this.gathered.set(source, { records: wanted, since: Date.now() });

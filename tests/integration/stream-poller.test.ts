@@ -11,7 +11,6 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamPoller, type StreamSource, streamSourceSettings } from '../../local/stream-poller.ts';
-import { loadTemplate } from '../../local/template.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 
 // The local event source mapping against DynamoDB Local's real stream: it gathers records for the
@@ -28,27 +27,41 @@ afterEach(async () => {
   for (const poller of pollers.splice(0)) await poller.stop();
 });
 
+/** A consumer that records what it was invoked with. */
+function probe(settings: Pick<StreamSource, 'batchSize' | 'batchingWindowMs'>) {
+  const invocations: Invocation[] = [];
+  const source: StreamSource = {
+    functionId: 'Probe',
+    handler: async (event: DynamoDBStreamEvent) => {
+      invocations.push({ at: Date.now(), keys: event.Records.map((record) => String(record.dynamodb?.Keys?.PK?.S)) });
+      return { batchItemFailures: [] };
+    },
+    filters: [],
+    reportBatchItemFailures: true,
+    bisectOnError: false,
+    maximumRetryAttempts: 0,
+    onFailure: () => undefined,
+    ...settings,
+  };
+  return { source, invocations };
+}
+
 async function pollerOn(table: TestTable, settings: Pick<StreamSource, 'batchSize' | 'batchingWindowMs'>) {
   const { Table } = await table.client.send(new DescribeTableCommand({ TableName: table.tableName }));
-  const invocations: Invocation[] = [];
-  const poller = new StreamPoller(table.endpoint, Table?.LatestStreamArn as string, [
-    {
-      functionId: 'Probe',
-      handler: async (event: DynamoDBStreamEvent) => {
-        invocations.push({ at: Date.now(), keys: event.Records.map((record) => String(record.dynamodb?.Keys?.PK?.S)) });
-        return { batchItemFailures: [] };
-      },
-      filters: [],
-      reportBatchItemFailures: true,
-      bisectOnError: false,
-      maximumRetryAttempts: 0,
-      onFailure: () => undefined,
-      ...settings,
-    },
-  ]);
+  const { source, invocations } = probe(settings);
+  const poller = new StreamPoller(table.endpoint, Table?.LatestStreamArn as string, [source]);
   pollers.push(poller);
   return { poller, invocations };
 }
+
+/** A stream record as DynamoDB Streams returns it, keyed `item-<sequence>`. */
+const streamRecord = (sequence: string) => ({
+  eventID: sequence,
+  eventName: 'INSERT' as const,
+  dynamodb: { Keys: { PK: { S: `item-${sequence}` } }, SequenceNumber: sequence },
+});
+
+const MOCK_STREAM_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/s';
 
 async function putItems(table: TestTable, prefix: string, count: number): Promise<void> {
   for (let index = 0; index < count; index++) {
@@ -65,19 +78,12 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 }
 
 describe('the local stream event source', () => {
-  it('reads the batching window from the template for every stream consumer', () => {
-    const template = loadTemplate();
-    const streamSources = Object.values(template.Resources).flatMap((resource) =>
-      Object.values((resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
-        (source) => source.Type === 'DynamoDB',
-      ),
-    );
-    expect(streamSources.length).toBeGreaterThan(0);
-    for (const source of streamSources) {
-      expect(streamSourceSettings(source.Properties).batchingWindowMs).toBe(
-        Number(source.Properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
-      );
-    }
+  it("reads an event source's MaximumBatchingWindowInSeconds as milliseconds, and no window when it has none", () => {
+    expect(streamSourceSettings({ BatchSize: 50, MaximumBatchingWindowInSeconds: 2 })).toMatchObject({
+      batchSize: 50,
+      batchingWindowMs: 2000,
+    });
+    expect(streamSourceSettings({ BatchSize: 50 }).batchingWindowMs).toBe(0);
   });
 
   it('holds a batch that is not full until its window ends, then invokes once with everything gathered', async () => {
@@ -138,11 +144,6 @@ describe('the local stream event source', () => {
     // Prepare: the stream answers two records, then refuses the next iterator as trimmed.
     const streams = mockClient(DynamoDBStreamsClient);
     try {
-      const record = (sequence: string) => ({
-        eventID: sequence,
-        eventName: 'INSERT' as const,
-        dynamodb: { Keys: { PK: { S: `item-${sequence}` } }, SequenceNumber: sequence },
-      });
       streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
       streams
         .on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' })
@@ -151,30 +152,15 @@ describe('the local stream event source', () => {
         .resolves({ ShardIterator: 'after-101' });
       streams
         .on(GetRecordsCommand, { ShardIterator: 'from-oldest' })
-        .resolves({ Records: [record('100'), record('101')], NextShardIterator: 'refused' })
+        .resolves({ Records: [streamRecord('100'), streamRecord('101')], NextShardIterator: 'refused' })
         .on(GetRecordsCommand, { ShardIterator: 'refused' })
         .rejects(new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} }))
         .on(GetRecordsCommand, { ShardIterator: 'after-101' })
-        .resolves({ Records: [record('102')], NextShardIterator: 'at-end' })
+        .resolves({ Records: [streamRecord('102')], NextShardIterator: 'at-end' })
         .on(GetRecordsCommand, { ShardIterator: 'at-end' })
         .resolves({ Records: [], NextShardIterator: 'at-end' });
-      const invocations: string[][] = [];
-      const poller = new StreamPoller('http://127.0.0.1:1', 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/s', [
-        {
-          functionId: 'Probe',
-          handler: async (event: DynamoDBStreamEvent) => {
-            invocations.push(event.Records.map((entry) => String(entry.dynamodb?.Keys?.PK?.S)));
-            return { batchItemFailures: [] };
-          },
-          batchSize: 10,
-          batchingWindowMs: 0,
-          filters: [],
-          reportBatchItemFailures: true,
-          bisectOnError: false,
-          maximumRetryAttempts: 0,
-          onFailure: () => undefined,
-        },
-      ]);
+      const { source, invocations } = probe({ batchSize: 10, batchingWindowMs: 0 });
+      const poller = new StreamPoller('http://127.0.0.1:1', MOCK_STREAM_ARN, [source]);
 
       // Act
       const read = await poller.pollOnce();
@@ -182,7 +168,7 @@ describe('the local stream event source', () => {
 
       // Assess
       expect(read).toBe(3);
-      expect(invocations.flat()).toEqual(['item-100', 'item-101', 'item-102']);
+      expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(['item-100', 'item-101', 'item-102']);
       expect(streams.commandCalls(GetShardIteratorCommand).map((call) => call.args[0].input.ShardIteratorType)).toEqual([
         'TRIM_HORIZON',
         'AFTER_SEQUENCE_NUMBER',
@@ -190,5 +176,59 @@ describe('the local stream event source', () => {
     } finally {
       streams.restore();
     }
+  });
+
+  it("does not read a child shard while its parent still returns records: the parent's records come first", async () => {
+    // Prepare: the parent shard holds two pages; the child already has a record.
+    const streams = mockClient(DynamoDBStreamsClient);
+    try {
+      streams.on(DescribeStreamCommand).resolves({
+        StreamDescription: { Shards: [{ ShardId: 'parent' }, { ShardId: 'child', ParentShardId: 'parent' }] },
+      });
+      streams
+        .on(GetShardIteratorCommand, { ShardId: 'parent' })
+        .resolves({ ShardIterator: 'parent-1' })
+        .on(GetShardIteratorCommand, { ShardId: 'child' })
+        .resolves({ ShardIterator: 'child-1' });
+      streams
+        .on(GetRecordsCommand, { ShardIterator: 'parent-1' })
+        .resolves({ Records: [streamRecord('1')], NextShardIterator: 'parent-2' })
+        .on(GetRecordsCommand, { ShardIterator: 'parent-2' })
+        .resolves({ Records: [streamRecord('2')], NextShardIterator: 'parent-3' })
+        .on(GetRecordsCommand, { ShardIterator: 'parent-3' })
+        .resolves({ Records: [] })
+        .on(GetRecordsCommand, { ShardIterator: 'child-1' })
+        .resolves({ Records: [streamRecord('3')], NextShardIterator: 'child-2' })
+        .on(GetRecordsCommand, { ShardIterator: 'child-2' })
+        .resolves({ Records: [], NextShardIterator: 'child-2' });
+      const { source, invocations } = probe({ batchSize: 10, batchingWindowMs: 0 });
+      const poller = new StreamPoller('http://127.0.0.1:1', MOCK_STREAM_ARN, [source]);
+
+      // Act
+      await poller.pollOnce();
+      await poller.stop();
+
+      // Assess
+      expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(['item-1', 'item-2', 'item-3']);
+    } finally {
+      streams.restore();
+    }
+  });
+
+  it('sends the records it has read before it stops, even inside their batching window', async () => {
+    // Prepare
+    const table = await createTestTable();
+    const { poller, invocations } = await pollerOn(table, { batchSize: 50, batchingWindowMs: 600_000 });
+    poller.start(50);
+    await putItems(table, 'stopping', 2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const beforeStop = invocations.length;
+
+    // Act
+    await poller.stop();
+
+    // Assess
+    expect(beforeStop).toBe(0);
+    expect(invocations.flatMap((invocation) => invocation.keys)).toEqual(['stopping-0', 'stopping-1']);
   });
 });

@@ -52,9 +52,12 @@ afterAll(async () => {
 });
 
 describe('sustained load through the local stack', () => {
-  it("accounts DynamoDB Local's CPU time, as the benchmark's CPU table reads it", () => {
-    expect(stack.dynamoCpuSeconds()).toBeGreaterThan(0);
-  });
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    "accounts DynamoDB Local's CPU time (from /proc), as the benchmark's CPU table reads it",
+    () => {
+      expect(stack.dynamoCpuSeconds()).toBeGreaterThan(0);
+    },
+  );
 
   it('accepts every one of the 500 events with a 202 and no errors', () => {
     const statuses = posted.outcomes.map((outcome) => `${outcome.status}/${outcome.results?.[0]?.status ?? outcome.error}`);

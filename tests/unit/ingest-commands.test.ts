@@ -313,12 +313,15 @@ describe('idempotency and contention', () => {
     });
   });
 
-  it('answers 500 problem+json, without the error text, when the SDK fails unexpectedly', async () => {
+  it.each([
+    ['the read of the aggregate', GetCommand, () => cloudEvent('shipment.picked', { shipmentId: 'shp-broken-read' }, { minute: 1 })],
+    ['the event transaction', TransactWriteCommand, () => shipmentCreated('shp-broken-write')],
+  ] as const)('answers 500 problem+json, without the error text, when %s fails unexpectedly', async (_what, command, event) => {
     // Prepare
-    dynamo.on(TransactWriteCommand).rejects(new Error('socket hang up at 10.0.0.7'));
+    dynamo.on(command as typeof GetCommand).rejects(new Error('socket hang up at 10.0.0.7'));
 
     // Act
-    const response = await send(postEvents(shipmentCreated('shp-broken')));
+    const response = await send(postEvents(event()));
 
     // Assess
     expect(response).toEqual({
