@@ -53,6 +53,10 @@ async function rawTransactions(job: Extract<LoadJob, { kind: 'raw' }>) {
 }
 
 const job = workerData as LoadJob;
+// Loaded and ready: the parent starts its CPU meter now and says go, so the thread's start-up
+// (TypeScript and SDK loading) is not counted against the events.
+parentPort?.postMessage('ready');
+await new Promise((resolve) => parentPort?.once('message', resolve));
 if (job.kind === 'raw') {
   parentPort?.postMessage(await rawTransactions(job));
 } else {
