@@ -262,6 +262,7 @@ out(
   "service's own figures (transactional writes count double). Requests DynamoDB rejected on a condition report no capacity here (on AWS a failed",
   `condition still costs a write unit): ${dynamo.unreported} such requests (${fixed(dynamo.unreported / events, 3)} per event), not in the units below.`,
   "DynamoDB Streams reads (the local poller standing in for Lambda's event source mapping) are free on AWS and left out.",
+  'Read units are a floor: one local process handles every event of a shipment and remembers the aggregate it wrote; on AWS an event that lands on a Lambda container that has not seen its shipment reads it first (1 read unit).',
   '',
   '| client:command | requests | per event | read units | write units |',
   '| --- | ---: | ---: | ---: | ---: |',
