@@ -1,3 +1,5 @@
+// First, before any handler module: Powertools configures itself when they are imported.
+import './powertools-environment.ts';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -8,6 +10,7 @@ import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-gateway.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { DEVELOPMENT_SECRET } from './development-secret.ts';
 import { createTableFromTemplate, type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.ts';
+import { LOCAL_LOG_LEVEL } from './powertools-environment.ts';
 import { localShipmentList } from './shipment-list.ts';
 import { deadLetterFile, StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
 import { functionDefinitions, httpRoutes, loadTemplate, PROJECT_ROOT, resolveValue, resourcesOfType } from './template.ts';
@@ -30,7 +33,6 @@ export interface StackOptions {
   persistDir?: string;
   /** Outbox, dead letters and other local files; `.local/` by default. */
   dataDir?: string;
-  logLevel?: string;
   /** Template parameter values, as `sam local --parameter-overrides`; RECONCILE_DELAY_SECONDS sets ReconcileDelaySeconds. */
   parameterOverrides?: Record<string, string>;
 }
@@ -120,7 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     for (const definition of functionDefinitions(template)) {
       const environment = resolveValue(template, definition.environment, names) as Record<string, string>;
       Object.assign(process.env, environment, {
-        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+        POWERTOOLS_LOG_LEVEL: LOCAL_LOG_LEVEL,
         // EMF lines are for CloudWatch; locally they would only bury the outbox lines.
         POWERTOOLS_METRICS_DISABLED: 'true',
       });

@@ -23,7 +23,6 @@ try {
     webhookSecrets: secretsFromEnvironment,
     dataDir,
     persistDir: values.persist ? resolve(dataDir, 'dynamodb') : undefined,
-    logLevel: process.env.LOG_LEVEL,
   });
   console.log(`Parcelcast is running on ${stack.url}`);
   console.log(`  POST ${stack.url}/v1/events          signed CloudEvents`);

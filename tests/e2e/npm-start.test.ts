@@ -15,7 +15,10 @@ let output = '';
 beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  const { WEBHOOK_SECRETS: _inherited, ...environment } = process.env;
+  // Not the test run's own settings (its secrets, its silenced Powertools): a newcomer's shell has none.
+  const environment = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name !== 'WEBHOOK_SECRETS' && name !== 'LOG_LEVEL' && !name.startsWith('POWERTOOLS_')),
+  );
   child = spawn(process.execPath, ['local/start.ts'], { cwd: PROJECT_ROOT, env: { ...environment, PORT: String(port) }, stdio: 'pipe' });
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
@@ -55,6 +58,13 @@ describe('npm start', () => {
     const shipment = await fetch(`${url}/v1/shipments/shp-1001`);
     expect(shipment.status).toBe(200);
     expect(await shipment.json()).toMatchObject({ shipmentId: 'shp-1001', status: 'created', customer: { phone: '+34•••••••22' } });
+  });
+
+  it('keeps the terminal for the outbox and warnings: no INFO log lines, no EMF metric lines, the service named', () => {
+    // The sample event was recorded above, so the ingest has logged and counted by now.
+    expect(output).not.toContain('"level":"INFO"');
+    expect(output).not.toContain('"_aws"');
+    expect(output).not.toContain('service_undefined');
   });
 
   it('rejects an unsigned post with 401 problem+json', async () => {
