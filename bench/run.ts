@@ -95,10 +95,10 @@ for (const result of warm) {
 }
 
 const rounds = throughput.rounds;
-const rate = (phase: { seconds: number }, events: number) => events / phase.seconds;
-const floorRates = rounds.map((round) => rate(round.floor, round.floor.events));
-const heldRates = rounds.map((round) => rate(round.held, round.held.events));
-const liveRates = rounds.map((round) => rate(round.live, round.live.events));
+const rate = (phase: { events: number; seconds: number }) => phase.events / phase.seconds;
+const floorRates = rounds.map((round) => rate(round.floor));
+const heldRates = rounds.map((round) => rate(round.held));
+const liveRates = rounds.map((round) => rate(round.live));
 const heldRatio = pairedRatio(heldRates, floorRates);
 const liveRatio = pairedRatio(liveRates, floorRates);
 const productPhases = rounds.flatMap((round) => [round.held, round.live]);

@@ -12,7 +12,14 @@ const globals = (loadTemplate().Globals?.Function?.Environment?.Variables ?? {})
 for (const [name, value] of Object.entries(globals)) {
   if (name.startsWith('POWERTOOLS_') && typeof value === 'string') process.env[name] ??= value;
 }
-/** The handlers' log level locally: WARN, or LOG_LEVEL (e.g. `LOG_LEVEL=DEBUG npm start`). */
-export const LOCAL_LOG_LEVEL = process.env.LOG_LEVEL ?? 'WARN';
-process.env.POWERTOOLS_LOG_LEVEL = LOCAL_LOG_LEVEL;
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+/**
+ * The local Powertools settings, applied here and again by startStack() after each function's
+ * template environment (whose POWERTOOLS_LOG_LEVEL is the deployed default).
+ */
+export const LOCAL_POWERTOOLS = {
+  /** WARN, or LOG_LEVEL (e.g. `LOG_LEVEL=INFO npm start`). */
+  POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  /** EMF lines are for CloudWatch; in a terminal they would only bury the outbox lines. */
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
+Object.assign(process.env, LOCAL_POWERTOOLS);

@@ -6,7 +6,7 @@ import type { NotificationMessage } from '../functions/lib/domain/notification-m
 import type { NotificationPublisher, SmsDeferral } from '../functions/lib/domain/notification-ports.ts';
 import { LOCAL_AWS } from './dynamodb-local.ts';
 import { matchesPattern } from './event-patterns.ts';
-import { functionDefinitions, resolveValue, type Template } from './template.ts';
+import { batchingWindowMs, functionDefinitions, resolveValue, type Template } from './template.ts';
 
 /**
  * In-process SNS → SQS → Lambda, as the template wires it: every AWS::SNS::Subscription of a
@@ -153,7 +153,7 @@ export class LocalMessaging {
         queue.consumer = {
           functionId: definition.logicalId,
           batchSize: Number(source.Properties.BatchSize ?? 10),
-          batchingWindowMs: Number(source.Properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+          batchingWindowMs: batchingWindowMs(source.Properties),
           reportBatchItemFailures: ((source.Properties.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
         };
       }

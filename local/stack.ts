@@ -10,7 +10,7 @@ import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-gateway.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { DEVELOPMENT_SECRET } from './development-secret.ts';
 import { createTableFromTemplate, type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local.ts';
-import { LOCAL_LOG_LEVEL } from './powertools-environment.ts';
+import { LOCAL_POWERTOOLS } from './powertools-environment.ts';
 import { localShipmentList } from './shipment-list.ts';
 import { deadLetterFile, StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
 import { functionDefinitions, httpRoutes, loadTemplate, PROJECT_ROOT, resolveValue, resourcesOfType } from './template.ts';
@@ -121,11 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     };
     for (const definition of functionDefinitions(template)) {
       const environment = resolveValue(template, definition.environment, names) as Record<string, string>;
-      Object.assign(process.env, environment, {
-        POWERTOOLS_LOG_LEVEL: LOCAL_LOG_LEVEL,
-        // EMF lines are for CloudWatch; locally they would only bury the outbox lines.
-        POWERTOOLS_METRICS_DISABLED: 'true',
-      });
+      Object.assign(process.env, environment, LOCAL_POWERTOOLS);
       const factory = localWiring[definition.logicalId];
       if (factory) {
         handlers.set(definition.logicalId, await factory(context));

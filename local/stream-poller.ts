@@ -12,6 +12,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { lambdaContext } from './api-gateway.ts';
 import { LOCAL_AWS } from './dynamodb-local.ts';
 import { matchesPattern } from './event-patterns.ts';
+import { batchingWindowMs } from './template.ts';
 
 /**
  * What Lambda's event source mapping does for a DynamoDB stream, against DynamoDB Local's real
@@ -45,7 +46,7 @@ export interface StreamSource {
 export function streamSourceSettings(properties: Record<string, any>) {
   return {
     batchSize: Number(properties.BatchSize ?? 100),
-    batchingWindowMs: Number(properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+    batchingWindowMs: batchingWindowMs(properties),
     filters: ((properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map(
       (filter) => JSON.parse(filter.Pattern) as Record<string, unknown>,
     ),

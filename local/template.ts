@@ -172,3 +172,8 @@ export function resolveValue(template: Template, value: unknown, names: Record<s
   if (Array.isArray(value)) return value.map((item) => resolveValue(template, item, names));
   return Object.fromEntries(Object.entries(intrinsic).map(([key, item]) => [key, resolveValue(template, item, names)]));
 }
+
+/** An event source's MaximumBatchingWindowInSeconds, in ms: how long a batch that is not full waits for more (none when unset). */
+export function batchingWindowMs(eventSourceProperties: Record<string, unknown>): number {
+  return Number(eventSourceProperties.MaximumBatchingWindowInSeconds ?? 0) * 1000;
+}
