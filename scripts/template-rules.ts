@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadTemplate, type Resource, resourcesOfType, type Template } from '../local/template.ts';
+import { type PolicyTemplate, samPolicyTemplates } from './sam-translator.ts';
 
 /**
  * Checks of template.yaml that `sam validate` cannot make, modelled on the published
@@ -14,8 +13,6 @@ export interface Rule {
   title: string;
   check(template: Template): string[];
 }
-
-const POLICY_TEMPLATES_PATH = fileURLToPath(new URL('../../shared/schemas/sam-policy-templates.json', import.meta.url));
 
 /** Actions AWS only grants on `*` (no resource-level permissions); the allow-list is deliberate. */
 const STAR_RESOURCE_ACTIONS = new Set([
@@ -83,12 +80,8 @@ function samGeneratedIds(template: Template): Set<string> {
   return ids;
 }
 
-function loadPolicyTemplates(): Record<string, { Definition: { Statement: { Action: string | string[]; Resource: unknown }[] } }> {
-  return JSON.parse(readFileSync(POLICY_TEMPLATES_PATH, 'utf8')).Templates;
-}
-
 /** Statements of a SAM `Policies` list: inline statements and expanded policy templates. */
-function policyStatements(policies: unknown, policyTemplates: ReturnType<typeof loadPolicyTemplates>) {
+function policyStatements(policies: unknown, policyTemplates: Record<string, PolicyTemplate>) {
   const statements: { source: string; Action: string[]; Resource: unknown[] }[] = [];
   for (const policy of (Array.isArray(policies) ? policies : policies ? [policies] : []) as unknown[]) {
     if (typeof policy === 'string') {
@@ -141,7 +134,7 @@ export const rules: Rule[] = [
     id: 'WS1003',
     title: 'Lambda star permissions: no wildcard action, no * resource where a narrower one exists',
     check: (template) => {
-      const policyTemplates = loadPolicyTemplates();
+      const policyTemplates = samPolicyTemplates();
       return functions(template).flatMap(([id, resource]) =>
         policyStatements(resource.Properties?.Policies, policyTemplates).flatMap((statement) => [
           ...statement.Action.filter((action) => action === '*' || action.endsWith(':*')).map(

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTemplate, PROJECT_ROOT, type Template } from '../../local/template.ts';
 import { checkTemplate, rules } from '../../scripts/template-rules.ts';
 
-// The rules read SAM's policy templates from ../shared/schemas/sam-policy-templates.json.
+// WS1003 expands SAM's policy templates as read from the installed aws-sam-translator (scripts/sam-translator.ts).
 
 const pristine = () => structuredClone(loadTemplate()) as Template;
 const resourcesOf = (template: Template, type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
