@@ -238,13 +238,38 @@ export const rules: Rule[] = [
   },
   {
     id: 'SNS-SUBSCRIPTION-DLQ',
-    title: 'Every SNS subscription that carries data to a consumer has a redrive policy (its own dead-letter queue)',
+    title: 'Every SNS subscription has a redrive policy: what SNS cannot deliver waits in a dead-letter queue',
     check: (template) =>
       resourcesOfType(template, 'AWS::SNS::Subscription')
-        // An operator's alarm e-mail is not a delivery path for customer data.
-        .filter(([, resource]) => resource.Properties?.Protocol !== 'email')
         .filter(([, resource]) => !resource.Properties?.RedrivePolicy?.deadLetterTargetArn)
         .map(([id]) => `${id} has no RedrivePolicy`),
+  },
+  {
+    id: 'SNS-QUEUE-POLICY',
+    title: 'Every queue SNS delivers to (a subscription endpoint or its dead-letter queue) lets that topic, and only it, send to it',
+    check: (template) => {
+      const grants = new Set<string>();
+      for (const [, policy] of resourcesOfType(template, 'AWS::SQS::QueuePolicy')) {
+        const queues = ((policy.Properties?.Queues ?? []) as unknown[]).map(logicalIdOf);
+        for (const statement of (policy.Properties?.PolicyDocument?.Statement ?? []) as Record<string, any>[]) {
+          if (statement.Effect !== 'Allow' || statement.Principal?.Service !== 'sns.amazonaws.com') continue;
+          if (![statement.Action].flat().includes('sqs:SendMessage')) continue;
+          const topic = logicalIdOf(statement.Condition?.ArnEquals?.['aws:SourceArn']);
+          const resources = [statement.Resource].flat().map(logicalIdOf);
+          for (const queue of queues) if (topic && resources.includes(queue)) grants.add(`${queue} ${topic}`);
+        }
+      }
+      return resourcesOfType(template, 'AWS::SNS::Subscription').flatMap(([id, resource]) => {
+        const properties = resource.Properties ?? {};
+        const topic = logicalIdOf(properties.TopicArn);
+        const queues = [properties.Protocol === 'sqs' ? properties.Endpoint : undefined, properties.RedrivePolicy?.deadLetterTargetArn]
+          .map(logicalIdOf)
+          .filter((queue) => queue !== undefined);
+        return queues
+          .filter((queue) => !grants.has(`${queue} ${topic}`))
+          .map((queue) => `${id}: no queue policy lets ${topic} send to ${queue}`);
+      });
+    },
   },
   {
     id: 'SQS-ENCRYPTION',

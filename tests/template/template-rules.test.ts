@@ -59,8 +59,13 @@ const mistakes: Record<string, (template: Template) => void> = {
     const queue = template.Resources[source.Queue['Fn::GetAtt'][0]];
     delete queue?.Properties?.RedrivePolicy;
   },
+  // The alarm e-mail's: a rule that skipped e-mail subscriptions once let it go without one.
   'SNS-SUBSCRIPTION-DLQ': (template) => {
-    delete firstOf(template, 'AWS::SNS::Subscription').Properties?.RedrivePolicy;
+    delete template.Resources.AlarmEmailSubscription?.Properties?.RedrivePolicy;
+  },
+  'SNS-QUEUE-POLICY': (template) => {
+    const [id] = Object.entries(template.Resources).find(([, resource]) => resource.Type === 'AWS::SQS::QueuePolicy') ?? [];
+    if (id) delete template.Resources[id];
   },
   'SQS-ENCRYPTION': (template) => {
     const queue = firstOf(template, 'AWS::SQS::Queue');
