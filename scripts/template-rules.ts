@@ -1,4 +1,5 @@
 import { loadTemplate, type Resource, resourcesOfType, type Template } from '../local/template.ts';
+import { parseCommandLine } from './cli.ts';
 import { type PolicyTemplate, samPolicyTemplates } from './sam-translator.ts';
 
 /**
@@ -403,6 +404,7 @@ export function checkTemplate(template: Template = loadTemplate()): { rule: Rule
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  parseCommandLine({ name: 'npm run check:template', usage: 'usage: npm run check:template   (takes no options)' }, { options: {} });
   let failed = 0;
   for (const { rule, violations } of checkTemplate()) {
     console.log(`${violations.length === 0 ? 'ok  ' : 'FAIL'} ${rule.id.padEnd(26)} ${rule.title}`);
