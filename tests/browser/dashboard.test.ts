@@ -84,6 +84,8 @@ describe('the dashboard at /', () => {
     await sms.waitFor({ timeout: 20_000 });
     expect(await sms.locator('.bubble').textContent()).toMatch(/\S/);
     expect(await sms.locator('footer').textContent()).toMatch(/^(GSM-7|UCS-2) · \d+ (septets|UTF-16 units) · \d+ segments?$/);
+    // Emails come through their own queue and sender: the first may land after the first SMS.
+    await page.locator('.message.email .subject').first().waitFor({ timeout: 20_000 });
     const delivered = await page.locator('.message.email .subject').allInnerTexts();
     expect(delivered.length).toBeGreaterThan(0);
   });
