@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTemplate, PROJECT_ROOT } from '../local/template.ts';
+import { parseCommandLine } from '../scripts/cli.ts';
 import { installRequestCounter, type RequestCount } from './aws-requests.ts';
 import { measureColdStarts, summarizeColdStart } from './cold-start.ts';
 import { costPerMillion, PRICE_NOTES, PRICES_DATE } from './cost.ts';
@@ -15,11 +16,29 @@ import { measureWarmCpu, summarizeWarmCpu } from './warm-cpu.ts';
  * per bundle, ≥ 15), BENCH_EVENTS (events per throughput round), BENCH_ROUNDS (throughput rounds).
  */
 
-const RUNS = Math.max(15, Number(process.env.BENCH_RUNS ?? 15));
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);
+const { fail } = parseCommandLine(
+  {
+    name: 'npm run bench',
+    usage: 'usage: [BENCH_RUNS=N] [BENCH_EVENTS=N] [BENCH_ROUNDS=N] [BENCH_CONCURRENCY=N] npm run bench   (takes no options)',
+  },
+  { options: {} },
+);
+
+/** A size from the environment: a whole number, at least `min`. */
+function size(name: string, fallback: number, min = 1): number {
+  const value = process.env[name];
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isInteger(parsed) || parsed < min)
+    fail(`${name} must be a whole number of at least ${min}, got ${value}`);
+  return parsed;
+}
+
+const RUNS = size('BENCH_RUNS', 15, 15);
+const EVENTS = size('BENCH_EVENTS', 2000);
 // Rounds rotate the order of their three phases (bench/throughput.ts): a multiple of three puts each phase in each place equally often.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ROUNDS = size('BENCH_ROUNDS', 6);
+const CONCURRENCY = size('BENCH_CONCURRENCY', 16);
 const TARGETS = { bundle: 1.3, importTime: 1.3, warmUs: 1000, throughput: 0.7 };
 
 const started = new Date();

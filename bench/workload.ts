@@ -5,7 +5,7 @@ import { seededRandom } from './stats.ts';
 /**
  * The shipment workload the throughput benchmark and the load test post: every shipment is a
  * realistic life story told in order (as one warehouse system tells it), shipments are posted
- * side by side. What the customers must hear follows from CONTRACT.md's notification policy and
+ * side by side. What the customers must hear follows from the policy in docs/notifications.md and
  * is written down here independently of the product code, so the suite checks the product
  * rather than repeating it.
  */

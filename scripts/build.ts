@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { type FunctionDefinition, functionDefinitions, PROJECT_ROOT } from '../local/template.ts';
+import { parseCommandLine } from './cli.ts';
 
 /**
  * Builds every function exactly as `sam build` would from the template's esbuild Metadata
@@ -66,6 +67,7 @@ export async function buildAll(outRoot = DIST): Promise<BuiltFunction[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  parseCommandLine({ name: 'npm run build', usage: 'usage: npm run build   (takes no options; writes dist/)' }, { options: {} });
   for (const fn of await buildAll()) {
     const bytes = Object.values(fn.metafile.outputs).reduce((sum, output) => sum + (output.bytes ?? 0), 0);
     console.log(`${fn.logicalId.padEnd(30)} ${relative(PROJECT_ROOT, fn.file)}  ${(bytes / 1024).toFixed(0)} KiB (with source map)`);

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { diagramDocs } from '../local/diagrams.ts';
 import { PROJECT_ROOT } from '../local/template.ts';
+import { parseCommandLine } from './cli.ts';
 
 /**
  * `npm run diagram`: writes docs/architecture.md (from template.yaml) and
@@ -10,7 +10,10 @@ import { PROJECT_ROOT } from '../local/template.ts';
  * `npm run diagram -- --check` exits 1 when a written document is stale.
  */
 
-const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
+const { values } = parseCommandLine(
+  { name: 'npm run diagram', usage: 'usage: npm run diagram [-- --check]' },
+  { options: { check: { type: 'boolean', default: false } } },
+);
 const stale: string[] = [];
 for (const [path, content] of Object.entries(diagramDocs())) {
   const target = join(PROJECT_ROOT, path);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CHANNELS, cloudEventSchemas, EVENT_TYPES, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
 import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
+import { parseCommandLine } from './cli.ts';
 
 /**
  * docs/openapi.json, generated from the zod schemas the ingest handler validates with, so the
@@ -229,6 +230,10 @@ function schemaName(type: string): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  parseCommandLine(
+    { name: 'npm run openapi', usage: 'usage: npm run openapi   (takes no options; writes docs/openapi.json)' },
+    { options: {} },
+  );
   writeFileSync(OPENAPI_PATH, `${JSON.stringify(buildOpenApi(), null, 2)}\n`);
   console.log(`wrote ${OPENAPI_PATH}`);
 }

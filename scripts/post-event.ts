@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { apiGatewayEvent } from '../local/api-gateway.ts';
 import { DEVELOPMENT_SECRET } from '../local/development-secret.ts';
+import { parseCommandLine } from './cli.ts';
 import { signedHeaders } from './sign.ts';
 
 /**
@@ -14,21 +14,35 @@ import { signedHeaders } from './sign.ts';
  * else the local stack's development secret.
  */
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: 'string', default: process.env.PARCELCAST_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
-    curl: { type: 'boolean', default: false },
-    envelope: { type: 'boolean', default: false },
+const { values, positionals, fail } = parseCommandLine(
+  { name: 'npm run post', usage: 'usage: npm run post -- [--curl | --envelope] [--url URL] events/<file>.json [...]' },
+  {
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: process.env.PARCELCAST_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
+      curl: { type: 'boolean', default: false },
+      envelope: { type: 'boolean', default: false },
+    },
   },
-});
-if (positionals.length === 0) {
-  console.error('usage: npm run post -- [--curl | --envelope] [--url URL] events/<file>.json [...]');
-  process.exit(2);
-}
+);
+if (positionals.length === 0) fail('name at least one event file');
+if (values.curl && values.envelope) fail('--curl and --envelope are two different outputs; choose one');
+if (!/^https?:\/\//.test(values.url) || !URL.canParse(values.url)) fail(`--url must be an http(s) URL, got ${values.url}`);
 
 const secret = process.env.WEBHOOK_SECRET ?? process.env.WEBHOOK_SECRETS?.split(',')[0]?.trim() ?? DEVELOPMENT_SECRET;
-const events = positionals.map((file) => JSON.parse(readFileSync(file, 'utf8')) as unknown);
+const events = positionals.map((file) => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return fail(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    return fail(`${file} is not JSON: ${(error as Error).message}`);
+  }
+});
 const body = JSON.stringify(events.length === 1 ? events[0] : events);
 const contentType = events.length === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json';
 const headers = { 'content-type': contentType, ...signedHeaders(secret, body) };
@@ -41,7 +55,11 @@ if (values.envelope) {
   const flags = Object.entries(headers).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`);
   console.log(`curl -sS -X POST ${quote(endpoint)} ${flags.join(' ')} --data-binary ${quote(body)}`);
 } else {
-  const response = await fetch(endpoint, { method: 'POST', headers, body });
+  const response = await fetch(endpoint, { method: 'POST', headers, body }).catch((error: Error) => {
+    const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? (error.cause as Error | undefined)?.message ?? error.message;
+    console.error(`npm run post: cannot reach ${endpoint} (${cause}); is \`npm start\` running, or is --url right?`);
+    process.exit(1);
+  });
   console.log(`${response.status} ${await response.text()}`);
   process.exitCode = response.ok ? 0 : 1;
 }

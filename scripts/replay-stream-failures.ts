@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { toLambdaRecord } from '../local/stream-poller.ts';
+import { parseCommandLine } from './cli.ts';
 
 /**
  * Replays the stream batches a function's event source mapping gave up on. The OnFailure queue
@@ -112,17 +112,20 @@ export async function replayFailures(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: { queue: { type: 'string' }, function: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
-  });
-  if (!values.queue || !values.function) {
-    console.error('usage: npm run replay -- --queue <OnFailure queue URL> --function <function name> [--dry-run]');
-    process.exit(2);
-  }
+  const { values, fail } = parseCommandLine(
+    { name: 'npm run replay', usage: 'usage: npm run replay -- --queue <OnFailure queue URL> --function <function name> [--dry-run]' },
+    { options: { queue: { type: 'string' }, function: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } } },
+  );
+  const queueUrl = values.queue || fail('--queue is required: the URL of the OnFailure queue to drain');
+  const functionName = values.function || fail('--function is required: the function whose batches to replay');
   const report = await replayFailures(
     { sqs: new SQSClient({}), streams: new DynamoDBStreamsClient({}), lambda: new LambdaClient({}) },
-    { queueUrl: values.queue, functionName: values.function, dryRun: values['dry-run'] },
-  );
+    { queueUrl, functionName, dryRun: values['dry-run'] },
+  ).catch((error: Error) => {
+    // An AWS answer (no credentials, no such queue, access denied) is the operator's to read, not a stack trace.
+    console.error(`npm run replay: ${error.name}: ${error.message}`);
+    process.exit(1);
+  });
   console.log(JSON.stringify(report, null, 2));
   process.exitCode = report.kept.length === 0 ? 0 : 1;
 }

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEVELOPMENT_SECRET } from '../local/development-secret.ts';
 import { type PostSummary, postDeliveries } from '../local/simulator/post.ts';
 import { type CloudEvent, type Delivery, generateTraffic, type Traffic } from '../local/simulator/traffic.ts';
 import { PROJECT_ROOT } from '../local/template.ts';
+import { parseCommandLine } from './cli.ts';
 
 /**
  * The warehouse simulator: signs and posts CloudEvents to a Parcelcast API, local or deployed.
@@ -18,38 +18,37 @@ import { PROJECT_ROOT } from '../local/template.ts';
  * stack's development secret. Exit code 1 when a request got an answer the traffic did not expect.
  */
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string', default: process.env.PARCELCAST_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
-    secret: { type: 'string' },
-    samples: { type: 'boolean', default: false },
-    shipments: { type: 'string', default: '20' },
-    wallets: { type: 'string', default: '3' },
-    seed: { type: 'string' },
-    at: { type: 'string' },
-    'time-zone': { type: 'string' },
-    duplicates: { type: 'string', default: '0.08' },
-    'out-of-order': { type: 'string', default: '0.08' },
-    failures: { type: 'string', default: '0.15' },
-    invalid: { type: 'string', default: '0.02' },
-    concurrency: { type: 'string', default: '8' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-
-if (values.help) {
-  console.log(`usage: npm run simulate -- [--samples] [--shipments N] [--wallets N] [--seed N] [--at ISO-TIME] [--time-zone IANA]
+const { values, fail } = parseCommandLine(
+  {
+    name: 'npm run simulate',
+    usage: `usage: npm run simulate -- [--samples] [--shipments N] [--wallets N] [--seed N] [--at ISO-TIME] [--time-zone IANA]
        [--duplicates RATE] [--out-of-order RATE] [--failures RATE] [--invalid RATE]
-       [--url URL] [--secret whsec_…] [--concurrency N] [--json]`);
-  process.exit(0);
-}
+       [--url URL] [--secret whsec_…] [--concurrency N] [--json]`,
+  },
+  {
+    options: {
+      url: { type: 'string', default: process.env.PARCELCAST_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
+      secret: { type: 'string' },
+      samples: { type: 'boolean', default: false },
+      shipments: { type: 'string', default: '20' },
+      wallets: { type: 'string', default: '3' },
+      seed: { type: 'string' },
+      at: { type: 'string' },
+      'time-zone': { type: 'string' },
+      duplicates: { type: 'string', default: '0.08' },
+      'out-of-order': { type: 'string', default: '0.08' },
+      failures: { type: 'string', default: '0.15' },
+      invalid: { type: 'string', default: '0.02' },
+      concurrency: { type: 'string', default: '8' },
+      json: { type: 'boolean', default: false },
+    },
+  },
+);
 
 function number(name: string, value: string, { min = 0, max = Number.POSITIVE_INFINITY, integer = false } = {}): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min || parsed > max || (integer && !Number.isInteger(parsed))) {
-    console.error(`--${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${value}`);
-    process.exit(2);
+    fail(`--${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${value}`);
   }
   return parsed;
 }
@@ -68,9 +67,15 @@ function samples(): Traffic {
 const secret = values.secret ?? process.env.WEBHOOK_SECRET ?? process.env.WEBHOOK_SECRETS?.split(',')[0]?.trim() ?? DEVELOPMENT_SECRET;
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : number('seed', values.seed, { integer: true });
 const at = values.at ?? new Date().toISOString();
-if (Number.isNaN(Date.parse(at))) {
-  console.error(`--at must be an ISO 8601 time, got ${at}`);
-  process.exit(2);
+if (Number.isNaN(Date.parse(at))) fail(`--at must be an ISO 8601 time, got ${at}`);
+const concurrency = number('concurrency', values.concurrency, { integer: true, min: 1, max: 256 });
+if (!/^https?:\/\//.test(values.url) || !URL.canParse(values.url)) fail(`--url must be an http(s) URL, got ${values.url}`);
+if (values['time-zone'] !== undefined) {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: values['time-zone'] });
+  } catch {
+    fail(`--time-zone must be an IANA time zone such as Europe/Madrid, got ${values['time-zone']}`);
+  }
 }
 const traffic = values.samples
   ? samples()
@@ -103,7 +108,7 @@ let reported = 0;
 const summary = await postDeliveries(traffic.deliveries, {
   url: values.url,
   secret,
-  concurrency: number('concurrency', values.concurrency, { integer: true, min: 1, max: 256 }),
+  concurrency,
   onResult(done, all, partial) {
     if (tty) {
       const width = 30;

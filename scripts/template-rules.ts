@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadTemplate, type Resource, resourcesOfType, type Template } from '../local/template.ts';
+import { parseCommandLine } from './cli.ts';
+import { type PolicyTemplate, samPolicyTemplates } from './sam-translator.ts';
 
 /**
  * Checks of template.yaml that `sam validate` cannot make, modelled on the published
@@ -14,8 +14,6 @@ export interface Rule {
   title: string;
   check(template: Template): string[];
 }
-
-const POLICY_TEMPLATES_PATH = fileURLToPath(new URL('../../shared/schemas/sam-policy-templates.json', import.meta.url));
 
 /** Actions AWS only grants on `*` (no resource-level permissions); the allow-list is deliberate. */
 const STAR_RESOURCE_ACTIONS = new Set([
@@ -83,12 +81,8 @@ function samGeneratedIds(template: Template): Set<string> {
   return ids;
 }
 
-function loadPolicyTemplates(): Record<string, { Definition: { Statement: { Action: string | string[]; Resource: unknown }[] } }> {
-  return JSON.parse(readFileSync(POLICY_TEMPLATES_PATH, 'utf8')).Templates;
-}
-
 /** Statements of a SAM `Policies` list: inline statements and expanded policy templates. */
-function policyStatements(policies: unknown, policyTemplates: ReturnType<typeof loadPolicyTemplates>) {
+function policyStatements(policies: unknown, policyTemplates: Record<string, PolicyTemplate>) {
   const statements: { source: string; Action: string[]; Resource: unknown[] }[] = [];
   for (const policy of (Array.isArray(policies) ? policies : policies ? [policies] : []) as unknown[]) {
     if (typeof policy === 'string') {
@@ -141,7 +135,7 @@ export const rules: Rule[] = [
     id: 'WS1003',
     title: 'Lambda star permissions: no wildcard action, no * resource where a narrower one exists',
     check: (template) => {
-      const policyTemplates = loadPolicyTemplates();
+      const policyTemplates = samPolicyTemplates();
       return functions(template).flatMap(([id, resource]) =>
         policyStatements(resource.Properties?.Policies, policyTemplates).flatMap((statement) => [
           ...statement.Action.filter((action) => action === '*' || action.endsWith(':*')).map(
@@ -245,13 +239,38 @@ export const rules: Rule[] = [
   },
   {
     id: 'SNS-SUBSCRIPTION-DLQ',
-    title: 'Every SNS subscription that carries data to a consumer has a redrive policy (its own dead-letter queue)',
+    title: 'Every SNS subscription has a redrive policy: what SNS cannot deliver waits in a dead-letter queue',
     check: (template) =>
       resourcesOfType(template, 'AWS::SNS::Subscription')
-        // An operator's alarm e-mail is not a delivery path for customer data.
-        .filter(([, resource]) => resource.Properties?.Protocol !== 'email')
         .filter(([, resource]) => !resource.Properties?.RedrivePolicy?.deadLetterTargetArn)
         .map(([id]) => `${id} has no RedrivePolicy`),
+  },
+  {
+    id: 'SNS-QUEUE-POLICY',
+    title: 'Every queue SNS delivers to (a subscription endpoint or its dead-letter queue) lets that topic, and only it, send to it',
+    check: (template) => {
+      const grants = new Set<string>();
+      for (const [, policy] of resourcesOfType(template, 'AWS::SQS::QueuePolicy')) {
+        const queues = ((policy.Properties?.Queues ?? []) as unknown[]).map(logicalIdOf);
+        for (const statement of (policy.Properties?.PolicyDocument?.Statement ?? []) as Record<string, any>[]) {
+          if (statement.Effect !== 'Allow' || statement.Principal?.Service !== 'sns.amazonaws.com') continue;
+          if (![statement.Action].flat().includes('sqs:SendMessage')) continue;
+          const topic = logicalIdOf(statement.Condition?.ArnEquals?.['aws:SourceArn']);
+          const resources = [statement.Resource].flat().map(logicalIdOf);
+          for (const queue of queues) if (topic && resources.includes(queue)) grants.add(`${queue} ${topic}`);
+        }
+      }
+      return resourcesOfType(template, 'AWS::SNS::Subscription').flatMap(([id, resource]) => {
+        const properties = resource.Properties ?? {};
+        const topic = logicalIdOf(properties.TopicArn);
+        const queues = [properties.Protocol === 'sqs' ? properties.Endpoint : undefined, properties.RedrivePolicy?.deadLetterTargetArn]
+          .map(logicalIdOf)
+          .filter((queue) => queue !== undefined);
+        return queues
+          .filter((queue) => !grants.has(`${queue} ${topic}`))
+          .map((queue) => `${id}: no queue policy lets ${topic} send to ${queue}`);
+      });
+    },
   },
   {
     id: 'SQS-ENCRYPTION',
@@ -385,6 +404,7 @@ export function checkTemplate(template: Template = loadTemplate()): { rule: Rule
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  parseCommandLine({ name: 'npm run check:template', usage: 'usage: npm run check:template   (takes no options)' }, { options: {} });
   let failed = 0;
   for (const { rule, violations } of checkTemplate()) {
     console.log(`${violations.length === 0 ? 'ok  ' : 'FAIL'} ${rule.id.padEnd(26)} ${rule.title}`);

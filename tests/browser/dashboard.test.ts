@@ -9,10 +9,11 @@ import { stateMachineSources } from '../../local/diagrams.ts';
 import { daytimeZone, type Traffic } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 import { PROJECT_ROOT } from '../../local/template.ts';
+import { chromiumPath } from '../../scripts/preflight.ts';
 import { TEST_SECRET } from '../support/events.ts';
 
 // The dashboard in a real headless Chromium, watching a short simulated day on a local stack.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 const run = promisify(execFile);
 
 /** An IANA zone where it is now around noon, so SMS are not held for quiet hours whenever this runs. */
@@ -83,6 +84,8 @@ describe('the dashboard at /', () => {
     await sms.waitFor({ timeout: 20_000 });
     expect(await sms.locator('.bubble').textContent()).toMatch(/\S/);
     expect(await sms.locator('footer').textContent()).toMatch(/^(GSM-7|UCS-2) · \d+ (septets|UTF-16 units) · \d+ segments?$/);
+    // Emails come through their own queue and sender: the first may land after the first SMS.
+    await page.locator('.message.email .subject').first().waitFor({ timeout: 20_000 });
     const delivered = await page.locator('.message.email .subject').allInnerTexts();
     expect(delivered.length).toBeGreaterThan(0);
   });

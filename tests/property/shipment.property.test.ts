@@ -8,7 +8,7 @@ const SHIPMENT_ID = 'shp-prop';
 const START = Date.UTC(2026, 10, 1, 8, 0);
 const RUNS = { numRuns: 400 };
 
-/** CONTRACT.md's order: attempts (in_transit, out_for_delivery, delivery_failed) share one stage, terminals the last. */
+/** The stages of docs/data-model.md's status rules: attempts (in_transit, out_for_delivery, delivery_failed) share one, terminals the last. */
 const STAGE: Record<ShipmentStatus, number> = {
   created: 0,
   picked: 1,

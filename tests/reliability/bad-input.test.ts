@@ -17,7 +17,7 @@ import { OTHER_SECRET, postEvents, shipmentCreated, shipmentStatus, TEST_SECRET,
 
 // Bad input at scale: 10,000 generated malformed, oversized, unsigned, type-confused and replayed
 // requests against the ingest handler, DynamoDB answering from memory. Never a 5xx, never a write
-// for a rejected request, each answered with the status CONTRACT.md names.
+// for a rejected request, each answered with the status the README's "What the API promises" and docs/problems.md name.
 const SEED = 20261128;
 const dynamo = mockClient(DynamoDBDocumentClient);
 /** Event records stored so far (their keys): what makes a replay a duplicate. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { httpRoutes } from '../../local/template.ts';
+import { httpRoutes, PROJECT_ROOT } from '../../local/template.ts';
 import { buildOpenApi, OPENAPI_PATH } from '../../scripts/openapi.ts';
 
 describe('docs/openapi.json', () => {
@@ -20,5 +21,59 @@ describe('docs/openapi.json', () => {
     const schemas = buildOpenApi().components.schemas as Record<string, { properties?: { data?: { additionalProperties?: unknown } } }>;
     expect(schemas.ShipmentCreated?.properties?.data?.additionalProperties).toBe(false);
     expect(schemas.WalletDebited?.properties?.data?.additionalProperties).toBe(false);
+  });
+});
+
+type JsonObject = { properties?: Record<string, JsonObject>; required?: string[] };
+
+/** Every data field by path (`customer.phone`), true when required. */
+function fieldsOfSchema(schema: JsonObject, prefix = ''): Record<string, boolean> {
+  const fields: Record<string, boolean> = {};
+  for (const [name, property] of Object.entries(schema.properties ?? {})) {
+    fields[`${prefix}${name}`] = (schema.required ?? []).includes(name);
+    if (property.properties) Object.assign(fields, fieldsOfSchema(property, `${prefix}${name}.`));
+  }
+  return fields;
+}
+
+/** `**shipmentId**, **customer** { **id**, name }, carrier` → the same paths, bold meaning required. */
+function fieldsOfCell(cell: string): Record<string, boolean> {
+  const fields: Record<string, boolean> = {};
+  const prefixes: string[] = [];
+  let last = '';
+  for (const [token, bold, plain] of cell.matchAll(/\*\*(\w+)\*\*|(\w+)|[{}]/g)) {
+    if (token === '{') prefixes.push(`${prefixes.at(-1) ?? ''}${last}.`);
+    else if (token === '}') prefixes.pop();
+    else {
+      last = (bold ?? plain) as string;
+      fields[`${prefixes.at(-1) ?? ''}${last}`] = bold !== undefined;
+    }
+  }
+  return fields;
+}
+
+describe('docs/events.md', () => {
+  const rows = readFileSync(join(PROJECT_ROOT, 'docs', 'events.md'), 'utf8')
+    .split('## Event types and their `data`')[1]
+    ?.split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split('|').map((cell) => cell.trim())) as string[][];
+  const documented: Record<string, Record<string, boolean>> = {};
+  for (const [, types, data] of rows) {
+    for (const [, type] of (types as string).matchAll(/`([\w.]+)`/g)) documented[type as string] = fieldsOfCell(data as string);
+  }
+
+  it('lists every event type with the data fields the schemas accept, required ones in bold', () => {
+    const schemas = buildOpenApi().components.schemas as unknown as Record<
+      string,
+      { properties?: { type?: { const?: string }; data: JsonObject } }
+    >;
+    const fromSchemas = Object.fromEntries(
+      Object.values(schemas).flatMap((schema) =>
+        schema.properties?.type?.const ? [[schema.properties.type.const, fieldsOfSchema(schema.properties.data)]] : [],
+      ),
+    );
+    expect(Object.keys(fromSchemas).length).toBeGreaterThan(0);
+    expect(documented).toEqual(fromSchemas);
   });
 });

@@ -3,7 +3,7 @@ import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/clou
 import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
 import { type cloudEvent, customer, shipmentCreated, shipmentStatus } from '../support/events.ts';
 
-// The shipment aggregate's rules (CONTRACT.md "Status order"), pure: events in, shipment out.
+// The shipment aggregate's rules (docs/data-model.md, "Status rules"), pure: events in, shipment out.
 const ID = 'shp-rules';
 
 /** A validated shipment event, as the ingest path hands it to the domain. */

@@ -8,7 +8,7 @@ import { type FieldError, ValidationError } from './errors.ts';
 if (!z.config().localeError) z.config(en());
 
 /**
- * The CloudEvents 1.0 contract warehouses post (docs/openapi.yaml, CONTRACT.md).
+ * The CloudEvents 1.0 contract warehouses post (docs/events.md; docs/openapi.json is generated from these schemas).
  * Every `data` object is strict: an unknown field is an error, not something silently dropped.
  */
 
@@ -89,7 +89,7 @@ const tracking = {
   trackingUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.maxLength(2048))),
 };
 
-/** `data` schema per event type: the table in CONTRACT.md, field for field. */
+/** `data` schema per event type: the table in docs/events.md, field for field (a test holds them together). */
 export const eventDataSchemas = {
   'shipment.created': z.strictObject({
     ...shipmentRef,

@@ -3,7 +3,7 @@ import type { NotificationMessage } from './notification-message.ts';
 import type { Customer, Shipment, ShipmentStatus } from './shipment.ts';
 
 /**
- * Which shipment changes the customer hears about (CONTRACT.md, Notifications), and on which
+ * Which shipment changes the customer hears about (docs/notifications.md, Policy), and on which
  * channels. Pure: the stream-router feeds it the aggregate before and after a write.
  */
 

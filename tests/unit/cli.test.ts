@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../local/template.ts';
+
+// Every `npm run` script answers a usage mistake the same way (scripts/cli.ts): the mistake in one
+// line, then the usage, exit code 2, no stack trace. Nothing here reaches a server or Java.
+
+interface Outcome {
+  status: number | null;
+  stdout: string;
+  stderr: string[];
+}
+
+function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [script, ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({ status: error ? ((error.code as number | undefined) ?? null) : 0, stdout, stderr: stderr.trimEnd().split('\n') }),
+    );
+  });
+}
+
+const mistakes: [name: string, script: string, args: string[], says: string, env?: NodeJS.ProcessEnv][] = [
+  ['npm run post', 'scripts/post-event.ts', ['--bogus', 'events/shipment-created.json'], "Unknown option '--bogus'"],
+  ['npm run post', 'scripts/post-event.ts', [], 'name at least one event file'],
+  ['npm run post', 'scripts/post-event.ts', ['events/shipment-created.json', '--url'], "Option '--url <value>' argument missing"],
+  ['npm run post', 'scripts/post-event.ts', ['events/no-such-event.json'], 'cannot read events/no-such-event.json (ENOENT)'],
+  ['npm run simulate', 'scripts/simulate.ts', ['--bogus'], "Unknown option '--bogus'"],
+  ['npm run simulate', 'scripts/simulate.ts', ['--shipments'], "Option '--shipments <value>' argument missing"],
+  ['npm run simulate', 'scripts/simulate.ts', ['--shipments', 'many'], '--shipments must be an integer between 0 and 100000, got many'],
+  ['npm run simulate', 'scripts/simulate.ts', ['--time-zone', 'Mars/Olympus'], '--time-zone must be an IANA time zone'],
+  ['npm run bench', 'bench/run.ts', ['--bogus'], "Unknown option '--bogus'"],
+  ['npm run bench', 'bench/run.ts', ['quick'], "Unexpected argument 'quick'"],
+  ['npm run bench', 'bench/run.ts', [], 'BENCH_EVENTS must be a whole number of at least 1, got lots', { BENCH_EVENTS: 'lots' }],
+  ['npm run replay', 'scripts/replay-stream-failures.ts', ['--bogus'], "Unknown option '--bogus'"],
+  ['npm run replay', 'scripts/replay-stream-failures.ts', ['--queue', 'https://sqs.example/q'], '--function is required'],
+  ['npm run replay', 'scripts/replay-stream-failures.ts', ['--function', 'f'], '--queue is required'],
+  ['npm run diagram', 'scripts/diagram.ts', ['--chek'], "Unknown option '--chek'"],
+  ['npm run check:template', 'scripts/template-rules.ts', ['--strict'], "Unknown option '--strict'"],
+  ['npm run build', 'scripts/build.ts', ['--watch'], "Unknown option '--watch'"],
+  ['npm run openapi', 'scripts/openapi.ts', ['out.json'], "Unexpected argument 'out.json'"],
+];
+
+describe.concurrent('usage mistakes on the command line', () => {
+  for (const [name, script, args, says, env] of mistakes) {
+    it(`${name} ${args.join(' ')}${env ? ` (${Object.keys(env).join(', ')})` : ''}: ${says}`, async () => {
+      const outcome = await run(script, args, env);
+      expect(outcome.stderr[0]).toContain(`${name}: ${says}`);
+      expect(outcome.stderr[1]).toMatch(/^usage: /);
+      expect(outcome.stderr.join('\n')).not.toMatch(/^\s+at /m);
+      expect(outcome.stdout).toBe('');
+      expect(outcome.status).toBe(2);
+    });
+  }
+
+  it('--help prints the usage on stdout and exits 0', async () => {
+    const outcome = await run('scripts/simulate.ts', ['--help']);
+    expect(outcome.stdout).toMatch(/^usage: npm run simulate -- \[--samples\]/);
+    expect(outcome.status).toBe(0);
+  });
+});
