@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadTemplate, PROJECT_ROOT, resourcesOfType, type Template } from '../local/template.ts';
+import { loadTemplate, PROJECT_ROOT, resourcesOfType, TEMPLATE_PATH, type Template } from '../local/template.ts';
 import { type BuiltFunction, buildAll } from '../scripts/build.ts';
 import type { AwsClients } from './aws.ts';
 import { REGION } from './moto.ts';
@@ -30,7 +30,10 @@ export interface DeploySettings {
 
 /** `sam deploy`'s settings for a config env of samconfig.toml (`default` is dev). */
 export function readSamconfig(configEnv: string): DeploySettings {
-  const output = execFileSync(python(), [HELPER, 'samconfig', join(PROJECT_ROOT, 'samconfig.toml'), configEnv], { encoding: 'utf8' });
+  const output = execFileSync(python(), [HELPER, 'samconfig', join(PROJECT_ROOT, 'samconfig.toml'), configEnv], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return JSON.parse(output) as DeploySettings;
 }
 
@@ -50,8 +53,14 @@ export interface Packaged {
 
 export const ARTIFACT_BUCKET = 'aws-sam-cli-managed-default-samclisourcebucket-rehearsal';
 
-export async function packageAndTranslate(clients: AwsClients, settings: DeploySettings, workDir: string): Promise<Packaged> {
-  const built = await buildAll(join(workDir, 'build'));
+export async function packageAndTranslate(
+  clients: AwsClients,
+  settings: DeploySettings,
+  workDir: string,
+  templatePath = TEMPLATE_PATH,
+): Promise<Packaged> {
+  const source = loadTemplate(templatePath);
+  const built = await buildAll(join(workDir, 'build'), source);
   await clients.s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
   const upload = async (logicalId: string, body: Buffer, extension = '') => {
     const key = `${settings.s3Prefix}/${createHash('md5').update(body).digest('hex')}${extension}`;
@@ -59,7 +68,7 @@ export async function packageAndTranslate(clients: AwsClients, settings: DeployS
     return { logicalId, key, bytes: body.length };
   };
 
-  const template = structuredClone(loadTemplate());
+  const template = structuredClone(source);
   const artifacts: Artifact[] = [];
   for (const fn of built) {
     // The build directory as `sam build` leaves it: the bundle and its source map.

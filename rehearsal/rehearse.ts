@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { PROJECT_ROOT } from '../local/template.ts';
+import { PROJECT_ROOT, TEMPLATE_PATH } from '../local/template.ts';
 import { awsClients, UNCHECKED } from './aws.ts';
 import { drain, FunctionRunner, type Poller, QueueMappingPoller, StreamMappingPoller } from './drive.ts';
 import { readDeployedFunctions } from './functions.ts';
@@ -27,22 +27,33 @@ import { deployStack } from './stack.ts';
  * Writes .rehearsal/report.md; exits 0 only when all of that happened with no unexpected AWS error.
  */
 
-export const USAGE = `Usage: npm run rehearse -- [--config-env <name>]
+export const USAGE = `Usage: npm run rehearse -- [--config-env <name>] [--template <file>] [--work-dir <dir>]
 
 Rehearses \`sam deploy\` against moto (no AWS account) and reports what happened.
 
 Options:
   --config-env <name>  samconfig.toml config env to deploy (default: "default", the dev stage)
+  --template <file>    the SAM template to deploy (default: template.yaml)
+  --work-dir <dir>     where builds, artifacts and report.md go (default: .rehearsal)
   -h, --help           show this help`;
 
-export const WORK_DIR = join(PROJECT_ROOT, '.rehearsal');
+export interface RehearsalOptions {
+  configEnv: string;
+  templatePath: string;
+  workDir: string;
+}
 const DRAIN_SECONDS = 90;
 
-function parseCommandLine(argv: string[]): { configEnv: string } {
+function parseCommandLine(argv: string[]): RehearsalOptions {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { 'config-env': { type: 'string', default: 'default' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'config-env': { type: 'string', default: 'default' },
+        template: { type: 'string', default: TEMPLATE_PATH },
+        'work-dir': { type: 'string', default: join(PROJECT_ROOT, '.rehearsal') },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -50,14 +61,29 @@ function parseCommandLine(argv: string[]): { configEnv: string } {
       console.log(USAGE);
       process.exit(0);
     }
-    return { configEnv: String(values['config-env']) };
+    const options = {
+      configEnv: String(values['config-env']),
+      templatePath: resolve(String(values.template)),
+      workDir: resolve(String(values['work-dir'])),
+    };
+    if (!existsSync(options.templatePath)) throw new Error(`no template at ${options.templatePath}`);
+    readSamconfig(options.configEnv);
+    return options;
   } catch (error) {
-    console.error(`rehearse: ${(error as Error).message}\n\n${USAGE}`);
+    // parseArgs's own message, or the SAM helper's (an unknown config env) as its last line.
+    const message = String((error as { stderr?: string }).stderr || (error as Error).message)
+      .trim()
+      .split('\n')
+      .pop();
+    console.error(`rehearse: ${message}\n\n${USAGE}`);
     process.exit(2);
   }
 }
 
-export async function rehearse(configEnv: string, log: (line: string) => void = console.log): Promise<Rehearsal> {
+export async function rehearse(
+  { configEnv, templatePath, workDir }: RehearsalOptions,
+  log: (line: string) => void = console.log,
+): Promise<Rehearsal> {
   const started = Date.now();
   const phases: { name: string; seconds: number }[] = [];
   let mark = Date.now();
@@ -66,8 +92,13 @@ export async function rehearse(configEnv: string, log: (line: string) => void = 
     log(`✓ ${name} (${((Date.now() - mark) / 1000).toFixed(1)} s)`);
     mark = Date.now();
   };
-  rmSync(WORK_DIR, { recursive: true, force: true });
-  mkdirSync(WORK_DIR, { recursive: true });
+  // Only what an earlier rehearsal left there: --work-dir may name a folder that holds other things.
+  mkdirSync(workDir, { recursive: true });
+  for (const entry of readdirSync(workDir)) {
+    if (['build', 'functions', 'report.md', 'translated.json'].includes(entry) || entry.endsWith('.zip')) {
+      rmSync(join(workDir, entry), { recursive: true, force: true });
+    }
+  }
 
   const settings = readSamconfig(configEnv);
   const parameterName = settings.parameterOverrides.WebhookSecretsParameterName ?? '/parcelcast/dev/webhook-secrets';
@@ -88,14 +119,14 @@ export async function rehearse(configEnv: string, log: (line: string) => void = 
     const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, parameterName);
     phase('operator steps from docs/deployment.md');
 
-    const packaged = await packageAndTranslate(operator, settings, WORK_DIR);
-    writeFileSync(join(WORK_DIR, 'translated.json'), JSON.stringify(packaged.translated, null, 2));
+    const packaged = await packageAndTranslate(operator, settings, workDir, templatePath);
+    writeFileSync(join(workDir, 'translated.json'), JSON.stringify(packaged.translated, null, 2));
     phase(`sam build + sam package: ${packaged.artifacts.length} artifacts in s3://${packaged.bucket}`);
 
     const stack = await deployStack(operator, packaged.translated, settings);
     phase(`stack ${stack.stackName} created`);
 
-    const deployed = await readDeployedFunctions(operator, stack, packaged.translated, WORK_DIR, recorder.endpoint);
+    const deployed = await readDeployedFunctions(operator, stack, packaged.translated, workDir, recorder.endpoint);
     stack.steps.push(...deployed.steps);
     for (const fn of deployed.functions) recorder.label(fn.credentials.accessKeyId, fn.spec.logicalId);
     await moto.enforceIam();
@@ -180,10 +211,11 @@ export async function rehearse(configEnv: string, log: (line: string) => void = 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { configEnv } = parseCommandLine(process.argv.slice(2));
-  const rehearsal = await rehearse(configEnv);
+  const options = parseCommandLine(process.argv.slice(2));
+  const rehearsal = await rehearse(options);
   const { markdown, terminal } = renderReport(rehearsal);
-  writeFileSync(join(WORK_DIR, 'report.md'), markdown);
-  console.log(`\n${terminal}\nFull report: .rehearsal/report.md`);
+  const reportPath = join(options.workDir, 'report.md');
+  writeFileSync(reportPath, markdown);
+  console.log(`\n${terminal}\nFull report: ${relative(process.cwd(), reportPath)}`);
   process.exit(verdict(rehearsal).passed ? 0 : 1);
 }
