@@ -4,12 +4,12 @@
    or an assumed role's inline and attached policies) once INITIAL_NO_AUTH_ACTION_COUNT requests
    have been served, but it checks every call against the resource "*" except for SQS, IAM, STS and
    S3. A statement scoped to a table, topic, parameter or state machine then never matches, and
-   every least-privilege role is refused. Here each call the functions make is checked against the
-   resources and actions AWS's Service Authorization Reference names for it: a batch as its
-   single-message action (PublishBatch as sns:Publish), a DynamoDB
-   transaction against each item's PutItem/UpdateItem/DeleteItem/ConditionCheckItem on its table, a
-   publish to an SSE-KMS topic also against kms:GenerateDataKey and kms:Decrypt on the topic's key,
-   an SES v2 SendEmail against the sending identity and the configuration set. Everything else keeps
+   every least-privilege role is refused. Here each call is checked against the actions and
+   resources AWS's Service Authorization Reference names for it: a batch as its single-message
+   action (PublishBatch as sns:Publish), Invoke as lambda:InvokeFunction on the function, a
+   DynamoDB transaction as each item's PutItem/UpdateItem/DeleteItem/ConditionCheckItem on its
+   table, a publish to an SSE-KMS topic also as kms:GenerateDataKey and kms:Decrypt on the topic's
+   key, an SES v2 SendEmail on the sending identity and the configuration set. Other calls keep
    moto's own check. Written by hand because no library evaluates IAM for moto; it covers the calls
    Parcelcast makes and falls back to moto for the rest.
 2. Every decision is kept, so the rehearsal can report what each role used and was refused:
@@ -17,7 +17,8 @@
 3. moto never runs a function itself: its event source mappings would start each function in
    Docker (and count SQS receives while trying). The rehearsal runs the handlers and drives the
    mappings; here moto's own invocation answers with an empty error at once, which leaves stream
-   records in place (without Docker, moto's own error text counts as a delivery and drops them). GET /_rehearsal/outbox?account=…&region=… returns the SMS and email moto recorded.
+   records in place (without Docker, moto's own error text counts as a delivery and drops them).
+   GET /_rehearsal/outbox?account=…&region=… returns the SMS and email moto recorded.
 
 Prints {"port": N} on its first line once it listens (port 0 picks a free one).
 """
@@ -30,7 +31,7 @@ import os
 import sys
 import threading
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -112,6 +113,10 @@ def required_permissions(response: Any, operation: str, moto_resource: str) -> l
         return [(f"states:{operation}", params.get("stateMachineArn", "*"))]
     if service == "states" and operation in ("DescribeExecution", "StopExecution"):
         return [(f"states:{operation}", params.get("executionArn", "*"))]
+    if service == "lambda" and operation == "Invoke":
+        name = unquote(response.path.rsplit("/", 2)[-2])
+        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+        return [("lambda:InvokeFunction", arn)]
     if service == "ses" and operation == "SendEmail":
         checks = [("ses:SendEmail", sending_identity(params.get("FromEmailAddress", ""), account, region))]
         if params.get("ConfigurationSetName"):

@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { PROJECT_ROOT, TEMPLATE_PATH } from '../local/template.ts';
 import { awsClients, UNCHECKED } from './aws.ts';
 import { drain, FunctionRunner, type Poller, QueueMappingPoller, StreamMappingPoller } from './drive.ts';
@@ -16,6 +17,7 @@ import { startRecorder } from './recorder.ts';
 import { type Rehearsal, renderReport, verdict } from './report.ts';
 import { daytimeZone, HttpApi, SAMPLE_EVENTS, sampleEvent, signingSecret } from './scenario.ts';
 import { deployStack } from './stack.ts';
+import { runExecutions } from './workflow.ts';
 
 /**
  * `npm run rehearse`: what `sam deploy` would do, on moto, with no AWS account. Builds and
@@ -43,6 +45,7 @@ export interface RehearsalOptions {
   workDir: string;
 }
 const DRAIN_SECONDS = 90;
+const STATE_MACHINE = 'WalletReconciliationStateMachine';
 
 function parseCommandLine(argv: string[]): RehearsalOptions {
   try {
@@ -129,6 +132,17 @@ export async function rehearse(
     const deployed = await readDeployedFunctions(operator, stack, packaged.translated, workDir, recorder.endpoint);
     stack.steps.push(...deployed.steps);
     for (const fn of deployed.functions) recorder.label(fn.credentials.accessKeyId, fn.spec.logicalId);
+    // Step Functions works with the state machine's role, as Lambda does with a function's.
+    const stateMachineRoleArn = String(stack.intrinsics.resolve(packaged.translated.Resources[STATE_MACHINE]?.Properties?.RoleArn));
+    const { Credentials: assumed } = await operator.sts.send(
+      new AssumeRoleCommand({ RoleArn: stateMachineRoleArn, RoleSessionName: STATE_MACHINE }),
+    );
+    const stateMachineCredentials = {
+      accessKeyId: String(assumed?.AccessKeyId),
+      secretAccessKey: String(assumed?.SecretAccessKey),
+      sessionToken: String(assumed?.SessionToken),
+    };
+    recorder.label(stateMachineCredentials.accessKeyId, STATE_MACHINE);
     await moto.enforceIam();
     phase('functions read back from Lambda, roles assumed; IAM enforced from here on');
 
@@ -145,27 +159,29 @@ export async function rehearse(
     // Stream consumers first, then the queues they feed, as records flow.
     pollers.sort((a, b) => Number(a instanceof QueueMappingPoller) - Number(b instanceof QueueMappingPoller));
 
-    const api = new HttpApi(
-      operator,
-      runner,
-      stack.physical('ParcelApi'),
-      settings.parameterOverrides.Stage ?? 'dev',
-      new Map(deployed.functions.map((fn) => [fn.functionName, fn.spec.logicalId])),
-    );
+    const functionIds = new Map(deployed.functions.map((fn) => [fn.functionName, fn.spec.logicalId]));
+    const api = new HttpApi(operator, runner, stack.physical('ParcelApi'), settings.parameterOverrides.Stage ?? 'dev', functionIds);
     const secret = await signingSecret(operator, parameterName);
     const timeZone = daytimeZone();
     const posted = [];
     for (const file of SAMPLE_EVENTS) posted.push({ file, exchange: await api.postSigned(secret, sampleEvent(file, timeZone)) });
-    const settled = await drain(pollers, Date.now() + DRAIN_SECONDS * 1000);
+    const deadline = Date.now() + DRAIN_SECONDS * 1000;
+    let settled = await drain(pollers, deadline);
+    const workflows = await runExecutions(
+      operator,
+      awsClients(recorder.endpoint, stateMachineCredentials),
+      stack.physical(STATE_MACHINE),
+      runner,
+      functionIds,
+    );
+    settled = (await drain(pollers, deadline)) && settled;
     const caller = { ...operatorCredentials, arn: 'arn:aws:iam::123456789012:user/rehearsal-operator' };
     await api.request('GET', '/v1/shipments/shp-1001', { caller });
     await api.request('GET', '/v1/wallets/wal-2001', { caller });
     phase(`signed POSTs, ${runner.invocations.length} invocations, mappings ${settled ? 'drained' : 'still busy'}`);
 
     const items = await operator.dynamodb.send(new ScanCommand({ TableName: stack.physical('ParcelTable') }));
-    const executions = await operator.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: stack.physical('WalletReconciliationStateMachine') }),
-    );
+    const executions = await operator.sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.physical(STATE_MACHINE) }));
     const authorizations = await moto.authorizations();
     const roles = [];
     for (const fn of deployed.functions)
@@ -196,6 +212,7 @@ export async function rehearse(
       invocations: runner.invocations,
       items: (items.Items ?? []).map((item) => ({ pk: String(item.PK?.S), sk: String(item.SK?.S) })),
       outbox: await moto.outbox(),
+      workflows,
       executions: (executions.executions ?? []).map((execution) => ({ name: String(execution.name), status: String(execution.status) })),
       calls: recorder.calls,
       authorizations,

@@ -5,6 +5,7 @@ import type { OperatorStep } from './operator.ts';
 import type { AwsCall } from './recorder.ts';
 import type { HttpExchange } from './scenario.ts';
 import type { CreatedResource, RehearsalStep } from './stack.ts';
+import type { WorkflowRun } from './workflow.ts';
 
 /** What a rehearsal saw, the verdict on it, and the report (terminal and .rehearsal/report.md). */
 
@@ -27,6 +28,8 @@ export interface Rehearsal {
   items: { pk: string; sk: string }[];
   outbox: Outbox;
   executions: { name: string; status: string }[];
+  /** Each execution run through the deployed definition (moto only records it). */
+  workflows: WorkflowRun[];
   calls: AwsCall[];
   authorizations: Authorization[];
   roles: (RoleUsage & { logicalId: string })[];
@@ -41,7 +44,7 @@ export const MOTO_NOTES = [
   "moto's CloudFormation stores role inline policies in a form its IAM check cannot read, ignores ManagedPolicyArns, drops environment variables that Ref a skipped resource, and ignores a state machine's DefinitionS3Location, DefinitionSubstitutions, logging and tracing, and a table's TTL and point-in-time recovery; the rehearsal puts each right through the API (listed above).",
   'IAM: moto checks identity policies of IAM users and assumed roles (inline and attached), but by itself only against the resource "*" outside SQS, IAM, STS and S3; rehearsal/moto_server.py adds the resource ARNs AWS authorises for the calls Parcelcast makes. Conditions in identity policies are not evaluated, and resource-based policies (the queue policy, the KMS key policy) are not enforced at all.',
   'moto ignores KMS on SNS topics (the key is never used); the rehearsal checks the publisher holds kms:GenerateDataKey and kms:Decrypt on the topic key, as AWS requires, but not the key policy that lets SNS and CloudWatch use it.',
-  'moto does not run the state machine: an execution is recorded as started and stays RUNNING. The ASL itself runs in tests/workflow with aws-local-stepfunctions; ReconcileWalletFunction and the state machine role are not exercised here.',
+  "moto does not run the state machine: an execution is recorded as started and stays RUNNING. The rehearsal runs each one with aws-local-stepfunctions from the definition moto holds, with Wait states cut short; Lambda tasks are authorised with an Invoke DryRun as the state machine's role, SNS tasks publish as that role. Retry timing, the execution log's delivery and X-Ray are not rehearsed.",
   "SES: moto checks that the sender's identity is verified, not the recipient (the SES sandbox would), and accepts any configuration set name. SNS records SMS without any sandbox or origination identity.",
   "moto's event source mappings would run functions in Docker; its SQS mappings are disabled and its stream mapping invocations refused, and the rehearsal's pollers do Lambda's part with each function's role (no bisecting of failed stream batches).",
 ];
@@ -108,6 +111,11 @@ export function verdict(rehearsal: Rehearsal): { passed: boolean; checks: Check[
       name: 'wallet debit → execution started',
       passed: walletPosted.every(accepted) && rehearsal.executions.length > 0,
       detail: `${rehearsal.executions.length} executions`,
+    },
+    {
+      name: 'reconciliation ran to the end',
+      passed: rehearsal.workflows.length > 0 && rehearsal.workflows.every((run) => run.status === 'SUCCEEDED'),
+      detail: rehearsal.workflows.map((run) => `${run.execution} ${run.status}`).join(', ') || 'no execution',
     },
     {
       name: 'event source mappings drained',
@@ -190,10 +198,15 @@ export function renderReport(rehearsal: Rehearsal): { markdown: string; terminal
       ['from', 'to', 'subject'],
       rehearsal.outbox.emails.map((email) => [email.source, Object.values(email.destinations).flat().join(', '), email.subject]),
     ),
-    '## Step Functions executions',
+    '## Step Functions executions (as moto holds them)',
     table(
       ['name', 'status'],
       rehearsal.executions.map((execution) => [execution.name, execution.status]),
+    ),
+    '## Executions run through the deployed definition (aws-local-stepfunctions, Wait states cut short, tasks as the state machine role)',
+    table(
+      ['execution', 'result', 'output or error'],
+      rehearsal.workflows.map((run) => [run.execution, run.status, run.detail]),
     ),
     '## AWS errors',
     table(

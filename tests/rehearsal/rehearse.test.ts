@@ -69,6 +69,11 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
     expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*JD014600003SE/);
     expect(section(report, 'Emails recorded by SES')).toContain('| notifications@parcelcast.example | ana.garcia@example.com |');
     expect(section(report, 'Step Functions executions')).toMatch(/\| wal-2001-\S+ \| RUNNING \|/);
+    // moto only records the execution; run through the deployed definition, it confirms the balance.
+    expect(section(report, 'Executions run through the deployed definition')).toMatch(
+      /\| wal-2001-\S+ \| SUCCEEDED \| \{"walletId":"wal-2001","balance":-1299,/,
+    );
+    expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*-12,99 €/);
     expect(section(report, 'AWS errors')).toContain('_none_');
     expect(section(report, 'IAM refusals')).toContain('_none_');
     // The functions ran with their own roles: each action they used was granted to that role.
