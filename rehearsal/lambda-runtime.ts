@@ -65,4 +65,6 @@ process.on('message', async ({ id, event, requestId }: Invocation) => {
     clearTimeout(timer);
   }
 });
+// Lambda's sandbox goes when the service does: no runtime outlives the rehearsal.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ ready: true });
