@@ -39,6 +39,7 @@ from werkzeug.wrappers import Request, Response
 from moto import settings
 from moto.awslambda.models import LambdaFunction
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.iam.access_control import IAMRequest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -171,10 +172,21 @@ def authorize(self: Any, resource: str = "*") -> None:
         principal = check._access_key.arn
         try:
             check.check_action_permitted(arn)
-        except Exception:
+        except AccessDeniedError:
             record(principal, operation, action, arn, False)
-            raise
+            raise refusal(self, principal, action, arn) from None
         record(principal, operation, action, arn, True)
+
+
+def refusal(response: Any, principal: str, action: str, resource: str) -> Exception:
+    """AWS's refusal, in the protocol the client reads: moto answers XML even to JSON clients, which
+    the SDK cannot parse (the function would see a deserialization error, not AccessDenied)."""
+    detail = f"{action} on resource: {resource} because no identity-based policy allows the {action} action"
+    if response.headers.get("Content-Type", "").startswith(("application/x-amz-json", "application/json")):
+        denied = JsonRESTError("AccessDeniedException", f"User: {principal} is not authorized to perform: {detail}")
+        denied.code = 400
+        return denied
+    return AccessDeniedError(user_arn=principal, action=detail)
 
 
 def record(principal: str, operation: str, action: str, resource: str, allowed: bool) -> None:
