@@ -2,13 +2,28 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/support/global-setup.ts'],
-    setupFiles: ['tests/support/setup.ts'],
     // Integration and end-to-end files each start servers; two cores, so keep it modest.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'parcelcast',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/rehearsal/**'],
+          globalSetup: ['tests/support/global-setup.ts'],
+          setupFiles: ['tests/support/setup.ts'],
+        },
+      },
+      {
+        // The deploy rehearsal builds every function twice and runs moto: on two cores it would
+        // starve the end-to-end tests' start-up deadlines, so it runs after them, on its own.
+        extends: true,
+        test: { name: 'rehearsal', include: ['tests/rehearsal/**/*.test.ts'], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { type FunctionDefinition, functionDefinitions, PROJECT_ROOT } from '../local/template.ts';
+import { type FunctionDefinition, functionDefinitions, PROJECT_ROOT, type Template } from '../local/template.ts';
 import { parseCommandLine } from './cli.ts';
 
 /**
@@ -60,9 +60,9 @@ export async function buildFunction(definition: FunctionDefinition, outRoot = DI
   };
 }
 
-export async function buildAll(outRoot = DIST): Promise<BuiltFunction[]> {
+export async function buildAll(outRoot = DIST, template?: Template): Promise<BuiltFunction[]> {
   const built: BuiltFunction[] = [];
-  for (const definition of functionDefinitions()) built.push(await buildFunction(definition, outRoot));
+  for (const definition of functionDefinitions(template)) built.push(await buildFunction(definition, outRoot));
   return built;
 }
 

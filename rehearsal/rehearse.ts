@@ -1,0 +1,238 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { PROJECT_ROOT, TEMPLATE_PATH } from '../local/template.ts';
+import { awsClients, UNCHECKED } from './aws.ts';
+import { drain, FunctionRunner, type Poller, QueueMappingPoller, StreamMappingPoller } from './drive.ts';
+import { readDeployedFunctions } from './functions.ts';
+import { roleUsage } from './least-privilege.ts';
+import { type Moto, startMoto } from './moto.ts';
+import { createOperator, operatorSteps, runOperatorSteps } from './operator.ts';
+import { packageAndTranslate, readSamconfig } from './package.ts';
+import { startRecorder } from './recorder.ts';
+import { type Rehearsal, renderReport, verdict } from './report.ts';
+import { daytimeZone, HttpApi, SAMPLE_EVENTS, sampleEvent, signingSecret } from './scenario.ts';
+import { deployStack } from './stack.ts';
+import { runExecutions } from './workflow.ts';
+
+/**
+ * `npm run rehearse`: what `sam deploy` would do, on moto, with no AWS account. Builds and
+ * packages every function, translates template.yaml with the SAM translator, creates the stack in
+ * moto's CloudFormation (and what moto skips through the ordinary APIs), does the operator's
+ * manual steps from docs/deployment.md, then runs each handler from its deployed bundle with its
+ * configured environment and its own role's credentials under IAM enforcement, and carries a
+ * shipment from a signed POST to an SMS and an email, and a wallet debit to a started execution.
+ * Writes .rehearsal/report.md; exits 0 only when all of that happened with no unexpected AWS error.
+ */
+
+export const USAGE = `Usage: npm run rehearse -- [--config-env <name>] [--template <file>] [--work-dir <dir>]
+
+Rehearses \`sam deploy\` against moto (no AWS account) and reports what happened.
+
+Options:
+  --config-env <name>  samconfig.toml config env to deploy (default: "default", the dev stage)
+  --template <file>    the SAM template to deploy (default: template.yaml)
+  --work-dir <dir>     where builds, artifacts and report.md go (default: .rehearsal)
+  -h, --help           show this help`;
+
+export interface RehearsalOptions {
+  configEnv: string;
+  templatePath: string;
+  workDir: string;
+}
+const DRAIN_SECONDS = 90;
+const STATE_MACHINE = 'WalletReconciliationStateMachine';
+
+function parseCommandLine(argv: string[]): RehearsalOptions {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        'config-env': { type: 'string', default: 'default' },
+        template: { type: 'string', default: TEMPLATE_PATH },
+        'work-dir': { type: 'string', default: join(PROJECT_ROOT, '.rehearsal') },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const options = {
+      configEnv: String(values['config-env']),
+      templatePath: resolve(String(values.template)),
+      workDir: resolve(String(values['work-dir'])),
+    };
+    if (!existsSync(options.templatePath)) throw new Error(`no template at ${options.templatePath}`);
+    readSamconfig(options.configEnv);
+    return options;
+  } catch (error) {
+    // parseArgs's own message, or the SAM helper's (an unknown config env) as its last line.
+    const message = String((error as { stderr?: string }).stderr || (error as Error).message)
+      .trim()
+      .split('\n')
+      .pop();
+    console.error(`rehearse: ${message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+export async function rehearse(
+  { configEnv, templatePath, workDir }: RehearsalOptions,
+  log: (line: string) => void = console.log,
+): Promise<Rehearsal> {
+  const started = Date.now();
+  const phases: { name: string; seconds: number }[] = [];
+  let mark = Date.now();
+  const phase = (name: string) => {
+    phases.push({ name, seconds: (Date.now() - mark) / 1000 });
+    log(`✓ ${name} (${((Date.now() - mark) / 1000).toFixed(1)} s)`);
+    mark = Date.now();
+  };
+  // Only what an earlier rehearsal left there: --work-dir may name a folder that holds other things.
+  mkdirSync(workDir, { recursive: true });
+  for (const entry of readdirSync(workDir)) {
+    if (['build', 'functions', 'report.md', 'translated.json'].includes(entry) || entry.endsWith('.zip')) {
+      rmSync(join(workDir, entry), { recursive: true, force: true });
+    }
+  }
+
+  const settings = readSamconfig(configEnv);
+  const parameterName = settings.parameterOverrides.WebhookSecretsParameterName ?? '/parcelcast/dev/webhook-secrets';
+  const moto: Moto = await startMoto();
+  const recorder = await startRecorder(moto.endpoint);
+  let runner: FunctionRunner | undefined;
+  const stopAll = async () => {
+    await runner?.stop();
+    await recorder.stop();
+    await moto.stop();
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  try {
+    phase(`moto_server on ${moto.endpoint}`);
+    const operatorCredentials = await createOperator(awsClients(recorder.endpoint, UNCHECKED));
+    recorder.label(operatorCredentials.accessKeyId, 'operator');
+    const operator = awsClients(recorder.endpoint, operatorCredentials);
+    const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, parameterName);
+    phase('operator steps from docs/deployment.md');
+
+    const packaged = await packageAndTranslate(operator, settings, workDir, templatePath);
+    writeFileSync(join(workDir, 'translated.json'), JSON.stringify(packaged.translated, null, 2));
+    phase(`sam build + sam package: ${packaged.artifacts.length} artifacts in s3://${packaged.bucket}`);
+
+    const stack = await deployStack(operator, packaged.translated, settings);
+    phase(`stack ${stack.stackName} created`);
+
+    const deployed = await readDeployedFunctions(operator, stack, packaged.translated, workDir, recorder.endpoint);
+    stack.steps.push(...deployed.steps);
+    for (const fn of deployed.functions) recorder.label(fn.credentials.accessKeyId, fn.spec.logicalId);
+    // Step Functions works with the state machine's role, as Lambda does with a function's.
+    const stateMachineRoleArn = String(stack.intrinsics.resolve(packaged.translated.Resources[STATE_MACHINE]?.Properties?.RoleArn));
+    const { Credentials: assumed } = await operator.sts.send(
+      new AssumeRoleCommand({ RoleArn: stateMachineRoleArn, RoleSessionName: STATE_MACHINE }),
+    );
+    const stateMachineCredentials = {
+      accessKeyId: String(assumed?.AccessKeyId),
+      secretAccessKey: String(assumed?.SecretAccessKey),
+      sessionToken: String(assumed?.SessionToken),
+    };
+    recorder.label(stateMachineCredentials.accessKeyId, STATE_MACHINE);
+    await moto.enforceIam();
+    phase('functions read back from Lambda, roles assumed; IAM enforced from here on');
+
+    runner = new FunctionRunner(deployed.functions.map((fn) => fn.spec));
+    const pollers: Poller[] = [];
+    for (const fn of deployed.functions) {
+      const asFunction = awsClients(recorder.endpoint, fn.credentials);
+      for (const mapping of fn.mappings) {
+        const arn = String(mapping.EventSourceArn);
+        if (arn.includes(':dynamodb:')) pollers.push(new StreamMappingPoller(fn.spec.logicalId, mapping, runner, asFunction));
+        else if (arn.startsWith('arn:aws:sqs:')) pollers.push(new QueueMappingPoller(fn.spec.logicalId, mapping, runner, asFunction));
+      }
+    }
+    // Stream consumers first, then the queues they feed, as records flow.
+    pollers.sort((a, b) => Number(a instanceof QueueMappingPoller) - Number(b instanceof QueueMappingPoller));
+
+    const functionIds = new Map(deployed.functions.map((fn) => [fn.functionName, fn.spec.logicalId]));
+    const api = new HttpApi(operator, runner, stack.physical('ParcelApi'), settings.parameterOverrides.Stage ?? 'dev', functionIds);
+    const secret = await signingSecret(operator, parameterName);
+    const timeZone = daytimeZone();
+    const posted = [];
+    for (const file of SAMPLE_EVENTS) posted.push({ file, exchange: await api.postSigned(secret, sampleEvent(file, timeZone)) });
+    const deadline = Date.now() + DRAIN_SECONDS * 1000;
+    let settled = await drain(pollers, deadline);
+    const workflows = await runExecutions(
+      operator,
+      awsClients(recorder.endpoint, stateMachineCredentials),
+      stack.physical(STATE_MACHINE),
+      runner,
+      functionIds,
+    );
+    settled = (await drain(pollers, deadline)) && settled;
+    const caller = { ...operatorCredentials, arn: 'arn:aws:iam::123456789012:user/rehearsal-operator' };
+    await api.request('GET', '/v1/shipments/shp-1001', { caller });
+    await api.request('GET', '/v1/wallets/wal-2001', { caller });
+    phase(`signed POSTs, ${runner.invocations.length} invocations, mappings ${settled ? 'drained' : 'still busy'}`);
+
+    const items = await operator.dynamodb.send(new ScanCommand({ TableName: stack.physical('ParcelTable') }));
+    const executions = await operator.sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.physical(STATE_MACHINE) }));
+    const authorizations = await moto.authorizations();
+    const roles = [];
+    for (const fn of deployed.functions)
+      roles.push({ logicalId: fn.spec.logicalId, ...(await roleUsage(operator, fn.roleArn.split('/').pop() as string, authorizations)) });
+    const stateMachineRole = packaged.translated.Resources.WalletReconciliationStateMachineRole
+      ? stack.physical('WalletReconciliationStateMachineRole')
+      : undefined;
+    if (stateMachineRole)
+      roles.push({ logicalId: 'WalletReconciliationStateMachine', ...(await roleUsage(operator, stateMachineRole, authorizations)) });
+
+    const rehearsal: Rehearsal = {
+      configEnv,
+      stackName: stack.stackName,
+      motoVersion: execFileSync(process.env.PYTHON ?? 'python3', ['-c', 'import moto; print(moto.__version__)'], {
+        encoding: 'utf8',
+      }).trim(),
+      seconds: (Date.now() - started) / 1000,
+      phases,
+      resources: stack.resources,
+      steps: stack.steps,
+      uncreated: stack.uncreated,
+      outputs: stack.outputs,
+      operatorRuns,
+      timeZone,
+      posted: posted.map(({ file, exchange }) => ({ file, status: exchange.status, body: exchange.body })),
+      exchanges: api.exchanges,
+      settled,
+      invocations: runner.invocations,
+      items: (items.Items ?? []).map((item) => ({ pk: String(item.PK?.S), sk: String(item.SK?.S) })),
+      outbox: await moto.outbox(),
+      workflows,
+      executions: (executions.executions ?? []).map((execution) => ({ name: String(execution.name), status: String(execution.status) })),
+      calls: recorder.calls,
+      authorizations,
+      roles,
+      logs: Object.fromEntries(runner.logs),
+      samples: SAMPLE_EVENTS.map((file) => sampleEvent(file, timeZone)),
+    };
+    phase('report gathered');
+    return rehearsal;
+  } finally {
+    await stopAll();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const options = parseCommandLine(process.argv.slice(2));
+  const rehearsal = await rehearse(options);
+  const { markdown, terminal } = renderReport(rehearsal);
+  const reportPath = join(options.workDir, 'report.md');
+  writeFileSync(reportPath, markdown);
+  console.log(`\n${terminal}\nFull report: ${relative(process.cwd(), reportPath)}`);
+  process.exit(verdict(rehearsal).passed ? 0 : 1);
+}

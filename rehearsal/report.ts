@@ -1,0 +1,275 @@
+import type { Invocation } from './drive.ts';
+import type { RoleUsage } from './least-privilege.ts';
+import type { Authorization, Outbox } from './moto.ts';
+import type { OperatorStep } from './operator.ts';
+import type { AwsCall } from './recorder.ts';
+import type { HttpExchange } from './scenario.ts';
+import type { CreatedResource, RehearsalStep } from './stack.ts';
+import type { WorkflowRun } from './workflow.ts';
+
+/** What a rehearsal saw, the verdict on it, and the report (terminal and .rehearsal/report.md). */
+
+export interface Rehearsal {
+  configEnv: string;
+  stackName: string;
+  motoVersion: string;
+  seconds: number;
+  phases: { name: string; seconds: number }[];
+  resources: CreatedResource[];
+  steps: RehearsalStep[];
+  uncreated: RehearsalStep[];
+  outputs: Record<string, string>;
+  operatorRuns: OperatorStep[];
+  timeZone: string;
+  posted: { file: string; status: number; body: string }[];
+  exchanges: HttpExchange[];
+  settled: boolean;
+  invocations: Invocation[];
+  items: { pk: string; sk: string }[];
+  outbox: Outbox;
+  executions: { name: string; status: string }[];
+  /** Each execution run through the deployed definition (moto only records it). */
+  workflows: WorkflowRun[];
+  calls: AwsCall[];
+  authorizations: Authorization[];
+  roles: (RoleUsage & { logicalId: string })[];
+  logs: Record<string, string[]>;
+  samples: Record<string, any>[];
+}
+
+/** Where moto 5.x is not AWS in ways that bear on what the rehearsal proves. */
+export const MOTO_NOTES = [
+  "moto's CloudFormation has no SAM transform: the rehearsal translates with aws-sam-translator (the transform's own code) and creates the stack from the result.",
+  "moto's CloudFormation skips AWS::SNS::Subscription, AWS::SQS::QueuePolicy, AWS::SES::ConfigurationSet, AWS::ApiGatewayV2::Api/Stage and AWS::CloudWatch::Alarm; the rehearsal creates them through the services' APIs (listed above).",
+  "moto's CloudFormation stores role inline policies in a form its IAM check cannot read, ignores ManagedPolicyArns, drops environment variables that Ref a skipped resource, and ignores a state machine's DefinitionS3Location, DefinitionSubstitutions, logging and tracing, and a table's TTL and point-in-time recovery; the rehearsal puts each right through the API (listed above).",
+  'IAM: moto checks identity policies of IAM users and assumed roles (inline and attached), but by itself only against the resource "*" outside SQS, IAM, STS and S3; rehearsal/moto_server.py adds the resource ARNs AWS authorises for the calls Parcelcast makes. Conditions in identity policies are ignored (a conditional Allow allows), and resource-based policies (the queue policy, the KMS key policy) are not enforced at all.',
+  'moto ignores KMS on SNS topics (the key is never used); the rehearsal checks the publisher holds kms:GenerateDataKey and kms:Decrypt on the topic key, as AWS requires, but not the key policy that lets SNS and CloudWatch use it.',
+  "moto does not run the state machine: an execution is recorded as started and stays RUNNING. The rehearsal runs each one with aws-local-stepfunctions from the definition moto holds, with Wait states cut short; Lambda tasks are authorised with an Invoke DryRun as the state machine's role, SNS tasks publish as that role. Retry timing, the execution log's delivery and X-Ray are not rehearsed.",
+  "SES: moto checks that the sender's identity is verified, not the recipient (the SES sandbox would), and accepts any configuration set name. SNS records SMS without any sandbox or origination identity.",
+  "moto's event source mappings would run functions in Docker; its SQS mappings are disabled and its stream mapping invocations refused, and the rehearsal's pollers do Lambda's part with each function's role (no bisecting of failed stream batches).",
+];
+
+/** AWS errors that are part of correct behaviour. None so far: every error is a finding. */
+const EXPECTED_ERRORS: ((call: AwsCall) => boolean)[] = [];
+
+export function unexpectedErrors(rehearsal: Rehearsal): AwsCall[] {
+  return rehearsal.calls.filter((call) => call.status >= 400 && !EXPECTED_ERRORS.some((expected) => expected(call)));
+}
+
+/** Contact details of the sample customers that must never reach a function's log. */
+function contactLeaks(rehearsal: Rehearsal): string[] {
+  const contacts = rehearsal.samples
+    .flatMap((sample) => [sample.data?.customer?.phone, sample.data?.customer?.email, sample.data?.customer?.name])
+    .filter(Boolean) as string[];
+  return Object.entries(rehearsal.logs).flatMap(([logicalId, lines]) =>
+    contacts
+      .filter((contact) => lines.some((line) => line.includes(contact)))
+      .map((contact) => `${logicalId} logged ${contact.replace(/.(?=.{3})/g, '•')}`),
+  );
+}
+
+export interface Check {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+export function verdict(rehearsal: Rehearsal): { passed: boolean; checks: Check[] } {
+  const shipmentPosted = rehearsal.posted.filter((post) => post.file.startsWith('shipment-'));
+  const walletPosted = rehearsal.posted.filter((post) => post.file.startsWith('wallet-'));
+  const accepted = (post: { status: number; body: string }) => post.status === 202 && !post.body.includes('"rejected"');
+  const functionErrors = rehearsal.invocations.filter((invocation) => /^[\w.]+Error|Exception|Timedout/.test(invocation.outcome));
+  const errors = unexpectedErrors(rehearsal);
+  const leaks = contactLeaks(rehearsal);
+  const checks: Check[] = [
+    {
+      name: 'every template resource created',
+      passed: rehearsal.uncreated.length === 0,
+      detail: rehearsal.uncreated.map((step) => `${step.logicalId} (${step.type})`).join(', ') || `${rehearsal.resources.length} resources`,
+    },
+    {
+      name: 'operator steps from docs/deployment.md',
+      passed: rehearsal.operatorRuns.every((run) => run.ok),
+      detail: `${rehearsal.operatorRuns.filter((run) => run.ok).length}/${rehearsal.operatorRuns.length} ran`,
+    },
+    {
+      name: 'signed POSTs accepted',
+      passed: rehearsal.posted.every(accepted),
+      detail: rehearsal.posted.map((post) => `${post.file} ${post.status}`).join(', '),
+    },
+    {
+      name: 'shipment → SMS recorded by SNS',
+      passed: shipmentPosted.every(accepted) && rehearsal.outbox.sms.length > 0,
+      detail: `${rehearsal.outbox.sms.length} SMS`,
+    },
+    {
+      name: 'shipment → email recorded by SES',
+      passed: shipmentPosted.every(accepted) && rehearsal.outbox.emails.length > 0,
+      detail: `${rehearsal.outbox.emails.length} emails`,
+    },
+    {
+      name: 'wallet debit → execution started',
+      passed: walletPosted.every(accepted) && rehearsal.executions.length > 0,
+      detail: `${rehearsal.executions.length} executions`,
+    },
+    {
+      name: 'reconciliation ran to the end',
+      passed: rehearsal.workflows.length > 0 && rehearsal.workflows.every((run) => run.status === 'SUCCEEDED'),
+      detail: rehearsal.workflows.map((run) => `${run.execution} ${run.status}`).join(', ') || 'no execution',
+    },
+    {
+      name: 'event source mappings drained',
+      passed: rehearsal.settled,
+      detail: rehearsal.settled ? 'nothing left to deliver' : 'records still flowing at the deadline',
+    },
+    {
+      name: 'no function error',
+      passed: functionErrors.length === 0,
+      detail: functionErrors.map((invocation) => `${invocation.logicalId}: ${invocation.outcome}`).join('; ') || 'none',
+    },
+    {
+      name: 'no unexpected AWS error',
+      passed: errors.length === 0,
+      detail: errors.map((call) => `${call.caller} ${call.service}:${call.operation} ${call.errorCode}`).join('; ') || 'none',
+    },
+    { name: 'no contact detail in function logs', passed: leaks.length === 0, detail: leaks.join('; ') || 'none' },
+  ];
+  return { passed: checks.every((check) => check.passed), checks };
+}
+
+const cell = (value: unknown) =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
+function table(headers: string[], rows: unknown[][]): string {
+  if (rows.length === 0) return '_none_\n';
+  const lines = [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+export function renderReport(rehearsal: Rehearsal): { markdown: string; terminal: string } {
+  const { passed, checks } = verdict(rehearsal);
+  const byType = countBy(rehearsal.resources, (resource) => `${resource.type}\u0000${resource.createdBy}`).map(([key, count]) => [
+    ...key.split('\u0000'),
+    count,
+  ]);
+  const itemKinds = countBy(rehearsal.items, (item) => item.sk.split('#')[0] as string);
+  const errors = rehearsal.calls.filter((call) => call.status >= 400);
+  const expected = new Set(errors.filter((call) => !unexpectedErrors(rehearsal).includes(call)));
+  const invocationSummary = countBy(
+    rehearsal.invocations,
+    (invocation) => `${invocation.logicalId}\u0000${invocation.source}\u0000${invocation.outcome}`,
+  ).map(([key, count]) => [...key.split('\u0000'), count]);
+  const callSummary = countBy(rehearsal.calls, (call) => `${call.caller}\u0000${call.service}:${call.operation}\u0000${call.status}`).map(
+    ([key, count]) => [...key.split('\u0000'), count],
+  );
+
+  const verdictTable = table(
+    ['check', 'result', 'detail'],
+    checks.map((check) => [check.name, check.passed ? 'PASS' : 'FAIL', check.detail]),
+  );
+  const summary = [
+    `# Deploy rehearsal: ${rehearsal.stackName} (${rehearsal.configEnv}) on moto ${rehearsal.motoVersion} — ${passed ? 'PASSED' : 'FAILED'}`,
+    '',
+    `${rehearsal.seconds.toFixed(1)} s: ${rehearsal.phases.map((phase) => `${phase.name} ${phase.seconds.toFixed(1)} s`).join('; ')}.`,
+    '',
+    verdictTable,
+    '## Resources',
+    table(['type', 'created by', 'count'], byType),
+    '## Items stored in the table (by sort-key kind)',
+    table(['kind', 'items'], itemKinds),
+    '## SMS recorded by SNS',
+    table(
+      ['to', 'message'],
+      rehearsal.outbox.sms.map((sms) => [sms.phoneNumber, sms.message]),
+    ),
+    '## Emails recorded by SES',
+    table(
+      ['from', 'to', 'subject'],
+      rehearsal.outbox.emails.map((email) => [email.source, Object.values(email.destinations).flat().join(', '), email.subject]),
+    ),
+    '## Step Functions executions (as moto holds them)',
+    table(
+      ['name', 'status'],
+      rehearsal.executions.map((execution) => [execution.name, execution.status]),
+    ),
+    '## Executions run through the deployed definition (aws-local-stepfunctions, Wait states cut short, tasks as the state machine role)',
+    table(
+      ['execution', 'result', 'output or error'],
+      rehearsal.workflows.map((run) => [run.execution, run.status, run.detail]),
+    ),
+    '## AWS errors',
+    table(
+      ['caller', 'call', 'status', 'error', 'message', 'expected'],
+      errors.map((call) => [
+        call.caller,
+        `${call.service}:${call.operation}`,
+        call.status,
+        call.errorCode,
+        call.errorMessage,
+        expected.has(call) ? 'yes' : 'NO',
+      ]),
+    ),
+    '## IAM refusals',
+    table(
+      ['principal', 'action', 'resource'],
+      rehearsal.authorizations
+        .filter((decision) => !decision.allowed)
+        .map((decision) => [decision.principal.split(':').pop(), decision.action, decision.resource]),
+    ),
+  ].join('\n');
+
+  const details = [
+    '## What the rehearsal did where moto did not',
+    table(
+      ['resource', 'type', 'API calls'],
+      rehearsal.steps.map((step) => [step.logicalId, step.type, step.what]),
+    ),
+    '## Operator steps (docs/deployment.md, "Before the first deploy")',
+    table(
+      ['commands', 'ran', 'output'],
+      rehearsal.operatorRuns.map((run) => [run.commands, run.ok ? 'yes' : 'NO', run.output.slice(0, 300)]),
+    ),
+    '## Stack outputs',
+    table(['output', 'value'], Object.entries(rehearsal.outputs)),
+    `## Requests through the HTTP API (sample customer's time zone set to ${rehearsal.timeZone}, outside quiet hours)`,
+    table(
+      ['request', 'function', 'status', 'body'],
+      rehearsal.exchanges.map((exchange) => [exchange.request, exchange.functionId, exchange.status, exchange.body.slice(0, 200)]),
+    ),
+    '## Invocations',
+    table(['function', 'source', 'outcome', 'count'], invocationSummary),
+    '## AWS calls',
+    table(['caller', 'call', 'status', 'count'], callSummary),
+    '## Least privilege: granted, never asked for in this rehearsal (information)',
+    table(
+      ['function', 'role', 'actions used', 'granted but unused'],
+      rehearsal.roles.map((role) => [
+        role.logicalId,
+        role.role,
+        role.used.join(', '),
+        role.unused.map((grant) => `${grant.action} [${grant.policy}]`).join(', '),
+      ]),
+    ),
+    '## Resources',
+    table(
+      ['logical id', 'type', 'created by', 'physical id'],
+      rehearsal.resources.map((resource) => [resource.logicalId, resource.type, resource.createdBy, resource.physicalId]),
+    ),
+    '## Where moto differs from AWS',
+    MOTO_NOTES.map((note) => `- ${note}`).join('\n'),
+    '',
+  ].join('\n');
+
+  return { markdown: `${summary}\n${details}`, terminal: summary };
+}

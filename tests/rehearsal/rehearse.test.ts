@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, TEMPLATE_PATH } from '../../local/template.ts';
+
+// The deploy rehearsal end to end, as an operator runs it: moto_server (Python, moto 5.x), the SAM
+// translator, the AWS CLI for the guide's steps, and every handler from its deployed bundle. A run
+// takes about 40 s on an idle 2-core machine; the limits leave room for a loaded one.
+const scratch = mkdtempSync(join(tmpdir(), 'parcelcast-rehearsal-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function rehearse(...args: string[]): Promise<{ code: number | null; output: string; report: string }> {
+  return new Promise((resolve, reject) => {
+    const workDir = join(scratch, `run-${Math.random().toString(36).slice(2)}`);
+    const child = spawn(process.execPath, ['rehearsal/rehearse.ts', '--work-dir', workDir, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      let report = '';
+      try {
+        report = readFileSync(join(workDir, 'report.md'), 'utf8');
+      } catch {}
+      resolve({ code, output, report });
+    });
+  });
+}
+
+function section(report: string, title: string): string {
+  const start = report.indexOf(`## ${title}`);
+  if (start < 0) throw new Error(`the report has no section "${title}"`);
+  const end = report.indexOf('\n## ', start + 3);
+  return report.slice(start, end < 0 ? undefined : end);
+}
+
+describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the AWS CLI)', () => {
+  it('deploys template.yaml to moto and carries a shipment to an SMS and an email, a debit to an execution', async () => {
+    const { code, output, report } = await rehearse();
+    expect(code, output).toBe(0);
+    expect(report).toMatch(/^# Deploy rehearsal: parcelcast-dev \(default\) on moto 5\.[\d.]+ — PASSED/);
+    expect(report).not.toContain('| FAIL |');
+
+    // Created by moto's CloudFormation, and by the rehearsal where moto skips the type.
+    const resources = section(report, 'Resources');
+    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 8 |');
+    expect(resources).toContain('| AWS::DynamoDB::Table | CloudFormation | 1 |');
+    for (const type of [
+      'AWS::SNS::Subscription',
+      'AWS::SQS::QueuePolicy',
+      'AWS::SES::ConfigurationSet',
+      'AWS::ApiGatewayV2::Api',
+      'AWS::CloudWatch::Alarm',
+    ]) {
+      expect(resources).toMatch(new RegExp(`\\| ${type} \\| rehearsal \\(API\\) \\| \\d+ \\|`));
+    }
+    // The guide's operator steps ran as written.
+    expect(section(report, 'Operator steps')).not.toMatch(/\| NO \|/);
+
+    // What the pipeline did: stored, sent, started; with nothing refused.
+    expect(section(report, 'Items stored')).toMatch(/\| SHIPMENT \| 1 \|/);
+    expect(section(report, 'Items stored')).toMatch(/\| LEDGER \| 1 \|/);
+    expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*JD014600003SE/);
+    expect(section(report, 'Emails recorded by SES')).toContain('| notifications@parcelcast.example | ana.garcia@example.com |');
+    expect(section(report, 'Step Functions executions')).toMatch(/\| wal-2001-\S+ \| RUNNING \|/);
+    // moto only records the execution; run through the deployed definition, it confirms the balance.
+    expect(section(report, 'Executions run through the deployed definition')).toMatch(
+      /\| wal-2001-\S+ \| SUCCEEDED \| \{"walletId":"wal-2001","balance":-1299,/,
+    );
+    expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*-12,99 €/);
+    expect(section(report, 'AWS errors')).toContain('_none_');
+    expect(section(report, 'IAM refusals')).toContain('_none_');
+    // The functions ran with their own roles: each action they used was granted to that role.
+    expect(section(report, 'Least privilege')).toMatch(/\| SendSmsFunction \| \S+SendSmsFunctionRole\S* \| [^|]*sns:Publish/);
+  }, 300_000);
+
+  it('fails and names the call when a role lacks a permission the code needs', async () => {
+    const broken = join(scratch, 'template.yaml');
+    const template = readFileSync(TEMPLATE_PATH, 'utf8');
+    const withoutSmsPublish = template.replace(
+      '                - sns:Publish\n                - sns:CheckIfPhoneNumberIsOptedOut',
+      '                - sns:CheckIfPhoneNumberIsOptedOut',
+    );
+    expect(withoutSmsPublish).not.toBe(template);
+    writeFileSync(broken, withoutSmsPublish);
+
+    const { code, output, report } = await rehearse('--template', broken);
+    expect(code, output).toBe(1);
+    expect(report).toMatch(/— FAILED/);
+    expect(report).toMatch(/\| shipment → SMS recorded by SNS \| FAIL \| 0 SMS \|/);
+    expect(report).toMatch(/\| shipment → email recorded by SES \| PASS \|/);
+    expect(section(report, 'AWS errors')).toMatch(
+      /\| SendSmsFunction \| sns:Publish \| 403 \| AccessDenied \| [^|]*SendSmsFunctionRole[^|]* \| NO \|/,
+    );
+    expect(section(report, 'IAM refusals')).toMatch(/SendSmsFunctionRole\S* \| sns:Publish \| \* \|/);
+  }, 300_000);
+
+  it('answers an unknown option with one line and its usage, exit code 2', async () => {
+    const { code, output } = await rehearse('--frobnicate');
+    expect(code).toBe(2);
+    expect(output.split('\n')[0]).toBe("rehearse: Unknown option '--frobnicate'");
+    expect(output).toContain('Usage: npm run rehearse --');
+  });
+});
