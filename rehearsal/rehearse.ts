@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { PROJECT_ROOT, TEMPLATE_PATH } from '../local/template.ts';
+import { parseCommandLine } from '../scripts/cli.ts';
 import { awsClients, UNCHECKED } from './aws.ts';
 import { drain, FunctionRunner, type Poller, QueueMappingPoller, StreamMappingPoller } from './drive.ts';
 import { readDeployedFunctions } from './functions.ts';
@@ -29,7 +29,7 @@ import { runExecutions } from './workflow.ts';
  * Writes .rehearsal/report.md; exits 0 only when all of that happened with no unexpected AWS error.
  */
 
-export const USAGE = `Usage: npm run rehearse -- [--config-env <name>] [--template <file>] [--work-dir <dir>]
+export const USAGE = `usage: npm run rehearse -- [--config-env <name>] [--template <file>] [--work-dir <dir>]
 
 Rehearses \`sam deploy\` against moto (no AWS account) and reports what happened.
 
@@ -47,40 +47,35 @@ export interface RehearsalOptions {
 const DRAIN_SECONDS = 90;
 const STATE_MACHINE = 'WalletReconciliationStateMachine';
 
-function parseCommandLine(argv: string[]): RehearsalOptions {
+function rehearsalOptions(argv: string[]): RehearsalOptions {
+  const command = { name: 'npm run rehearse', usage: USAGE };
+  const { values, fail } = parseCommandLine(command, {
+    args: argv,
+    options: {
+      'config-env': { type: 'string', default: 'default' },
+      template: { type: 'string', default: TEMPLATE_PATH },
+      'work-dir': { type: 'string', default: join(PROJECT_ROOT, '.rehearsal') },
+    },
+    allowPositionals: false,
+  });
+  const options = {
+    configEnv: String(values['config-env']),
+    templatePath: resolve(String(values.template)),
+    workDir: resolve(String(values['work-dir'])),
+  };
+  if (!existsSync(options.templatePath)) fail(`no template at ${options.templatePath}`);
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        'config-env': { type: 'string', default: 'default' },
-        template: { type: 'string', default: TEMPLATE_PATH },
-        'work-dir': { type: 'string', default: join(PROJECT_ROOT, '.rehearsal') },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    const options = {
-      configEnv: String(values['config-env']),
-      templatePath: resolve(String(values.template)),
-      workDir: resolve(String(values['work-dir'])),
-    };
-    if (!existsSync(options.templatePath)) throw new Error(`no template at ${options.templatePath}`);
     readSamconfig(options.configEnv);
-    return options;
   } catch (error) {
-    // parseArgs's own message, or the SAM helper's (an unknown config env) as its last line.
-    const message = String((error as { stderr?: string }).stderr || (error as Error).message)
-      .trim()
-      .split('\n')
-      .pop();
-    console.error(`rehearse: ${message}\n\n${USAGE}`);
-    process.exit(2);
+    // The SAM helper names an unknown config env on its last line.
+    fail(
+      String((error as { stderr?: string }).stderr || (error as Error).message)
+        .trim()
+        .split('\n')
+        .pop() as string,
+    );
   }
+  return options;
 }
 
 export async function rehearse(
@@ -228,7 +223,7 @@ export async function rehearse(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const options = parseCommandLine(process.argv.slice(2));
+  const options = rehearsalOptions(process.argv.slice(2));
   const rehearsal = await rehearse(options);
   const { markdown, terminal } = renderReport(rehearsal);
   const reportPath = join(options.workDir, 'report.md');

@@ -33,6 +33,9 @@ export const TOOLS = {
     install: 'python3 -m pip install aws-sam-translator==1.110.0',
   },
   moto: { name: 'moto (moto_server)', neededFor: 'the deploy rehearsal', install: "python3 -m pip install 'moto[server]==5.2.1'" },
+  // The rehearsal runs the deployment guide's operator steps as written: bash, openssl and the AWS CLI.
+  awsCli: { name: 'AWS CLI (aws)', neededFor: "the deploy rehearsal's operator steps", install: 'python3 -m pip install awscli' },
+  openssl: { name: 'OpenSSL (openssl)', neededFor: "the deploy rehearsal's operator steps", install: 'apt-get install openssl' },
 } satisfies Record<string, Tool>;
 
 type ToolId = keyof typeof TOOLS;
@@ -104,7 +107,9 @@ export async function preflight(env: NodeJS.ProcessEnv = process.env): Promise<P
   if (!(modules.cfnlint && onPath('cfn-lint', env))) missing.set('cfnLint', {});
   if (!modules.samtranslator) missing.set('samTranslator', {});
   if (!(modules.moto && onPath('moto_server', env))) missing.set('moto', {});
-  for (const id of ['cfnLint', 'samTranslator', 'moto'] as const) if (!missing.has(id)) found.push(TOOLS[id].name);
+  if (!onPath('aws', env)) missing.set('awsCli', {});
+  if (!onPath('openssl', env)) missing.set('openssl', {});
+  for (const id of ['cfnLint', 'samTranslator', 'moto', 'awsCli', 'openssl'] as const) if (!missing.has(id)) found.push(TOOLS[id].name);
 
   return {
     missing: (Object.keys(TOOLS) as ToolId[]).flatMap((id) => {

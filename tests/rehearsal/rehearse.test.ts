@@ -104,7 +104,7 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
   it('answers an unknown option with one line and its usage, exit code 2', async () => {
     const { code, output } = await rehearse('--frobnicate');
     expect(code).toBe(2);
-    expect(output.split('\n')[0]).toBe("rehearse: Unknown option '--frobnicate'");
-    expect(output).toContain('Usage: npm run rehearse --');
+    expect(output.split('\n')[0]).toBe("npm run rehearse: Unknown option '--frobnicate'");
+    expect(output).toContain('usage: npm run rehearse --');
   });
 });

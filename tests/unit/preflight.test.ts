@@ -42,6 +42,8 @@ describe('scripts/preflight.ts', () => {
       line(TOOLS.cfnLint),
       line(TOOLS.samTranslator),
       line(TOOLS.moto),
+      line(TOOLS.awsCli),
+      line(TOOLS.openssl),
     ]);
     expect(result.stderrLines.join('\n')).not.toMatch(/^\s+at /m);
   });
@@ -61,6 +63,8 @@ describe('scripts/preflight.ts', () => {
       line(TOOLS.cfnLint),
       line(TOOLS.samTranslator),
       line(TOOLS.moto),
+      line(TOOLS.awsCli),
+      line(TOOLS.openssl),
     ]);
   });
 
