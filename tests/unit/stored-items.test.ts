@@ -101,6 +101,15 @@ describe('stream images', () => {
     expect(change).toEqual({ sequenceNumber: '7', before: undefined, after: decodeShipment(aggregate) });
   });
 
+  it('reads of the aggregate before a write only its status and customer, what deciding whom to tell needs', () => {
+    const before = { ...aggregate, status: 'packed', statusTime: '2026-11-01T08:30:00.000Z', timeline: 'not read' };
+    expect(shipmentChangeOf(streamRecord('14', aggregate, before))?.before).toEqual({
+      status: 'packed',
+      statusTime: '2026-11-01T08:30:00.000Z',
+      customer: { id: 'cus-1', phone: '+34600111222', channels: ['sms'] },
+    });
+  });
+
   it('is no shipment change for a removal or another kind of item', () => {
     expect(shipmentChangeOf(streamRecord('8', aggregate, aggregate, 'REMOVE'))).toBeUndefined();
     expect(shipmentChangeOf(streamRecord('9', { PK: 'SHIPMENT#shp-1', SK: 'NOTIFICATION#shipped#sms' }))).toBeUndefined();

@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { ShipmentChange, WalletChange } from '#domain/changes.ts';
 import { SORT_KEY } from './keys.ts';
-import { decodeShipment, decodeWalletVersion, decodeWalletWrite, UnreadableItemError } from './stored-items.ts';
+import { decodeShipment, decodeShipmentStatus, decodeWalletVersion, decodeWalletWrite, UnreadableItemError } from './stored-items.ts';
 
 /**
  * The table's stream records, decoded into the changes the use cases react to. An image is
@@ -41,7 +41,7 @@ export function shipmentChangeOf(record: DynamoDBRecord): ShipmentChange | undef
     const before = itemOf(record.dynamodb?.OldImage);
     return {
       sequenceNumber: sequenceOf(record),
-      before: before ? decodeShipment(before) : undefined,
+      before: before ? decodeShipmentStatus(before) : undefined,
       after: decodeShipment(after),
     };
   });

@@ -5,11 +5,14 @@ import type { Shipment } from './shipment.ts';
  * (adapters/stream-images.ts) for the use cases that react to them.
  */
 
+/** What a shipment was before a write, as far as deciding whom to notify needs: its status and customer. */
+export type ShipmentStatusView = Pick<Shipment, 'status' | 'statusTime' | 'customer'>;
+
 /** One write of a shipment aggregate: the aggregate before (none for its first event) and after. */
 export interface ShipmentChange {
   /** The stream record's sequence number, what a batch item failure names. */
   sequenceNumber: string;
-  before: Shipment | undefined;
+  before: ShipmentStatusView | undefined;
   after: Shipment;
 }
 
