@@ -34,12 +34,17 @@ export interface ColdStartResult {
 
 const require = createRequire(import.meta.url);
 
-/** The SDK client packages a bundle contains, from its metafile inputs. */
+/**
+ * The SDK client packages a bundle contains: those with bytes in its output. The metafile's
+ * top-level inputs also list packages esbuild read and then dropped as unused (an import of a
+ * client no code of the function builds), which are no part of what Lambda loads.
+ */
 export function clientPackages(metafile: Metafile): string[] {
   const found = new Set<string>();
-  for (const input of Object.keys(metafile.inputs)) {
+  const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint);
+  for (const [input, info] of Object.entries(output?.inputs ?? {})) {
     const match = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)\//.exec(input);
-    if (match) found.add(`@aws-sdk/${match[1]}`);
+    if (match && info.bytesInOutput > 0) found.add(`@aws-sdk/${match[1]}`);
   }
   return [...found].sort();
 }

@@ -124,7 +124,7 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   sns.on(PublishBatchCommand).resolves({ Failed: [] });
 
   const { handler: ingest } = await import('../functions/ingest-events.ts');
-  const { handler: route } = await import('../functions/route-stream.ts');
+  const { handler: route } = await import('../functions/stream-router.ts');
 
   // Realistic requests: a later status for a shipment with five events behind it, signed by the warehouse.
   const statuses = ['out_for_delivery', 'in_transit', 'delivery_failed', 'delivered'];

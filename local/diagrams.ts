@@ -108,9 +108,26 @@ function stateMachineDoc(source: StateMachineSource): string {
   ].join('\n');
 }
 
+/** Where a generated document may go on by hand: `npm run diagram` keeps everything from this line on. */
+export const HAND_WRITTEN_MARKER = '<!-- Written by hand from here on; `npm run diagram` keeps it. -->';
+
+/** The hand-written part of a document on disk (from the marker on), or nothing. */
+function handWritten(root: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(join(root, path), 'utf8');
+  } catch {
+    return '';
+  }
+  const at = text.indexOf(HAND_WRITTEN_MARKER);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
+}
+
 /** Project-relative path → content of every generated diagram document. */
 export function diagramDocs(template: Template = loadTemplate(), root = PROJECT_ROOT): Record<string, string> {
-  const docs: Record<string, string> = { 'docs/architecture.md': architectureDoc(architectureGraph(template)) };
+  const docs: Record<string, string> = {
+    'docs/architecture.md': architectureDoc(architectureGraph(template)) + handWritten(root, 'docs/architecture.md'),
+  };
   for (const source of stateMachineSources(template, root)) docs[`docs/${source.name}-diagram.md`] = stateMachineDoc(source);
   return docs;
 }

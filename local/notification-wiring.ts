@@ -1,7 +1,12 @@
 import { join } from 'node:path';
-import { createDocumentClient } from '../functions/lib/adapters/dynamo-client.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoCustomerContacts } from '../functions/lib/adapters/dynamo-customer-contacts.ts';
+import { documentClient } from '../functions/lib/adapters/dynamo-documents.ts';
 import { DynamoNotificationClaims } from '../functions/lib/adapters/dynamo-notification-claims.ts';
+import { deliverEmail, deliverSms } from '../functions/lib/app/deliver-notification.ts';
+import { channelSenderHandler } from '../functions/lib/handlers/channel-sender.ts';
+import { streamRouterHandler } from '../functions/lib/handlers/stream-router.ts';
+import { createObservability } from '../functions/lib/runtime/observability.ts';
 import { LocalOutbox, OutboxEmailGateway, OutboxSmsGateway } from './outbox.ts';
 import { LocalMessaging, LocalSmsDeferral, LocalTopicPublisher } from './sns-fanout.ts';
 import type { LocalContext, LocalFactory } from './wiring.ts';
@@ -50,29 +55,40 @@ function required(name: string): string {
   return value;
 }
 
-const claims = () => new DynamoNotificationClaims(createDocumentClient(), required('TABLE_NAME'));
+// DynamoDB Local is reached through AWS_ENDPOINT_URL_DYNAMODB, which the stack sets.
+const documents = () => documentClient(new DynamoDBClient({}));
+const claims = () => new DynamoNotificationClaims(documents(), required('TABLE_NAME'));
 /** Wallet messages carry no recipient: the senders read the contact from the customer profile, as on AWS. */
-const contacts = () => new DynamoCustomerContacts(createDocumentClient(), required('TABLE_NAME'));
+const contacts = () => new DynamoCustomerContacts(documents(), required('TABLE_NAME'));
 const clock = () => new Date();
 
 export const notificationWiring: Record<string, LocalFactory> = {
-  StreamRouterFunction: async (context) => {
-    const { createStreamRouterHandler } = await import('../functions/route-stream.ts');
-    return createStreamRouterHandler({ publisher: new LocalTopicPublisher(localMessaging(context), required('NOTIFICATIONS_TOPIC_ARN')) });
-  },
+  StreamRouterFunction: async (context) =>
+    streamRouterHandler(
+      { publisher: new LocalTopicPublisher(localMessaging(context), required('NOTIFICATIONS_TOPIC_ARN')) },
+      createObservability(),
+    ),
   SendSmsFunction: async (context) => {
-    const { createSendSmsHandler } = await import('../functions/send-sms.ts');
     const optedOut = (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean);
-    return createSendSmsHandler({
+    const ports = {
       claims: claims(),
       contacts: contacts(),
       sms: new OutboxSmsGateway(localOutbox(context), optedOut),
       deferral: new LocalSmsDeferral(localMessaging(context), required('SMS_QUEUE_URL')),
       clock,
-    });
+    };
+    return channelSenderHandler(
+      'sms',
+      (message) => deliverSms(ports, message),
+      createObservability({ metricDimensions: { channel: 'sms' } }),
+    );
   },
   SendEmailFunction: async (context) => {
-    const { createSendEmailHandler } = await import('../functions/send-email.ts');
-    return createSendEmailHandler({ claims: claims(), contacts: contacts(), email: new OutboxEmailGateway(localOutbox(context)), clock });
+    const ports = { claims: claims(), contacts: contacts(), email: new OutboxEmailGateway(localOutbox(context)), clock };
+    return channelSenderHandler(
+      'email',
+      (message) => deliverEmail(ports, message),
+      createObservability({ metricDimensions: { channel: 'email' } }),
+    );
   },
 };

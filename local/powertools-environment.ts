@@ -2,7 +2,7 @@ import { loadTemplate } from './template.ts';
 
 /**
  * Powertools reads its configuration when a Logger or Metrics is built, and the handler modules
- * build their shared ones (functions/lib/observability.ts) when first imported, which the local
+ * build theirs (functions/lib/runtime/observability.ts) when first imported, which the local
  * wiring does as stack.ts loads, before startStack() applies any function's environment. Imported
  * first by stack.ts, this module puts the template's Globals for Powertools in place beforehand,
  * with the local choices: no EMF metric lines (CloudWatch's format, noise in a terminal) and WARN

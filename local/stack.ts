@@ -97,7 +97,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       AWS_REGION: LOCAL_AWS.region,
       AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      // The SDK's own endpoint setting: every function's DynamoDB client reaches DynamoDB Local through it.
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       WEBHOOK_SECRETS: options.webhookSecrets ?? DEVELOPMENT_SECRET,
     });
     const names: Record<string, string> = { ...tableNames, ...localResourceNames(template), ...parameterOverrides };

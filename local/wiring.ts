@@ -1,12 +1,13 @@
-import { createStartReconciliationHandler } from '../functions/lib/app/start-reconciliation.ts';
-import { requireEnv } from '../functions/lib/config.ts';
+import { startReconciliationHandler } from '../functions/lib/handlers/start-reconciliation.ts';
+import { loadSettings } from '../functions/lib/runtime/config.ts';
+import { createObservability } from '../functions/lib/runtime/observability.ts';
 import { notificationWiring } from './notification-wiring.ts';
 import { localStepFunctions } from './step-functions.ts';
 import type { Template } from './template.ts';
 
 /**
  * Where the local stack swaps an AWS adapter for a local one. A function listed here is built
- * by its module's `create…Handler(ports)` factory with local ports (the outbox instead of SNS
+ * by the handler factory of functions/lib/handlers/ with local ports (the outbox instead of SNS
  * SMS, the in-process fan-out instead of an SNS topic, …); every other function is imported as
  * deployed, through its `handler` export. DynamoDB is never swapped: it is DynamoDB Local.
  */
@@ -35,9 +36,11 @@ export const localWiring: Record<string, LocalFactory> = {
 };
 
 // Wallet reconciliations start as executions of the real ASL, run locally (local/step-functions.ts).
-localWiring.StartReconciliationFunction = async (context) =>
-  createStartReconciliationHandler({
-    // The stack sets each function's template environment just before its factory runs.
-    starter: localStepFunctions(context).starter(requireEnv('STATE_MACHINE_ARN')),
-    delaySeconds: Number(requireEnv('RECONCILE_DELAY_SECONDS')),
-  });
+localWiring.StartReconciliationFunction = async (context) => {
+  // The stack sets each function's template environment just before its factory runs.
+  const settings = loadSettings('start-reconciliation');
+  return startReconciliationHandler(
+    { starter: localStepFunctions(context).starter(settings.STATE_MACHINE_ARN), delaySeconds: settings.RECONCILE_DELAY_SECONDS },
+    createObservability(),
+  );
+};

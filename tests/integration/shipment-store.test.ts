@@ -1,6 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client.ts';
+import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
@@ -12,11 +13,13 @@ let containerA: DynamoShipmentStore;
 let containerB: DynamoShipmentStore;
 
 const valid = (event: unknown) => parseEvents(event).events[0] as ShipmentEvent;
+/** A client of its own, as each container has (region and credentials from tests/support/setup.ts). */
+const newClient = () => documentClient(new DynamoDBClient({ endpoint: table.endpoint }));
 
 beforeAll(async () => {
   table = await createTestTable();
-  containerA = new DynamoShipmentStore(createDocumentClient(table.endpoint), table.tableName);
-  containerB = new DynamoShipmentStore(createDocumentClient(table.endpoint), table.tableName);
+  containerA = new DynamoShipmentStore(newClient(), table.tableName);
+  containerB = new DynamoShipmentStore(newClient(), table.tableName);
 });
 
 describe('a container that remembers the aggregate it wrote', () => {
@@ -56,7 +59,7 @@ function countCommands(client: DynamoDBDocumentClient): Map<string, number> {
 
 describe('a shipment.created with nothing remembered', () => {
   it('is written without reading the table first', async () => {
-    const client = createDocumentClient(table.endpoint);
+    const client = newClient();
     const counts = countCommands(client);
     const container = new DynamoShipmentStore(client, table.tableName);
 
@@ -68,7 +71,7 @@ describe('a shipment.created with nothing remembered', () => {
 
   it("arriving after the shipment's later events, is still recorded once, in its place", async () => {
     expect(await containerB.recordShipmentEvent(valid(shipmentStatus('picked', 'shp-created-late', 1)))).toBe('accepted');
-    const client = createDocumentClient(table.endpoint);
+    const client = newClient();
     const counts = countCommands(client);
     const container = new DynamoShipmentStore(client, table.tableName);
 

@@ -4,15 +4,15 @@ import { BatchWriteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamo
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client.ts';
-import { DynamoWalletBooks } from '../../functions/lib/adapters/dynamo-wallet-books.ts';
-import { DynamoWalletLedger } from '../../functions/lib/adapters/dynamo-wallet-ledger.ts';
+import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
+import { DynamoWallets } from '../../functions/lib/adapters/dynamo-wallets.ts';
 import { SfnWorkflowStarter } from '../../functions/lib/adapters/sfn-workflow-starter.ts';
 import { reconcileWallet } from '../../functions/lib/app/reconcile-wallet.ts';
-import { createStartReconciliationHandler } from '../../functions/lib/app/start-reconciliation.ts';
 import { parseEvents, type WalletEvent } from '../../functions/lib/domain/cloud-events.ts';
 import type { WalletBooks } from '../../functions/lib/domain/ports.ts';
 import { reconciliationName, reconciliationWindow } from '../../functions/lib/domain/reconciliation.ts';
+import { startReconciliationHandler } from '../../functions/lib/handlers/start-reconciliation.ts';
+import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { StreamPoller, streamSourceSettings } from '../../local/stream-poller.ts';
 import { loadTemplate } from '../../local/template.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
@@ -21,15 +21,15 @@ import { walletEvent } from '../support/events.ts';
 // Reconciliation against DynamoDB Local tables declared as template.yaml declares ParcelTable.
 
 let table: TestTable;
-let ledger: DynamoWalletLedger;
+let ledger: DynamoWallets;
 
 beforeAll(async () => {
   table = await createTestTable();
-  ledger = new DynamoWalletLedger(createDocumentClient(table.endpoint), table.tableName);
+  ledger = new DynamoWallets(table.documents, table.tableName);
 });
 
 const asWalletEvent = (event: unknown) => parseEvents(event).events[0] as WalletEvent;
-const record = (target: DynamoWalletLedger, kind: 'debited' | 'credited', walletId: string, value: number) =>
+const record = (target: DynamoWallets, kind: 'debited' | 'credited', walletId: string, value: number) =>
   target.recordWalletEvent(asWalletEvent(walletEvent(kind, walletId, value)));
 
 async function walletItem(walletId: string) {
@@ -109,9 +109,9 @@ describe('reconcile-wallet on DynamoDB Local', () => {
         },
       }),
     );
-    const client = createDocumentClient(table.endpoint);
+    const client = documentClient(table.client);
     const send = vi.spyOn(client, 'send');
-    const books = new DynamoWalletBooks(client, table.tableName, { ledgerPageSize: 300 });
+    const books = new DynamoWallets(client, table.tableName, { ledgerPageSize: 300 });
 
     const result = await reconcileWallet(books, { walletId, executionName: 'exec-big' });
 
@@ -138,7 +138,7 @@ describe('reconcile-wallet on DynamoDB Local', () => {
     const walletId = 'wal-race';
     await record(ledger, 'credited', walletId, 5000);
     await record(ledger, 'debited', walletId, 1200);
-    const real = new DynamoWalletBooks(createDocumentClient(table.endpoint), table.tableName);
+    const real = new DynamoWallets(table.documents, table.tableName);
     let sums = 0;
     const confirmations: boolean[] = [];
     // The race, made certain: a debit commits right after the first ledger sum.
@@ -168,7 +168,7 @@ describe('reconcile-wallet on DynamoDB Local', () => {
   it('keeps the stored balance equal to the ledger under 20 concurrent entries, and pending unless confirmed at the latest version', async () => {
     const walletId = 'wal-storm';
     await record(ledger, 'credited', walletId, 100_000);
-    const books = new DynamoWalletBooks(createDocumentClient(table.endpoint), table.tableName);
+    const books = new DynamoWallets(table.documents, table.tableName);
 
     const [reconciled] = await Promise.all([
       reconcileWallet(books, { walletId, executionName: 'exec-storm' }, { maxAttempts: 50 }),
@@ -213,7 +213,7 @@ describe('reconcile-wallet on DynamoDB Local', () => {
       }),
     );
     await record(ledger, 'credited', walletId, 2500);
-    const books = new DynamoWalletBooks(createDocumentClient(table.endpoint), table.tableName);
+    const books = new DynamoWallets(table.documents, table.tableName);
 
     const result = await reconcileWallet(books, { walletId, executionName: 'exec-told' });
 
@@ -239,7 +239,7 @@ describe('start-reconciliation on the real table stream', () => {
   afterEach(() => sfn.reset());
 
   /** Delivers everything on the table's stream to the handler, with the template's FilterCriteria and settings. */
-  async function deliverStream(target: TestTable, handler: ReturnType<typeof createStartReconciliationHandler>) {
+  async function deliverStream(target: TestTable, handler: ReturnType<typeof startReconciliationHandler>) {
     const { Table } = await target.client.send(new DescribeTableCommand({ TableName: target.tableName }));
     const source = loadTemplate().Resources.StartReconciliationFunction?.Properties?.Events.WalletChanges.Properties;
     const invocations: number[] = [];
@@ -268,7 +268,7 @@ describe('start-reconciliation on the real table stream', () => {
     const untilBoundary = delaySeconds * 1000 - (Date.now() % (delaySeconds * 1000));
     if (untilBoundary < 15_000) await new Promise((resolve) => setTimeout(resolve, untilBoundary + 100));
     const streamTable = await createTestTable();
-    const writer = new DynamoWalletLedger(createDocumentClient(streamTable.endpoint), streamTable.tableName);
+    const writer = new DynamoWallets(streamTable.documents, streamTable.tableName);
     await record(writer, 'credited', 'wal-burst', 10_000);
     for (let index = 0; index < 9; index++) await record(writer, 'debited', 'wal-burst', 100);
     await record(writer, 'credited', 'wal-other', 500);
@@ -279,13 +279,16 @@ describe('start-reconciliation on the real table stream', () => {
         throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
       return { executionArn: `arn:aws:states:us-east-1:000000000000:execution:WalletReconciliation:${input.name}`, startDate: new Date() };
     });
-    const handler = createStartReconciliationHandler({
-      starter: new SfnWorkflowStarter(
-        new SFNClient({ region: 'us-east-1' }),
-        'arn:aws:states:us-east-1:000000000000:stateMachine:WalletReconciliation',
-      ),
-      delaySeconds,
-    });
+    const handler = startReconciliationHandler(
+      {
+        starter: new SfnWorkflowStarter(
+          new SFNClient({ region: 'us-east-1' }),
+          'arn:aws:states:us-east-1:000000000000:stateMachine:WalletReconciliation',
+        ),
+        delaySeconds,
+      },
+      createObservability(),
+    );
 
     const { deadLetters, invocations } = await deliverStream(streamTable, handler);
 
@@ -314,7 +317,7 @@ describe('start-reconciliation on the real table stream', () => {
 
   it('reports the records of a start that failed, so Lambda retries them, and no others', async () => {
     const streamTable = await createTestTable();
-    const writer = new DynamoWalletLedger(createDocumentClient(streamTable.endpoint), streamTable.tableName);
+    const writer = new DynamoWallets(streamTable.documents, streamTable.tableName);
     await record(writer, 'credited', 'wal-fails', 100);
     await record(writer, 'credited', 'wal-works', 100);
     sfn.on(StartExecutionCommand).callsFake(async (input) => {
@@ -322,13 +325,16 @@ describe('start-reconciliation on the real table stream', () => {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       return { executionArn: 'arn', startDate: new Date() };
     });
-    const handler = createStartReconciliationHandler({
-      starter: new SfnWorkflowStarter(
-        new SFNClient({ region: 'us-east-1' }),
-        'arn:aws:states:us-east-1:000000000000:stateMachine:WalletReconciliation',
-      ),
-      delaySeconds: 90,
-    });
+    const handler = startReconciliationHandler(
+      {
+        starter: new SfnWorkflowStarter(
+          new SFNClient({ region: 'us-east-1' }),
+          'arn:aws:states:us-east-1:000000000000:stateMachine:WalletReconciliation',
+        ),
+        delaySeconds: 90,
+      },
+      createObservability(),
+    );
 
     const { deadLetters, responses } = await deliverStream(streamTable, handler);
 

@@ -1,51 +1,41 @@
 import { createServer, type Server } from 'node:http';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { CheckIfPhoneNumberIsOptedOutCommand, PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
-import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
 import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
+import { deliverEmail, deliverSms } from '../../functions/lib/app/deliver-notification.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { NotificationPublisher } from '../../functions/lib/domain/notification-ports.ts';
+import { channelSenderHandler } from '../../functions/lib/handlers/channel-sender.ts';
+import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
+import { sesClient, snsClient, sqsClient } from '../../functions/lib/runtime/aws-clients.ts';
+import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { lambdaContext } from '../../local/api-gateway.ts';
 import { StreamPoller, streamSourceSettings } from '../../local/stream-poller.ts';
 import { functionDefinitions } from '../../local/template.ts';
+import * as awsFaults from '../support/aws-endpoint.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus } from '../support/events.ts';
 
 // Fault injection: AWS failing in the ways it does (throttling, 5xx, cancelled transactions, a
 // crashed sender, a poison stream record). Each time the retry path is taken, nothing is lost and
 // nothing is sent twice. DynamoDB is the real DynamoDB Local behind a loopback proxy that injects
-// the service's own error responses, so the SDK's retry strategy runs as it does on AWS; SNS and
-// SES are answered by aws-sdk-client-mock.
+// the service's own error responses; SNS, SQS and SES are a loopback endpoint that answers in
+// their wire formats (tests/support/aws-endpoint.ts). Either way the functions' own clients
+// (runtime/aws-clients.ts) send the requests, so the SDK's retry strategy runs as it does on AWS.
 
-vi.hoisted(() => {
-  process.env.SMS_QUEUE_URL ??= 'https://sqs.local/SmsQueue';
-  process.env.EMAIL_FROM_ADDRESS ??= 'notify@parcelcast.example';
-  process.env.NOTIFICATIONS_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
-});
+let aws: awsFaults.FakeAwsEndpoint;
+const { tracer } = createObservability();
+afterEach(() => aws?.reset());
 
-// One mock per client class for the whole file: a second mockClient of the same class would replace the first.
-const sns = mockClient(SNSClient);
-const ses = mockClient(SESv2Client);
-const sqs = mockClient(SQSClient);
-afterEach(() => {
-  sns.reset();
-  ses.reset();
-  sqs.reset();
-});
-
-const noWait: RetryPolicy = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
+/** The stream router publisher's own retry of failed entries, without the waits. */
+const noWait = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
 
 /** A loopback proxy to DynamoDB Local that answers chosen operations with an injected error, a set number of times. */
 interface FaultProxy {
@@ -119,14 +109,18 @@ let ingest: typeof import('../../functions/ingest-events.ts')['handler'];
 beforeAll(async () => {
   table = await createTestTable();
   proxy = await faultProxy(table.endpoint);
-  // The handlers read their table and endpoint once, at import: point them at the proxy first.
-  process.env.TABLE_NAME = table.tableName;
-  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
+  aws = await awsFaults.startFakeAwsEndpoint();
+  // The handlers read their table and endpoints once, at cold start: point them at the proxy first.
+  vi.stubEnv('TABLE_NAME', table.tableName);
+  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', proxy.endpoint);
+  for (const service of ['SNS', 'SQS', 'SESV2']) vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, aws.url);
   ({ handler: ingest } = await import('../../functions/ingest-events.ts'));
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await proxy?.close();
+  await aws?.close();
 });
 
 async function post(event: unknown) {
@@ -232,42 +226,30 @@ describe('SNS faults on the stream-router', () => {
       occurredAt: '2026-11-01T08:00:00.000Z',
     };
   }
-  const publishedIds = () =>
-    sns
-      .commandCalls(PublishBatchCommand)
-      .flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? [])
-      .map((entry) => JSON.parse(entry.Message as string).notificationId as string);
+  const publishedIds = () => aws.published().map((body) => JSON.parse(body).notificationId as string);
 
   it('retries a throttled PublishBatch and an entry SNS failed on its side, publishing each message once', async () => {
     // Prepare
-    sns
-      .on(PublishBatchCommand)
-      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }))
-      .resolvesOnce({ Successful: [], Failed: [{ Id: 'm3', Code: 'InternalError', SenderFault: false }] })
-      .resolves({ Failed: [] });
+    aws.fail('PublishBatch', 1, awsFaults.THROTTLED.sns);
+    aws.failEntries(['m3'], 'InternalError', false);
     const messages = Array.from({ length: 5 }, (_, index) => message(index));
 
     // Act
-    const result = await new SnsNotificationPublisher(new SNSClient({}), 'arn:topic', noWait).publish(messages);
+    const result = await new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait).publish(messages);
 
     // Assess: the throttled call published nothing; the second published all but m3; the third only m3.
-    const accepted = [
-      ...publishedIds()
-        .slice(5, 10)
-        .filter((id) => id !== messages[3]!.notificationId),
-      ...publishedIds().slice(10),
-    ];
     expect(result.failed).toEqual([]);
-    expect(accepted.sort()).toEqual(messages.map((m) => m.notificationId).sort());
+    expect(aws.count('PublishBatch')).toBe(3);
+    expect(publishedIds().sort()).toEqual(messages.map((m) => m.notificationId).sort());
   });
 
   it('reports the records of a batch SNS keeps failing with 5xx as batch item failures, so Lambda retries them', async () => {
     // Prepare
-    sns
-      .on(PublishBatchCommand)
-      .rejects(Object.assign(new Error('Service Unavailable'), { name: 'InternalError', $metadata: { httpStatusCode: 503 } }));
-    const { createStreamRouterHandler } = await import('../../functions/route-stream.ts');
-    const handler = createStreamRouterHandler({ publisher: new SnsNotificationPublisher(new SNSClient({}), 'arn:topic', noWait) });
+    aws.fail('PublishBatch', Number.POSITIVE_INFINITY, awsFaults.UNAVAILABLE.sns);
+    const handler = streamRouterHandler(
+      { publisher: new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait) },
+      createObservability(),
+    );
 
     // Act
     const response = await handler(
@@ -277,7 +259,7 @@ describe('SNS faults on the stream-router', () => {
 
     // Assess
     expect(response.batchItemFailures.map((item) => item.itemIdentifier).sort()).toEqual(['900', '901']);
-    expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 3);
+    expect(aws.count('PublishBatch')).toBe(3);
   });
 });
 
@@ -360,42 +342,35 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
   });
   const noon = new Date('2026-11-02T12:00:00Z');
   const at = (seconds: number) => () => new Date(noon.getTime() + seconds * 1000);
-  const claimsTable = () => new DynamoNotificationClaims(createDocumentClient(table.endpoint), table.tableName);
+  const claimsTable = () => new DynamoNotificationClaims(table.documents, table.tableName);
   const claimOf = async (m: NotificationMessage) =>
     (await table.scan()).find((item) => item.notificationId === m.notificationId) as Record<string, unknown> | undefined;
 
+  // The senders as their composition roots build them, with a clock the test moves and the claims straight on DynamoDB Local.
   async function emailHandler(clock: () => Date) {
-    const { createSendEmailHandler } = await import('../../functions/send-email.ts');
-    return createSendEmailHandler({
+    const ports = {
       claims: claimsTable(),
-      contacts: new DynamoCustomerContacts(createDocumentClient(table.endpoint), table.tableName),
-      email: new SesEmailGateway(new SESv2Client({}), { fromAddress: 'notify@parcelcast.example' }, noWait),
+      contacts: new DynamoCustomerContacts(table.documents, table.tableName),
+      email: new SesEmailGateway(sesClient(tracer), { fromAddress: 'notify@parcelcast.example' }),
       clock,
-    });
+    };
+    return channelSenderHandler('email', (m) => deliverEmail(ports, m), createObservability());
   }
 
   async function smsHandler(clock: () => Date) {
-    const { createSendSmsHandler } = await import('../../functions/send-sms.ts');
-    return createSendSmsHandler({
+    const ports = {
       claims: claimsTable(),
-      contacts: new DynamoCustomerContacts(createDocumentClient(table.endpoint), table.tableName),
-      sms: new SnsSmsGateway(new SNSClient({}), noWait),
-      deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue', noWait),
+      contacts: new DynamoCustomerContacts(table.documents, table.tableName),
+      sms: new SnsSmsGateway(snsClient(tracer)),
+      deferral: new SqsSmsDeferral(sqsClient(tracer), `${aws.url}/000000000000/SmsQueue`),
       clock,
-    });
+    };
+    return channelSenderHandler('sms', (m) => deliverSms(ports, m), createObservability());
   }
 
   it('retries a throttled SES SendEmail and sends the email once', async () => {
     // Prepare
-    ses
-      .on(SendEmailCommand)
-      .rejectsOnce(
-        Object.assign(new Error('Maximum sending rate exceeded.'), {
-          name: 'TooManyRequestsException',
-          $metadata: { httpStatusCode: 429 },
-        }),
-      )
-      .resolves({ MessageId: 'ses-1' });
+    aws.fail('SendEmail', 1, awsFaults.THROTTLED.ses);
     const m = notification('email');
 
     // Act
@@ -403,22 +378,21 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 2);
+    expect(aws.count('SendEmail')).toBe(2);
     expect(await claimOf(m)).toMatchObject({ outcome: 'sent' });
   });
 
   it('hands an email SES keeps answering 5xx back to the queue, then sends it once on redelivery', async () => {
     // Prepare
-    const unavailable = Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
-    ses.on(SendEmailCommand).rejects(unavailable);
+    aws.fail('SendEmail', Number.POSITIVE_INFINITY, awsFaults.UNAVAILABLE.ses);
     const m = notification('email');
 
     // Act: the only record failed, so the handler throws and SQS keeps the whole batch.
     const first = (await emailHandler(at(0)))(sqsEvent(m, 1), lambdaContext('SendEmailFunction'));
     await expect(first).rejects.toThrow(/All records failed/);
     const claimAfterFailure = await claimOf(m);
-    ses.reset();
-    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-2' });
+    const attemptsBeforeRedelivery = aws.count('SendEmail');
+    aws.reset();
     const redelivered = await (await emailHandler(at(61)))(sqsEvent(m, 2), lambdaContext('SendEmailFunction'));
     const again = await (await emailHandler(at(120)))(sqsEvent(m, 3), lambdaContext('SendEmailFunction'));
 
@@ -426,17 +400,14 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     expect(claimAfterFailure).toMatchObject({ outcome: 'pending', leaseUntil: 0 });
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(again.batchItemFailures).toEqual([]);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+    expect(attemptsBeforeRedelivery).toBe(3);
+    expect(aws.count('SendEmail')).toBe(1);
     expect(await claimOf(m)).toMatchObject({ outcome: 'sent', attempts: 2 });
   });
 
   it('retries a throttled SNS SMS publish and sends the SMS once', async () => {
     // Prepare
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns
-      .on(PublishCommand)
-      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }))
-      .resolves({ MessageId: 'sms-1' });
+    aws.fail('Publish', 1, awsFaults.THROTTLED.sns);
     const m = notification('sms');
 
     // Act
@@ -444,19 +415,19 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+    expect(aws.count('CheckIfPhoneNumberIsOptedOut')).toBe(1);
+    expect(aws.count('Publish')).toBe(2);
     expect(await claimOf(m)).toMatchObject({ outcome: 'sent' });
   });
 
   it('sends once after a sender crashed between claim and send: duplicates wait out the lease, the redelivery sends', async () => {
     // Prepare: a sender claimed the notification at noon and died before sending or releasing.
-    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-3' });
     const m = notification('email');
     const crashed = await claimsTable().claim(m, at(0)());
 
     // Act: a duplicate arrives while the lease holds; SQS redelivers the crashed message after its visibility timeout.
     const duplicate = await (await emailHandler(at(10)))(sqsEvent(m, 1), lambdaContext('SendEmailFunction'));
-    const sentBeforeLease = ses.commandCalls(SendEmailCommand).length;
+    const sentBeforeLease = aws.count('SendEmail');
     const redelivered = await (await emailHandler(at(61)))(sqsEvent(m, 2), lambdaContext('SendEmailFunction'));
     const late = await (await emailHandler(at(200)))(sqsEvent(m, 3), lambdaContext('SendEmailFunction'));
 
@@ -464,7 +435,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     expect(crashed.kind).toBe('claimed');
     expect([duplicate, redelivered, late].map((response) => response.batchItemFailures)).toEqual([[], [], []]);
     expect(sentBeforeLease).toBe(0);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+    expect(aws.count('SendEmail')).toBe(1);
     expect(await claimOf(m)).toMatchObject({ outcome: 'sent' });
   });
 });
@@ -504,7 +475,6 @@ describe('a stream batch with one poison record', () => {
         return { failed: [] };
       },
     };
-    const { createStreamRouterHandler } = await import('../../functions/route-stream.ts');
     const definition = functionDefinitions().find((candidate) => candidate.logicalId === 'StreamRouterFunction')!;
     const source = Object.values(definition.resource.Properties?.Events as Record<string, { Properties: Record<string, unknown> }>)[0]!;
     const failures: { records: DynamoDBRecord[]; error: string }[] = [];
@@ -512,7 +482,7 @@ describe('a stream batch with one poison record', () => {
     const poller = new StreamPoller(streamTable.endpoint, Table?.LatestStreamArn as string, [
       {
         functionId: 'StreamRouterFunction',
-        handler: createStreamRouterHandler({ publisher }),
+        handler: streamRouterHandler({ publisher }, createObservability()),
         ...streamSourceSettings(source.Properties),
         onFailure: (_id, records, error) => failures.push({ records, error }),
       },

@@ -43,5 +43,5 @@ export async function createTestTable(logicalId = 'ParcelTable'): Promise<TestTa
 /** Points the handlers' module-level configuration at a test table; import handlers after this. */
 export function useTableForHandlers(table: TestTable): void {
   process.env.TABLE_NAME = table.tableName;
-  process.env.DYNAMODB_ENDPOINT = table.endpoint;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
 }

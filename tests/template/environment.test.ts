@@ -1,44 +1,58 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { functionDefinitions, PROJECT_ROOT } from '../../local/template.ts';
+import { FUNCTION_SETTINGS, type FunctionName, loadSettings, settingNames } from '../../functions/lib/runtime/config.ts';
+import { functionDefinitions, loadTemplate, PROJECT_ROOT, resolveValue } from '../../local/template.ts';
 import { esbuildOptions } from '../../scripts/build.ts';
 
 /**
- * Variables a function may read without the template setting them: the Lambda runtime's own,
- * Powertools' optional knobs, and the local stack's overrides (never set on AWS).
+ * A function's settings are the variables its schema in functions/lib/runtime/config.ts names,
+ * parsed once by its composition root. Each must be set by template.yaml, or be one the local
+ * stack alone sets (never on AWS).
  */
-const PROVIDED_OR_LOCAL = /^(AWS_|_X_AMZN|LAMBDA_|POWERTOOLS_|DYNAMODB_ENDPOINT$|WEBHOOK_SECRETS$|LOCAL_)/;
+const LOCAL_ONLY = new Set(['WEBHOOK_SECRETS']);
 
-/** Names read with requireEnv('X'), process.env.X or env.X in the given source. */
-function environmentReads(source: string): string[] {
-  const names = new Set<string>();
-  for (const match of source.matchAll(/requireEnv\(\s*'([A-Z0-9_]+)'\s*\)|(?:process\.)?env\.([A-Z0-9_]+)/g)) {
-    names.add((match[1] ?? match[2]) as string);
+/** Stand-in names for every template resource, so the environment resolves as on AWS. */
+function placeholderNames(): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const id of Object.keys(loadTemplate().Resources)) {
+    names[id] = `${id}-name`;
+    for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
+      names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
+    }
   }
-  return [...names];
+  return names;
 }
 
-describe('every environment variable a handler reads is set by template.yaml', () => {
-  for (const definition of functionDefinitions()) {
-    it(`${definition.logicalId} gets every variable its bundled code reads`, async () => {
+describe('every setting a function reads is set by template.yaml', () => {
+  const definitions = functionDefinitions();
+
+  it('has settings for exactly the functions the template declares, named by their entry points', () => {
+    const entries = definitions.map((definition) => basename(definition.entryPoint, '.ts')).sort();
+    expect(Object.keys(FUNCTION_SETTINGS).sort()).toEqual(entries);
+  });
+
+  for (const definition of definitions) {
+    const name = basename(definition.entryPoint, '.ts') as FunctionName;
+
+    it(`${definition.logicalId} gets every variable its settings read, and they parse`, () => {
+      const missing = settingNames(name).filter((variable) => !(variable in definition.environment) && !LOCAL_ONLY.has(variable));
+      const environment = resolveValue(loadTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
+
+      expect(missing).toEqual([]);
+      expect(() => loadSettings(name, environment)).not.toThrow();
+    });
+
+    it(`${definition.logicalId} is composed by its own composition root, with its own settings`, async () => {
       const options = esbuildOptions(definition, '/tmp/unused');
       const { metafile } = await build({ ...options, write: false, minify: false, sourcemap: false });
-      const ownSources = Object.keys(metafile?.inputs ?? {}).filter((input) => input.startsWith('functions/'));
-      const reads = ownSources.flatMap((input) => environmentReads(readFileSync(join(PROJECT_ROOT, input), 'utf8')));
+      const compositions = Object.keys(metafile?.inputs ?? {}).filter((input) => input.startsWith('functions/lib/composition/'));
 
-      const missing = [...new Set(reads)].filter((name) => !PROVIDED_OR_LOCAL.test(name) && !(name in definition.environment));
+      const source = readFileSync(join(PROJECT_ROOT, 'functions/lib/composition', `${name}.ts`), 'utf8');
 
-      expect(ownSources.length).toBeGreaterThan(0);
-      expect(missing).toEqual([]);
+      expect(compositions).toEqual([`functions/lib/composition/${name}.ts`]);
+      expect(source.match(/loadSettings\('[^']*'\)/g)).toEqual([`loadSettings('${name}')`]);
     });
   }
-
-  it('finds the reads it checks for (a handler reading an unset variable would be caught)', () => {
-    expect(environmentReads("const a = requireEnv('TABLE_NAME'); const b = process.env.EMAIL_CONFIGURATION_SET;")).toEqual([
-      'TABLE_NAME',
-      'EMAIL_CONFIGURATION_SET',
-    ]);
-  });
 });

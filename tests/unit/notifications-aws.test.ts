@@ -5,28 +5,23 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
 import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
+import { deliverEmail, deliverSms, type EmailPorts, type SmsPorts } from '../../functions/lib/app/deliver-notification.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { ClaimResult, FinalOutcome, NotificationClaims } from '../../functions/lib/domain/notification-ports.ts';
-import { createSendEmailHandler } from '../../functions/send-email.ts';
-import { createSendSmsHandler } from '../../functions/send-sms.ts';
+import { channelSenderHandler } from '../../functions/lib/handlers/channel-sender.ts';
+import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { lambdaContext } from '../../local/api-gateway.ts';
 
-// The handler modules also build their AWS wiring at import, which reads these (as on Lambda).
-vi.hoisted(() => {
-  process.env.SMS_QUEUE_URL ??= 'https://sqs.local/SmsQueue';
-  process.env.EMAIL_FROM_ADDRESS ??= 'notify@parcelcast.example';
-});
-
-// The SDK clients' own retries are off (maxAttempts: 1 in the adapters); these tests pin the
-// adapters' explicit retry policy, with a sleep that returns at once.
-const noWait: RetryPolicy = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
+// aws-sdk-client-mock answers `send` itself, so the SDK's retries (tests/unit/aws-clients.test.ts)
+// never run here: a rejected call is a call that failed after them. The publisher's own retry of
+// failed entries waits with a sleep that returns at once.
+const noWait = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
 
 const sns = mockClient(SNSClient);
@@ -108,13 +103,14 @@ function sqsEvent(...bodies: NotificationMessage[]): SQSEvent {
 const noon = () => new Date('2026-11-02T12:00:00Z');
 
 function smsHandler(claims = new MemoryClaims(), clock = noon) {
-  return createSendSmsHandler({
+  const ports: SmsPorts = {
     claims,
     contacts: contacts(),
-    sms: new SnsSmsGateway(new SNSClient({}), noWait),
-    deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue', noWait),
+    sms: new SnsSmsGateway(new SNSClient({})),
+    deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue'),
     clock,
-  });
+  };
+  return channelSenderHandler('sms', (m) => deliverSms(ports, m), createObservability());
 }
 
 describe('stream-router publisher (SNS PublishBatch)', () => {
@@ -155,22 +151,21 @@ describe('stream-router publisher (SNS PublishBatch)', () => {
     expect(calls[1]?.args[0].input.PublishBatchRequestEntries?.map((entry) => entry.Id)).toEqual(['m2']);
   });
 
-  it('retries a throttled PublishBatch itself and succeeds on the second call', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
-    sns.on(PublishBatchCommand).rejectsOnce(throttled).resolves({ Failed: [] });
-
-    const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish([message()]);
-
-    expect(result.failed).toEqual([]);
-    expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 2);
-  });
-
-  it('reports every entry of a batch whose throttling outlasts the retries', async () => {
+  it('reports every entry of a call that still failed after the SDK retries, without calling again itself', async () => {
     sns.on(PublishBatchCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
 
     const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish([message(), message()]);
 
     expect(result.failed).toEqual([0, 1]);
+    expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 1);
+  });
+
+  it('gives up on an entry SNS keeps failing on its side after 3 attempts, and reports it', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [{ Id: 'm1', Code: 'InternalError', SenderFault: false }] });
+
+    const result = await new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait).publish([message(), message()]);
+
+    expect(result.failed).toEqual([1]);
     expect(sns).toHaveReceivedCommandTimes(PublishBatchCommand, 3);
   });
 });
@@ -202,19 +197,6 @@ describe('send-sms', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
     expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'opted_out' });
-  });
-
-  it('retries a throttled Publish itself and sends once', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns
-      .on(PublishCommand)
-      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
-      .resolves({ MessageId: 'x' });
-
-    const response = await smsHandler()(sqsEvent(message()), lambdaContext('SendSmsFunction'));
-
-    expect(response.batchItemFailures).toEqual([]);
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
   });
 
   it('reports only the record whose send kept failing, and frees its claim for the retry', async () => {
@@ -337,17 +319,18 @@ describe('send-sms', () => {
 
 describe('send-email', () => {
   const email = message({ notificationId: 'shipment#shp-1#shipped#email', channel: 'email', recipient: 'ana@example.com' });
-  const handler = (claims = new MemoryClaims()) =>
-    createSendEmailHandler({
+  const handler = (claims = new MemoryClaims()) => {
+    const ports: EmailPorts = {
       claims,
       contacts: contacts(),
-      email: new SesEmailGateway(
-        new SESv2Client({}),
-        { fromAddress: 'notify@parcelcast.example', configurationSetName: 'parcelcast-notifications' },
-        noWait,
-      ),
+      email: new SesEmailGateway(new SESv2Client({}), {
+        fromAddress: 'notify@parcelcast.example',
+        configurationSetName: 'parcelcast-notifications',
+      }),
       clock: noon,
-    });
+    };
+    return channelSenderHandler('email', (m) => deliverEmail(ports, m), createObservability());
+  };
 
   it('sends one SES v2 email per recipient with text and HTML bodies and the configuration set', async () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'e-1' });
@@ -369,18 +352,6 @@ describe('send-email', () => {
         },
       },
     });
-  });
-
-  it('retries a throttled SendEmail itself and sends once', async () => {
-    ses
-      .on(SendEmailCommand)
-      .rejectsOnce(Object.assign(new Error('slow'), { name: 'TooManyRequestsException' }))
-      .resolves({ MessageId: 'e' });
-
-    const response = await handler()(sqsEvent(email), lambdaContext('SendEmailFunction'));
-
-    expect(response.batchItemFailures).toEqual([]);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 2);
   });
 
   it('records a rejected message as failed and does not retry it', async () => {

@@ -2,15 +2,12 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
 import type { Shipment } from '../../functions/lib/domain/shipment.ts';
-import { createStreamRouterHandler } from '../../functions/route-stream.ts';
+import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
+import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { lambdaContext } from '../../local/api-gateway.ts';
-
-vi.hoisted(() => {
-  process.env.NOTIFICATIONS_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
-});
 
 const sns = mockClient(SNSClient);
 afterEach(() => sns.reset());
@@ -47,13 +44,16 @@ function record(before: Record<string, unknown> | undefined, after: Record<strin
 }
 
 const router = () =>
-  createStreamRouterHandler({
-    publisher: new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
-      attempts: 2,
-      baseDelayMs: 1,
-      sleep: async () => undefined,
-    }),
-  });
+  streamRouterHandler(
+    {
+      publisher: new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
+        attempts: 2,
+        baseDelayMs: 1,
+        sleep: async () => undefined,
+      }),
+    },
+    createObservability(),
+  );
 
 describe('stream-router', () => {
   it('publishes one message per channel for an announced status change, nothing for others', async () => {
@@ -87,5 +87,34 @@ describe('stream-router', () => {
     const response = await router()({ Records: [first, second] }, lambdaContext('StreamRouterFunction'));
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: second.dynamodb?.SequenceNumber }]);
+  });
+
+  it('fails the whole batch, publishing nothing, when a shipment record cannot be read, so bisecting isolates it', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    const readable = record(aggregate('r', 'packed'), aggregate('r', 'shipped'));
+    const { timeline: _dropped, ...withoutTimeline } = aggregate('u', 'shipped');
+    const unreadable = record(aggregate('u', 'packed'), withoutTimeline);
+
+    const response = router()({ Records: [readable, unreadable] }, lambdaContext('StreamRouterFunction'));
+
+    await expect(response).rejects.toThrow(new RegExp(`unreadable stream records: ${unreadable.dynamodb?.SequenceNumber}$`));
+    expect(sns).not.toHaveReceivedCommand(PublishBatchCommand);
+  });
+
+  it('ignores removals and items that are not shipment aggregates', async () => {
+    const notification = { PK: 'SHIPMENT#z', SK: 'NOTIFICATION#shipped#sms', outcome: 'sent' };
+
+    const response = await router()(
+      {
+        Records: [
+          { ...record(undefined, notification), eventName: 'INSERT' },
+          { ...record(aggregate('z', 'shipped'), aggregate('z', 'delivered')), eventName: 'REMOVE' },
+        ],
+      },
+      lambdaContext('StreamRouterFunction'),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns).not.toHaveReceivedCommand(PublishBatchCommand);
   });
 });

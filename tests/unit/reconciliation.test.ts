@@ -1,6 +1,8 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { walletChangeOf } from '../../functions/lib/adapters/stream-images.ts';
 import { planStarts, settleSeconds } from '../../functions/lib/app/start-reconciliation.ts';
+import type { WalletChange } from '../../functions/lib/domain/changes.ts';
 import { balanceConfirmedMessages, reconciliationName, reconciliationWindow } from '../../functions/lib/domain/reconciliation.ts';
 
 describe('reconciliation windows and execution names', () => {
@@ -52,6 +54,10 @@ const walletRecord = (sequence: string, after: Record<string, unknown> | undefin
   };
 };
 
+/** The changes the stream records decode to, as the StartReconciliationFunction handler reads them. */
+const changesOf = (records: DynamoDBRecord[]) =>
+  records.map(walletChangeOf).filter((change): change is WalletChange => change !== undefined);
+
 describe('settleSeconds', () => {
   it('gives the last entry of a window the full delay too: the wait runs to the window end, then the delay', () => {
     const window = { end: '2026-11-01T08:01:30.000Z' };
@@ -63,6 +69,8 @@ describe('settleSeconds', () => {
 
 describe('planStarts', () => {
   const wallet = (version: number, lastEntryAt: string, walletId = 'wal-1') => ({
+    PK: `WALLET#${walletId}`,
+    SK: 'WALLET',
     walletId,
     version,
     lastEntryAt,
@@ -78,7 +86,7 @@ describe('planStarts', () => {
       walletRecord('11', wallet(1, '2026-11-01T08:00:05Z', 'wal-2')),
     ];
 
-    const plan = planStarts(records, 90);
+    const plan = planStarts(changesOf(records), 90);
 
     expect(plan.map((start) => [start.input.walletId, start.records.length])).toEqual([
       ['wal-1', 10],
@@ -94,11 +102,11 @@ describe('planStarts', () => {
 
   it('starts nothing for a wallet change no entry made, or one that is not pending', () => {
     const plan = planStarts(
-      [
+      changesOf([
         walletRecord('1', wallet(3, '2026-11-01T08:00:01Z'), wallet(3, '2026-11-01T08:00:01Z')),
         walletRecord('2', { ...wallet(4, '2026-11-01T08:00:01Z'), reconciliationPending: false }, wallet(4, '2026-11-01T08:00:01Z')),
         walletRecord('3', undefined, wallet(4, '2026-11-01T08:00:01Z')),
-      ],
+      ]),
       90,
     );
     expect(plan).toEqual([]);

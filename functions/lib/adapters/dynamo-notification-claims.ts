@@ -5,11 +5,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import type { ClaimResult, FinalOutcome, NotificationClaims } from '#domain/notification-ports.ts';
 import { keys } from './keys.ts';
+import { decodeClaimOutcome } from './stored-items.ts';
 
 /** Longer than a sender's timeout (an honest holder finishes), shorter than the queues' visibility timeout. */
 export const DEFAULT_LEASE_SECONDS = 30;
-
-const FINAL: ReadonlySet<string> = new Set<FinalOutcome>(['sent', 'opted_out', 'failed']);
 
 /** Where a notification's claim lives: in its shipment's partition, or its wallet's. */
 export function claimKeyOf(message: NotificationMessage): { PK: string; SK: string } {
@@ -82,8 +81,9 @@ export class DynamoNotificationClaims implements NotificationClaims {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = error.Item ? unmarshall(error.Item) : await this.read(Key);
-      const outcome = String(current?.outcome ?? '');
-      return FINAL.has(outcome) ? { kind: 'settled', outcome: outcome as FinalOutcome } : { kind: 'held' };
+      // Gone since the condition failed (it never is: claims are not deleted) counts as held: the message comes back.
+      const outcome = current ? decodeClaimOutcome(current).outcome : 'pending';
+      return outcome === 'pending' ? { kind: 'held' } : { kind: 'settled', outcome };
     }
   }
 

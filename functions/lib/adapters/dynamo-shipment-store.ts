@@ -1,18 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
-import type { NotificationRecord, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
+import type { RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { applyEvent, type Shipment, ShipmentHistoryFullError } from '#domain/shipment.ts';
 import { eventRecordPut } from './event-record.ts';
 import { keys, SORT_KEY } from './keys.ts';
+import { decodeNotificationRecord, decodeShipment, decodeShipmentVersion } from './stored-items.ts';
 import { writeEventTransaction } from './transactions.ts';
 
-interface ShipmentItem extends Shipment {
-  PK: string;
-  SK: string;
-  entity: 'shipment';
+/** A shipment aggregate as this adapter knows it: the aggregate and the version its optimistic lock checks. */
+interface VersionedShipment {
+  shipment: Shipment;
   version: number;
-  updatedAt: string;
 }
 
 /**
@@ -33,7 +32,7 @@ export class DynamoShipmentStore implements ShipmentStore {
    * The aggregates this container wrote last. The next event of the same shipment (the rest of a
    * batch, a warehouse posting in order) starts from it instead of reading first (see firstGuess).
    */
-  private readonly lastWritten = new Map<string, ShipmentItem>();
+  private readonly lastWritten = new Map<string, VersionedShipment>();
 
   constructor(client: DynamoDBDocumentClient, tableName: string) {
     this.client = client;
@@ -42,13 +41,13 @@ export class DynamoShipmentStore implements ShipmentStore {
 
   async recordShipmentEvent(event: ShipmentEvent): Promise<RecordOutcome> {
     let attempt = 0;
-    let written: ShipmentItem | undefined;
+    let written: VersionedShipment | undefined;
     const outcome = await writeEventTransaction(this.client, async () => {
       attempt += 1;
       const current = attempt === 1 ? await this.firstGuess(event) : await this.readAggregate(event.data.shipmentId);
-      const next = applyEvent(current, event);
+      const next = applyEvent(current?.shipment, event);
       const version = (current?.version ?? 0) + 1;
-      const item: ShipmentItem = {
+      const item = {
         ...keys.shipment(next.shipmentId),
         entity: 'shipment',
         ...next,
@@ -60,7 +59,7 @@ export class DynamoShipmentStore implements ShipmentStore {
           `shipment ${next.shipmentId} holds as much history as one shipment can (${next.timeline.length - 1} events)`,
         );
       }
-      written = item;
+      written = { shipment: next, version };
       return {
         TransactItems: [
           eventRecordPut(this.tableName, event, keys.shipmentPartition(next.shipmentId)),
@@ -91,15 +90,15 @@ export class DynamoShipmentStore implements ShipmentStore {
    * A wrong guess costs only a retry: the write is conditional on the version (or on there being
    * no aggregate), so it is cancelled and the next attempt reads the table.
    */
-  private async firstGuess(event: ShipmentEvent): Promise<ShipmentItem | undefined> {
+  private async firstGuess(event: ShipmentEvent): Promise<VersionedShipment | undefined> {
     const remembered = this.lastWritten.get(event.data.shipmentId);
     if (remembered || event.type === 'shipment.created') return remembered;
     return this.readAggregate(event.data.shipmentId);
   }
 
-  private remember(item: ShipmentItem): void {
-    this.lastWritten.delete(item.shipmentId);
-    this.lastWritten.set(item.shipmentId, item);
+  private remember(written: VersionedShipment): void {
+    this.lastWritten.delete(written.shipment.shipmentId);
+    this.lastWritten.set(written.shipment.shipmentId, written);
     if (this.lastWritten.size > REMEMBERED_AGGREGATES) {
       const oldest = this.lastWritten.keys().next().value as string;
       this.lastWritten.delete(oldest);
@@ -144,31 +143,18 @@ export class DynamoShipmentStore implements ShipmentStore {
       },
     );
     for await (const page of pages) items.push(...(page.Items ?? []));
-    const aggregate = items.find((item) => item.SK === SORT_KEY.shipment) as ShipmentItem | undefined;
+    const aggregate = items.find((item) => item.SK === SORT_KEY.shipment);
     if (!aggregate) return undefined;
     const notifications = items
       .filter((item) => String(item.SK).startsWith(SORT_KEY.notificationPrefix))
-      .map(
-        (item): NotificationRecord => ({
-          status: String(item.status),
-          channel: String(item.channel),
-          outcome: String(item.outcome),
-          at: String(item.updatedAt),
-          ...(item.reason ? { reason: String(item.reason) } : {}),
-        }),
-      );
-    return { shipment: toShipment(aggregate), notifications };
+      .map((item) => decodeNotificationRecord(item));
+    return { shipment: decodeShipment(aggregate), notifications };
   }
 
-  private async readAggregate(shipmentId: string): Promise<ShipmentItem | undefined> {
+  private async readAggregate(shipmentId: string): Promise<VersionedShipment | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.shipment(shipmentId), ConsistentRead: true }),
     );
-    return Item as ShipmentItem | undefined;
+    return Item ? { shipment: decodeShipment(Item), version: decodeShipmentVersion(Item).version } : undefined;
   }
-}
-
-function toShipment(item: ShipmentItem): Shipment {
-  const { PK: _pk, SK: _sk, entity: _entity, version: _version, updatedAt: _updatedAt, ...shipment } = item;
-  return shipment;
 }

@@ -1,28 +1,27 @@
-import { PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
-import { backoff, DEFAULT_RETRY, isRetryable, type RetryPolicy } from './aws-retry.ts';
+import { backoff, type RetryPolicy } from '#domain/retry.ts';
 import { messageAttributes } from './message-attributes.ts';
 
 /** SNS takes at most 10 entries per PublishBatch. */
 export const PUBLISH_BATCH_LIMIT = 10;
 
-/** One SNS client per container; retries are the adapters' own (aws-retry.ts). */
-export function createSnsClient(): SNSClient {
-  return new SNSClient({ maxAttempts: 1 });
-}
+/** Entries SNS failed on its side: three tries in all, as the SDK gives a whole call. */
+export const FAILED_ENTRIES_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 100 };
 
 /**
- * Publishes NotificationMessages to the topic with PublishBatch, ten at a time. Entries SNS
- * failed through no fault of ours (throttling, internal errors) and throttled calls are retried;
- * what still fails is answered by index, so the caller can report exactly those records.
+ * Publishes NotificationMessages to the topic with PublishBatch, ten at a time. A throttled or
+ * failed call is retried by the SDK (runtime/aws-clients.ts); what it cannot see are entries SNS
+ * failed inside a successful response, so those not failed through the sender's fault are sent
+ * again here. What still fails is answered by index, so the caller can report exactly those records.
  */
 export class SnsNotificationPublisher implements NotificationPublisher {
   private readonly client: SNSClient;
   private readonly topicArn: string;
   private readonly retry: RetryPolicy;
 
-  constructor(client: SNSClient, topicArn: string, retry: RetryPolicy = DEFAULT_RETRY) {
+  constructor(client: SNSClient, topicArn: string, retry: RetryPolicy = FAILED_ENTRIES_RETRY) {
     this.client = client;
     this.topicArn = topicArn;
     this.retry = retry;
@@ -48,20 +47,18 @@ export class SnsNotificationPublisher implements NotificationPublisher {
     const failed: number[] = [];
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let retryable: PublishBatchRequestEntry[];
+      let failures: { Id?: string | undefined; SenderFault?: boolean | undefined }[];
       try {
         const response = await this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: pending }));
-        const failures = response.Failed ?? [];
-        // SenderFault means the entry itself is wrong; sending it again cannot help.
-        retryable = pending.filter((entry) => failures.some((failure) => failure.Id === entry.Id && !failure.SenderFault));
-        for (const failure of failures) if (failure.SenderFault) failed.push(indexOf(failure.Id));
-      } catch (error) {
-        if (!isRetryable(error)) {
-          failed.push(...pending.map((entry) => indexOf(entry.Id)));
-          return failed;
-        }
-        retryable = pending;
+        failures = response.Failed ?? [];
+      } catch {
+        // The SDK has retried what it could; the records of these entries go back to the stream.
+        failed.push(...pending.map((entry) => indexOf(entry.Id)));
+        return failed;
       }
+      // SenderFault means the entry itself is wrong; sending it again cannot help.
+      for (const failure of failures) if (failure.SenderFault) failed.push(indexOf(failure.Id));
+      const retryable = pending.filter((entry) => failures.some((failure) => failure.Id === entry.Id && !failure.SenderFault));
       if (retryable.length > 0 && attempt >= this.retry.attempts) {
         failed.push(...retryable.map((entry) => indexOf(entry.Id)));
         return failed;

@@ -1,19 +1,19 @@
 import { CheckIfPhoneNumberIsOptedOutCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PermanentDeliveryError, type SmsGateway } from '#domain/notification-ports.ts';
 import type { SmsText } from '#domain/sms-encoding.ts';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './aws-retry.ts';
 
 /** Errors of a request SNS will never accept (a malformed or unsupported number). */
 const PERMANENT = new Set(['InvalidParameterException', 'InvalidParameterValueException', 'InvalidParameter']);
 
-/** Transactional SMS straight to a phone number through SNS, after asking whether it opted out. */
+/**
+ * Transactional SMS straight to a phone number through SNS, after asking whether it opted out.
+ * Throttling and 5xx are retried by the SDK (runtime/aws-clients.ts); what still fails goes back to the queue.
+ */
 export class SnsSmsGateway implements SmsGateway {
   private readonly client: SNSClient;
-  private readonly retry: RetryPolicy;
 
-  constructor(client: SNSClient, retry: RetryPolicy = DEFAULT_RETRY) {
+  constructor(client: SNSClient) {
     this.client = client;
-    this.retry = retry;
   }
 
   async isOptedOut(phoneNumber: string): Promise<boolean> {
@@ -38,7 +38,7 @@ export class SnsSmsGateway implements SmsGateway {
 
   private async guard<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await withRetries(this.retry, call);
+      return await call();
     } catch (error) {
       // The SNS message may quote the number; the recorded reason names only the error.
       if (error instanceof Error && PERMANENT.has(error.name)) throw new PermanentDeliveryError(`SNS rejected the SMS (${error.name})`);

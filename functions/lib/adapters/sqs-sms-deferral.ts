@@ -1,12 +1,7 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import type { SmsDeferral } from '#domain/notification-ports.ts';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './aws-retry.ts';
 import { messageAttributes } from './message-attributes.ts';
-
-export function createSqsClient(): SQSClient {
-  return new SQSClient({ maxAttempts: 1 });
-}
 
 /**
  * Quiet hours as a re-drive chain: the SMS goes back on its own queue with DelaySeconds (at
@@ -15,25 +10,21 @@ export function createSqsClient(): SQSClient {
 export class SqsSmsDeferral implements SmsDeferral {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
-  private readonly retry: RetryPolicy;
 
-  constructor(client: SQSClient, queueUrl: string, retry: RetryPolicy = DEFAULT_RETRY) {
+  constructor(client: SQSClient, queueUrl: string) {
     this.client = client;
     this.queueUrl = queueUrl;
-    this.retry = retry;
   }
 
   async redeliver(message: NotificationMessage, delaySeconds: number): Promise<void> {
     const MessageAttributes = messageAttributes(message);
-    await withRetries(this.retry, () =>
-      this.client.send(
-        new SendMessageCommand({
-          QueueUrl: this.queueUrl,
-          MessageBody: JSON.stringify(message),
-          DelaySeconds: Math.max(0, Math.min(900, Math.ceil(delaySeconds))),
-          MessageAttributes,
-        }),
-      ),
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: Math.max(0, Math.min(900, Math.ceil(delaySeconds))),
+        MessageAttributes,
+      }),
     );
   }
 }

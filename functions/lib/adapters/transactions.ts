@@ -1,15 +1,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-
-/** The transaction lost a race too often; nothing was written and the client may retry. */
-export class ContentionError extends Error {
-  override readonly name = 'ContentionError';
-}
+import { ContentionError } from '#domain/errors.ts';
+import { backoff, type RetryPolicy } from '#domain/retry.ts';
 
 export type TransactionOutcome = 'written' | 'duplicate';
 
-const MAX_ATTEMPTS = 8;
+/** Concurrent writers of one aggregate: eight tries, waits of up to 20, 40, … 1280 ms between them. */
+const CONTENTION: RetryPolicy = { attempts: 8, baseDelayMs: 20 };
 
 /**
  * Runs an idempotent event transaction whose first item is the event record guarded by
@@ -33,11 +31,10 @@ export async function writeEventTransaction(
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
       const fatal = explain(reasons.map((reason) => reason.Code));
       if (fatal) throw fatal;
-      if (attempt >= MAX_ATTEMPTS) {
+      if (attempt >= CONTENTION.attempts) {
         throw new ContentionError(`transaction still contended after ${attempt} attempts`, { cause: error });
       }
-      // Full jitter keeps concurrent writers of one aggregate from colliding again in step.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+      await backoff(CONTENTION, attempt);
     }
   }
 }

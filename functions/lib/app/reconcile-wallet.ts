@@ -2,6 +2,10 @@ import type { Channel } from '#domain/cloud-events.ts';
 import { NotFoundError } from '#domain/errors.ts';
 import type { WalletBooks } from '#domain/ports.ts';
 import { type BalanceConfirmedMessage, balanceConfirmedMessages, nobodyToTell } from '#domain/reconciliation.ts';
+import { backoff, type RetryPolicy } from '#domain/retry.ts';
+
+/** Entries landing while the ledger is summed: five reads, waits of up to 40, 80, 160, 320 ms between them. */
+const CONTENTION: RetryPolicy = { attempts: 5, baseDelayMs: 40 };
 
 /** Entries kept landing while the ledger was summed, attempt after attempt; the workflow retries later. */
 export class ReconciliationContentionError extends Error {
@@ -53,7 +57,7 @@ export async function reconcileWallet(
   options: ReconcileOptions = {},
 ): Promise<ReconciliationResult> {
   const now = options.now ?? (() => new Date());
-  const maxAttempts = options.maxAttempts ?? 5;
+  const maxAttempts = options.maxAttempts ?? CONTENTION.attempts;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const wallet = await books.readWallet(request.walletId);
     if (!wallet) throw new NotFoundError(`No wallet ${request.walletId} is known.`);
@@ -90,8 +94,8 @@ export async function reconcileWallet(
         ...(unreachable ? { nobodyToTell: unreachable } : {}),
       };
     }
-    // Full jitter: a burst of entries should not meet the re-read in step.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+    // A burst of entries should not meet the re-read in step.
+    if (attempt < maxAttempts) await backoff(CONTENTION, attempt);
   }
   throw new ReconciliationContentionError(`wallet ${request.walletId} kept changing during ${maxAttempts} reconciliation attempts`);
 }

@@ -1,18 +1,10 @@
+import type { ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import { notificationsForChange } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
-import type { Shipment } from '#domain/shipment.ts';
-
-/** One shipment aggregate write as the stream shows it: the aggregate before and after. */
-export interface ShipmentChange {
-  /** The stream record's sequence number, what a batch item failure names. */
-  sequenceNumber: string;
-  before: Shipment | undefined;
-  after: Shipment;
-}
 
 /**
- * The stream-router's use case: the messages the policy calls for, published together (the
+ * The stream router's use case: the messages the policy calls for, published together (the
  * publisher batches them); a record whose messages were not all accepted is reported failed, so
  * Lambda retries from it. Re-published messages are harmless: the senders' claims drop repeats.
  */

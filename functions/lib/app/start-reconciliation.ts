@@ -1,10 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import middy from '@middy/core';
-import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { WalletChange } from '#domain/changes.ts';
 import type { WorkflowStarter } from '#domain/ports.ts';
 import { type ReconciliationInput, reconciliationName, reconciliationWindow } from '#domain/reconciliation.ts';
-import { logger } from '../observability.ts';
 
 export interface StartReconciliationPorts {
   starter: WorkflowStarter;
@@ -21,35 +17,28 @@ export interface PlannedStart {
   records: string[];
 }
 
-type Image = Record<string, unknown>;
-
-function image(value: Record<string, AttributeValue> | undefined): Image | undefined {
-  return value ? unmarshall(value as never) : undefined;
-}
-
 /**
- * The executions a batch of wallet-item stream records calls for: one per wallet and window.
- * Records whose entry did not move the wallet (no new ledger version) call for none.
+ * The executions a batch of wallet changes calls for: one per wallet and window. Changes that
+ * leave the balance confirmed, or that no entry made (the same version as before), call for none.
  */
-export function planStarts(records: readonly DynamoDBRecord[], delaySeconds: number): PlannedStart[] {
+export function planStarts(changes: readonly WalletChange[], delaySeconds: number): PlannedStart[] {
   const planned = new Map<string, PlannedStart>();
-  for (const record of records) {
-    const after = image(record.dynamodb?.NewImage);
-    const before = image(record.dynamodb?.OldImage);
-    if (after?.reconciliationPending !== true) continue;
-    if (before && Number(before.version ?? 0) === Number(after.version ?? 0)) continue;
-    const walletId = String(after.walletId);
-    const entryAt = String(after.lastEntryAt);
-    const window = reconciliationWindow(entryAt, delaySeconds);
-    const name = reconciliationName(walletId, window);
+  for (const change of changes) {
+    if (!change.reconciliationPending) continue;
+    if (change.previousVersion !== undefined && change.previousVersion === change.version) continue;
+    const window = reconciliationWindow(change.lastEntryAt, delaySeconds);
+    const name = reconciliationName(change.walletId, window);
     const existing = planned.get(name);
-    const sequence = record.dynamodb?.SequenceNumber ?? '';
-    if (existing) existing.records.push(sequence);
+    if (existing) existing.records.push(change.sequenceNumber);
     else
       planned.set(name, {
         name,
-        input: { walletId, delaySeconds: settleSeconds(entryAt, window, delaySeconds), window: { start: window.start, end: window.end } },
-        records: [sequence],
+        input: {
+          walletId: change.walletId,
+          delaySeconds: settleSeconds(change.lastEntryAt, window, delaySeconds),
+          window: { start: window.start, end: window.end },
+        },
+        records: [change.sequenceNumber],
       });
   }
   return [...planned.values()];
@@ -66,34 +55,18 @@ export function settleSeconds(entryAt: string, window: { end: string }, delaySec
 
 /**
  * Starts one reconciliation per wallet per window. Bursts and replays coalesce on the execution
- * name; a name already started is success. A start that fails reports its records as batch item
- * failures so Lambda retries from there, never skipping a wallet.
+ * name; a name already started is success. A start that fails answers the sequence numbers of
+ * its records, so the stream retries from there, never skipping a wallet.
  */
-export async function startReconciliations(
-  ports: StartReconciliationPorts,
-  records: readonly DynamoDBRecord[],
-): Promise<DynamoDBBatchResponse> {
-  const failures: string[] = [];
-  for (const start of planStarts(records, ports.delaySeconds)) {
+export async function startReconciliations(ports: StartReconciliationPorts, changes: readonly WalletChange[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const start of planStarts(changes, ports.delaySeconds)) {
     try {
       await ports.starter.start(start.name, start.input);
     } catch (error) {
       ports.onStartFailed?.(start.name, error);
-      failures.push(...start.records);
+      failed.push(...start.records);
     }
   }
-  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
-}
-
-/** The stream handler, given its ports: AWS builds it with Step Functions, the local stack with local executions. */
-export function createStartReconciliationHandler(ports: StartReconciliationPorts) {
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
-      const response = await startReconciliations(
-        { onStartFailed: (name, error) => logger.error('StartExecution failed; Lambda retries it', { execution: name, error }), ...ports },
-        event.Records,
-      );
-      return response;
-    });
+  return failed;
 }

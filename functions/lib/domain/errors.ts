@@ -38,3 +38,8 @@ export class NotFoundError extends Error {
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
+
+/** A write lost its race against concurrent writers too often; nothing was written and the client may retry. */
+export class ContentionError extends Error {
+  override readonly name = 'ContentionError';
+}

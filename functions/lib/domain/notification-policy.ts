@@ -36,7 +36,10 @@ export function shipmentNotificationId(shipmentId: string, status: ShipmentStatu
  *   (shipment.created arrived after the status): the current status on the new channels only.
  * An older event never moves the aggregate's status, so it never notifies.
  */
-export function notificationsForChange(before: Shipment | undefined, after: Shipment): NotificationMessage[] {
+export function notificationsForChange(
+  before: Pick<Shipment, 'status' | 'statusTime' | 'customer'> | undefined,
+  after: Shipment,
+): NotificationMessage[] {
   if (!ANNOUNCED_STATUSES.has(after.status)) return [];
   const now = reachableChannels(after.customer);
   const statusMoved = before?.status !== after.status || before.statusTime !== after.statusTime;

@@ -1,7 +1,13 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ContentionError } from '#adapters/transactions.ts';
-import { NotFoundError, PayloadTooLargeError, SignatureError, UnsupportedMediaTypeError, ValidationError } from '#domain/errors.ts';
+import {
+  ContentionError,
+  NotFoundError,
+  PayloadTooLargeError,
+  SignatureError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '#domain/errors.ts';
 
 /** RFC 9457 problem details; `type` URIs are listed in docs/problems.md. */
 export interface Problem {

@@ -40,3 +40,16 @@ export function parseSecretList(list: string): string[] {
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0);
 }
+
+/**
+ * The verifier for the secrets `read` currently answers (a fixed list, or one that rotates), built
+ * again only when the list changes.
+ */
+export function verifierFor(read: () => Promise<string>): () => Promise<WebhookVerifier> {
+  let cached: { list: string; verifier: WebhookVerifier } | undefined;
+  return async () => {
+    const list = await read();
+    if (cached?.list !== list) cached = { list, verifier: new WebhookVerifier(parseSecretList(list)) };
+    return cached.verifier;
+  };
+}

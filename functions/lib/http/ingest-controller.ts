@@ -1,12 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, parseEvents } from '#domain/cloud-events.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#domain/errors.ts';
-import { jsonResponse } from '../http/problem.ts';
-import { header, mediaType, rawBody } from '../http/request.ts';
-import type { WebhookVerifier } from '../http/webhook-signature.ts';
-import { type RecordEventsPorts, type RecordResult, recordEvents } from './record-events.ts';
+import { type RecordEventsPorts, type RecordResult, recordEvents } from '#lib/app/record-events.ts';
+import { jsonResponse } from './problem.ts';
+import { header, mediaType, rawBody } from './request.ts';
+import type { WebhookVerifier } from './webhook-signature.ts';
 
-export interface IngestDependencies extends RecordEventsPorts {
+export interface IngestPorts extends RecordEventsPorts {
   /** Resolves the verifier for the currently active signing secrets (they may rotate). */
   verifier: () => Promise<WebhookVerifier>;
   /** Told what was recorded, for metrics. */
@@ -21,10 +21,11 @@ const MEDIA_TYPES: Record<string, 'single' | 'batch' | 'either'> = {
 };
 
 /**
- * POST /v1/events, checked in the order that costs the least and reveals the least:
- * media type, size, signature (over the raw bytes), JSON, batch size, schema, then writes.
+ * The HTTP side of POST /v1/events, checked in the order that costs the least and reveals the
+ * least: media type, size, signature (over the raw bytes), JSON, batch size, schema; then the
+ * record-events use case writes. Errors are thrown for problem.ts to answer.
  */
-export async function ingestRequest(deps: IngestDependencies, request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function ingestEventsRequest(ports: IngestPorts, request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const type = mediaType(header(request, 'content-type'));
   const shape = type ? MEDIA_TYPES[type] : undefined;
   if (!shape) {
@@ -36,7 +37,7 @@ export async function ingestRequest(deps: IngestDependencies, request: APIGatewa
     throw new PayloadTooLargeError(`The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
   }
 
-  (await deps.verifier()).verify(body, {
+  (await ports.verifier()).verify(body, {
     'webhook-id': header(request, 'webhook-id'),
     'webhook-timestamp': header(request, 'webhook-timestamp'),
     'webhook-signature': header(request, 'webhook-signature'),
@@ -59,7 +60,7 @@ export async function ingestRequest(deps: IngestDependencies, request: APIGatewa
   }
 
   const { events, batch } = parseEvents(parsed);
-  const results = await recordEvents(deps, events, batch);
-  deps.recorded?.(results);
+  const results = await recordEvents(ports, events, batch);
+  ports.recorded?.(results);
   return jsonResponse(202, { results: results.map(({ id, status }) => ({ id, status })) });
 }

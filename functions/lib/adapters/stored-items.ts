@@ -1,0 +1,162 @@
+import * as z from 'zod/mini';
+import type { ShipmentStatusView } from '#domain/changes.ts';
+import { CHANNELS } from '#domain/channels.ts';
+import type { FinalOutcome } from '#domain/notification-ports.ts';
+import type { NotificationRecord, WalletSnapshot } from '#domain/ports.ts';
+import { type Customer, SHIPMENT_STATUSES, type Shipment } from '#domain/shipment.ts';
+
+/**
+ * Decoders of the items the adapters read back from the single table (docs/data-model.md), and
+ * of the same items in stream images (stream-images.ts). Ingest validated everything once on the
+ * way in; reading it back is checked again, because an item that no longer has the shape the code
+ * expects (an older writer, a hand edit) must fail loudly at the edge, naming the item, instead of
+ * travelling on as a wrongly typed object. Each decoder keeps only the attributes it names, so
+ * keys and bookkeeping attributes (PK, SK, entity, updatedAt, …) never leak into domain objects.
+ */
+
+/** An item that does not have the shape its kind requires. */
+export class UnreadableItemError extends Error {
+  override readonly name = 'UnreadableItemError';
+}
+
+function decoder<S extends z.ZodMiniType>(kind: string, schema: S) {
+  return (item: unknown): z.output<S> => {
+    const result = schema.safeParse(item);
+    if (result.success) return result.data;
+    const where = result.error.issues.map((issue) => issue.path.join('.') || '(item)').join(', ');
+    throw new UnreadableItemError(`${kind} item is not readable at ${where}`);
+  };
+}
+
+const text = z.string();
+const optionalText = z.optional(z.string());
+
+const customer = z.object({
+  id: text,
+  name: optionalText,
+  phone: optionalText,
+  email: optionalText,
+  locale: optionalText,
+  timeZone: optionalText,
+  channels: z.optional(z.array(z.enum(CHANNELS))),
+});
+
+const timelineEntry = z.object({
+  source: text,
+  id: text,
+  status: z.enum(SHIPMENT_STATUSES),
+  time: text,
+  // The event's data as ingest validated it: any object (a loose object checks that much, faster than a record).
+  data: z.looseObject({}),
+});
+
+const status = { status: z.enum(SHIPMENT_STATUSES), statusTime: text, customer: z.optional(customer) };
+
+const shipment = z.object({
+  shipmentId: text,
+  orderId: optionalText,
+  ...status,
+  carrier: optionalText,
+  trackingNumber: optionalText,
+  trackingUrl: optionalText,
+  promisedBy: optionalText,
+  eta: optionalText,
+  timeline: z.array(timelineEntry),
+});
+
+/** The shipment aggregate (`SHIPMENT#<id> / SHIPMENT`). */
+export const decodeShipment: (item: unknown) => Shipment = decoder('shipment', shipment);
+
+/**
+ * Only the status and the customer of a shipment aggregate: what the stream router compares in
+ * the image before a write (the whole timeline need not be read twice per record).
+ */
+export const decodeShipmentStatus: (item: unknown) => ShipmentStatusView = decoder('shipment', z.object(status));
+
+/** The aggregate and the version its optimistic lock checks. */
+export const decodeShipmentVersion: (item: unknown) => { version: number } = decoder(
+  'shipment',
+  z.object({ version: z.number().check(z.int()) }),
+);
+
+/** A customer profile (`CUSTOMER#<id> / PROFILE`). */
+export const decodeCustomer: (item: unknown) => Customer = decoder('customer profile', customer);
+
+const count = z.optional(z.number().check(z.int()));
+
+const wallet = z.object({
+  walletId: text,
+  customerId: text,
+  currency: text,
+  balance: count,
+  version: count,
+  entryCount: count,
+  lastEntryAt: optionalText,
+  reconciledAt: optionalText,
+  reconciliationPending: z.optional(z.boolean()),
+});
+
+const decodeWalletItem = decoder('wallet', wallet);
+
+/** A wallet item (`WALLET#<id> / WALLET`); counters a wallet has not got yet are 0. */
+export function decodeWallet(item: unknown): WalletSnapshot {
+  const decoded = decodeWalletItem(item);
+  return {
+    walletId: decoded.walletId,
+    customerId: decoded.customerId,
+    currency: decoded.currency,
+    balance: decoded.balance ?? 0,
+    version: decoded.version ?? 0,
+    entryCount: decoded.entryCount ?? 0,
+    ...(decoded.lastEntryAt ? { lastEntryAt: decoded.lastEntryAt } : {}),
+    ...(decoded.reconciledAt ? { reconciledAt: decoded.reconciledAt } : {}),
+    reconciliationPending: decoded.reconciliationPending === true,
+  };
+}
+
+/** A wallet item as its stream image shows a write: what deciding on a reconciliation reads. */
+export const decodeWalletWrite: (item: unknown) => {
+  walletId: string;
+  version: number;
+  lastEntryAt: string;
+  reconciliationPending?: boolean | undefined;
+} = decoder(
+  'wallet',
+  z.object({ walletId: text, version: z.number().check(z.int()), lastEntryAt: text, reconciliationPending: z.optional(z.boolean()) }),
+);
+
+/** Only the version of a wallet item (an older stream image). */
+export const decodeWalletVersion: (item: unknown) => { version?: number | undefined } = decoder('wallet', z.object({ version: count }));
+
+/** The `walletId, currency` projection ingest reads to check a batch's currencies. */
+export const decodeWalletCurrency: (item: unknown) => { walletId: string; currency: string } = decoder(
+  'wallet',
+  z.object({ walletId: text, currency: text }),
+);
+
+/** A ledger entry read for its `delta` only. */
+export const decodeLedgerDelta: (item: unknown) => { delta: number } = decoder(
+  'ledger entry',
+  z.object({ delta: z.number().check(z.int()) }),
+);
+
+const notification = z.object({
+  status: text,
+  channel: text,
+  outcome: text,
+  updatedAt: text,
+  reason: optionalText,
+});
+const decodeNotificationItem = decoder('notification', notification);
+
+/** A notification claim as GET /v1/shipments/{id} lists it. */
+export function decodeNotificationRecord(item: unknown): NotificationRecord {
+  const { status, channel, outcome, updatedAt, reason } = decodeNotificationItem(item);
+  return { status, channel, outcome, at: updatedAt, ...(reason ? { reason } : {}) };
+}
+
+/** The outcome of a notification claim, as the claims adapter reads it after a lost race. */
+export const decodeClaimOutcome: (item: unknown) => { outcome: FinalOutcome | 'pending' } = decoder(
+  'notification claim',
+  z.object({ outcome: z.enum(['pending', 'sent', 'opted_out', 'failed']) }),
+);

@@ -1,0 +1,13 @@
+import type { WalletBooks } from '#domain/ports.ts';
+import { readWallet } from '#lib/app/read-wallet.ts';
+import { jsonResponse } from '#lib/http/problem.ts';
+import type { Observability } from '#lib/runtime/observability.ts';
+import { type HttpHandler, httpHandler } from './middleware.ts';
+
+/** GET /v1/wallets/{walletId} (GetWalletFunction). */
+export function getWalletHandler(books: Pick<WalletBooks, 'readWallet'>, observability: Observability): HttpHandler {
+  return httpHandler(observability).handler(async (request) => {
+    const walletId = request.pathParameters?.walletId ?? '';
+    return jsonResponse(200, await readWallet(books, walletId));
+  });
+}

@@ -1,0 +1,76 @@
+import * as z from 'zod/mini';
+import { ConfigurationError } from '#domain/errors.ts';
+
+/**
+ * Every function's configuration, and the only code in functions/ that reads `process.env`.
+ * Each composition root parses its function's settings once, at cold start, against the schema
+ * below: a missing or malformed variable stops the container with an error that names it,
+ * instead of a NaN or an `undefined` surfacing in the first request. The variables are the
+ * template's `Environment.Variables` (Globals included); AWS endpoints and region are not here,
+ * the SDK reads them itself (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>).
+ */
+
+const REQUIRED = { error: 'is required' };
+
+const text = z.string(REQUIRED).check(z.minLength(1, REQUIRED));
+const optionalText = z.optional(z.string());
+
+/** A whole number of seconds in [min, max], written as the template passes it: decimal digits. */
+function seconds(min: number, max: number) {
+  const expected = { error: `must be a whole number of seconds from ${min} to ${max}` };
+  return z.pipe(
+    z.pipe(z.string(REQUIRED).check(z.regex(/^\d{1,9}$/, expected)), z.transform(Number)),
+    z.number().check(z.minimum(min, expected), z.maximum(max, expected)),
+  );
+}
+
+/** The settings of each function, by the name of its entry point (functions/<name>.ts, Handler `<name>.handler`). */
+export const FUNCTION_SETTINGS = {
+  'ingest-events': z
+    .object({
+      TABLE_NAME: text,
+      /** Comma-separated `whsec_…` signing secrets given inline (the local stack); wins over the parameter. */
+      WEBHOOK_SECRETS: optionalText,
+      /** The SSM SecureString holding them on AWS. */
+      WEBHOOK_SECRETS_PARAMETER: optionalText,
+    })
+    .check(
+      z.refine((settings) => Boolean(settings.WEBHOOK_SECRETS || settings.WEBHOOK_SECRETS_PARAMETER), {
+        error: 'or WEBHOOK_SECRETS must be set to the signing secrets',
+        path: ['WEBHOOK_SECRETS_PARAMETER'],
+      }),
+    ),
+  'get-shipment': z.object({ TABLE_NAME: text }),
+  'get-wallet': z.object({ TABLE_NAME: text }),
+  'stream-router': z.object({ NOTIFICATIONS_TOPIC_ARN: text }),
+  'send-sms': z.object({ TABLE_NAME: text, SMS_QUEUE_URL: text }),
+  'send-email': z.object({ TABLE_NAME: text, EMAIL_FROM_ADDRESS: text, EMAIL_CONFIGURATION_SET: optionalText }),
+  // The template's ReconcileDelaySeconds allows 1 to 86400.
+  'start-reconciliation': z.object({ STATE_MACHINE_ARN: text, RECONCILE_DELAY_SECONDS: seconds(1, 86_400) }),
+  'reconcile-wallet': z.object({ TABLE_NAME: text }),
+} as const;
+
+export type FunctionName = keyof typeof FUNCTION_SETTINGS;
+export type Settings<F extends FunctionName> = z.output<(typeof FUNCTION_SETTINGS)[F]>;
+
+/** The variables a function's settings read, for checking them against the template. */
+export function settingNames(name: FunctionName): string[] {
+  return Object.keys(FUNCTION_SETTINGS[name].def.shape);
+}
+
+/**
+ * Parses the settings of function `name` from `environment` (the process's, on Lambda). Empty
+ * values count as unset, as CloudFormation passes an empty parameter. Throws ConfigurationError
+ * naming every variable that is missing or malformed, never echoing a value (some are secrets).
+ */
+export function loadSettings<F extends FunctionName>(
+  name: F,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): Settings<F> {
+  const schema = FUNCTION_SETTINGS[name];
+  const raw = Object.fromEntries(settingNames(name).map((variable) => [variable, environment[variable] || undefined]));
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data as Settings<F>;
+  const problems = result.error.issues.map((issue) => `environment variable ${String(issue.path[0] ?? '')} ${issue.message}`);
+  throw new ConfigurationError(`${name}: ${problems.join('; ')}`);
+}

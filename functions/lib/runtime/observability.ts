@@ -1,0 +1,44 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { PiiRedactingLogFormatter } from '../pii-redaction.ts';
+
+/**
+ * One function's Powertools: built by its composition root, once per container, and handed to
+ * its handler. Each reads its settings (service name, namespace, log level) from the template's
+ * environment when built. Nothing here is a module-level singleton, so two functions loaded into
+ * one process (a test, a local runner) never share log keys or a metrics buffer.
+ */
+export interface Observability {
+  /** JSON lines; phone numbers and email addresses masked in every line (pii-redaction.ts). */
+  logger: Logger;
+  /** CloudWatch EMF, flushed by the `logMetrics` middleware of the shared middy stack. */
+  metrics: Metrics;
+  /** X-Ray (the template sets `Tracing: Active`); off outside Lambda and under SAM CLI. */
+  tracer: Tracer;
+}
+
+export function createObservability(options: { metricDimensions?: Record<string, string> } = {}): Observability {
+  return {
+    logger: new Logger({ logFormatter: new PiiRedactingLogFormatter() }),
+    metrics: new Metrics(options.metricDimensions ? { defaultDimensions: options.metricDimensions } : {}),
+    tracer: new Tracer(),
+  };
+}
+
+/**
+ * Adds `counts` of metric `name`, one EMF entry per value of `dimension` (e.g. per event type),
+ * so a batch of 100 events costs one line per distinct value, not one per event.
+ */
+export function countBy(metrics: Metrics, name: string, dimension: string, values: Iterable<string>): void {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  for (const [value, count] of counts) {
+    metrics.singleMetric().addDimension(dimension, value).addMetric(name, MetricUnit.Count, count);
+  }
+}
+
+/** `sent` → NotificationsSent, `opted_out` → NotificationsOptedOut, … (one metric per outcome). */
+export function notificationMetric(outcome: string): string {
+  return `Notifications${outcome.replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}`;
+}
