@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate, PROJECT_ROOT } from '../local/template.ts';
+import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { installRequestCounter, type RequestCount } from './aws-requests.ts';
 import { measureColdStarts, summarizeColdStart } from './cold-start.ts';
 import { costPerMillion, PRICE_NOTES, PRICES_DATE } from './cost.ts';
@@ -240,7 +240,7 @@ const productDynamo = (key: string) => key.startsWith('DynamoDBClient:') || key.
 const dynamo = sum(productDynamo);
 const events = totals.events;
 const notificationsPerEvent = totals.notified / events;
-const memoryGb = Number(loadTemplate().Globals?.Function?.MemorySize ?? 128) / 1024;
+const memoryGb = Number(projectTemplate().Globals?.Function?.MemorySize ?? 128) / 1024;
 const BILLED_MS = 20;
 const invocationsPerEvent = 1 + 1 + notificationsPerEvent;
 const perEvent = {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { LOCAL_AWS } from '../local/dynamodb-local.ts';
+import { LOCAL_AWS } from '../emulator/aws-local.ts';
 import { type RunningStack, startStack } from '../local/stack.ts';
 import type { RequestCount, RequestCounter } from './aws-requests.ts';
 import type { LoadJob } from './load-worker.ts';

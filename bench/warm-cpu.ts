@@ -74,8 +74,9 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   const { marshall } = await import('@aws-sdk/util-dynamodb');
   const { Webhook } = await import('standardwebhooks');
   const middy = (await import('@middy/core')).default;
-  const { lambdaContext, apiGatewayEvent } = await import('../local/api-gateway.ts');
-  const { signedRequest } = await import('./workload.ts');
+  const { lambdaContext } = await import('../emulator/lambda-context.ts');
+  const { apiGatewayEvent } = await import('../emulator/lambda-events.ts');
+  const { signedRequest } = await import('../support/signing.ts');
 
   const timeline = ['created', 'picked', 'packed', 'shipped', 'in_transit'].map((status, step) => ({
     source: '//warehouse/bench-1',

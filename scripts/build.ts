@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { type FunctionDefinition, functionDefinitions, PROJECT_ROOT } from '../local/template.ts';
+import { type FunctionDefinition, functionDefinitions } from '../emulator/template.ts';
+import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 
 /**
  * Builds every function exactly as `sam build` would from the template's esbuild Metadata
@@ -61,7 +62,7 @@ export async function buildFunction(definition: FunctionDefinition, outRoot = DI
 
 export async function buildAll(outRoot = DIST): Promise<BuiltFunction[]> {
   const built: BuiltFunction[] = [];
-  for (const definition of functionDefinitions()) built.push(await buildFunction(definition, outRoot));
+  for (const definition of functionDefinitions(projectTemplate())) built.push(await buildFunction(definition, outRoot));
   return built;
 }
 

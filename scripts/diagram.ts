@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { diagramDocs } from '../local/diagrams.ts';
-import { PROJECT_ROOT } from '../local/template.ts';
+import { diagramDocs } from '../support/diagrams.ts';
+import { PROJECT_ROOT } from '../support/project.ts';
 
 /**
  * `npm run diagram`: writes docs/architecture.md (from template.yaml) and

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { apiGatewayEvent } from '../local/api-gateway.ts';
-import { DEVELOPMENT_SECRET } from '../local/development-secret.ts';
-import { signedHeaders } from './sign.ts';
+import { apiGatewayEvent } from '../emulator/lambda-events.ts';
+import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
+import { signedRequest } from '../support/signing.ts';
 
 /**
  * Signs sample events the way a warehouse does (Standard Webhooks) and
@@ -29,9 +29,7 @@ if (positionals.length === 0) {
 
 const secret = process.env.WEBHOOK_SECRET ?? process.env.WEBHOOK_SECRETS?.split(',')[0]?.trim() ?? DEVELOPMENT_SECRET;
 const events = positionals.map((file) => JSON.parse(readFileSync(file, 'utf8')) as unknown);
-const body = JSON.stringify(events.length === 1 ? events[0] : events);
-const contentType = events.length === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json';
-const headers = { 'content-type': contentType, ...signedHeaders(secret, body) };
+const { body, headers } = signedRequest(events.length === 1 ? events[0] : events, secret);
 const endpoint = `${values.url.replace(/\/$/, '')}/v1/events`;
 
 if (values.envelope) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadTemplate, type Resource, resourcesOfType, type Template } from '../local/template.ts';
+import { type Resource, resourcesOfType, type Template } from '../emulator/template.ts';
+import { projectTemplate } from '../support/project.ts';
 
 /**
  * Checks of template.yaml that `sam validate` cannot make, modelled on the published
@@ -380,7 +381,7 @@ export const rules: Rule[] = [
   },
 ];
 
-export function checkTemplate(template: Template = loadTemplate()): { rule: Rule; violations: string[] }[] {
+export function checkTemplate(template: Template = projectTemplate()): { rule: Rule; violations: string[] }[] {
   return rules.map((rule) => ({ rule, violations: rule.check(template) }));
 }
 

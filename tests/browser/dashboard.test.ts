@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateMachineSources } from '../../local/diagrams.ts';
-import { daytimeZone, type Traffic } from '../../local/simulator/traffic.ts';
+import type { Traffic } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
+import { stateMachineSources } from '../../support/diagrams.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
+import { daytimeZone } from '../../support/time-zones.ts';
 import { TEST_SECRET } from '../support/events.ts';
 
 // The dashboard in a real headless Chromium, watching a short simulated day on a local stack.

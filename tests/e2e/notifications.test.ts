@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { daytimeZone } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
+import { daytimeZone } from '../../support/time-zones.ts';
 import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
 // The whole notification path through `npm start`'s stack: HTTP ingest → DynamoDB Local stream →

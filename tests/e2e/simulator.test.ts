@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostSummary } from '../../local/simulator/post.ts';
 import type { Traffic } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
 import { TEST_SECRET } from '../support/events.ts';
 
 // `npm run simulate` against a local stack, then the API asked about every shipment and wallet it touched.

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { daytimeZone } from '../../local/simulator/traffic.ts';
+import type { ExecutionRecord } from '../../emulator/step-functions.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import type { ExecutionRecord } from '../../local/step-functions.ts';
+import { daytimeZone } from '../../support/time-zones.ts';
 import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
 // Wallet reconciliation through the local stack: HTTP ingest → DynamoDB Local stream →

@@ -7,6 +7,9 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { StreamPoller, streamSourceSettings } from '../../emulator/stream-poller.ts';
+import { functionDefinitions } from '../../emulator/template.ts';
 import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
 import { createDocumentClient } from '../../functions/lib/adapters/dynamo-client.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
@@ -17,9 +20,7 @@ import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { NotificationPublisher } from '../../functions/lib/domain/notification-ports.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
-import { StreamPoller, streamSourceSettings } from '../../local/stream-poller.ts';
-import { functionDefinitions } from '../../local/template.ts';
+import { projectTemplate } from '../../support/project.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus } from '../support/events.ts';
 
@@ -505,7 +506,7 @@ describe('a stream batch with one poison record', () => {
       },
     };
     const { createStreamRouterHandler } = await import('../../functions/route-stream.ts');
-    const definition = functionDefinitions().find((candidate) => candidate.logicalId === 'StreamRouterFunction')!;
+    const definition = functionDefinitions(projectTemplate()).find((candidate) => candidate.logicalId === 'StreamRouterFunction')!;
     const source = Object.values(definition.resource.Properties?.Events as Record<string, { Properties: Record<string, unknown> }>)[0]!;
     const failures: { records: DynamoDBRecord[]; error: string }[] = [];
     const { Table } = await streamTable.client.send(new DescribeTableCommand({ TableName: streamTable.tableName }));

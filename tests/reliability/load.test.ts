@@ -5,7 +5,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postStories, SECRET, type ShipmentStory, shipmentStories } from '../../bench/workload.ts';
-import { LOCAL_AWS } from '../../local/dynamodb-local.ts';
+import { LOCAL_AWS } from '../../emulator/aws-local.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 
 // Sustained concurrent posting through `npm start`'s stack, then settle: every accepted event is

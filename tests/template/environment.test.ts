@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { functionDefinitions, PROJECT_ROOT } from '../../local/template.ts';
+import { functionDefinitions } from '../../emulator/template.ts';
 import { esbuildOptions } from '../../scripts/build.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 /**
  * Variables a function may read without the template setting them: the Lambda runtime's own,
@@ -21,7 +22,7 @@ function environmentReads(source: string): string[] {
 }
 
 describe('every environment variable a handler reads is set by template.yaml', () => {
-  for (const definition of functionDefinitions()) {
+  for (const definition of functionDefinitions(projectTemplate())) {
     it(`${definition.logicalId} gets every variable its bundled code reads`, async () => {
       const options = esbuildOptions(definition, '/tmp/unused');
       const { metafile } = await build({ ...options, write: false, minify: false, sourcemap: false });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import cfnspec from '@aws-cdk/cfnspec';
 import AjvModule from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate } from '../../local/template.ts';
+import { projectTemplate } from '../../support/project.ts';
 
 // ajv-draft-04 is CommonJS with an ES default export; Node hands us the module object.
 type Validator = {
@@ -12,7 +12,7 @@ type Validator = {
 };
 const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: object) => Validator;
 const SAM_SCHEMA_PATH = fileURLToPath(new URL('../../../shared/schemas/sam.schema.json', import.meta.url));
-const template = loadTemplate();
+const template = projectTemplate();
 
 /** `AWS::Serverless::HttpApi` → the SAM schema's definition of that resource. */
 const definitionFor = (type: string) =>

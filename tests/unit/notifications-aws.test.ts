@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
@@ -16,7 +17,6 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import type { ClaimResult, FinalOutcome, NotificationClaims } from '../../functions/lib/domain/notification-ports.ts';
 import { createSendEmailHandler } from '../../functions/send-email.ts';
 import { createSendSmsHandler } from '../../functions/send-sms.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 
 // The handler modules also build their AWS wiring at import, which reads these (as on Lambda).
 vi.hoisted(() => {

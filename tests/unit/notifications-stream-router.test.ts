@@ -3,10 +3,10 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
 import type { Shipment } from '../../functions/lib/domain/shipment.ts';
 import { createStreamRouterHandler } from '../../functions/route-stream.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 
 vi.hoisted(() => {
   process.env.NOTIFICATIONS_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';

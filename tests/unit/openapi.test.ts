@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { httpRoutes } from '../../local/template.ts';
+import { httpRoutes } from '../../emulator/template.ts';
 import { buildOpenApi, OPENAPI_PATH } from '../../scripts/openapi.ts';
+import { projectTemplate } from '../../support/project.ts';
 
 describe('docs/openapi.json', () => {
   it('is what the zod schemas generate today (run `npm run openapi` after changing them)', () => {
@@ -11,7 +12,7 @@ describe('docs/openapi.json', () => {
 
   it('documents every route template.yaml serves', () => {
     const paths = buildOpenApi().paths as Record<string, Record<string, unknown>>;
-    for (const route of httpRoutes()) {
+    for (const route of httpRoutes(projectTemplate())) {
       expect(paths[route.path], `${route.method} ${route.path}`).toHaveProperty(route.method.toLowerCase());
     }
   });

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { resourcesOfType, type Template } from '../emulator/template.ts';
 import {
   architectureGraph,
   architectureMermaid,
@@ -8,7 +9,7 @@ import {
   stateMachineGraph,
   stateMachineMermaid,
 } from './architecture-graph.ts';
-import { loadTemplate, PROJECT_ROOT, resourcesOfType, type Template } from './template.ts';
+import { PROJECT_ROOT, projectTemplate } from './project.ts';
 
 /**
  * Where the diagrams come from (template.yaml and statemachines/*.asl.json) and the Markdown
@@ -28,7 +29,7 @@ export interface StateMachineSource {
 const STATE_MACHINE_TYPES = ['AWS::Serverless::StateMachine', 'AWS::StepFunctions::StateMachine'];
 
 /** Every ASL file: those the template's state machines point at, and any other in statemachines/. */
-export function stateMachineSources(template: Template = loadTemplate(), root = PROJECT_ROOT): StateMachineSource[] {
+export function stateMachineSources(template: Template = projectTemplate(), root = PROJECT_ROOT): StateMachineSource[] {
   const byFile = new Map<string, string[]>();
   for (const type of STATE_MACHINE_TYPES) {
     for (const [id, resource] of resourcesOfType(template, type)) {
@@ -109,7 +110,7 @@ function stateMachineDoc(source: StateMachineSource): string {
 }
 
 /** Project-relative path → content of every generated diagram document. */
-export function diagramDocs(template: Template = loadTemplate(), root = PROJECT_ROOT): Record<string, string> {
+export function diagramDocs(template: Template = projectTemplate(), root = PROJECT_ROOT): Record<string, string> {
   const docs: Record<string, string> = { 'docs/architecture.md': architectureDoc(architectureGraph(template)) };
   for (const source of stateMachineSources(template, root)) docs[`docs/${source.name}-diagram.md`] = stateMachineDoc(source);
   return docs;
