@@ -35,6 +35,8 @@ export interface EmulatorOptions {
   code?: CodeLocator;
   /** The DynamoDB endpoint the template's tables are created in (DynamoDB Local). */
   dynamodbEndpoint: string;
+  /** Resolves once that endpoint answers; the functions start loading meanwhile. */
+  dynamodbReady?: Promise<unknown>;
   /** The physical name of each table; `local-<LogicalId>` by default. */
   tableName?: (logicalId: string) => string;
   /** Template parameter values, as `sam local --parameter-overrides`. */
@@ -74,6 +76,8 @@ export interface Emulator {
   /** Physical table names by logical id. */
   tableNames: Record<string, string>;
   api: HttpApi;
+  /** Resolves once every function has loaded (its init phase); rejects with the first that failed. */
+  functionsReady: Promise<void>;
   invoke(functionId: string, event: unknown): Promise<unknown>;
   /** Every function's environment, as its worker sees it. */
   environmentOf(functionId: string): Record<string, string>;
@@ -109,29 +113,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const endpoint = await startServiceEndpoint({ sqs, sns, sesv2: new LocalSesV2(options.email), sfn: new LocalSfn(stepFunctions), ssm });
     cleanups.push(() => endpoint.stop());
 
-    const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.dynamodbEndpoint });
-    cleanups.push(() => dynamo.destroy());
-    const names: Record<string, string> = { ...options.parameterOverrides };
-    const tableNames: Record<string, string> = {};
-    for (const [id] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
-      const tableName = options.tableName?.(id) ?? `local-${id}`;
-      tableNames[id] = tableName;
-      try {
-        await createTableFromTemplate(dynamo, template, id, tableName);
-      } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error; // kept from an earlier run
-      }
-      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
-      Object.assign(names, {
-        [id]: tableName,
-        [`${id}.Arn`]: Table?.TableArn ?? localArn.table(tableName),
-        ...(Table?.LatestStreamArn ? { [`${id}.StreamArn`]: Table.LatestStreamArn } : {}),
-      });
-    }
-    Object.assign(names, resourceNames(template, endpoint.url));
-
+    const tableNames: Record<string, string> = Object.fromEntries(
+      resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id]) => [id, options.tableName?.(id) ?? `local-${id}`]),
+    );
+    const names: Record<string, string> = { ...options.parameterOverrides, ...tableNames, ...resourceNames(template, endpoint.url) };
     declareMessaging(template, names, sqs, sns);
 
+    // A function's environment may name a table (Ref) but not its Arn or StreamArn, which only the
+    // running table knows: the functions' workers are set up before the tables exist.
     const environments = new Map<string, Record<string, string>>();
     for (const definition of definitions) {
       environments.set(definition.logicalId, {
@@ -148,6 +137,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     });
     cleanups.push(() => runner.stop());
     const invoke = (functionId: string, event: unknown) => runner.invoke(functionId, event);
+
+    await options.dynamodbReady;
+    const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.dynamodbEndpoint });
+    cleanups.push(() => dynamo.destroy());
+    for (const [id, tableName] of Object.entries(tableNames)) {
+      try {
+        await createTableFromTemplate(dynamo, template, id, tableName);
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error; // kept from an earlier run
+      }
+      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+      Object.assign(names, {
+        [`${id}.Arn`]: Table?.TableArn ?? localArn.table(tableName),
+        ...(Table?.LatestStreamArn ? { [`${id}.StreamArn`]: Table.LatestStreamArn } : {}),
+      });
+    }
 
     const published: PublishedMessage[] = [];
     for (const [id] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
@@ -167,7 +172,23 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     cleanups.push(() => stepFunctions.stop());
 
-    await runner.start();
+    // Every function's init phase starts now, in the background, as warm-up: it takes seconds of CPU that
+    // would otherwise delay DynamoDB Local's start. An invocation waits for its function's init, as after a
+    // cold start on Lambda; a function whose init fails says so here and fails every invocation with it.
+    const functionsReady = Promise.allSettled(
+      definitions.map(async ({ logicalId }) => {
+        try {
+          await runner.ready(logicalId);
+        } catch (error) {
+          console.error(`${logicalId} failed to start: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`);
+          throw error;
+        }
+      }),
+    ).then((results) => {
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+    functionsReady.catch(() => undefined);
 
     const sqsClient = new SQSClient({ ...LOCAL_AWS, endpoint: endpoint.url, maxAttempts: 1 });
     cleanups.push(() => sqsClient.destroy());
@@ -190,6 +211,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       servicesUrl: endpoint.url,
       tableNames,
       api: new HttpApi(httpRoutes(template), invoke),
+      functionsReady,
       invoke,
       environmentOf: (functionId) => ({ ...environments.get(functionId) }),
       async settled() {

@@ -88,7 +88,12 @@ export class FunctionRunner {
 
   /** Starts every function (its init phase) at once; rejects with the first that fails to load. */
   async start(): Promise<void> {
-    await Promise.all(this.functionIds.map((functionId) => this.instance(functionId).ready));
+    await Promise.all(this.functionIds.map((functionId) => this.ready(functionId)));
+  }
+
+  /** Starts one function if it is not running, and resolves once its init phase is done. */
+  ready(functionId: string): Promise<void> {
+    return this.instance(functionId).ready;
   }
 
   /** Invokes a function by logical id with an event; resolves with its JSON result. */

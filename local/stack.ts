@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
+import { checkJava, freePort, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
 import { type Emulator, startEmulator } from '../emulator/emulator.ts';
 import { resolveValue } from '../emulator/template.ts';
 import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
@@ -75,7 +75,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   if (options.persistDir) mkdirSync(options.persistDir, { recursive: true });
   // Fail on a taken port before starting a JVM that would only have to be stopped again.
   await assertPortFree(options.port ?? 3000, host);
-  const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.persistDir ? { dbPath: options.persistDir } : {});
+  checkJava();
+  // DynamoDB Local and the functions' workers start side by side: each takes seconds.
+  const dynamoPort = await freePort();
+  const starting = startDynamoDbLocal({ port: dynamoPort, ...(options.persistDir ? { dbPath: options.persistDir } : {}) });
   let emulator: Emulator | undefined;
   try {
     const outbox = new LocalOutbox({ dataDir, optedOut: options.smsOptedOut ?? [] });
@@ -86,7 +89,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     emulator = await startEmulator({
       template,
       root: PROJECT_ROOT,
-      dynamodbEndpoint: dynamo.endpoint,
+      dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
+      dynamodbReady: starting,
       tableName: (logicalId) => `parcelcast-local-${logicalId}`,
       parameterOverrides,
       ssmParameters: { [secretsParameter]: options.webhookSecrets ?? DEVELOPMENT_SECRET },
@@ -108,8 +112,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       },
     });
     const running = emulator;
+    const database = await starting;
     const tableName = running.tableNames.ParcelTable as string;
-    const shipments = localShipmentList(dynamo.endpoint, tableName, running.api);
+    const shipments = localShipmentList(database.endpoint, tableName, running.api);
     const localRoutes: Record<string, () => unknown> = {
       '/local/outbox': () => outbox.list(),
       '/local/executions': () => running.executions(),
@@ -140,24 +145,24 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     return {
       url: `http://${host}:${port}`,
       tableNames: running.tableNames,
-      dynamoEndpoint: dynamo.endpoint,
+      dynamoEndpoint: database.endpoint,
       servicesUrl: running.servicesUrl,
       invoke: (functionId, event) => running.invoke(functionId, event),
       environmentOf: (functionId) => running.environmentOf(functionId),
       settled: () => running.settled(),
       holdStreams: () => running.holdStreams(),
-      dynamoCpuSeconds: () => dynamo.cpuSeconds(),
+      dynamoCpuSeconds: () => database.cpuSeconds(),
       async stop() {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         shipments.close();
         await running.stop();
-        await dynamo.stop();
+        await database.stop();
       },
     };
   } catch (error) {
     await emulator?.stop();
-    await dynamo.stop();
+    await (await starting.catch(() => undefined))?.stop();
     throw error;
   }
 }

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const { stdout } = await run(
     process.execPath,
     [
-      'scripts/simulate.ts',
+      'local/simulate.ts',
       ...['--url', stack.url, '--secret', TEST_SECRET, '--json', '--seed', '5', '--shipments', '4', '--wallets', '1'],
       ...['--invalid', '0', '--failures', '0', '--time-zone', daytimeZone()],
     ],
