@@ -159,7 +159,11 @@ export function installRequestCounter(): RequestCounter {
       if (workers.size === 0) return Promise.resolve();
       const id = randomUUID();
       return new Promise<void>((resolve) => {
-        flushes.set(id, { waiting: new Set(workers), done: () => (flushes.delete(id), resolve()) });
+        const done = () => {
+          flushes.delete(id);
+          resolve();
+        };
+        flushes.set(id, { waiting: new Set(workers), done });
         channel.postMessage({ type: 'flush', id } satisfies Report);
       });
     },

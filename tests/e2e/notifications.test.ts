@@ -80,9 +80,18 @@ async function recorded(shipmentId: string): Promise<string[]> {
   return shipment.notifications.map((notification) => `${notification.status}/${notification.channel}: ${notification.outcome}`).sort();
 }
 
+/** Every function's log output, by the function whose worker wrote it (INFO, so the senders log each message). */
+const logs: { functionId: string; text: string }[] = [];
+
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-notifications-'));
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET });
+  stack = await startStack({
+    port: 0,
+    dataDir,
+    webhookSecrets: TEST_SECRET,
+    logLevel: 'INFO',
+    onFunctionOutput: (functionId, _stream, text) => void logs.push({ functionId, text }),
+  });
 });
 
 afterAll(async () => {
@@ -172,5 +181,33 @@ describe('notifications through the local stack', () => {
     expect(readFileSync(join(dataDir, 'outbox.jsonl'), 'utf8')).toContain(
       '"text":"Parcelcast: Tu paquete ES1 ha sido enviado con Correos."',
     );
+  });
+
+  it("runs each function with only its own environment: a sender logs as itself and sees no other function's settings", async () => {
+    // Runs after the tests above, which made both senders log.
+    const lines = (functionId: string) =>
+      logs
+        .filter((entry) => entry.functionId === functionId)
+        .flatMap((entry) => entry.text.split('\n'))
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { function_name?: string; message: string });
+    const emailLines = lines('SendEmailFunction').filter((line) => line.message === 'email notification');
+    const smsLines = lines('SendSmsFunction').filter((line) => line.message === 'sms notification');
+    expect(emailLines.length).toBeGreaterThan(0);
+    expect(smsLines.length).toBeGreaterThan(0);
+    expect(new Set(emailLines.map((line) => line.function_name))).toEqual(new Set(['SendEmailFunction']));
+    expect(new Set(smsLines.map((line) => line.function_name))).toEqual(new Set(['SendSmsFunction']));
+
+    const email = stack.environmentOf('SendEmailFunction');
+    const sms = stack.environmentOf('SendSmsFunction');
+    expect(sms.SMS_QUEUE_URL).toMatch(/\/SmsQueue$/);
+    expect(email.SMS_QUEUE_URL).toBeUndefined();
+    expect(email.EMAIL_FROM_ADDRESS).toBe('notifications@parcelcast.example');
+    expect(sms.EMAIL_FROM_ADDRESS).toBeUndefined();
+    expect(stack.environmentOf('StreamRouterFunction').NOTIFICATIONS_TOPIC_ARN).toBe(
+      'arn:aws:sns:us-east-1:000000000000:NotificationsTopic',
+    );
+    expect(email.NOTIFICATIONS_TOPIC_ARN).toBeUndefined();
+    expect(email.AWS_LAMBDA_FUNCTION_NAME).toBe('SendEmailFunction');
   });
 });
