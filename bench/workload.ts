@@ -1,6 +1,6 @@
+import { seededRandom } from '../support/seeded-random.ts';
 import { postSigned } from '../support/signing.ts';
 import { daytimeZone } from '../support/time-zones.ts';
-import { seededRandom } from './stats.ts';
 
 /**
  * The shipment workload the throughput benchmark and the load test post: every shipment is a

@@ -1,3 +1,5 @@
+import { seededRandom } from '../../support/seeded-random.ts';
+
 /**
  * A realistic day of warehouse traffic, generated from a seed: shipments moving through their
  * lifecycle (some failing a delivery attempt, some returned or cancelled), wallet debits and
@@ -67,18 +69,6 @@ export interface TrafficOptions {
   source?: string;
 }
 
-/** mulberry32: small, fast, good enough for test traffic, and the same on every platform. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const CUSTOMERS = [
   { name: 'Ana García', locale: 'es-ES', timeZone: 'Europe/Madrid', phone: '+3460011', domain: 'example.es' },
   { name: 'Oliver Smith', locale: 'en-GB', timeZone: 'Europe/London', phone: '+4477009', domain: 'example.co.uk' },
@@ -95,7 +85,7 @@ const CHANNEL_CHOICES = [['sms', 'email'], ['sms', 'email'], ['sms', 'email'], [
 const MINUTE = 60_000;
 
 export function generateTraffic(options: TrafficOptions): Traffic {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const chance = (rate = 0) => next() < rate;
   const between = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
