@@ -7,6 +7,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { sqsRecord } from '../../emulator/lambda-events.ts';
 import type { RetryPolicy } from '../../functions/lib/adapters/aws-retry.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
@@ -91,17 +92,9 @@ class MemoryClaims implements NotificationClaims {
 
 function sqsEvent(...bodies: NotificationMessage[]): SQSEvent {
   return {
-    Records: bodies.map((body, index) => ({
-      messageId: `msg-${index}`,
-      receiptHandle: `rh-${index}`,
-      body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:SmsQueue',
-      awsRegion: 'us-east-1',
-    })),
+    Records: bodies.map((body, index) =>
+      sqsRecord({ body: JSON.stringify(body), messageId: `msg-${index}`, queueArn: 'arn:aws:sqs:us-east-1:000000000000:SmsQueue' }),
+    ),
   };
 }
 
