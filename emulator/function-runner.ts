@@ -108,10 +108,15 @@ export class FunctionRunner {
     });
   }
 
+  /** Ends every worker; invocations still in flight fail. */
   async stop(): Promise<void> {
     this.stopped = true;
     const workers = [...this.running.values()];
     this.running.clear();
+    for (const { pending } of workers) {
+      for (const { reject } of pending.values()) reject(new Error('the function runner stopped during the invocation'));
+      pending.clear();
+    }
     await Promise.all(workers.map(({ worker }) => worker.terminate()));
   }
 
