@@ -141,6 +141,8 @@ export function installRequestCounter(): RequestCounter {
   const workers = new Set<string>();
   const flushes = new Map<string, { waiting: Set<string>; done: () => void }>();
   const channel = new BroadcastChannel(CHANNEL);
+  // Listening must not keep the benchmark's process alive once its work is done.
+  channel.unref();
   channel.onmessage = (message) => {
     const report = (message as { data: Report }).data;
     if (report.type === 'hello') workers.add(report.worker);

@@ -42,6 +42,13 @@ export function sqsSourceSettings(properties: Record<string, any>) {
 /** Long polls last this long at most, so stop() and a settling caller never wait for more. */
 const WAIT_SECONDS = 1;
 
+/**
+ * While a batch gathers for its window, the next ReceiveMessage waits this long: messages arriving
+ * meanwhile come back in one call rather than one call each. (Lambda's poller fleet has its own
+ * cadence; a local one calling back-to-back would spend more on round trips than on the messages.)
+ */
+const GATHER_PAUSE_MS = 100;
+
 export class SqsEventSource {
   private readonly client: SQSClient;
   private readonly settings: SqsEventSourceSettings;
@@ -109,7 +116,8 @@ export class SqsEventSource {
       if (batch.length > 0) {
         // As Lambda's poller: a batch that is not full waits for more until its window has passed.
         if (this.settling > 0 || Date.now() >= windowEnds) break;
-        wait = Math.min(WAIT_SECONDS, Math.ceil((windowEnds - Date.now()) / 1000));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(GATHER_PAUSE_MS, windowEnds - Date.now())));
+        wait = 0;
       }
       const { Messages = [] } = await this.client.send(
         new ReceiveMessageCommand({
