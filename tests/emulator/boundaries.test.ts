@@ -38,7 +38,7 @@ function importsOf(folders: string[]): Imports {
 const top = (path: string) => path.split('/')[0] as string;
 
 /** Imports that break a rule: `from` folder → folders it must not import. */
-export function violations(imports: Imports, forbidden: Record<string, string[]>, allowed: string[] = []): string[] {
+function violations(imports: Imports, forbidden: Record<string, string[]>, allowed: string[] = []): string[] {
   return [...imports].flatMap(([file, targets]) =>
     targets
       .filter((target) => forbidden[top(file)]?.includes(top(target)) && !allowed.includes(`${file} -> ${target}`))
@@ -47,7 +47,7 @@ export function violations(imports: Imports, forbidden: Record<string, string[]>
 }
 
 /** Every import cycle between files, each as the path that closes it. */
-export function cycles(imports: Imports): string[][] {
+function cycles(imports: Imports): string[][] {
   const found: string[][] = [];
   const state = new Map<string, 'open' | 'done'>();
   const visit = (file: string, path: string[]) => {
