@@ -1,9 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
- * Counts every AWS request the process makes, by service and operation, with a middleware added
- * to each SDK client's stack the first time the client sends. DynamoDB requests also ask for
+ * Counts every AWS request, by service and operation, with a middleware added to each SDK
+ * client's stack the first time the client sends. DynamoDB requests also ask for
  * `ReturnConsumedCapacity: TOTAL` and add up the capacity units the service reports.
+ *
+ * The functions run in worker threads of their own (emulator/function-runner.ts), so the counter
+ * runs in two places: in this thread, where only the local tooling sends (stream and queue pollers;
+ * its keys start with `local `), and in every function worker, which imports this module first
+ * (`REQUEST_COUNTER_PRELOAD`) and reports each request over a BroadcastChannel.
  */
 
 export interface RequestCount {
@@ -16,9 +23,11 @@ export interface RequestCount {
 }
 
 export interface RequestCounter {
-  /** `<client>:<command>` → counts, e.g. `DynamoDBClient:TransactWriteItemsCommand`. */
+  /** `<client>:<command>` → counts, e.g. `DynamoDBClient:TransactWriteItemsCommand`; `local <client>:<command>` for the local tooling's. */
   counts: Map<string, RequestCount>;
   reset(): void;
+  /** Resolves once every function worker's reports sent so far have arrived. */
+  flush(): Promise<void>;
   total(filter?: (key: string) => boolean): RequestCount;
   uninstall(): void;
 }
@@ -41,8 +50,26 @@ interface MiddlewareStackLike {
   add(middleware: unknown, options: Record<string, unknown>): void;
 }
 
-export function installRequestCounter(): RequestCounter {
-  const counts = new Map<string, RequestCount>();
+/** The module a function worker imports first to count its requests (for the stack's `functionPreload`). */
+export const REQUEST_COUNTER_PRELOAD = new URL(import.meta.url).href;
+
+const CHANNEL = 'parcelcast-bench-aws-requests';
+
+type Report =
+  | { type: 'hello'; worker: string }
+  | { type: 'count'; key: string; count: RequestCount }
+  | { type: 'flush'; id: string }
+  | { type: 'flushed'; id: string; worker: string };
+
+const add = (into: RequestCount, count: RequestCount) => {
+  into.requests += count.requests;
+  into.readUnits += count.readUnits;
+  into.writeUnits += count.writeUnits;
+  into.unreported += count.unreported;
+};
+
+/** Adds the counting middleware to every SDK client that sends; `onCount` hears each request's count. */
+function countRequests(onCount: (key: string, count: RequestCount) => void): () => void {
   const counted = new WeakSet<object>();
   // Every v3 client (and lib-dynamodb's document client) extends the same smithy Client.
   const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: Send };
@@ -52,9 +79,7 @@ export function installRequestCounter(): RequestCounter {
     (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: Record<string, string>) =>
     async (args: { input: Record<string, unknown> }) => {
       const key = `${context.clientName}:${context.commandName}`;
-      const count = counts.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
-      counts.set(key, count);
-      count.requests += 1;
+      const count: RequestCount = { requests: 1, readUnits: 0, writeUnits: 0, unreported: 0 };
       const operation = operationOf(context.commandName ?? '');
       const isDynamo = context.clientName === 'DynamoDBClient' || context.clientName === 'DynamoDBDocumentClient';
       const metered = isDynamo && (DYNAMO_WRITES.has(operation) || DYNAMO_READS.has(operation));
@@ -87,6 +112,8 @@ export function installRequestCounter(): RequestCounter {
         // A cancelled transaction or failed condition still consumed capacity; the error says how much when it can.
         settle((error as { ConsumedCapacity?: unknown }).ConsumedCapacity);
         throw error;
+      } finally {
+        onCount(key, count);
       }
     };
 
@@ -97,10 +124,51 @@ export function installRequestCounter(): RequestCounter {
     }
     return originalSend.apply(this, args);
   };
+  return () => {
+    base.send = originalSend;
+  };
+}
+
+/** In the benchmark's own thread: counts its requests as local tooling, and collects the function workers' reports. */
+export function installRequestCounter(): RequestCounter {
+  const counts = new Map<string, RequestCount>();
+  const record = (key: string, count: RequestCount) => {
+    const sum = counts.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
+    counts.set(key, sum);
+    add(sum, count);
+  };
+  const uninstallLocal = countRequests((key, count) => record(`local ${key}`, count));
+  const workers = new Set<string>();
+  const flushes = new Map<string, { waiting: Set<string>; done: () => void }>();
+  const channel = new BroadcastChannel(CHANNEL);
+  // Listening must not keep the benchmark's process alive once its work is done.
+  channel.unref();
+  channel.onmessage = (message) => {
+    const report = (message as { data: Report }).data;
+    if (report.type === 'hello') workers.add(report.worker);
+    else if (report.type === 'count') record(report.key, report.count);
+    else if (report.type === 'flushed') {
+      const flush = flushes.get(report.id);
+      flush?.waiting.delete(report.worker);
+      if (flush?.waiting.size === 0) flush.done();
+    }
+  };
 
   return {
     counts,
     reset: () => counts.clear(),
+    flush() {
+      if (workers.size === 0) return Promise.resolve();
+      const id = randomUUID();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          flushes.delete(id);
+          resolve();
+        };
+        flushes.set(id, { waiting: new Set(workers), done });
+        channel.postMessage({ type: 'flush', id } satisfies Report);
+      });
+    },
     total(filter = () => true) {
       const sum: RequestCount = { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
       for (const [key, count] of counts) {
@@ -113,7 +181,22 @@ export function installRequestCounter(): RequestCounter {
       return sum;
     },
     uninstall() {
-      base.send = originalSend;
+      uninstallLocal();
+      channel.close();
     },
   };
+}
+
+// Imported by a function worker (REQUEST_COUNTER_PRELOAD): count its requests and report each one.
+if (!isMainThread) {
+  const worker = randomUUID();
+  const channel = new BroadcastChannel(CHANNEL);
+  // Reports must not keep a worker alive that has nothing else to do.
+  channel.unref();
+  countRequests((key, count) => channel.postMessage({ type: 'count', key, count } satisfies Report));
+  channel.onmessage = (message) => {
+    const report = (message as { data: Report }).data;
+    if (report.type === 'flush') channel.postMessage({ type: 'flushed', id: report.id, worker } satisfies Report);
+  };
+  channel.postMessage({ type: 'hello', worker } satisfies Report);
 }

@@ -4,8 +4,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { type FunctionDefinition, functionDefinitions, loadTemplate, PROJECT_ROOT, resolveValue } from '../local/template.ts';
+import { type FunctionDefinition, functionDefinitions, resolveValue } from '../emulator/template.ts';
 import { buildFunction, esbuildOptions } from '../scripts/build.ts';
+import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { median, pairedRatio } from './stats.ts';
 
 /**
@@ -109,7 +110,7 @@ export function topPackages(metafile: Metafile, limit = 6): PackageBytes[] {
 /** Stand-in values for every template resource, so the environment resolves as it would on AWS. */
 function placeholderNames(): Record<string, string> {
   const names: Record<string, string> = {};
-  for (const id of Object.keys(loadTemplate().Resources)) {
+  for (const id of Object.keys(projectTemplate().Resources)) {
     names[id] = `${id}-name`;
     for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
       names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
@@ -140,13 +141,13 @@ function importOnce(file: string, environment: Record<string, string>): { import
 export async function measureColdStarts(options: { outRoot: string; runs: number; only?: string[] }): Promise<ColdStartResult[]> {
   const results: ColdStartResult[] = [];
   const names = placeholderNames();
-  for (const definition of functionDefinitions()) {
+  for (const definition of functionDefinitions(projectTemplate())) {
     if (options.only && !options.only.includes(definition.logicalId)) continue;
     const built = await buildFunction(definition, options.outRoot);
     const bundleBytes = Object.entries(built.metafile.outputs).find(([name]) => !name.endsWith('.map'))?.[1].bytes ?? 0;
     const clients = clientPackages(built.metafile);
     const floor = await buildFloor(definition, clients, options.outRoot);
-    const environment = resolveValue(loadTemplate(), definition.environment, names) as Record<string, string>;
+    const environment = resolveValue(projectTemplate(), definition.environment, names) as Record<string, string>;
     const result: ColdStartResult = {
       logicalId: definition.logicalId,
       clients,

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_AWS } from '../local/dynamodb-local.ts';
+import { LOCAL_AWS } from '../emulator/aws-local.ts';
 import { pool } from './stats.ts';
 import { postStories, type ShipmentStory } from './workload.ts';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate, PROJECT_ROOT } from '../local/template.ts';
 import { parseCommandLine } from '../scripts/cli.ts';
+import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { installRequestCounter, type RequestCount } from './aws-requests.ts';
 import { measureColdStarts, summarizeColdStart } from './cold-start.ts';
 import { costPerMillion, PRICE_NOTES, PRICES_DATE } from './cost.ts';
@@ -188,7 +188,7 @@ out(
   '- **end to end**: the stream-router and both senders run while the events are posted, as `npm start` runs them — on the same cores as the',
   '  ingest and DynamoDB Local.',
   '',
-  `Each product phase ends with \`stack.settled()\` (stream → stream-router → in-process SNS/SQS → senders → outbox) and a count of what was stored and sent. Target: ≥ ${TARGETS.throughput} of the floor, no errors, nothing lost.`,
+  `Each product phase ends with \`stack.settled()\` (stream → stream-router → local SNS/SQS endpoints → senders → SNS SMS and SES v2 endpoints → outbox) and a count of what was stored and sent. Target: ≥ ${TARGETS.throughput} of the floor, no errors, nothing lost.`,
   '',
   '| round | order | floor events/s | ingest path events/s | ratio | end to end events/s | ratio | until settled, held / live (s) |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -259,7 +259,7 @@ const productDynamo = (key: string) => key.startsWith('DynamoDBClient:') || key.
 const dynamo = sum(productDynamo);
 const events = totals.events;
 const notificationsPerEvent = totals.notified / events;
-const memoryGb = Number(loadTemplate().Globals?.Function?.MemorySize ?? 128) / 1024;
+const memoryGb = Number(projectTemplate().Globals?.Function?.MemorySize ?? 128) / 1024;
 const BILLED_MS = 20;
 const invocationsPerEvent = 1 + 1 + notificationsPerEvent;
 const perEvent = {
@@ -276,26 +276,26 @@ out(
   '',
   '## 4. AWS requests and capacity units per event, and cost per million shipment events',
   '',
-  'Counted during the throughput rounds by a middleware added to every SDK client in the process (bench/aws-requests.ts), which also sets',
+  "Counted during the throughput rounds by a middleware added to every SDK client, in each function's worker thread and in the local tooling (bench/aws-requests.ts), which also sets",
   '`ReturnConsumedCapacity: TOTAL` on DynamoDB reads and writes; DynamoDB Local reports consumed capacity, so the units below are the',
   "service's own figures (transactional writes count double). Requests DynamoDB rejected on a condition report no capacity here (on AWS a failed",
   `condition still costs a write unit): ${dynamo.unreported} such requests (${fixed(dynamo.unreported / events, 3)} per event), not in the units below.`,
   "DynamoDB Streams reads (the local poller standing in for Lambda's event source mapping) are free on AWS and left out.",
-  'Read units are a floor: one local process handles every event of a shipment and remembers the aggregate it wrote; on AWS an event that lands on a Lambda container that has not seen its shipment reads it first (1 read unit).',
+  'Read units are a floor: one local worker runs each function, so it handles every event of a shipment and remembers the aggregate it wrote; on AWS an event that lands on a Lambda container that has not seen its shipment reads it first (1 read unit).',
   '',
   '| client:command | requests | per event | read units | write units |',
   '| --- | ---: | ---: | ---: | ---: |',
 );
 for (const [key, count] of Object.entries(requests).sort(([a], [b]) => a.localeCompare(b))) {
   out(
-    `| ${key}${productDynamo(key) ? '' : ' (local tooling)'} | ${count.requests} | ${fixed(count.requests / events, 3)} | ${fixed(count.readUnits, 1)} | ${fixed(count.writeUnits, 1)} |`,
+    `| ${key.replace(/^local /, '')}${key.startsWith('local ') ? ' (local tooling)' : ''} | ${count.requests} | ${fixed(count.requests / events, 3)} | ${fixed(count.readUnits, 1)} | ${fixed(count.writeUnits, 1)} |`,
   );
 }
 out(
   '',
   `Per shipment event: **${fixed(perEvent.writeUnits, 2)} write units, ${fixed(perEvent.readUnits, 2)} read units** (measured); ${fixed(notificationsPerEvent, 3)} notifications`,
-  `(SNS topic publishes, one SMS or email each — counted from the outbox; locally the topic is in-process, so the SNS and SQS figures are derived, not`,
-  `intercepted; the per-batch SNS request count is in section 2). Step Functions: 0 transitions (only wallet events start reconciliations; this mix has none).`,
+  `(SNS topic publishes, one SMS or email each — counted from the outbox; SNS bills each PublishBatch entry as a publish, so the cost counts messages, and`,
+  `the SNS, SQS and SES requests above are the functions' own, answered by the local endpoints). Step Functions: 0 transitions (only wallet events start reconciliations; this mix has none).`,
   '',
   `Assumptions for the cost (us-east-1 on-demand public prices as of ${PRICES_DATE}):`,
   '',

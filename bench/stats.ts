@@ -23,7 +23,6 @@ export const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 export const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
 /** The simulator's seeded generator (mulberry32), so generated workloads are the same on every run. */
-export { random as seededRandom } from '../local/simulator/traffic.ts';
 
 /** Runs `work` over `items` with at most `concurrency` in flight; bounded by the item count. */
 export async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {

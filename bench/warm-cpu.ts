@@ -71,11 +71,11 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   const { mockClient } = await import('aws-sdk-client-mock');
   const { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, PutCommand, BatchGetCommand } = await import('@aws-sdk/lib-dynamodb');
   const { PublishBatchCommand, SNSClient } = await import('@aws-sdk/client-sns');
-  const { marshall } = await import('@aws-sdk/util-dynamodb');
   const { Webhook } = await import('standardwebhooks');
   const middy = (await import('@middy/core')).default;
-  const { lambdaContext, apiGatewayEvent } = await import('../local/api-gateway.ts');
-  const { signedRequest } = await import('./workload.ts');
+  const { lambdaContext } = await import('../emulator/lambda-context.ts');
+  const { apiGatewayEvent, streamRecord } = await import('../emulator/lambda-events.ts');
+  const { signedRequest } = await import('../support/signing.ts');
 
   const timeline = ['created', 'picked', 'packed', 'shipped', 'in_transit'].map((status, step) => ({
     source: '//warehouse/bench-1',
@@ -175,24 +175,19 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
         timeline: [...before.timeline, entry],
         version: 6,
       };
-      return {
-        eventID: `${round}-${index}`,
-        eventName: 'MODIFY' as const,
-        eventSource: 'aws:dynamodb',
-        dynamodb: {
-          Keys: marshall({ PK: before.PK, SK: 'SHIPMENT' }),
-          OldImage: marshall(before, { removeUndefinedValues: true }),
-          NewImage: marshall(after, { removeUndefinedValues: true }),
-          SequenceNumber: String(round * 1000 + index),
-          StreamViewType: 'NEW_AND_OLD_IMAGES',
-        },
-      };
+      return streamRecord({
+        eventName: 'MODIFY',
+        keys: { PK: before.PK, SK: 'SHIPMENT' },
+        oldImage: before,
+        newImage: after,
+        sequenceNumber: String(round * 1000 + index),
+      });
     }),
   });
   // Floor of the stream-router: an empty middy handler that reads every record's new image.
   const { unmarshall } = await import('@aws-sdk/util-dynamodb');
   const routeFloor = middy<ReturnType<typeof streamBatch>>().handler(async (event) => {
-    for (const record of event.Records) unmarshall(record.dynamodb.NewImage as never);
+    for (const record of event.Records) unmarshall(record.dynamodb?.NewImage as never);
     return { batchItemFailures: [] };
   });
 

@@ -1,6 +1,6 @@
-import { daytimeZone } from '../local/simulator/traffic.ts';
-import { signedHeaders } from '../scripts/sign.ts';
-import { seededRandom } from './stats.ts';
+import { seededRandom } from '../support/seeded-random.ts';
+import { postSigned } from '../support/signing.ts';
+import { daytimeZone } from '../support/time-zones.ts';
 
 /**
  * The shipment workload the throughput benchmark and the load test post: every shipment is a
@@ -112,12 +112,6 @@ export function shipmentStories(options: { shipments: number; seed: number; runI
   });
 }
 
-/** A POST /v1/events request for one event, signed as a warehouse signs it. */
-export function signedRequest(event: unknown, secret = SECRET): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify(event);
-  return { body, headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(secret, body) } };
-}
-
 export interface PostOutcome {
   status: number;
   results?: { id: string; status: string }[];
@@ -133,10 +127,9 @@ export async function postStories(url: string, stories: readonly ShipmentStory[]
     while (next < stories.length) {
       const story = stories[next++] as ShipmentStory;
       for (const event of story.events) {
-        const { body, headers } = signedRequest(event, secret);
         const started = performance.now();
         try {
-          const response = await fetch(`${url}/v1/events`, { method: 'POST', headers, body });
+          const response = await postSigned(url, event, secret);
           const text = await response.text();
           latencies.push(performance.now() - started);
           outcomes.push({

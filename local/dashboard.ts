@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { measureSms } from '../functions/lib/domain/sms-encoding.ts';
-import { architectureGraph, layeredLayout } from './architecture-graph.ts';
-import { stateMachineSources } from './diagrams.ts';
+import type { Template } from '../emulator/template.ts';
+import { architectureGraph, layeredLayout } from '../support/architecture-graph.ts';
+import { stateMachineSources } from '../support/diagrams.ts';
 import type { ShipmentList } from './shipment-list.ts';
-import type { Template } from './template.ts';
 
 /**
  * The dashboard `npm start` serves at `/`: static files from local/dashboard/ (no build step)
@@ -32,13 +31,13 @@ export interface OutboxMessage {
   recipient: string;
   text: string;
   subject?: string;
-  shipmentId?: string;
-  walletId?: string;
+  /** What the message is about, as far as the provider was told: an email's eventType tag. */
+  about?: string;
   time: string;
   sms?: { encoding: string; segments: number; units: number };
 }
 
-/** Outbox entries with how each SMS travels (GSM-7 or UCS-2, and in how many segments). */
+/** Outbox entries as the page draws them, with how each SMS travels (GSM-7 or UCS-2, and in how many segments). */
 export function outboxMessages(raw: unknown): OutboxMessage[] {
   if (!Array.isArray(raw)) return [];
   return raw
@@ -50,12 +49,12 @@ export function outboxMessages(raw: unknown): OutboxMessage[] {
         text: String(entry.text ?? ''),
         time: String(entry.time ?? ''),
         ...(typeof entry.subject === 'string' ? { subject: entry.subject } : {}),
-        ...(typeof entry.shipmentId === 'string' ? { shipmentId: entry.shipmentId } : {}),
-        ...(typeof entry.walletId === 'string' ? { walletId: entry.walletId } : {}),
       };
-      if (message.channel === 'sms') {
-        const measured = measureSms(message.text);
-        message.sms = { encoding: measured.encoding, segments: measured.segments, units: measured.units };
+      const tags = entry.tags as Record<string, unknown> | undefined;
+      if (typeof tags?.eventType === 'string') message.about = tags.eventType;
+      const sms = entry.sms as Record<string, unknown> | undefined;
+      if (message.channel === 'sms' && sms) {
+        message.sms = { encoding: String(sms.encoding), segments: Number(sms.segments), units: Number(sms.units) };
       }
       return message;
     });

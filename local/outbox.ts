@@ -1,97 +1,100 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { maskEmail, maskPhone } from '../functions/lib/domain/masking.ts';
-import type { NotificationMessage } from '../functions/lib/domain/notification-message.ts';
-import type { EmailGateway, SmsGateway } from '../functions/lib/domain/notification-ports.ts';
-import type { SmsText } from '../functions/lib/domain/sms-encoding.ts';
+import { SegmentedMessage } from 'sms-segments-calculator';
+import type { EmailRequest, EmailSink } from '../emulator/services/sesv2.ts';
+import type { SmsRequest, SmsSink } from '../emulator/services/sns.ts';
 
 /**
- * The local stand-in for phones and inboxes: SMS and email the senders "deliver" are kept in
- * order, appended to `<dataDir>/outbox.jsonl`, printed as one line each and served on
- * GET /local/outbox (this run's messages, oldest first).
+ * The local stand-in for phones and inboxes: what the senders hand SNS (an SMS to a phone number)
+ * and SES (an email) arrives here, through the local AWS endpoints, exactly as the providers would
+ * receive it. Entries are kept in order, appended to `<dataDir>/outbox.jsonl`, printed as one line
+ * each (contacts masked) and served on GET /local/outbox (this run's messages, oldest first).
  */
 
 export interface OutboxEntry {
   channel: 'sms' | 'email';
   recipient: string;
   text: string;
+  /** Email only. */
+  from?: string;
   subject?: string;
   html?: string;
-  /** SMS only: how the network would carry it. */
-  encoding?: SmsText['encoding'];
-  segments?: number;
-  notificationId: string;
-  eventType: string;
-  shipmentId?: string;
-  walletId?: string;
+  configurationSetName?: string;
+  /** Email only: the SES EmailTags (e.g. eventType). */
+  tags?: Record<string, string>;
+  /** SMS only: how a carrier would carry it (GSM-7 in septets, else UCS-2 in UTF-16 units), by Twilio's segment calculator. */
+  sms?: { encoding: string; segments: number; units: number; type?: string };
   time: string;
+}
+
+/** How a carrier would carry an SMS: measured independently of the product's own encoder. */
+export function measureSms(text: string): NonNullable<OutboxEntry['sms']> {
+  const message = new SegmentedMessage(text);
+  const encoding = message.encodingName;
+  return { encoding, segments: message.segmentsCount, units: message.messageSize / (encoding === 'GSM-7' ? 7 : 16) };
+}
+
+/** `+34•••••••22`, `a•••@example.com`: enough to tell messages apart in a terminal, no contact detail. */
+export function maskRecipient(recipient: string): string {
+  const at = recipient.indexOf('@');
+  if (at > 0) return `${recipient[0]}•••${recipient.slice(at)}`;
+  return recipient.length > 5 ? `${recipient.slice(0, 3)}${'•'.repeat(recipient.length - 5)}${recipient.slice(-2)}` : '•••';
 }
 
 export class LocalOutbox {
   readonly file: string;
   private readonly entries: OutboxEntry[] = [];
   private readonly print: (line: string) => void;
+  private readonly optedOut: ReadonlySet<string>;
 
-  constructor(dataDir: string, print: (line: string) => void = (line) => console.log(line)) {
-    this.file = join(dataDir, 'outbox.jsonl');
-    this.print = print;
+  constructor(options: { dataDir: string; optedOut?: Iterable<string>; print?: (line: string) => void }) {
+    this.file = join(options.dataDir, 'outbox.jsonl');
+    this.print = options.print ?? ((line) => console.log(line));
+    this.optedOut = new Set(options.optedOut ?? []);
   }
 
   list(): OutboxEntry[] {
     return [...this.entries];
   }
 
-  add(
-    entry: Omit<OutboxEntry, 'time' | 'notificationId' | 'eventType' | 'shipmentId' | 'walletId'>,
-    message: NotificationMessage,
-  ): OutboxEntry {
-    const full: OutboxEntry = {
-      ...entry,
-      notificationId: message.notificationId,
-      eventType: message.eventType,
-      ...(message.shipment ? { shipmentId: message.shipment.shipmentId } : {}),
-      ...(message.wallet ? { walletId: message.wallet.walletId } : {}),
-      time: new Date().toISOString(),
-    };
+  /** SNS's SMS side: the phone numbers listed as opted out (LOCAL_SMS_OPTED_OUT) answer CheckIfPhoneNumberIsOptedOut with true. */
+  readonly sms: SmsSink = {
+    send: (request: SmsRequest) => {
+      const type = request.attributes['AWS.SNS.SMS.SMSType']?.StringValue;
+      this.add({
+        channel: 'sms',
+        recipient: request.phoneNumber,
+        text: request.message,
+        sms: { ...measureSms(request.message), ...(type ? { type } : {}) },
+      });
+    },
+    isOptedOut: (phoneNumber: string) => this.optedOut.has(phoneNumber),
+  };
+
+  /** SES's side: one entry per recipient of each email. */
+  readonly email: EmailSink = {
+    send: (request: EmailRequest) => {
+      for (const recipient of request.to) {
+        this.add({
+          channel: 'email',
+          recipient,
+          from: request.from,
+          subject: request.subject,
+          text: request.text ?? '',
+          ...(request.html ? { html: request.html } : {}),
+          ...(request.configurationSetName ? { configurationSetName: request.configurationSetName } : {}),
+          tags: request.tags,
+        });
+      }
+    },
+  };
+
+  private add(entry: Omit<OutboxEntry, 'time'>): void {
+    const full: OutboxEntry = { ...entry, time: new Date().toISOString() };
     this.entries.push(full);
     appendFileSync(this.file, `${JSON.stringify(full)}\n`);
-    const to = entry.channel === 'sms' ? maskPhone(entry.recipient) : maskEmail(entry.recipient);
-    const what = entry.channel === 'sms' ? entry.text : `${entry.subject}`;
-    this.print(`[outbox] ${entry.channel.padEnd(5)} → ${to}  ${what}`);
-    return full;
-  }
-}
-
-/** SMS into the outbox; numbers listed in `optedOut` (LOCAL_SMS_OPTED_OUT) behave as opted out. */
-export class OutboxSmsGateway implements SmsGateway {
-  private readonly outbox: LocalOutbox;
-  private readonly optedOut: ReadonlySet<string>;
-
-  constructor(outbox: LocalOutbox, optedOut: Iterable<string> = []) {
-    this.outbox = outbox;
-    this.optedOut = new Set(optedOut);
-  }
-
-  async isOptedOut(phoneNumber: string): Promise<boolean> {
-    return this.optedOut.has(phoneNumber);
-  }
-
-  async send({ phoneNumber, sms, message }: { phoneNumber: string; sms: SmsText; message: NotificationMessage }): Promise<void> {
-    this.outbox.add({ channel: 'sms', recipient: phoneNumber, text: sms.text, encoding: sms.encoding, segments: sms.segments }, message);
-  }
-}
-
-export class OutboxEmailGateway implements EmailGateway {
-  private readonly outbox: LocalOutbox;
-
-  constructor(outbox: LocalOutbox) {
-    this.outbox = outbox;
-  }
-
-  async send(request: { to: string; subject: string; text: string; html: string; message: NotificationMessage }): Promise<void> {
-    this.outbox.add(
-      { channel: 'email', recipient: request.to, subject: request.subject, text: request.text, html: request.html },
-      request.message,
+    this.print(
+      `[outbox] ${entry.channel.padEnd(5)} → ${maskRecipient(entry.recipient)}  ${entry.channel === 'sms' ? entry.text : entry.subject}`,
     );
   }
 }

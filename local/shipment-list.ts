@@ -1,26 +1,25 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoShipmentStore } from '../functions/lib/adapters/dynamo-shipment-store.ts';
-import { SORT_KEY } from '../functions/lib/adapters/keys.ts';
-import { shipmentView } from '../functions/lib/app/read-shipment.ts';
-import { LOCAL_AWS } from './dynamodb-local.ts';
+import type { HttpApi } from '../emulator/api-gateway.ts';
+import { LOCAL_AWS } from '../emulator/aws-local.ts';
 
 /**
  * GET /local/shipments: every shipment of the local table as the read API shows it, most
- * recently changed first. Local only: the contract has no "list shipments" route (a Scan has
- * no place on AWS), but the dashboard needs to find the shipments it draws.
+ * recently changed first. Local only: the contract has no "list shipments" route (a Scan has no
+ * place on AWS), so the ids come from a Scan for the shipment items (docs/data-model.md: sort key
+ * `SHIPMENT`) and each view from GET /v1/shipments/{id}, through the deployed function.
  */
 
-export type ShipmentSummary = ReturnType<typeof shipmentView> & { updatedAt: string };
+/** A shipment as GET /v1/shipments/{id} answers it, with when its item last changed. */
+export type ShipmentSummary = Record<string, unknown> & { shipmentId: string; updatedAt: string };
 
 export interface ShipmentList {
   list(limit?: number): Promise<ShipmentSummary[]>;
   close(): void;
 }
 
-export function localShipmentList(endpoint: string, tableName: string): ShipmentList {
+export function localShipmentList(endpoint: string, tableName: string, api: HttpApi): ShipmentList {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint }));
-  const store = new DynamoShipmentStore(client, tableName);
   return {
     async list(limit = 200) {
       const heads: { id: string; updatedAt: string }[] = [];
@@ -30,7 +29,7 @@ export function localShipmentList(endpoint: string, tableName: string): Shipment
           new ScanCommand({
             TableName: tableName,
             FilterExpression: 'SK = :sk',
-            ExpressionAttributeValues: { ':sk': SORT_KEY.shipment },
+            ExpressionAttributeValues: { ':sk': 'SHIPMENT' },
             ProjectionExpression: 'shipmentId, updatedAt',
             ExclusiveStartKey,
           }),
@@ -41,8 +40,8 @@ export function localShipmentList(endpoint: string, tableName: string): Shipment
       heads.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
       const views = await Promise.all(
         heads.slice(0, limit).map(async ({ id, updatedAt }) => {
-          const stored = await store.getShipment(id);
-          return stored ? { ...shipmentView(stored), updatedAt } : undefined;
+          const answer = await api.request({ method: 'GET', path: `/v1/shipments/${encodeURIComponent(id)}`, headers: {} });
+          return answer.status === 200 ? { ...(JSON.parse(answer.body.toString('utf8')) as ShipmentSummary), updatedAt } : undefined;
         }),
       );
       return views.filter((view): view is ShipmentSummary => view !== undefined);

@@ -1,11 +1,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEVELOPMENT_SECRET } from './development-secret.ts';
-import { JavaMissingError } from './dynamodb-local.ts';
+import { JavaMissingError } from '../emulator/dynamodb-local.ts';
+import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
+import { PROJECT_ROOT } from '../support/project.ts';
 import { PortInUseError, startStack } from './stack.ts';
-import { PROJECT_ROOT } from './template.ts';
 
-/** `npm start`: the whole pipeline on this machine, no AWS account needed. */
+/**
+ * `npm start`: the whole pipeline on this machine, no AWS account needed. The only place the
+ * local stack reads its settings from the shell: PORT, WEBHOOK_SECRETS, RECONCILE_DELAY_SECONDS
+ * (the template's ReconcileDelaySeconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers), LOG_LEVEL
+ * and PARCELCAST_DATA_DIR.
+ */
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +28,9 @@ try {
     webhookSecrets: secretsFromEnvironment,
     dataDir,
     persistDir: values.persist ? resolve(dataDir, 'dynamodb') : undefined,
+    parameterOverrides: process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {},
+    smsOptedOut: (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean),
+    logLevel: process.env.LOG_LEVEL ?? 'WARN',
   });
   console.log(`Parcelcast is running on ${stack.url}`);
   console.log(`  POST ${stack.url}/v1/events          signed CloudEvents`);

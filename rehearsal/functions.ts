@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import type { Template } from '../local/template.ts';
+import type { Template } from '../emulator/template.ts';
 import type { AwsClients, Credentials } from './aws.ts';
 import type { FunctionSpec } from './drive.ts';
 import { REGION } from './moto.ts';

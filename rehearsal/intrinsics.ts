@@ -1,4 +1,4 @@
-import type { Template } from '../local/template.ts';
+import type { Template } from '../emulator/template.ts';
 import { ACCOUNT, REGION } from './moto.ts';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { PROJECT_ROOT } from '../local/template.ts';
+import { PROJECT_ROOT } from '../support/project.ts';
 import type { AwsClients, Credentials } from './aws.ts';
 import { REGION } from './moto.ts';
 

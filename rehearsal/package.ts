@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadTemplate, PROJECT_ROOT, resourcesOfType, TEMPLATE_PATH, type Template } from '../local/template.ts';
+import { loadTemplate, resourcesOfType, type Template } from '../emulator/template.ts';
 import { type BuiltFunction, buildAll } from '../scripts/build.ts';
+import { PROJECT_ROOT, TEMPLATE_PATH } from '../support/project.ts';
 import type { AwsClients } from './aws.ts';
 import { REGION } from './moto.ts';
 

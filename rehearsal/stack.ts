@@ -26,7 +26,7 @@ import { CreateConfigurationSetCommand } from '@aws-sdk/client-sesv2';
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { Resource, Template } from '../local/template.ts';
+import type { Resource, Template } from '../emulator/template.ts';
 import type { AwsClients } from './aws.ts';
 import { Intrinsics, type StackNames } from './intrinsics.ts';
 import type { DeploySettings } from './package.ts';

@@ -2,7 +2,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { type PublishRequest, taskBindings } from '../local/step-functions.ts';
+import { type PublishRequest, taskBindings } from '../emulator/step-functions.ts';
 import type { AwsClients } from './aws.ts';
 import type { FunctionRunner } from './drive.ts';
 

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { type FunctionDefinition, functionDefinitions, PROJECT_ROOT, type Template } from '../local/template.ts';
+import { type FunctionDefinition, functionDefinitions, type Template } from '../emulator/template.ts';
+import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { parseCommandLine } from './cli.ts';
 
 /**
@@ -62,7 +63,7 @@ export async function buildFunction(definition: FunctionDefinition, outRoot = DI
 
 export async function buildAll(outRoot = DIST, template?: Template): Promise<BuiltFunction[]> {
   const built: BuiltFunction[] = [];
-  for (const definition of functionDefinitions(template)) built.push(await buildFunction(definition, outRoot));
+  for (const definition of functionDefinitions(template ?? projectTemplate())) built.push(await buildFunction(definition, outRoot));
   return built;
 }
 

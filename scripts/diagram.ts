@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { diagramDocs } from '../local/diagrams.ts';
-import { PROJECT_ROOT } from '../local/template.ts';
+import { diagramDocs } from '../support/diagrams.ts';
+import { PROJECT_ROOT } from '../support/project.ts';
 import { parseCommandLine } from './cli.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { apiGatewayEvent } from '../local/api-gateway.ts';
-import { DEVELOPMENT_SECRET } from '../local/development-secret.ts';
+import { apiGatewayEvent } from '../emulator/lambda-events.ts';
+import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
+import { signedRequest } from '../support/signing.ts';
 import { parseCommandLine } from './cli.ts';
-import { signedHeaders } from './sign.ts';
 
 /**
  * Signs sample events the way a warehouse does (Standard Webhooks) and
@@ -43,9 +43,7 @@ const events = positionals.map((file) => {
     return fail(`${file} is not JSON: ${(error as Error).message}`);
   }
 });
-const body = JSON.stringify(events.length === 1 ? events[0] : events);
-const contentType = events.length === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json';
-const headers = { 'content-type': contentType, ...signedHeaders(secret, body) };
+const { body, headers } = signedRequest(events.length === 1 ? events[0] : events, secret);
 const endpoint = `${values.url.replace(/\/$/, '')}/v1/events`;
 
 if (values.envelope) {

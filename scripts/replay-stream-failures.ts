@@ -2,7 +2,7 @@ import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } fro
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { toLambdaRecord } from '../local/stream-poller.ts';
+import { lambdaStreamRecord } from '../emulator/lambda-events.ts';
 import { parseCommandLine } from './cli.ts';
 
 /**
@@ -53,7 +53,7 @@ export async function readBatch(streams: DynamoDBStreamsClient, batch: BatchInfo
     const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
     for (const record of Records) {
       if (BigInt(record.dynamodb?.SequenceNumber ?? '0') > end) return records;
-      records.push(toLambdaRecord(record, batch.streamArn));
+      records.push(lambdaStreamRecord(record, batch.streamArn));
     }
     // An open shard hands out iterators forever; an empty page means nothing more is there.
     if (Records.length === 0) break;

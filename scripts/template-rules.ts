@@ -1,4 +1,5 @@
-import { loadTemplate, type Resource, resourcesOfType, type Template } from '../local/template.ts';
+import { type Resource, resourcesOfType, type Template } from '../emulator/template.ts';
+import { projectTemplate } from '../support/project.ts';
 import { parseCommandLine } from './cli.ts';
 import { type PolicyTemplate, samPolicyTemplates } from './sam-translator.ts';
 
@@ -399,7 +400,7 @@ export const rules: Rule[] = [
   },
 ];
 
-export function checkTemplate(template: Template = loadTemplate()): { rule: Rule; violations: string[] }[] {
+export function checkTemplate(template: Template = projectTemplate()): { rule: Rule; violations: string[] }[] {
   return rules.map((rule) => ({ rule, violations: rule.check(template) }));
 }
 

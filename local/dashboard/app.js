@@ -88,13 +88,13 @@ function renderShipment(shipment) {
 // ------------------------------------------------------------------ outbox
 
 function renderMessage(message) {
-  const about = message.shipmentId ?? message.walletId ?? '';
+  const about = [message.about, time(message.time)].filter(Boolean).join(' · ');
   if (message.channel === 'sms') {
     const { encoding, segments, units } = message.sms ?? {};
     return h(
       'article',
       { class: 'message sms', dataChannel: 'sms', dataSegments: segments },
-      h('header', {}, h('strong', {}, `SMS to ${message.recipient}`), h('span', { class: 'muted' }, `${about} · ${time(message.time)}`)),
+      h('header', {}, h('strong', {}, `SMS to ${message.recipient}`), h('span', { class: 'muted' }, about)),
       h('p', { class: 'bubble' }, message.text),
       h(
         'footer',
@@ -106,7 +106,7 @@ function renderMessage(message) {
   return h(
     'article',
     { class: 'message email', dataChannel: message.channel },
-    h('header', {}, h('strong', {}, `Email to ${message.recipient}`), h('span', { class: 'muted' }, `${about} · ${time(message.time)}`)),
+    h('header', {}, h('strong', {}, `Email to ${message.recipient}`), h('span', { class: 'muted' }, about)),
     h('p', { class: 'subject' }, message.subject ?? '(no subject)'),
     h('pre', { class: 'mail-body' }, message.text),
   );

@@ -1,4 +1,4 @@
-// Draws a graph laid out by local/architecture-graph.ts (layer, row) as inline SVG. No library.
+// Draws a graph laid out by support/architecture-graph.ts (layer, row) as inline SVG. No library.
 
 const SVG = 'http://www.w3.org/2000/svg';
 const CHAR = 7; // average glyph width at 12px

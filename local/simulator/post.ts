@@ -1,4 +1,4 @@
-import { signedHeaders } from '../../scripts/sign.ts';
+import { postSigned } from '../../support/signing.ts';
 import type { Delivery } from './traffic.ts';
 
 /**
@@ -28,7 +28,6 @@ export interface PostOptions {
 }
 
 export async function postDeliveries(deliveries: readonly Delivery[], options: PostOptions): Promise<PostSummary> {
-  const endpoint = `${options.url.replace(/\/$/, '')}/v1/events`;
   const summary: PostSummary = { posted: 0, accepted: 0, duplicates: 0, rejected: {}, unreachable: 0, problems: [], durationMs: 0 };
   const started = Date.now();
   const note = (problem: string) => {
@@ -38,12 +37,8 @@ export async function postDeliveries(deliveries: readonly Delivery[], options: P
   let done = 0;
 
   async function post(delivery: Delivery): Promise<void> {
-    const body = JSON.stringify(delivery.event);
     try {
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(options.secret, body) },
-        body,
+      const response = await postSigned(options.url, delivery.event, options.secret, {
         signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
       });
       const text = await response.text();

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateMachineSources } from '../../local/diagrams.ts';
-import { daytimeZone, type Traffic } from '../../local/simulator/traffic.ts';
+import type { Traffic } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
 import { chromiumPath } from '../../scripts/preflight.ts';
+import { stateMachineSources } from '../../support/diagrams.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
+import { daytimeZone } from '../../support/time-zones.ts';
 import { TEST_SECRET } from '../support/events.ts';
 
 // The dashboard in a real headless Chromium, watching a short simulated day on a local stack.
@@ -31,7 +32,7 @@ beforeAll(async () => {
   const { stdout } = await run(
     process.execPath,
     [
-      'scripts/simulate.ts',
+      'local/simulate.ts',
       ...['--url', stack.url, '--secret', TEST_SECRET, '--json', '--seed', '5', '--shipments', '4', '--wallets', '1'],
       ...['--invalid', '0', '--failures', '0', '--time-zone', daytimeZone()],
     ],

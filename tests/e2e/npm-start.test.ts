@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
-import { freePort } from '../../local/dynamodb-local.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
-import { signedHeaders } from '../../scripts/sign.ts';
+import { freePort } from '../../emulator/dynamodb-local.ts';
+import { DEVELOPMENT_SECRET } from '../../support/development-secret.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
+import { signedHeaders } from '../../support/signing.ts';
 import { dynamoJvmsBelow, isAlive } from '../support/processes.ts';
 
 // `npm start` as a newcomer runs it: a child process on its embedded defaults (only PORT set).

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostSummary } from '../../local/simulator/post.ts';
 import type { Traffic } from '../../local/simulator/traffic.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
 import { TEST_SECRET } from '../support/events.ts';
 
 // `npm run simulate` against a local stack, then the API asked about every shipment and wallet it touched.
@@ -38,7 +38,7 @@ interface Report {
 async function simulate(...args: string[]): Promise<Report> {
   const { stdout } = await run(
     process.execPath,
-    ['scripts/simulate.ts', '--url', stack.url, '--secret', TEST_SECRET, '--json', '--at', '2026-11-27T20:00:00Z', ...args],
+    ['local/simulate.ts', '--url', stack.url, '--secret', TEST_SECRET, '--json', '--at', '2026-11-27T20:00:00Z', ...args],
     { cwd: PROJECT_ROOT, timeout: 60_000 },
   );
   return JSON.parse(stdout) as Report;
@@ -99,7 +99,7 @@ describe('npm run simulate', () => {
   });
 
   it('posts the events/ samples', async () => {
-    const { stdout } = await run(process.execPath, ['scripts/simulate.ts', '--samples', '--url', stack.url, '--secret', TEST_SECRET], {
+    const { stdout } = await run(process.execPath, ['local/simulate.ts', '--samples', '--url', stack.url, '--secret', TEST_SECRET], {
       cwd: PROJECT_ROOT,
     });
     expect(stdout).toMatch(new RegExp(`accepted\\s+${sampleCount}\\n`));
@@ -108,7 +108,7 @@ describe('npm run simulate', () => {
   });
 
   it('fails with exit code 1 when the API rejects its signature', async () => {
-    const failing = run(process.execPath, ['scripts/simulate.ts', '--samples', '--url', stack.url, '--secret', 'whsec_d3Jvbmctc2VjcmV0'], {
+    const failing = run(process.execPath, ['local/simulate.ts', '--samples', '--url', stack.url, '--secret', 'whsec_d3Jvbmctc2VjcmV0'], {
       cwd: PROJECT_ROOT,
     });
     await expect(failing).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(new RegExp(`rejected\\s+${sampleCount} × 401`)) });

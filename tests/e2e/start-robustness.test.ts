@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_SECRET } from '../../local/development-secret.ts';
-import { freePort } from '../../local/dynamodb-local.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
-import { signedHeaders } from '../../scripts/sign.ts';
+import { freePort } from '../../emulator/dynamodb-local.ts';
+import { DEVELOPMENT_SECRET } from '../../support/development-secret.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
+import { signedHeaders } from '../../support/signing.ts';
 import { dynamoJvmsBelow, isAlive } from '../support/processes.ts';
 
 // `npm start` where things go wrong or have to survive: a taken port, a restart with --persist.

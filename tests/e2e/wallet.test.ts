@@ -2,18 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { daytimeZone } from '../../local/simulator/traffic.ts';
+import type { ExecutionRecord } from '../../emulator/step-functions.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
-import type { ExecutionRecord } from '../../local/step-functions.ts';
+import { daytimeZone } from '../../support/time-zones.ts';
 import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
 // Wallet reconciliation through the local stack: HTTP ingest → DynamoDB Local stream →
-// start-reconciliation → the real ASL on aws-local-stepfunctions (a 2 s wait) → reconcile-wallet
-// → sns:publish into the in-process topic → senders → outbox.
+// start-reconciliation → StartExecution on the local Step Functions endpoint → the real ASL on
+// aws-local-stepfunctions (a 2 s wait) → reconcile-wallet → sns:publish into the local topic →
+// senders → SNS SMS and SES v2 endpoints → outbox.
 const DELAY_SECONDS = 2;
 let stack: RunningStack;
 let dataDir: string;
-let previousDelay: string | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,18 +32,27 @@ async function executionsOf(walletId: string): Promise<ExecutionRecord[]> {
   return (body as ExecutionRecord[]).filter((execution) => (execution.input as { walletId: string }).walletId === walletId);
 }
 
+/** What reached the customer's phone and inbox (the outbox keeps what SNS and SES were handed). */
+async function deliveredTo(phone: string, email: string) {
+  const { body } = await getJson('/local/outbox');
+  return (body as { channel: string; recipient: string; text: string; tags?: { eventType?: string } }[]).filter(
+    (entry) => entry.recipient === phone || entry.recipient === email,
+  );
+}
+
 beforeAll(async () => {
-  previousDelay = process.env.RECONCILE_DELAY_SECONDS;
-  process.env.RECONCILE_DELAY_SECONDS = String(DELAY_SECONDS);
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-wallet-'));
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET });
+  stack = await startStack({
+    port: 0,
+    dataDir,
+    webhookSecrets: TEST_SECRET,
+    parameterOverrides: { ReconcileDelaySeconds: String(DELAY_SECONDS) },
+  });
 });
 
 afterAll(async () => {
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  if (previousDelay === undefined) delete process.env.RECONCILE_DELAY_SECONDS;
-  else process.env.RECONCILE_DELAY_SECONDS = previousDelay;
 });
 
 describe('wallet reconciliation through the local stack', () => {
@@ -103,14 +112,15 @@ describe('wallet reconciliation through the local stack', () => {
     expect(confirmed.body).toMatchObject({ balance: 3500, reconciliationPending: false, reconciledAt: expect.any(String) });
 
     await stack.settled();
-    let delivered: { channel: string; recipient: string; walletId?: string; eventType: string; text: string }[] = [];
+    let delivered: Awaited<ReturnType<typeof deliveredTo>> = [];
     for (let attempt = 0; attempt < 50 && delivered.length < 2; attempt++) {
-      delivered = ((await getJson('/local/outbox')).body as typeof delivered).filter((entry) => entry.walletId === walletId);
+      delivered = await deliveredTo('+34600111222', 'ana@example.com');
       await sleep(100);
     }
-    expect(delivered.map((entry) => `${entry.eventType}/${entry.channel}`).sort()).toEqual([
+    // One SMS and one email, the email tagged as the balance confirmation it is.
+    expect(delivered.map((entry) => (entry.channel === 'email' ? `${entry.tags?.eventType}/email` : 'sms')).sort()).toEqual([
+      'sms',
       'wallet.balance_confirmed/email',
-      'wallet.balance_confirmed/sms',
     ]);
     expect(delivered.find((entry) => entry.channel === 'sms')?.text).toContain('35');
     // The senders found the contacts on the customer profile: the execution never held them.
@@ -123,7 +133,7 @@ describe('wallet reconciliation through the local stack', () => {
     // The reconciliation's own write does not start another one.
     await sleep(DELAY_SECONDS * 1000 + 500);
     expect(await executionsOf(walletId)).toHaveLength(1);
-    expect(((await getJson('/local/outbox')).body as typeof delivered).filter((entry) => entry.walletId === walletId)).toHaveLength(2);
+    expect(await deliveredTo('+34600111222', 'ana@example.com')).toHaveLength(2);
   });
 
   it('answers 404 problem+json for an unknown wallet', async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lambdaContext } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { createTestTable, type TestTable, useTableForHandlers } from '../support/dynamo.ts';
 import { apiEvent, cloudEvent, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
 

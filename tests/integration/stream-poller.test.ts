@@ -10,7 +10,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StreamPoller, type StreamSource, streamSourceSettings } from '../../local/stream-poller.ts';
+import { StreamPoller, type StreamSource, streamSourceSettings } from '../../emulator/stream-poller.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 
 // The local event source mapping against DynamoDB Local's real stream: it gathers records for the

@@ -4,6 +4,7 @@ import { BatchWriteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamo
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { StreamPoller, streamSourceSettings } from '../../emulator/stream-poller.ts';
 import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
 import { DynamoWallets } from '../../functions/lib/adapters/dynamo-wallets.ts';
 import { SfnWorkflowStarter } from '../../functions/lib/adapters/sfn-workflow-starter.ts';
@@ -13,8 +14,7 @@ import type { WalletBooks } from '../../functions/lib/domain/ports.ts';
 import { reconciliationName, reconciliationWindow } from '../../functions/lib/domain/reconciliation.ts';
 import { startReconciliationHandler } from '../../functions/lib/handlers/start-reconciliation.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
-import { StreamPoller, streamSourceSettings } from '../../local/stream-poller.ts';
-import { loadTemplate } from '../../local/template.ts';
+import { projectTemplate } from '../../support/project.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { walletEvent } from '../support/events.ts';
 
@@ -241,7 +241,7 @@ describe('start-reconciliation on the real table stream', () => {
   /** Delivers everything on the table's stream to the handler, with the template's FilterCriteria and settings. */
   async function deliverStream(target: TestTable, handler: ReturnType<typeof startReconciliationHandler>) {
     const { Table } = await target.client.send(new DescribeTableCommand({ TableName: target.tableName }));
-    const source = loadTemplate().Resources.StartReconciliationFunction?.Properties?.Events.WalletChanges.Properties;
+    const source = projectTemplate().Resources.StartReconciliationFunction?.Properties?.Events.WalletChanges.Properties;
     const invocations: number[] = [];
     const deadLetters: unknown[] = [];
     const responses: { batch: DynamoDBRecord[]; failed: string[] }[] = [];

@@ -12,7 +12,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaContext } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { cloudEvent, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
 
 // Whatever a client sends, signed, the ingest handler answers without a server fault, and writes nothing it rejects.

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, TEMPLATE_PATH } from '../../local/template.ts';
+import { PROJECT_ROOT, TEMPLATE_PATH } from '../../support/project.ts';
 
 // The deploy rehearsal end to end, as an operator runs it: moto_server (Python, moto 5.x), the SAM
 // translator, the AWS CLI for the guide's steps, and every handler from its deployed bundle. A run

@@ -11,8 +11,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaContext } from '../../local/api-gateway.ts';
-import { signedHeaders } from '../../scripts/sign.ts';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { signedHeaders } from '../../support/signing.ts';
 import { OTHER_SECRET, postEvents, shipmentCreated, shipmentStatus, TEST_SECRET, walletEvent } from '../support/events.ts';
 
 // Bad input at scale: 10,000 generated malformed, oversized, unsigned, type-confused and replayed

@@ -3,6 +3,10 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { sqsRecord, streamRecord } from '../../emulator/lambda-events.ts';
+import { StreamPoller, streamSourceSettings } from '../../emulator/stream-poller.ts';
+import { functionDefinitions } from '../../emulator/template.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
@@ -16,9 +20,7 @@ import { channelSenderHandler } from '../../functions/lib/handlers/channel-sende
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
 import { sesClient, snsClient, sqsClient } from '../../functions/lib/runtime/aws-clients.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
-import { StreamPoller, streamSourceSettings } from '../../local/stream-poller.ts';
-import { functionDefinitions } from '../../local/template.ts';
+import { projectTemplate } from '../../support/project.ts';
 import * as awsFaults from '../support/aws-endpoint.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus } from '../support/events.ts';
@@ -272,7 +274,7 @@ function shipmentRecord(sequenceNumber: string, shipmentId: string, overrides: R
     time: '2026-11-01T09:00:00.000Z',
     data: { shipmentId },
   };
-  const after = marshallFlat({
+  const after = {
     PK: `SHIPMENT#${shipmentId}`,
     SK: 'SHIPMENT',
     entity: 'shipment',
@@ -283,29 +285,8 @@ function shipmentRecord(sequenceNumber: string, shipmentId: string, overrides: R
     timeline: [entry],
     version: 2,
     ...overrides,
-  });
-  return {
-    eventID: sequenceNumber,
-    eventName: 'MODIFY',
-    eventSource: 'aws:dynamodb',
-    dynamodb: {
-      Keys: { PK: { S: `SHIPMENT#${shipmentId}` }, SK: { S: 'SHIPMENT' } },
-      NewImage: after as never,
-      SequenceNumber: sequenceNumber,
-    },
   };
-}
-
-function marshallFlat(value: unknown): unknown {
-  // A small marshaller for the test's own records (strings, numbers, lists, maps).
-  const one = (item: unknown): unknown => {
-    if (typeof item === 'string') return { S: item };
-    if (typeof item === 'number') return { N: String(item) };
-    if (Array.isArray(item)) return { L: item.map(one) };
-    if (item && typeof item === 'object') return { M: Object.fromEntries(Object.entries(item).map(([key, child]) => [key, one(child)])) };
-    return { NULL: true };
-  };
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, child]) => [key, one(child)]));
+  return streamRecord({ eventName: 'MODIFY', keys: { PK: `SHIPMENT#${shipmentId}`, SK: 'SHIPMENT' }, newImage: after, sequenceNumber });
 }
 
 describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local', () => {
@@ -326,19 +307,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     };
   }
   const sqsEvent = (body: NotificationMessage, receive = 1): SQSEvent => ({
-    Records: [
-      {
-        messageId: `msg-${body.notificationId}-${receive}`,
-        receiptHandle: 'rh',
-        body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: String(receive), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:Queue',
-        awsRegion: 'us-east-1',
-      },
-    ],
+    Records: [sqsRecord({ body: JSON.stringify(body), messageId: `msg-${body.notificationId}-${receive}`, receiveCount: receive })],
   });
   const noon = new Date('2026-11-02T12:00:00Z');
   const at = (seconds: number) => () => new Date(noon.getTime() + seconds * 1000);
@@ -475,7 +444,7 @@ describe('a stream batch with one poison record', () => {
         return { failed: [] };
       },
     };
-    const definition = functionDefinitions().find((candidate) => candidate.logicalId === 'StreamRouterFunction')!;
+    const definition = functionDefinitions(projectTemplate()).find((candidate) => candidate.logicalId === 'StreamRouterFunction')!;
     const source = Object.values(definition.resource.Properties?.Events as Record<string, { Properties: Record<string, unknown> }>)[0]!;
     const failures: { records: DynamoDBRecord[]; error: string }[] = [];
     const { Table } = await streamTable.client.send(new DescribeTableCommand({ TableName: streamTable.tableName }));

@@ -5,7 +5,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postStories, SECRET, type ShipmentStory, shipmentStories } from '../../bench/workload.ts';
-import { LOCAL_AWS } from '../../local/dynamodb-local.ts';
+import { LOCAL_AWS } from '../../emulator/aws-local.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 
 // Sustained concurrent posting through `npm start`'s stack, then settle: every accepted event is
@@ -18,7 +18,7 @@ let dataDir: string;
 let stories: ShipmentStory[];
 let posted: Awaited<ReturnType<typeof postStories>>;
 let items: Record<string, any>[];
-let outbox: { channel: string; eventType: string; shipmentId?: string; notificationId: string }[];
+let outbox: { channel: string; recipient: string; tags?: { eventType?: string } }[];
 
 async function scanTable(): Promise<Record<string, any>[]> {
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: stack.dynamoEndpoint });
@@ -83,22 +83,42 @@ describe('sustained load through the local stack', () => {
   });
 
   it('delivers exactly the notifications the policy names, once per shipment, status and channel', () => {
-    const delivered = new Map<string, string[]>();
-    for (const entry of outbox) {
-      const list = delivered.get(entry.shipmentId ?? '') ?? [];
-      list.push(`${entry.eventType.slice('shipment.'.length)}/${entry.channel}`);
-      delivered.set(entry.shipmentId ?? '', list);
+    // The outbox holds what SNS and SES were handed. Every story's customer has a phone and an address
+    // of their own; an email carries its eventType as an SES tag, an SMS only its text.
+    const storyOf = new Map<string, ShipmentStory>();
+    for (const story of stories) {
+      const customer = story.events[0]?.data.customer as { phone: string; email: string };
+      storyOf.set(customer.phone, story);
+      storyOf.set(customer.email, story);
     }
-    const actual = stories.map((story) => ({ shipment: story.shipmentId, heard: (delivered.get(story.shipmentId) ?? []).sort() }));
-    const expected = stories.map((story) => ({ shipment: story.shipmentId, heard: story.expectedNotifications }));
+    const heard = new Map<string, string[]>();
+    for (const entry of outbox) {
+      const shipment = storyOf.get(entry.recipient)?.shipmentId ?? `someone else: ${entry.recipient}`;
+      const what = entry.channel === 'email' ? `${entry.tags?.eventType?.slice('shipment.'.length)}/email` : 'sms';
+      heard.set(shipment, [...(heard.get(shipment) ?? []), what]);
+    }
+    const actual = stories.map((story) => ({ shipment: story.shipmentId, heard: (heard.get(story.shipmentId) ?? []).sort() }));
+    const expected = stories.map((story) => ({
+      shipment: story.shipmentId,
+      heard: story.expectedNotifications.map((notification) => (notification.endsWith('/sms') ? 'sms' : notification)).sort(),
+    }));
     expect(actual).toEqual(expected);
+    expect([...heard.keys()].filter((shipment) => shipment.startsWith('someone else'))).toEqual([]);
     expect(outbox.length).toBe(stories.reduce((sum, story) => sum + story.expectedNotifications.length, 0));
   });
 
-  it('settles every notification claim as sent and leaves nothing in a dead-letter destination', () => {
+  it('settles every notification claim as sent, once per shipment, status and channel, and leaves nothing in a dead-letter destination', () => {
     const claims = items.filter((item) => item.entity === 'notification');
     expect(claims.length).toBe(outbox.length);
     expect(claims.every((claim) => claim.outcome === 'sent')).toBe(true);
+    const claimed = new Map<string, string[]>();
+    for (const claim of claims) {
+      const shipment = String(claim.PK).slice('SHIPMENT#'.length);
+      claimed.set(shipment, [...(claimed.get(shipment) ?? []), `${claim.status}/${claim.channel}`]);
+    }
+    expect(stories.map((story) => ({ shipment: story.shipmentId, claimed: (claimed.get(story.shipmentId) ?? []).sort() }))).toEqual(
+      stories.map((story) => ({ shipment: story.shipmentId, claimed: story.expectedNotifications })),
+    );
     for (const file of ['dead-letters.jsonl', 'sqs-dead-letters.jsonl']) {
       const path = join(dataDir, file);
       expect(existsSync(path) ? readFileSync(path, 'utf8') : '').toBe('');

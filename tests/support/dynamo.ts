@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { createTableFromTemplate, LOCAL_AWS } from '../../local/dynamodb-local.ts';
-import { loadTemplate } from '../../local/template.ts';
+import { LOCAL_AWS } from '../../emulator/aws-local.ts';
+import { createTableFromTemplate } from '../../emulator/dynamodb-local.ts';
+import { projectTemplate } from '../../support/project.ts';
 
 export interface TestTable {
   tableName: string;
@@ -19,7 +20,7 @@ export async function createTestTable(logicalId = 'ParcelTable'): Promise<TestTa
   const endpoint = inject('dynamoEndpoint');
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
   const tableName = `test-${randomUUID()}`;
-  await createTableFromTemplate(client, loadTemplate(), logicalId, tableName);
+  await createTableFromTemplate(client, projectTemplate(), logicalId, tableName);
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
     tableName,

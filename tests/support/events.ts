@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { apiGatewayEvent } from '../../local/api-gateway.ts';
-import { signedHeaders } from '../../scripts/sign.ts';
+import { apiGatewayEvent } from '../../emulator/lambda-events.ts';
+import { signedHeaders } from '../../support/signing.ts';
 
 /** The secret every test signs with; setup.ts makes it the active one. */
 export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXBhcmNlbGNhc3QtdGVzdHM=';

@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { LOCAL_AWS } from '../../local/dynamodb-local.ts';
+import { LOCAL_AWS } from '../../emulator/aws-local.ts';
 import { TEST_SECRET } from './events.ts';
 
 // Lambda-like environment for every test file. Handlers read these at import.

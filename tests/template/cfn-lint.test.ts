@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEMPLATE_PATH } from '../../local/template.ts';
+import { TEMPLATE_PATH } from '../../support/project.ts';
 
 // cfn-lint runs the real SAM transform (aws-sam-translator) and CloudFormation's own checks on
 // its output: the closest this machine gets to `sam validate --lint`. It comes with the machine

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { functionDefinitions, resolveValue } from '../../emulator/template.ts';
 import { FUNCTION_SETTINGS, type FunctionName, loadSettings, settingNames } from '../../functions/lib/runtime/config.ts';
-import { functionDefinitions, loadTemplate, PROJECT_ROOT, resolveValue } from '../../local/template.ts';
 import { esbuildOptions } from '../../scripts/build.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 /**
  * A function's settings are the variables its schema in functions/lib/runtime/config.ts names,
@@ -16,7 +17,7 @@ const LOCAL_ONLY = new Set(['WEBHOOK_SECRETS']);
 /** Stand-in names for every template resource, so the environment resolves as on AWS. */
 function placeholderNames(): Record<string, string> {
   const names: Record<string, string> = {};
-  for (const id of Object.keys(loadTemplate().Resources)) {
+  for (const id of Object.keys(projectTemplate().Resources)) {
     names[id] = `${id}-name`;
     for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
       names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
@@ -26,7 +27,7 @@ function placeholderNames(): Record<string, string> {
 }
 
 describe('every setting a function reads is set by template.yaml', () => {
-  const definitions = functionDefinitions();
+  const definitions = functionDefinitions(projectTemplate());
 
   it('has settings for exactly the functions the template declares, named by their entry points', () => {
     const entries = definitions.map((definition) => basename(definition.entryPoint, '.ts')).sort();
@@ -38,7 +39,7 @@ describe('every setting a function reads is set by template.yaml', () => {
 
     it(`${definition.logicalId} gets every variable its settings read, and they parse`, () => {
       const missing = settingNames(name).filter((variable) => !(variable in definition.environment) && !LOCAL_ONLY.has(variable));
-      const environment = resolveValue(loadTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
+      const environment = resolveValue(projectTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
 
       expect(missing).toEqual([]);
       expect(() => loadSettings(name, environment)).not.toThrow();

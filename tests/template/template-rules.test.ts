@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, PROJECT_ROOT, type Template } from '../../local/template.ts';
+import type { Template } from '../../emulator/template.ts';
 import { checkTemplate, rules } from '../../scripts/template-rules.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 // WS1003 expands SAM's policy templates as read from the installed aws-sam-translator (scripts/sam-translator.ts).
 
-const pristine = () => structuredClone(loadTemplate()) as Template;
+const pristine = () => structuredClone(projectTemplate()) as Template;
 const resourcesOf = (template: Template, type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
 const firstOf = (template: Template, type: string) => {
   const [resource] = resourcesOf(template, type);
@@ -122,7 +123,7 @@ describe('template.yaml rules', () => {
 });
 
 describe('publishing to the Serverless Application Repository', () => {
-  const metadata = loadTemplate().Metadata?.['AWS::ServerlessRepo::Application'] as Record<string, unknown> | undefined;
+  const metadata = projectTemplate().Metadata?.['AWS::ServerlessRepo::Application'] as Record<string, unknown> | undefined;
 
   it('carries complete application metadata', () => {
     expect(metadata).toMatchObject({

@@ -1,8 +1,8 @@
 import cfnspec from '@aws-cdk/cfnspec';
 import AjvModule from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate } from '../../local/template.ts';
 import { samSchema, samTranslator } from '../../scripts/sam-translator.ts';
+import { projectTemplate } from '../../support/project.ts';
 
 // ajv-draft-04 is CommonJS with an ES default export; Node hands us the module object.
 type Validator = {
@@ -10,7 +10,7 @@ type Validator = {
   compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown };
 };
 const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: object) => Validator;
-const template = loadTemplate();
+const template = projectTemplate();
 
 /** `AWS::Serverless::HttpApi` → the SAM schema's definition of that resource. */
 const definitionFor = (type: string) =>

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { functionDefinitions, parseTemplate, resourcesOfType } from '../../emulator/template.ts';
 import {
   architectureGraph,
   architectureMermaid,
   layeredLayout,
   stateMachineGraph,
   stateMachineMermaid,
-} from '../../local/architecture-graph.ts';
-import { functionDefinitions, loadTemplate, parseTemplate, resourcesOfType } from '../../local/template.ts';
+} from '../../support/architecture-graph.ts';
+import { projectTemplate } from '../../support/project.ts';
 
 type Events = Record<string, { Type: string; Properties: Record<string, any> }>;
 
 describe('the architecture graph of template.yaml', () => {
-  const template = loadTemplate();
+  const template = projectTemplate();
   const graph = architectureGraph(template);
   const edge = (from: string, to: string, kind: string) => graph.edges.find((e) => e.from === from && e.to === to && e.kind === kind);
 

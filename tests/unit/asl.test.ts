@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDefinition, localFunctionArns, substitute, taskStates } from '../../local/step-functions.ts';
-import { loadTemplate, PROJECT_ROOT, resourcesOfType } from '../../local/template.ts';
+import { resourceNames } from '../../emulator/resource-names.ts';
+import { loadDefinition, substitute, taskStates } from '../../emulator/step-functions.ts';
+import { resourcesOfType } from '../../emulator/template.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 // asl-validator ships CommonJS without type declarations.
 type AslValidator = (
@@ -15,7 +17,7 @@ type AslValidator = (
 };
 const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
 
-const template = loadTemplate();
+const template = projectTemplate();
 const stateMachines = resourcesOfType(template, 'AWS::Serverless::StateMachine');
 const placeholders = (text: string) => new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1] as string));
 
@@ -40,10 +42,10 @@ describe('state machine definitions against template.yaml', () => {
 
     it(`${id}: is still valid with the substitutions filled in, ARNs included`, () => {
       const names = {
-        ...localFunctionArns(template),
+        ...resourceNames(template, 'http://127.0.0.1'),
         ...Object.fromEntries(Object.keys(template.Resources).map((key) => [key, `arn:aws:sns:us-east-1:000000000000:${key}`])),
       };
-      const definition = loadDefinition(template, id, names);
+      const definition = loadDefinition(template, id, names, PROJECT_ROOT);
       const result = aslValidator(definition, { checkArn: true, checkPaths: true });
       expect(result.isValid, result.errorsText('\n')).toBe(true);
       expect(JSON.stringify(definition)).not.toMatch(/\$\{/);

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { functionDefinitions, loadTemplate, resolveValue } from '../../local/template.ts';
+import { functionDefinitions, resolveValue } from '../../emulator/template.ts';
 import { buildFunction } from '../../scripts/build.ts';
+import { projectTemplate } from '../../support/project.ts';
 
 // What `sam build` produces from the template's esbuild Metadata must load and export the handler.
 const outRoot = mkdtempSync(join(tmpdir(), 'parcelcast-bundles-'));
@@ -13,7 +14,7 @@ afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
 /** Stand-in names for every template resource, so the environment resolves as on AWS. */
 function placeholderNames(): Record<string, string> {
-  const template = loadTemplate();
+  const template = projectTemplate();
   const names: Record<string, string> = {};
   for (const id of Object.keys(template.Resources)) {
     names[id] = `${id}-name`;
@@ -25,9 +26,9 @@ function placeholderNames(): Record<string, string> {
 }
 
 describe('function bundles built from the template', () => {
-  for (const definition of functionDefinitions()) {
+  for (const definition of functionDefinitions(projectTemplate())) {
     it(`${definition.logicalId} bundles to an ES module that exports ${definition.exportName}`, async () => {
-      const environment = resolveValue(loadTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
+      const environment = resolveValue(projectTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
       const built = await buildFunction(definition, outRoot);
 
       // A fresh Node process with only the template's environment, as a Lambda cold start has.

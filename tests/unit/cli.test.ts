@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../local/template.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
 
 // Every `npm run` script answers a usage mistake the same way (scripts/cli.ts): the mistake in one
 // line, then the usage, exit code 2, no stack trace. Nothing here reaches a server or Java.

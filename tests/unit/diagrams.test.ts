@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagramDocs, stateMachineSources } from '../../local/diagrams.ts';
-import { PROJECT_ROOT } from '../../local/template.ts';
+import { diagramDocs, stateMachineSources } from '../../support/diagrams.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
 
 describe('the generated diagrams in docs/', () => {
   const docs = diagramDocs();

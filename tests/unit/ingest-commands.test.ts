@@ -3,9 +3,9 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteComma
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import { applyEvent } from '../../functions/lib/domain/shipment.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 import { cloudEvent, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
 
 // The ingest handler with DynamoDB mocked: which commands it sends, with which keys and conditions.

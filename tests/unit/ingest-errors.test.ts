@@ -12,9 +12,9 @@ import {
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 import { apiEvent, cloudEvent, customer, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
 
 // Every 4xx of the contract, through the real handlers with DynamoDB mocked: the answer, and that nothing was written.

@@ -6,6 +6,8 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { sqsRecord } from '../../emulator/lambda-events.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
@@ -16,7 +18,6 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import type { ClaimResult, FinalOutcome, NotificationClaims } from '../../functions/lib/domain/notification-ports.ts';
 import { channelSenderHandler } from '../../functions/lib/handlers/channel-sender.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 
 // aws-sdk-client-mock answers `send` itself, so the SDK's retries (tests/unit/aws-clients.test.ts)
 // never run here: a rejected call is a call that failed after them. The publisher's own retry of
@@ -86,17 +87,9 @@ class MemoryClaims implements NotificationClaims {
 
 function sqsEvent(...bodies: NotificationMessage[]): SQSEvent {
   return {
-    Records: bodies.map((body, index) => ({
-      messageId: `msg-${index}`,
-      receiptHandle: `rh-${index}`,
-      body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:SmsQueue',
-      awsRegion: 'us-east-1',
-    })),
+    Records: bodies.map((body, index) =>
+      sqsRecord({ body: JSON.stringify(body), messageId: `msg-${index}`, queueArn: 'arn:aws:sqs:us-east-1:000000000000:SmsQueue' }),
+    ),
   };
 }
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { httpRoutes, PROJECT_ROOT } from '../../local/template.ts';
+import { httpRoutes } from '../../emulator/template.ts';
 import { buildOpenApi, OPENAPI_PATH } from '../../scripts/openapi.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 describe('docs/openapi.json', () => {
   it('is what the zod schemas generate today (run `npm run openapi` after changing them)', () => {
@@ -12,7 +13,7 @@ describe('docs/openapi.json', () => {
 
   it('documents every route template.yaml serves', () => {
     const paths = buildOpenApi().paths as Record<string, Record<string, unknown>>;
-    for (const route of httpRoutes()) {
+    for (const route of httpRoutes(projectTemplate())) {
       expect(paths[route.path], `${route.method} ${route.path}`).toHaveProperty(route.method.toLowerCase());
     }
   });

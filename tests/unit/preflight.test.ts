@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../local/template.ts';
 import { missingLine, TOOLS } from '../../scripts/preflight.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
 
 // The preflight `npm test` starts with, run as npm runs it, on PATHs that hide tools.
 const scratch = mkdtempSync(join(tmpdir(), 'parcelcast-preflight-'));

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Fn::Sub strings are CloudFormation's ${} syntax, not JavaScript's
 import { describe, expect, it } from 'vitest';
-import type { Template } from '../../local/template.ts';
+import type { Template } from '../../emulator/template.ts';
 import { Intrinsics } from '../../rehearsal/intrinsics.ts';
 import { operatorSteps } from '../../rehearsal/operator.ts';
 

@@ -1,9 +1,9 @@
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 import { postEvents, shipmentCreated, shipmentStatus } from '../support/events.ts';
 
 // A shipment's history lives in one DynamoDB item (400 KB at most): growing past it must be the

@@ -4,9 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { SignatureError } from '../../functions/lib/domain/errors.ts';
 import { WebhookVerifier } from '../../functions/lib/http/webhook-signature.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 import { OTHER_SECRET, postEvents, shipmentCreated, TEST_SECRET } from '../support/events.ts';
 
 // Standard Webhooks signatures: the verifier on its own, then through the ingest handler.

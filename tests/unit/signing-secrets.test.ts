@@ -2,9 +2,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { composeIngestEvents } from '../../functions/lib/composition/ingest-events.ts';
 import { verifierFor } from '../../functions/lib/http/webhook-signature.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
 import { OTHER_SECRET, postEvents, shipmentCreated, TEST_SECRET } from '../support/events.ts';
 
 // Where IngestFunction's signing secrets come from on AWS: the SSM SecureString its

@@ -1,20 +1,27 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import { resourceNames } from '../../emulator/resource-names.ts';
+import {
+  ExecutionAlreadyExistsError,
+  LocalStepFunctions,
+  loadDefinition,
+  type PublishRequest,
+  taskBindings,
+} from '../../emulator/step-functions.ts';
 import { reconcileWallet } from '../../functions/lib/app/reconcile-wallet.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { BalanceConfirmation, LedgerTotal, WalletBooks, WalletSnapshot } from '../../functions/lib/domain/ports.ts';
 import type { Customer } from '../../functions/lib/domain/shipment.ts';
-import { LocalStepFunctions, loadDefinition, localFunctionArns, type PublishRequest, taskBindings } from '../../local/step-functions.ts';
-import { loadTemplate } from '../../local/template.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 // The real statemachines/wallet-reconciliation.asl.json, substituted as the template says, run by
 // aws-local-stepfunctions. The ReconcileWallet task runs the real use case over in-memory books.
 
-const template = loadTemplate();
+const template = projectTemplate();
 const NOTIFICATIONS = 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
 const ALERTS = 'arn:aws:sns:us-east-1:000000000000:AlertsTopic';
-const names = { ...localFunctionArns(template), NotificationsTopic: NOTIFICATIONS, AlertsTopic: ALERTS };
-const definition = loadDefinition(template, 'WalletReconciliationStateMachine', names);
+const names = { ...resourceNames(template, 'http://127.0.0.1'), NotificationsTopic: NOTIFICATIONS, AlertsTopic: ALERTS };
+const definition = loadDefinition(template, 'WalletReconciliationStateMachine', names, PROJECT_ROOT);
 
 const ana: Customer = {
   id: 'cus-1',
@@ -318,10 +325,8 @@ describe('local Step Functions runtime', () => {
     const books = new MemoryBooks(700, [1000, -300]);
     const runtime = new LocalStepFunctions();
     runtime.register(arn, definition, services(realReconcile(books)), { waitTimeOverrides: { WaitForLedgerToSettle: 0 } });
-    const starter = runtime.starter(arn);
-
-    expect(await starter.start('wal-1-abc-100', input)).toBe('started');
-    expect(await starter.start('wal-1-abc-100', input)).toBe('already-started');
+    runtime.start(arn, 'wal-1-abc-100', input);
+    expect(() => runtime.start(arn, 'wal-1-abc-100', input)).toThrow(ExecutionAlreadyExistsError);
     await runtime.settled();
 
     const [execution, ...others] = runtime.list();

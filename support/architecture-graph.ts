@@ -1,4 +1,4 @@
-import type { Template } from './template.ts';
+import type { Template } from '../emulator/template.ts';
 
 /**
  * The system's shape as data, read from template.yaml and the ASL files instead of drawn by hand:

@@ -1,6 +1,4 @@
-import { appendFileSync } from 'node:fs';
 import {
-  type _Record,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   ExpiredIteratorException,
@@ -8,10 +6,11 @@ import {
   GetShardIteratorCommand,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { lambdaContext } from './api-gateway.ts';
-import { LOCAL_AWS } from './dynamodb-local.ts';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { LOCAL_AWS } from './aws-local.ts';
 import { matchesPattern } from './event-patterns.ts';
+import { lambdaContext } from './lambda-context.ts';
+import { lambdaStreamRecord } from './lambda-events.ts';
 import { batchingWindowMs } from './template.ts';
 
 /**
@@ -30,7 +29,8 @@ const GET_RECORDS_LIMIT = 1000;
 
 export interface StreamSource {
   functionId: string;
-  handler: (event: DynamoDBStreamEvent, context: ReturnType<typeof lambdaContext>) => Promise<DynamoDBBatchResponse | undefined>;
+  /** The function, invoked as Lambda invokes it (the function runner ignores the context: its worker builds its own). */
+  handler: (event: DynamoDBStreamEvent, context: Context) => Promise<unknown>;
   batchSize: number;
   /** MaximumBatchingWindowInSeconds, in ms: how long records are gathered before a batch that is not full is sent. */
   batchingWindowMs: number;
@@ -38,8 +38,8 @@ export interface StreamSource {
   reportBatchItemFailures: boolean;
   bisectOnError: boolean;
   maximumRetryAttempts: number;
-  /** Where records go after the last retry (the template's OnFailure destination). */
-  onFailure: (functionId: string, records: DynamoDBRecord[], error: string) => void;
+  /** Where records go after the last retry (the template's OnFailure destination), with the shard they were read from. */
+  onFailure: (functionId: string, records: DynamoDBRecord[], error: string, shardId: string | undefined) => unknown;
 }
 
 /** Reads a function's `Type: DynamoDB` event source properties as Lambda would. */
@@ -57,24 +57,6 @@ export function streamSourceSettings(properties: Record<string, any>) {
   };
 }
 
-export function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
-  const { ApproximateCreationDateTime, ...dynamodb } = record.dynamodb ?? {};
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName as DynamoDBRecord['eventName'],
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: LOCAL_AWS.region,
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ...(dynamodb as DynamoDBRecord['dynamodb']),
-      ...(ApproximateCreationDateTime
-        ? { ApproximateCreationDateTime: Math.floor(new Date(ApproximateCreationDateTime).getTime() / 1000) }
-        : {}),
-    },
-  };
-}
-
 export class StreamPoller {
   private readonly client: DynamoDBStreamsClient;
   private readonly streamArn: string;
@@ -84,6 +66,8 @@ export class StreamPoller {
   private readonly checkpoints = new Map<string, string>();
   /** Records read but not yet invoked, per source, and when the oldest of them was read. */
   private readonly gathered = new Map<StreamSource, { records: DynamoDBRecord[]; since: number }>();
+  /** The shard each record in flight was read from, for the OnFailure destination's batch info. */
+  private readonly shardOf = new WeakMap<DynamoDBRecord, string>();
   private running = false;
   /** While held, records wait on the stream (as behind a disabled event source mapping); settled() still drains. */
   private held = false;
@@ -222,7 +206,8 @@ export class StreamPoller {
         if (!fresh) continue;
         page = await this.getRecords(fresh);
       }
-      const records = (page.Records ?? []).map((record) => toLambdaRecord(record, this.streamArn));
+      const records = (page.Records ?? []).map((record) => lambdaStreamRecord(record, this.streamArn));
+      for (const record of records) this.shardOf.set(record, shardId);
       this.iterators.set(shardId, page.NextShardIterator);
       const last = records.at(-1)?.dynamodb?.SequenceNumber;
       if (last) this.checkpoints.set(shardId, last);
@@ -305,7 +290,9 @@ export class StreamPoller {
     for (let attempt = 0; pending.length > 0; attempt++) {
       let failure: string | undefined;
       try {
-        const response = await source.handler({ Records: pending }, lambdaContext(source.functionId));
+        const response = (await source.handler({ Records: pending }, lambdaContext(source.functionId))) as
+          | DynamoDBBatchResponse
+          | undefined;
         const failed = source.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
         if (failed.length === 0) return;
         // Lambda restarts from the lowest failed sequence number; the records before it are done.
@@ -322,20 +309,12 @@ export class StreamPoller {
         }
       }
       if (attempt >= source.maximumRetryAttempts) {
-        source.onFailure(source.functionId, pending, failure ?? 'unknown');
+        await source.onFailure(source.functionId, pending, failure ?? 'unknown', pending[0] && this.shardOf.get(pending[0]));
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** Math.min(attempt, 5)));
     }
   }
-}
-
-/** The local OnFailure destination: a JSON line per failed batch, and a console warning. */
-export function deadLetterFile(path: string) {
-  return (functionId: string, records: DynamoDBRecord[], error: string) => {
-    console.warn(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`);
-    appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), functionId, error, records })}\n`);
-  };
 }
 
 /** -1 means "until the record expires" on AWS; locally that would spin for a day, so cap it. */

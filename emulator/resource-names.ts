@@ -1,0 +1,38 @@
+import { localArn, localQueueUrl } from './aws-local.ts';
+import { resolveValue, type Template } from './template.ts';
+
+/**
+ * What `Ref` and `Fn::GetAtt` give for the template's topics, queues, state machines, functions
+ * and named resources in the emulator: logical id → name, ARN or queue URL, and
+ * `<LogicalId>.<Attribute>` for GetAtt. Tables get theirs from DynamoDB once they exist.
+ */
+export function resourceNames(template: Template, servicesUrl: string): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    switch (resource.Type) {
+      case 'AWS::SNS::Topic':
+        Object.assign(names, { [id]: localArn.topic(id), [`${id}.TopicName`]: id, [`${id}.TopicArn`]: localArn.topic(id) });
+        break;
+      case 'AWS::SQS::Queue':
+        Object.assign(names, { [id]: localQueueUrl(servicesUrl, id), [`${id}.Arn`]: localArn.queue(id), [`${id}.QueueName`]: id });
+        break;
+      case 'AWS::Serverless::StateMachine':
+      case 'AWS::StepFunctions::StateMachine':
+        Object.assign(names, { [id]: localArn.stateMachine(id), [`${id}.Name`]: id, [`${id}.Arn`]: localArn.stateMachine(id) });
+        break;
+      case 'AWS::Serverless::Function':
+        Object.assign(names, { [id]: id, [`${id}.Arn`]: localArn.function(id) });
+        break;
+      case 'AWS::KMS::Key':
+        Object.assign(names, { [id]: id, [`${id}.Arn`]: localArn.key(id) });
+        break;
+      case 'AWS::SES::ConfigurationSet':
+        // Named resources keep their template name (e.g. the SES configuration set, per stage).
+        names[id] = String(resolveValue(template, resource.Properties?.Name ?? id, names));
+        break;
+      default:
+        break;
+    }
+  }
+  return names;
+}

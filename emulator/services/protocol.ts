@@ -1,0 +1,26 @@
+/**
+ * What the local AWS endpoints share: the error every protocol turns into its own wire form
+ * (a JSON `__type`, a Query `<ErrorResponse>`, a REST-JSON `x-amzn-errortype`).
+ */
+
+export class AwsError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** The awsQueryCompatible code SQS also sends (`x-amzn-query-error`), when it differs. */
+  readonly queryCode: string | undefined;
+
+  constructor(status: number, code: string, message: string, queryCode?: string) {
+    super(message);
+    this.name = code;
+    this.status = status;
+    this.code = code;
+    this.queryCode = queryCode;
+  }
+}
+
+export const awsError = (status: number, code: string, message: string, queryCode?: string) =>
+  new AwsError(status, code, message, queryCode);
+
+/** Escapes text for an XML element. */
+export const xmlText = (value: unknown) =>
+  String(value).replace(/[<>&'"]/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[char] as string);
