@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandLine } from '../scripts/cli.ts';
+import { parseCommandLine } from '../support/cli.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { installRequestCounter, type RequestCount } from './aws-requests.ts';
 import { measureColdStarts, summarizeColdStart } from './cold-start.ts';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCommandLine } from '../scripts/cli.ts';
+import { parseCommandLine } from '../support/cli.ts';
 import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
 import { PROJECT_ROOT } from '../support/project.ts';
 import { type PostSummary, postDeliveries } from './simulator/post.ts';

@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { parseCommandLine } from '../scripts/cli.ts';
+import { parseCommandLine } from '../support/cli.ts';
 import { PROJECT_ROOT, TEMPLATE_PATH } from '../support/project.ts';
 import { awsClients, UNCHECKED } from './aws.ts';
 import { drain, FunctionRunner, type Poller, QueueMappingPoller, StreamMappingPoller } from './drive.ts';

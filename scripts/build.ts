@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { type FunctionDefinition, functionDefinitions, type Template } from '../emulator/template.ts';
+import { parseCommandLine } from '../support/cli.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
-import { parseCommandLine } from './cli.ts';
 
 /**
  * Builds every function exactly as `sam build` would from the template's esbuild Metadata

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseCommandLine } from '../support/cli.ts';
 import { diagramDocs } from '../support/diagrams.ts';
 import { PROJECT_ROOT } from '../support/project.ts';
-import { parseCommandLine } from './cli.ts';
 
 /**
  * `npm run diagram`: writes docs/architecture.md (from template.yaml) and

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CHANNELS, cloudEventSchemas, EVENT_TYPES, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
 import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
-import { parseCommandLine } from './cli.ts';
+import { parseCommandLine } from '../support/cli.ts';
 
 /**
  * docs/openapi.json, generated from the zod schemas the ingest handler validates with, so the

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { apiGatewayEvent } from '../emulator/lambda-events.ts';
+import { parseCommandLine } from '../support/cli.ts';
 import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
 import { signedRequest } from '../support/signing.ts';
-import { parseCommandLine } from './cli.ts';
 
 /**
  * Signs sample events the way a warehouse does (Standard Webhooks) and

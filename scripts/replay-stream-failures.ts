@@ -3,7 +3,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { lambdaStreamRecord } from '../emulator/lambda-events.ts';
-import { parseCommandLine } from './cli.ts';
+import { parseCommandLine } from '../support/cli.ts';
 
 /**
  * Replays the stream batches a function's event source mapping gave up on. The OnFailure queue

@@ -1,6 +1,6 @@
 import { type Resource, resourcesOfType, type Template } from '../emulator/template.ts';
+import { parseCommandLine } from '../support/cli.ts';
 import { projectTemplate } from '../support/project.ts';
-import { parseCommandLine } from './cli.ts';
 import { type PolicyTemplate, samPolicyTemplates } from './sam-translator.ts';
 
 /**

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../support/project.ts';
 
-// Every `npm run` script answers a usage mistake the same way (scripts/cli.ts): the mistake in one
+// Every `npm run` script answers a usage mistake the same way (support/cli.ts): the mistake in one
 // line, then the usage, exit code 2, no stack trace. Nothing here reaches a server or Java.
 
 interface Outcome {
@@ -28,10 +28,10 @@ const mistakes: [name: string, script: string, args: string[], says: string, env
   ['npm run post', 'scripts/post-event.ts', [], 'name at least one event file'],
   ['npm run post', 'scripts/post-event.ts', ['events/shipment-created.json', '--url'], "Option '--url <value>' argument missing"],
   ['npm run post', 'scripts/post-event.ts', ['events/no-such-event.json'], 'cannot read events/no-such-event.json (ENOENT)'],
-  ['npm run simulate', 'scripts/simulate.ts', ['--bogus'], "Unknown option '--bogus'"],
-  ['npm run simulate', 'scripts/simulate.ts', ['--shipments'], "Option '--shipments <value>' argument missing"],
-  ['npm run simulate', 'scripts/simulate.ts', ['--shipments', 'many'], '--shipments must be an integer between 0 and 100000, got many'],
-  ['npm run simulate', 'scripts/simulate.ts', ['--time-zone', 'Mars/Olympus'], '--time-zone must be an IANA time zone'],
+  ['npm run simulate', 'local/simulate.ts', ['--bogus'], "Unknown option '--bogus'"],
+  ['npm run simulate', 'local/simulate.ts', ['--shipments'], "Option '--shipments <value>' argument missing"],
+  ['npm run simulate', 'local/simulate.ts', ['--shipments', 'many'], '--shipments must be an integer between 0 and 100000, got many'],
+  ['npm run simulate', 'local/simulate.ts', ['--time-zone', 'Mars/Olympus'], '--time-zone must be an IANA time zone'],
   ['npm run bench', 'bench/run.ts', ['--bogus'], "Unknown option '--bogus'"],
   ['npm run bench', 'bench/run.ts', ['quick'], "Unexpected argument 'quick'"],
   ['npm run bench', 'bench/run.ts', [], 'BENCH_EVENTS must be a whole number of at least 1, got lots', { BENCH_EVENTS: 'lots' }],
@@ -57,7 +57,7 @@ describe.concurrent('usage mistakes on the command line', () => {
   }
 
   it('--help prints the usage on stdout and exits 0', async () => {
-    const outcome = await run('scripts/simulate.ts', ['--help']);
+    const outcome = await run('local/simulate.ts', ['--help']);
     expect(outcome.stdout).toMatch(/^usage: npm run simulate -- \[--samples\]/);
     expect(outcome.status).toBe(0);
   });
