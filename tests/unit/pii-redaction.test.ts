@@ -97,6 +97,11 @@ describe('redactPii', () => {
     expectNoPii(redactPii({ body: `${body.slice(0, 120)}` }));
   });
 
+  it('masks phone numbers in text however they are grouped', () => {
+    const redacted = redactPii({ note: 'tried +34 600 111 222, +34-600-111-222 and +1 (415) 555-0100' });
+    expect(JSON.stringify(redacted)).not.toMatch(/600.111.222|555.0100/);
+  });
+
   it('masks names under every key that carries one', () => {
     const redacted = redactPii({ name: NAME, customerName: NAME, signedBy: NAME, fullName: NAME, firstName: 'Ana', lastName: 'García' });
     expect(redacted).toEqual({
