@@ -72,7 +72,7 @@ export function buildOpenApi() {
               content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
             },
             '400': problem(
-              'Not JSON, not CloudEvents, unknown type, schema violation or currency mismatch; nothing of the batch is stored.',
+              'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, or currency mismatch; nothing of the batch is stored.',
             ),
             '401': problem('Missing, invalid or stale signature.'),
             '413': problem('Body over 256 KiB or batch over 100 events.'),

@@ -80,10 +80,15 @@ const debit = (amount: Record<string, unknown>) =>
   cloudEvent('wallet.debited', { walletId: 'wal-bad', customerId: 'cus-1', amount, reference: 'ref-1' });
 const manyEvents = (count: number) => Array.from({ length: count }, (_, index) => shipmentStatus('picked', `shp-${index}`, index));
 
-/** A single event padded with an extension attribute to exactly `bytes` bytes of JSON. */
-function paddedTo(bytes: number, pad = 'x') {
-  const event = { ...shipmentCreated('shp-padded'), padding: '' };
-  const room = bytes - Buffer.byteLength(JSON.stringify(event));
+/**
+ * A single event padded to exactly `bytes` bytes of JSON: with white space between tokens, which
+ * JSON allows anywhere, or with `pad` repeated in one long extension attribute (refused for its
+ * length if the size check ever let it through).
+ */
+function paddedTo(bytes: number, pad = ' ') {
+  const event = shipmentCreated('shp-padded');
+  if (pad === ' ') return JSON.stringify(event).replace(/^\{/, `{${' '.repeat(bytes - Buffer.byteLength(JSON.stringify(event)))}`);
+  const room = bytes - Buffer.byteLength(JSON.stringify({ ...event, padding: '' }));
   return JSON.stringify({ ...event, padding: pad.repeat(Math.floor(room / Buffer.byteLength(pad))) });
 }
 
@@ -249,6 +254,48 @@ describe('POST /v1/events rejections', () => {
       request: () => postEvents(shipmentStatus('picked', 'shp-\udbff', 1)),
       errors: [{ path: 'data.shipmentId' }],
     },
+    {
+      case: 'an extension attribute named constructor',
+      status: 400,
+      request: () => postEvents({ ...created(), constructor: 'x' }),
+      errors: [{ path: 'constructor' }],
+    },
+    {
+      case: 'a source whose table key would pass 2048 bytes (256 × 中)',
+      status: 400,
+      request: () => postEvents({ ...created(), source: '中'.repeat(256) }),
+      errors: [{ path: 'source' }],
+    },
+    {
+      case: 'a time past year 9999 once in UTC',
+      status: 400,
+      request: () => postEvents({ ...created(), time: '9999-12-31T23:59:59-23:59' }),
+      errors: [{ path: 'time' }],
+    },
+    {
+      case: 'a time more than 5 minutes after receipt',
+      status: 400,
+      request: () => postEvents({ ...created(), time: new Date(Date.now() + 6 * 60_000).toISOString() }),
+      errors: [{ path: 'time' }],
+    },
+    {
+      case: 'a credit of Number.MAX_SAFE_INTEGER minor units',
+      status: 400,
+      request: () => postEvents(walletEvent('credited', 'wal-bad', Number.MAX_SAFE_INTEGER)),
+      errors: [{ path: 'data.amount.value' }],
+    },
+    {
+      case: 'a tracking link to a look-alike Unicode host',
+      status: 400,
+      request: () => postEvents(created({ trackingUrl: 'https://раураl.com/' })),
+      errors: [{ path: 'data.trackingUrl' }],
+    },
+    {
+      case: 'an escape sequence in the carrier',
+      status: 400,
+      request: () => postEvents(created({ carrier: 'DHL\u001b[2J' })),
+      errors: [{ path: 'data.carrier' }],
+    },
     { case: 'an empty batch', status: 400, request: () => postEvents([], { contentType: BATCH }), errors: [{ path: '$' }] },
     {
       case: 'an array sent as application/cloudevents+json',
@@ -282,6 +329,10 @@ describe('POST /v1/events rejections', () => {
       () => postEvents([created(), withCustomer({ phone: 'x' })], { contentType: BATCH }),
     ],
     ['an array sent as application/cloudevents+json', () => postEvents([created()], { contentType: 'application/cloudevents+json' })],
+    [
+      'a batch whose second event has an extension attribute named constructor',
+      () => postEvents([created(), { ...created(), constructor: 'x' }], { contentType: BATCH }),
+    ],
     [
       'a batch whose second event has an id that cannot be a key',
       () => postEvents([created(), { ...created(), id: '\ud800' }], { contentType: BATCH }),

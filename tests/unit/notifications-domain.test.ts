@@ -106,6 +106,62 @@ describe('templates', () => {
     expect(sms.segments).toBe(1);
   });
 
+  it('drops the optional details, then the link, then cuts the reference, then the sentence, to keep one segment', () => {
+    const shipped = (extra: Record<string, string>) =>
+      renderSms(message({ shipment: { shipmentId: 'shp-1', status: 'shipped', trackingNumber: 'JD0001', ...extra } }));
+    const link = `https://track.example.com/${'x'.repeat(150)}`;
+    expect(shipped({ carrier: 'DHL', trackingUrl: link }).text).toBe('Parcelcast: Your parcel JD0001 has shipped with DHL.');
+    expect(shipped({ trackingNumber: '📦'.repeat(32) }).text).toBe(`Parcelcast: Your parcel ${'📦'.repeat(15)}... has shipped.`);
+    const failed = renderSms(
+      message({
+        locale: 'de',
+        eventType: 'shipment.delivery_failed',
+        shipment: { shipmentId: 'shp-1', status: 'delivery_failed', trackingNumber: '包裹'.repeat(10), reason: '不在家' },
+      }),
+    );
+    expect(failed).toMatchObject({
+      text: 'Parcelcast: Ihr Paket 包裹包裹包裹包裹... konnte nicht zugestellt werden. W...',
+      encoding: 'UCS-2',
+      segments: 1,
+    });
+  });
+
+  it('writes a balance plainly when the locale’s own symbols would not fit, and never cuts it', () => {
+    const wallet = (locale: string, balance: number, currency: string) =>
+      renderSms(
+        message({
+          eventType: 'wallet.balance_confirmed',
+          locale,
+          shipment: undefined,
+          wallet: { walletId: 'w-1', balance, currency, reconciledAt: '2026-11-01T10:00:00.000Z' },
+        }),
+      ).text;
+    expect(wallet('fr-FR', 1_000_000_000_000_000, 'EUR')).toBe(
+      'Parcelcast: Le solde de votre portefeuille est de 10 000 000 000 000,00 € (confirmé le 1 nov. 2026, 10:00).',
+    );
+    expect(wallet('fr-FR', -999_999_999_999_999, 'INR')).toBe(
+      'Parcelcast: Le solde de votre portefeuille est de -INR 9,999,999,999,999.99.',
+    );
+    expect(formatMoney(999_999_999_999_999, 'EUR', 'en')).toBe('€9,999,999,999,999.99');
+  });
+
+  it('shows stored text as safe text: control and bidi characters stripped, an unsafe link left out', () => {
+    const legacy = message({
+      channel: 'email',
+      customerName: 'Ana\u202e',
+      shipment: {
+        shipmentId: 'shp-1',
+        status: 'shipped',
+        carrier: 'DHL\u001b[2J\r\n[outbox] forged\u0007',
+        trackingUrl: 'https://track.example.com@evil.example/',
+      },
+    });
+    expect(renderSms(legacy).text).toBe('Parcelcast: Your parcel shp-1 has shipped with DHL[2J [outbox] forged.');
+    const email = renderEmail(legacy);
+    expect(email.text).toBe('Hello Ana,\n\nYour parcel shp-1 has shipped with DHL[2J [outbox] forged.\n\nThe Parcelcast team\n');
+    expect(email.html).not.toContain('evil.example');
+  });
+
   it('formats money in the customer’s locale and currency', () => {
     expect(formatMoney(123456, 'EUR', 'de-DE')).toBe('1.234,56\u00a0€');
     expect(formatMoney(123456, 'USD', 'en-US')).toBe('$1,234.56');

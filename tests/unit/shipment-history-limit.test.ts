@@ -15,11 +15,13 @@ beforeAll(async () => {
 });
 afterEach(() => dynamo.reset());
 
-/** A stored aggregate whose timeline is `events` in_transit scans with 490-character locations. */
+/** A stored aggregate whose timeline is `events` in_transit scans with 200-character locations (the longest accepted). */
 function storedShipment(shipmentId: string, events: number) {
   const history = [
     shipmentCreated(shipmentId, 0),
-    ...Array.from({ length: events }, (_, i) => shipmentStatus('in_transit', shipmentId, i + 1, { location: `${'x'.repeat(480)}-${i}` })),
+    ...Array.from({ length: events }, (_, i) =>
+      shipmentStatus('in_transit', shipmentId, i + 1, { location: `${'x'.repeat(195)}-${String(i).padStart(4, '0')}` }),
+    ),
   ];
   const shipment = history.reduce<Shipment | undefined>(
     (current, event) => applyEvent(current, parseEvents(event).events[0] as ShipmentEvent),
@@ -30,7 +32,7 @@ function storedShipment(shipmentId: string, events: number) {
 
 describe('a shipment whose history no longer fits in one item', () => {
   it('refuses the next event with 400 at data.shipmentId and writes nothing', async () => {
-    dynamo.on(GetCommand).resolves({ Item: storedShipment('shp-full', 800) });
+    dynamo.on(GetCommand).resolves({ Item: storedShipment('shp-full', 1500) });
 
     const response = await ingest(postEvents(shipmentStatus('delivered', 'shp-full', 999)), lambdaContext('IngestFunction'));
 

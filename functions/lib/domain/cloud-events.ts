@@ -2,13 +2,24 @@ import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { CHANNELS } from './channels.ts';
 import { type FieldError, ValidationError } from './errors.ts';
+import { keyPartBytes, keyPartMessage, MAX_IDENTIFIER_KEY_BYTES, MAX_SOURCE_KEY_BYTES } from './key-limits.ts';
+import {
+  codePointName,
+  firstUnsafeCharacter,
+  MAX_TRACKING_URL_LENGTH,
+  normaliseText,
+  normaliseUrl,
+  trackingUrlProblem,
+  UNSAFE_TEXT_MESSAGE,
+} from './safe-text.ts';
 
 // zod/mini has no messages of its own: the same English locale classic zod installs on first use, and only
 // if nothing else configured one, so every issue reads exactly as it did with classic zod.
 if (!z.config().localeError) z.config(en());
 
 /**
- * The CloudEvents 1.0 contract warehouses post (docs/events.md; docs/openapi.json is generated from these schemas).
+ * The CloudEvents 1.0 contract warehouses post (docs/events.md); docs/openapi.json is generated
+ * from it and docs/problems.md lists the rules in words.
  * Every `data` object is strict: an unknown field is an error, not something silently dropped.
  */
 
@@ -19,17 +30,98 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const wellFormed = (value: string) => !/\p{Cs}/u.test(value);
 const WELL_FORMED = 'must be well-formed Unicode text (no lone surrogates)';
 
-// Identifiers are keys: checked, never rewritten. Trimming ' e1 ' to 'e1' would merge two events.
-const id = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(128),
-    z.regex(/^\S(.*\S)?$/s, 'must not start or end with white space'),
-    z.refine(wellFormed, WELL_FORMED),
-  );
-const text = z.string().check(z.trim(), z.minLength(1), z.maxLength(500));
-const rfc3339 = z.iso.datetime({ offset: true });
+/** Checks that report one problem (the first) per field, in the order a client would fix them. */
+const firstProblem = (problem: (value: string) => string | undefined) =>
+  z.superRefine((value: string, ctx) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: value });
+  });
+
+const unsafeProblem = (value: string) => {
+  const unsafe = firstUnsafeCharacter(value);
+  return unsafe === undefined ? undefined : `${UNSAFE_TEXT_MESSAGE}; found ${codePointName(unsafe)}`;
+};
+
+export const MAX_IDENTIFIER_LENGTH = 128;
+const EDGES = /^\S(.*\S)?$/s;
+
+/** The key-part rules shared by identifiers and `source`; length and edges are zod's own checks. */
+function keyPartProblem(value: string, maxKeyBytes: number): string | undefined {
+  if (!wellFormed(value)) return WELL_FORMED;
+  const unsafe = unsafeProblem(value);
+  if (unsafe) return unsafe;
+  if (/[^\S ]/u.test(value)) return 'must not contain white space other than the space character';
+  if (value !== value.normalize('NFC')) return 'must be in Unicode normalisation form C (NFC)';
+  if (keyPartBytes(value) > maxKeyBytes) return keyPartMessage(maxKeyBytes);
+  return undefined;
+}
+
+/**
+ * Identifiers are keys: checked, never rewritten. Trimming ' e1 ' to 'e1' would merge two events,
+ * and so would normalising 'e\u0301' to 'é', so a text that is not already NFC is refused.
+ * Exported for routes whose path names one (`GET /v1/wallets/{walletId}`): an id that fails it
+ * cannot have been stored.
+ */
+export const identifierSchema = z.string().check(
+  z.minLength(1),
+  z.maxLength(MAX_IDENTIFIER_LENGTH),
+  z.regex(EDGES, 'must not start or end with white space'),
+  firstProblem((value) => (EDGES.test(value) ? keyPartProblem(value, MAX_IDENTIFIER_KEY_BYTES) : undefined)),
+  z.describe(
+    `An identifier: no control, formatting (bidi) or private-use characters, NFC, and at most ${MAX_IDENTIFIER_KEY_BYTES} bytes once URI-encoded.`,
+  ),
+);
+const id = identifierSchema;
+
+/** Longest free text per field, in UTF-16 code units after normalisation. */
+export const TEXT_LIMITS = {
+  name: 200,
+  carrier: 100,
+  trackingNumber: 64,
+  location: 200,
+  signedBy: 200,
+  reason: 500,
+  reference: 200,
+} as const;
+
+/**
+ * Free text a customer or a terminal may see: normalised (NFC, white space runs folded into one
+ * space, trimmed), then refused if it still holds a control, formatting or private-use character.
+ */
+const text = (max: number) =>
+  z
+    .string()
+    .check(
+      z.overwrite(normaliseText),
+      z.minLength(1),
+      z.maxLength(max),
+      firstProblem(unsafeProblem),
+      z.describe('Safe text: stored as NFC with white space folded; no control, formatting (bidi) or private-use characters.'),
+    );
+
+/** How far ahead of its receipt an event's `time` may be: the same 5 minutes as the signature's clock tolerance. */
+export const MAX_EVENT_TIME_AHEAD_MS = 5 * 60_000;
+const INSTANT_MESSAGE = 'must be an RFC 3339 date-time with a four-digit year and an offset, such as "2026-11-01T08:00:00Z"';
+/** The shape zod's date-time format checks; anything else is left to report to it alone. */
+const INSTANT_SHAPE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?(?:Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * At most nanoseconds, and years 0000–9999 in UTC, so every stored time is a 24-character ISO
+ * string that sorts as text: `9999-12-31T23:59:59-23:59` is a valid RFC 3339 string, but in UTC it
+ * is in year 10000.
+ */
+function instantProblem(value: string): string | undefined {
+  const shape = INSTANT_SHAPE.exec(value);
+  const epochMs = Date.parse(value);
+  if (!shape || Number.isNaN(epochMs)) return undefined;
+  if ((shape[1]?.length ?? 0) > 9) return `${INSTANT_MESSAGE}, to the nanosecond at most`;
+  const year = new Date(epochMs).getUTCFullYear();
+  return year < 0 || year > 9999 ? 'must fall within the years 0000 to 9999 once converted to UTC' : undefined;
+}
+
+const instant = (description: string) =>
+  z.iso.datetime({ offset: true, error: INSTANT_MESSAGE }).check(firstProblem(instantProblem), z.describe(description));
+const rfc3339 = instant('An RFC 3339 date-time with an offset, within the years 0000 to 9999 once converted to UTC.');
 
 const locale = z.string().check(
   z.maxLength(35),
@@ -43,6 +135,7 @@ const locale = z.string().check(
 );
 
 const timeZone = z.string().check(
+  z.maxLength(64),
   z.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "Europe/Madrid"'),
   z.refine((value: string) => {
     try {
@@ -59,9 +152,22 @@ const currency = z
   .string()
   .check(z.refine((value: string) => knownCurrencies.has(value), 'must be an ISO 4217 currency code such as "EUR"'));
 
+/**
+ * The largest amount one ledger entry may move: 10^12 minor units (ten billion euros in cents).
+ * With wallet balances kept within MAX_WALLET_BALANCE_MINOR_UNITS (wallet.ts) every running total
+ * stays far below Number.MAX_SAFE_INTEGER (docs/wallet-reconciliation.md, "Money limits").
+ */
+export const MAX_MONEY_MINOR_UNITS = 1_000_000_000_000;
+
 /** Money is always integer minor units, so no rounding ever happens in the ledger. */
 export const moneySchema = z.strictObject({
-  value: z.number().check(z.int('must be an integer number of minor units'), z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  value: z
+    .number()
+    .check(
+      z.int('must be an integer number of minor units'),
+      z.positive(),
+      z.maximum(MAX_MONEY_MINOR_UNITS, `must be at most ${MAX_MONEY_MINOR_UNITS} minor units`),
+    ),
   currency,
 });
 
@@ -69,7 +175,7 @@ export { CHANNELS, type Channel } from './channels.ts';
 
 const customer = z.strictObject({
   id,
-  name: z.optional(text),
+  name: z.optional(text(TEXT_LIMITS.name)),
   phone: z.optional(z.e164('must be an E.164 phone number such as "+34600000000"')),
   email: z.optional(z.email().check(z.maxLength(254))),
   locale: z.optional(locale),
@@ -82,12 +188,27 @@ const customer = z.strictObject({
   ),
 });
 
+/** A link customers are sent: https, a DNS host name in ASCII, no user information (safe-text.ts). */
+const trackingUrl = z.string().check(
+  z.maxLength(MAX_TRACKING_URL_LENGTH),
+  firstProblem((value) => (value.length > MAX_TRACKING_URL_LENGTH ? undefined : trackingUrlProblem(value))),
+  z.overwrite(normaliseUrl),
+  z.meta({
+    format: 'uri',
+    description:
+      'An https URL of printable ASCII (an international host name in its xn-- form) naming a DNS host, without user information; stored as browsers serialise it.',
+  }),
+);
+
 const shipmentRef = { shipmentId: id };
 const tracking = {
-  carrier: z.optional(text),
-  trackingNumber: z.optional(text),
-  trackingUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.maxLength(2048))),
+  carrier: z.optional(text(TEXT_LIMITS.carrier)),
+  trackingNumber: z.optional(text(TEXT_LIMITS.trackingNumber)),
+  trackingUrl: z.optional(trackingUrl),
 };
+const location = z.optional(text(TEXT_LIMITS.location));
+const reason = text(TEXT_LIMITS.reason);
+const walletEntry = { walletId: id, customerId: id, amount: moneySchema, reference: text(TEXT_LIMITS.reference) };
 
 /** `data` schema per event type: the table in docs/events.md, field for field (a test holds them together). */
 export const eventDataSchemas = {
@@ -101,55 +222,87 @@ export const eventDataSchemas = {
   'shipment.picked': z.strictObject(shipmentRef),
   'shipment.packed': z.strictObject(shipmentRef),
   'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking }),
-  'shipment.in_transit': z.strictObject({ ...shipmentRef, location: z.optional(text) }),
+  'shipment.in_transit': z.strictObject({ ...shipmentRef, location }),
   'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339) }),
-  'shipment.delivered': z.strictObject({ ...shipmentRef, location: z.optional(text), signedBy: z.optional(text) }),
-  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason: text, nextAttemptAt: z.optional(rfc3339) }),
-  'shipment.returned': z.strictObject({ ...shipmentRef, reason: z.optional(text) }),
-  'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: z.optional(text) }),
-  'wallet.debited': z.strictObject({ walletId: id, customerId: id, amount: moneySchema, reference: text }),
-  'wallet.credited': z.strictObject({ walletId: id, customerId: id, amount: moneySchema, reference: text }),
+  'shipment.delivered': z.strictObject({ ...shipmentRef, location, signedBy: z.optional(text(TEXT_LIMITS.signedBy)) }),
+  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason, nextAttemptAt: z.optional(rfc3339) }),
+  'shipment.returned': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
+  'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
+  'wallet.debited': z.strictObject(walletEntry),
+  'wallet.credited': z.strictObject(walletEntry),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 
-/** CloudEvents extension attribute names: lower-case letters and digits (spec §3.1.1). */
-const extensionName = /^[a-z0-9]{1,20}$/;
+/** CloudEvents attribute names: lower-case ASCII letters and digits, at most 20 (spec §3.1.1). */
+const ATTRIBUTE_NAME = /^[a-z0-9]{1,20}$/;
 const CORE_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'dataschema', 'data']);
+/**
+ * Valid CloudEvents names that JavaScript objects already answer to: `constructor` (every object
+ * inherits it, so lookups, marshalling and merges see a function where a value should be) and
+ * `prototype`. Refused rather than stored under another name: a client learns at once, and no
+ * layer downstream needs to know about them. `__proto__` and the camel-case members of
+ * Object.prototype (`toString`, `valueOf`, `hasOwnProperty`…) already fail the naming rule.
+ */
+export const RESERVED_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set([
+  'prototype',
+  ...Object.getOwnPropertyNames(Object.prototype).filter((name) => ATTRIBUTE_NAME.test(name)),
+]);
+export const MAX_EXTENSION_VALUE_LENGTH = 1024;
+
+/**
+ * The names of an event's attributes as the client sent them. Checked on the parsed JSON, not on
+ * zod's output: JSON.parse makes `__proto__` an own key, which an object copy would turn into a
+ * prototype instead of an attribute.
+ */
+function attributeNameErrors(item: unknown): { path: string[]; message: string }[] {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return [];
+  return Object.keys(item).flatMap((key) => {
+    if (CORE_ATTRIBUTES.has(key)) return [];
+    if (!ATTRIBUTE_NAME.test(key)) {
+      return [{ path: [key], message: 'is not a CloudEvents attribute: names are 1–20 lower-case ASCII letters and digits' }];
+    }
+    if (RESERVED_ATTRIBUTE_NAMES.has(key)) return [{ path: [key], message: 'is a reserved attribute name; choose another' }];
+    return [];
+  });
+}
+
+/** Extension attribute values: the CloudEvents types that JSON carries as such (String, Boolean, Integer). */
+const extensionValue = z.union(
+  [
+    z.string().check(z.maxLength(MAX_EXTENSION_VALUE_LENGTH), firstProblem(unsafeProblem)),
+    z.int32('must be an integer from -2147483648 to 2147483647 (a CloudEvents Integer)'),
+    z.boolean(),
+  ],
+  { error: 'must be a string, a boolean or an integer (a CloudEvents extension attribute)' },
+);
 
 const envelope = {
   specversion: z.literal('1.0'),
   id,
-  source: z
-    .string()
-    .check(
-      z.minLength(1),
-      z.maxLength(256),
-      z.regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"'),
-      z.refine(wellFormed, WELL_FORMED),
+  source: z.string().check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.regex(/^[^\s]+$/, 'must be a URI-reference such as "//warehouse/ams-1"'),
+    firstProblem((value) => (/^[^\s]+$/.test(value) ? keyPartProblem(value, MAX_SOURCE_KEY_BYTES) : undefined)),
+    z.describe(
+      `A URI-reference: no white space, control, formatting (bidi) or private-use characters, NFC, and at most ${MAX_SOURCE_KEY_BYTES} bytes once URI-encoded.`,
     ),
-  time: rfc3339,
-  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  ),
+  time: instant(
+    `When it happened: an RFC 3339 date-time with an offset, within the years 0000 to 9999 once converted to UTC, and at most ${MAX_EVENT_TIME_AHEAD_MS / 60_000} minutes after the request is received.`,
+  ),
+  subject: z.optional(z.string().check(z.minLength(1), z.maxLength(256), firstProblem(unsafeProblem))),
   datacontenttype: z.optional(z.literal('application/json')),
-  dataschema: z.optional(z.url()),
+  dataschema: z.optional(z.url().check(z.maxLength(512), z.regex(/^[!-~]+$/, 'must be printable ASCII without spaces'))),
 };
 
 function eventSchemaFor<T extends EventType>(type: T) {
-  return z
-    .catchall(
-      z.object({ ...envelope, type: z.literal(type), data: eventDataSchemas[type] }),
-      z.union([z.string(), z.number(), z.boolean()]),
-    )
-    .check(
-      z.superRefine((event: object, ctx) => {
-        for (const key of Object.keys(event)) {
-          if (!CORE_ATTRIBUTES.has(key) && !extensionName.test(key)) {
-            ctx.addIssue({ code: 'custom', path: [key], message: 'is not a CloudEvents attribute' });
-          }
-        }
-      }),
-    );
+  return z.catchall(z.object({ ...envelope, type: z.literal(type), data: eventDataSchemas[type] }), extensionValue).check(
+    // For the published contract only: parseEvents checks the names itself (attributeNameErrors).
+    z.meta({ propertyNames: { pattern: ATTRIBUTE_NAME.source, not: { enum: [...RESERVED_ATTRIBUTE_NAMES] } } }),
+  );
 }
 
 /** The full CloudEvent schema of each type (docs/openapi.json is generated from these). */
@@ -210,26 +363,37 @@ export interface ParsedBody {
 
 /**
  * Validates a parsed JSON body, single event or batch, all or nothing: either every event
- * is valid or a ValidationError lists every failing field of every event.
+ * is valid or a ValidationError lists every failing field of every event. `receivedAt` is when
+ * the request arrived: an event dated more than MAX_EVENT_TIME_AHEAD_MS after it is refused, so
+ * no warehouse can date an event into the future to win over what comes later.
  */
-export function parseEvents(body: unknown): ParsedBody {
+export function parseEvents(body: unknown, receivedAt: Date = new Date()): ParsedBody {
   const batch = Array.isArray(body);
   const items: unknown[] = batch ? (body as unknown[]) : [body];
   if (batch && items.length === 0) {
     throw new ValidationError([{ path: '$', message: 'a batch must hold at least one event' }]);
   }
+  const latest = receivedAt.getTime() + MAX_EVENT_TIME_AHEAD_MS;
   const events: ParcelEvent[] = [];
   const errors: FieldError[] = [];
   items.forEach((item, index) => {
+    const at = (path: readonly PropertyKey[]) => formatPath(batch ? [index, ...path] : path);
+    const nameErrors = attributeNameErrors(item);
+    for (const error of nameErrors) errors.push({ path: at(error.path), message: error.message });
     const result = cloudEventSchema.safeParse(item);
-    if (result.success) {
-      events.push(result.data as ParcelEvent);
+    if (!result.success) {
+      for (const issue of result.error.issues) errors.push({ path: at(issue.path), message: issueMessage(issue) });
       return;
     }
-    for (const issue of result.error.issues) {
-      const path = batch ? [index, ...issue.path] : issue.path;
-      errors.push({ path: formatPath(path), message: issueMessage(issue) });
+    const event = result.data as ParcelEvent;
+    if (Date.parse(event.time) > latest) {
+      errors.push({
+        path: at(['time']),
+        message: `must not be more than ${MAX_EVENT_TIME_AHEAD_MS / 60_000} minutes after the request was received; send the time the event happened`,
+      });
+      return;
     }
+    if (nameErrors.length === 0) events.push(event);
   });
   if (errors.length > 0) throw new ValidationError(errors);
   return { batch, events };

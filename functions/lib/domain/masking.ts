@@ -14,7 +14,8 @@ export function maskEmail(email: string): string {
 }
 
 const EMAIL_PATTERN = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
-const PHONE_PATTERN = /\+[1-9]\d{6,14}/g;
+/** E.164, also as providers and people write it: `+34 600 111 222`, `+34-600-111-222`, `+1 (415) 555-0100`. */
+const PHONE_PATTERN = /\+[1-9](?:[ .()-]{0,2}\d){6,14}/g;
 
 /** Free text (an error message, a provider's reason) with every phone number and address masked. */
 export function redactText(text: string): string {

@@ -1,14 +1,16 @@
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE } from './notification-policy.ts';
 import { DEFAULT_TIME_ZONE } from './quiet-hours.ts';
+import { safeTrackingUrl, sanitiseText } from './safe-text.ts';
 import type { ShipmentStatus } from './shipment.ts';
-import { GSM7_SINGLE_SEGMENT, prepareSms, type SmsText } from './sms-encoding.ts';
+import { prepareSms, type SmsText } from './sms-encoding.ts';
 
 /**
  * The words customers read: one SMS and one email per announced shipment status and for a
  * confirmed wallet balance, in English, Spanish, French and German, chosen by the language
  * subtag of the customer's locale (English otherwise). Dates and money are formatted for the
- * full locale with Intl, in the customer's time zone.
+ * full locale with Intl, in the customer's time zone. Every text that came from a warehouse is
+ * shown as safe text (safe-text.ts), and every SMS is one segment (renderSms).
  */
 
 export const LANGUAGES = ['en', 'es', 'fr', 'de'] as const;
@@ -164,11 +166,30 @@ function validTimeZone(timeZone: string | undefined): string {
   }
 }
 
+/** Integer minor units as an exact decimal string: 123456 with 2 digits → "1234.56" (no float division). */
+function decimalOf(minorUnits: number, digits: number): string {
+  const sign = minorUnits < 0 ? '-' : '';
+  const magnitude = String(Math.abs(minorUnits)).padStart(digits + 1, '0');
+  return digits === 0 ? `${sign}${magnitude}` : `${sign}${magnitude.slice(0, -digits)}.${magnitude.slice(-digits)}`;
+}
+
+function formatCurrency(minorUnits: number, format: Intl.NumberFormat): string {
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  // Intl formats a decimal string exactly; the cast is for TypeScript's ES2023 typings, which predate that overload.
+  return format.format(decimalOf(minorUnits, digits) as unknown as number);
+}
+
 /** Integer minor units as the locale writes the currency, e.g. 123456 EUR → "1.234,56 €" in de. */
 export function formatMoney(minorUnits: number, currency: string, locale: string): string {
-  const format = new Intl.NumberFormat(formattingLocale(locale), { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minorUnits / 10 ** digits);
+  return formatCurrency(minorUnits, new Intl.NumberFormat(formattingLocale(locale), { style: 'currency', currency }));
+}
+
+/**
+ * The amount with its ISO code and Latin digits, "EUR 1,234.56": the SMS fallback when the
+ * locale's own symbols or digits (₹, ￥, ٤٢) would make the message UCS-2 and too long.
+ */
+export function formatMoneyPlain(minorUnits: number, currency: string): string {
+  return formatCurrency(minorUnits, new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' }));
 }
 
 function formatWhen(iso: string | undefined, locale: string, timeZone: string, style: 'short' | 'long'): string | undefined {
@@ -180,12 +201,20 @@ function formatWhen(iso: string | undefined, locale: string, timeZone: string, s
   return new Intl.DateTimeFormat(formattingLocale(locale), { ...options, timeZone }).format(instant);
 }
 
+/** Warehouse text as customers may see it (stored text predates some ingest rules), or undefined when nothing is left. */
+function shown(text: string | undefined): string | undefined {
+  const safe = text === undefined ? '' : sanitiseText(text);
+  return safe === '' ? undefined : safe;
+}
+
 interface Prepared {
   wording: Wording;
   topic: Topic;
-  full: Details;
-  /** The same facts without the optional details, for an SMS that must be short. */
-  minimal: Details;
+  /**
+   * The facts, most detailed first: every detail; then only what the sentence needs (no
+   * carrier, ETA, reason or confirmation date); for a balance, then its amount written plainly.
+   */
+  steps: [Details, ...Details[]];
   link?: string;
   name?: string;
 }
@@ -193,37 +222,100 @@ interface Prepared {
 function prepare(message: NotificationMessage): Prepared {
   const wording = WORDING[languageOf(message.locale)];
   const timeZone = validTimeZone(message.timeZone);
+  const name = shown(message.customerName);
   if (message.eventType === 'wallet.balance_confirmed' && message.wallet) {
     const { balance, currency, reconciledAt } = message.wallet;
-    const amount = formatMoney(balance, currency, message.locale);
-    const full = { ref: message.wallet.walletId, amount, date: formatWhen(reconciledAt, message.locale, timeZone, 'long') };
-    return { wording, topic: 'wallet.balance_confirmed', full, minimal: { ref: full.ref, amount }, name: message.customerName };
+    // Intl output is text too: bidi marks of right-to-left locales included, so it is shown as safe text as well.
+    const amount = sanitiseText(formatMoney(balance, currency, message.locale));
+    const ref = shown(message.wallet.walletId) ?? '';
+    const full = { ref, amount, date: shown(formatWhen(reconciledAt, message.locale, timeZone, 'long')) };
+    const plain = { ref, amount: sanitiseText(formatMoneyPlain(balance, currency)) };
+    return { wording, topic: 'wallet.balance_confirmed', steps: [full, { ref, amount }, plain], name };
   }
   const shipment = message.shipment;
   const topic = shipment?.status;
   if (!shipment || !topic || !(topic in wording.sentence) || message.eventType !== `shipment.${topic}`) {
     throw new UnknownNotificationError(`no template for ${message.eventType}`);
   }
-  const ref = shipment.trackingNumber ?? shipment.shipmentId;
+  const ref = shown(shipment.trackingNumber) ?? shown(shipment.shipmentId) ?? '';
   const full: Details = {
     ref,
-    carrier: shipment.carrier,
-    eta: formatWhen(shipment.eta, message.locale, timeZone, 'short'),
-    reason: shipment.reason,
+    carrier: shown(shipment.carrier),
+    eta: shown(formatWhen(shipment.eta, message.locale, timeZone, 'short')),
+    reason: shown(shipment.reason),
   };
-  return { wording, topic: topic as AnnouncedStatus, full, minimal: { ref }, link: shipment.trackingUrl, name: message.customerName };
+  return { wording, topic: topic as AnnouncedStatus, steps: [full, { ref }], link: safeTrackingUrl(shipment.trackingUrl), name };
+}
+
+const SMS_PREFIX = 'Parcelcast: ';
+const ELLIPSIS = '…';
+/** A reference is cut no shorter than this before the sentence itself is cut. */
+const MIN_REFERENCE_GRAPHEMES = 8;
+
+const oneSegment = (text: string) => {
+  const sms = prepareSms(text);
+  return sms.segments === 1 ? sms : undefined;
+};
+
+const graphemeSegmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** User-perceived characters: cutting between them never splits an emoji, a flag or an accent from its letter. */
+const graphemesOf = (text: string) => Array.from(graphemeSegmenter.segment(text), (part) => part.segment);
+
+/** The text of `parts` whole, or its first `count` graphemes and an ellipsis. */
+function cutGraphemes(parts: readonly string[], count: number): string {
+  return count >= parts.length ? parts.join('') : `${parts.slice(0, count).join('').trimEnd()}${ELLIPSIS}`;
 }
 
 /**
- * The SMS text: the full sentence with the tracking link when it fits one GSM-7 segment, else
- * without the optional details; when even that does not fit (a very long link, a non-Latin
- * name) it is sent as measured, its segments counted, never cut.
+ * The longest cut of a text (whole, or at least `minimum` of its graphemes and an ellipsis)
+ * whose message `compose` makes fits one segment, or undefined when none does. A longer cut never
+ * fits where a shorter one did not, so a binary search finds it.
+ */
+function longestFitting(parts: readonly string[], minimum: number, compose: (cut: string) => string): SmsText | undefined {
+  let low = Math.min(minimum, parts.length);
+  let best = oneSegment(compose(cutGraphemes(parts, low)));
+  if (!best) return undefined;
+  let high = parts.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    const sms = oneSegment(compose(cutGraphemes(parts, middle)));
+    if (sms) {
+      best = sms;
+      low = middle;
+    } else high = middle - 1;
+  }
+  return best;
+}
+
+/**
+ * The SMS: always one segment (160 GSM-7 septets, or 70 UCS-2 units when a character has no
+ * GSM-7 spelling), whatever the warehouse sent. The richest message that fits wins, in order:
+ * 1. the sentence with every detail and the tracking link;
+ * 2. the link without the optional details (carrier, ETA, reason; a balance's confirmation date);
+ * 3. the details without the link; 4. neither;
+ * 5. a balance written plainly ("EUR 1,234.56") where the locale's symbols or digits need UCS-2;
+ * 6. the parcel's reference (tracking number or shipment id) cut with an ellipsis, down to 8 characters;
+ * 7. the sentence cut at its end with an ellipsis.
+ * Amounts are never cut: steps 1–5 always fit a balance.
  */
 export function renderSms(message: NotificationMessage): SmsText {
-  const { wording, topic, full, minimal, link } = prepare(message);
-  const compose = (details: Details) => `Parcelcast: ${wording.sentence[topic](details)}${link ? ` ${wording.track}: ${link}` : ''}`;
-  const candidates = [prepareSms(compose(full)), prepareSms(compose(minimal))];
-  return candidates.find((sms) => sms.segments === 1 && sms.units <= GSM7_SINGLE_SEGMENT) ?? (candidates[1] as SmsText);
+  const { wording, topic, steps, link } = prepare(message);
+  const sentence = (details: Details) => `${SMS_PREFIX}${wording.sentence[topic](details)}`;
+  const withLink = (details: Details) => (link ? `${sentence(details)} ${wording.track}: ${link}` : sentence(details));
+  const candidates = [...(link ? steps.map(withLink) : []), ...steps.map(sentence)];
+  for (const candidate of candidates) {
+    const sms = oneSegment(candidate);
+    if (sms) return sms;
+  }
+  const last = steps[steps.length - 1] as Details;
+  const reference = graphemesOf(last.ref);
+  const shortened = longestFitting(reference, MIN_REFERENCE_GRAPHEMES, (ref) => sentence({ ...last, ref }));
+  if (shortened) return shortened;
+  const shortest = sentence({ ...last, ref: cutGraphemes(reference, MIN_REFERENCE_GRAPHEMES) });
+  const cut = longestFitting(graphemesOf(shortest), 0, (text) => text);
+  // Unreachable: an ellipsis alone is one segment.
+  if (!cut) throw new RangeError('no cut of the message fits one SMS segment');
+  return cut;
 }
 
 export interface RenderedEmail {
@@ -236,10 +328,10 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] as string);
 
 export function renderEmail(message: NotificationMessage): RenderedEmail {
-  const { wording, topic, full, link, name } = prepare(message);
+  const { wording, topic, steps, link, name } = prepare(message);
   const language = languageOf(message.locale);
   const subject = wording.subject[topic];
-  const sentence = wording.sentence[topic](full);
+  const sentence = wording.sentence[topic](steps[0]);
   const greeting = wording.hello(name);
   const text = [greeting, '', sentence, ...(link ? ['', `${wording.track}: ${link}`] : []), '', wording.signOff, ''].join('\n');
   const html = [

@@ -28,11 +28,38 @@ export function toLedgerEntry(event: WalletEvent): LedgerEntry {
   };
 }
 
-/** The balance the ledger says, whatever the running total drifted to. */
+/**
+ * The balance the ledger says, whatever the running total drifted to. Summed exactly (BigInt):
+ * the ledger is read in key order, not booking order, so a partial sum may pass 2^53 even when
+ * the balance never did, and a float would round it. A total JavaScript numbers cannot hold is
+ * an error, never a rounded balance.
+ */
 export function sumLedger(entries: Iterable<Pick<LedgerEntry, 'delta'>>): number {
-  let balance = 0;
-  for (const entry of entries) balance += entry.delta;
-  return balance;
+  let balance = 0n;
+  for (const entry of entries) balance += BigInt(entry.delta);
+  if (balance > BigInt(Number.MAX_SAFE_INTEGER) || balance < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`the ledger sums to ${balance} minor units, beyond what a balance can hold`);
+  }
+  return Number(balance);
+}
+
+/**
+ * The largest balance, either way, a wallet may hold: 10^15 minor units, nine times below
+ * Number.MAX_SAFE_INTEGER, so a balance plus any one entry (at most MAX_MONEY_MINOR_UNITS,
+ * 10^12) is still exact (docs/wallet-reconciliation.md, "Money limits").
+ */
+export const MAX_WALLET_BALANCE_MINOR_UNITS = 1_000_000_000_000_000;
+
+/**
+ * The balances a wallet may hold before an entry of `delta` is booked so that it stays within
+ * ±MAX_WALLET_BALANCE_MINOR_UNITS after it: the range a conditional write checks the stored
+ * balance against (`balance BETWEEN :min AND :max`) in the transaction that moves it.
+ */
+export function balanceRangeBefore(delta: number): { min: number; max: number } {
+  return {
+    min: Math.max(-MAX_WALLET_BALANCE_MINOR_UNITS, -MAX_WALLET_BALANCE_MINOR_UNITS - delta),
+    max: Math.min(MAX_WALLET_BALANCE_MINOR_UNITS, MAX_WALLET_BALANCE_MINOR_UNITS - delta),
+  };
 }
 
 /** Raised when an entry's currency differs from the one its wallet was opened in. */
