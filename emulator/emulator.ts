@@ -3,7 +3,7 @@ import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@a
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { HttpApi } from './api-gateway.ts';
-import { LOCAL_AWS, LOCAL_REGION, localArn } from './aws-local.ts';
+import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, localArn } from './aws-local.ts';
 import { createTableFromTemplate } from './dynamodb-local.ts';
 import { type CodeLocator, FunctionRunner, sourceCode } from './function-runner.ts';
 import { declareMessaging, queueEventSources } from './messaging.ts';
@@ -108,7 +108,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   try {
     const sqs = new LocalSqs({ onDeadLetter: options.onDeadLetter });
     const sns = new LocalSns({ sqs, sms: options.sms });
-    const ssm = new LocalSsm(options.ssmParameters);
+    const ssm = new LocalSsm(`${LOCAL_REGION}:${LOCAL_ACCOUNT}`, options.ssmParameters);
     const stepFunctions = new LocalStepFunctions();
     const endpoint = await startServiceEndpoint({ sqs, sns, sesv2: new LocalSesV2(options.email), sfn: new LocalSfn(stepFunctions), ssm });
     cleanups.push(() => endpoint.stop());

@@ -3,6 +3,7 @@ import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localArn } from './aws-local.ts';
+import type { MessageAttribute } from './services/protocol.ts';
 
 /**
  * The events Lambda hands a function, shaped as AWS shapes them: the HTTP API's payload format
@@ -60,12 +61,6 @@ export function apiGatewayEvent(request: HttpRequestParts): APIGatewayProxyEvent
     ...(request.body !== undefined && request.body !== '' ? { body: request.body } : {}),
     isBase64Encoded: false,
   };
-}
-
-/** A message attribute as SQS and SNS take it in their APIs. */
-export interface MessageAttribute {
-  DataType: string;
-  StringValue?: string;
 }
 
 export interface SqsMessageParts {

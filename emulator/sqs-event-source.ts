@@ -7,7 +7,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type MessageAttribute, sqsRecord } from './lambda-events.ts';
+import { sqsRecord } from './lambda-events.ts';
+import type { MessageAttribute } from './services/protocol.ts';
 
 /**
  * What Lambda's event source mapping does for an SQS queue, through the SQS API (so the same

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { localArn, nameOfArn } from './aws-local.ts';
+import { ExecutionAlreadyExistsError, type ExecutionDescription, type Executions, StateMachineDoesNotExistError } from './services/sfn.ts';
 import { resolveValue, type Template } from './template.ts';
 
 /**
@@ -106,23 +107,9 @@ export interface StateVisit {
   cause?: string;
 }
 
-export interface ExecutionRecord {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  startDate: string;
-  stopDate?: string;
+export interface ExecutionRecord extends ExecutionDescription {
   /** The states visited, in order, with timestamps. */
   states: StateVisit[];
-}
-
-export class ExecutionAlreadyExistsError extends Error {
-  override readonly name = 'ExecutionAlreadyExists';
 }
 
 interface RegisteredMachine {
@@ -135,7 +122,7 @@ interface RegisteredMachine {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The executions of the local state machines. */
-export class LocalStepFunctions {
+export class LocalStepFunctions implements Executions {
   private readonly machines = new Map<string, RegisteredMachine>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, { abort: () => void; done: Promise<void> }>();
@@ -158,7 +145,7 @@ export class LocalStepFunctions {
   /** StartExecution: a name used before on this state machine is ExecutionAlreadyExists. */
   start(stateMachineArn: string, name: string, input: unknown): ExecutionRecord {
     const registered = this.machines.get(stateMachineArn);
-    if (!registered) throw new Error(`no local state machine ${stateMachineArn}`);
+    if (!registered) throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${stateMachineArn}'`);
     const executionArn = localArn.execution(registered.name, name);
     if (this.executions.has(executionArn)) throw new ExecutionAlreadyExistsError(`Execution already exists: '${executionArn}'`);
     const startDate = new Date();

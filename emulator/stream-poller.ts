@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { LOCAL_AWS } from './aws-local.ts';
-import { matchesPattern } from './event-patterns.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { lambdaStreamRecord } from './lambda-events.ts';
+import { matchesPattern } from './services/event-patterns.ts';
 import { batchingWindowMs } from './template.ts';
 
 /**

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type _Record, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { matchesPattern } from '../emulator/event-patterns.ts';
+import { matchesPattern } from '../emulator/services/event-patterns.ts';
 import type { AwsClients } from './aws.ts';
 import { ACCOUNT, REGION } from './moto.ts';
 

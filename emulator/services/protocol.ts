@@ -1,7 +1,15 @@
 /**
  * What the local AWS endpoints share: the error every protocol turns into its own wire form
- * (a JSON `__type`, a Query `<ErrorResponse>`, a REST-JSON `x-amzn-errortype`).
+ * (a JSON `__type`, a Query `<ErrorResponse>`, a REST-JSON `x-amzn-errortype`), and the message
+ * attribute SQS and SNS both carry. The services import nothing from the rest of the emulator,
+ * which composes them.
  */
+
+/** A message attribute as SQS and SNS take it in their APIs (and Lambda's SQS event carries it). */
+export interface MessageAttribute {
+  DataType: string;
+  StringValue?: string;
+}
 
 export class AwsError extends Error {
   readonly status: number;

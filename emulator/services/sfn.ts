@@ -1,15 +1,45 @@
-import { ExecutionAlreadyExistsError, type LocalStepFunctions } from '../step-functions.ts';
 import { awsError } from './protocol.ts';
 
 /**
  * AWS Step Functions behind the AWS JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Operation>`):
- * StartExecution runs the state machine's real ASL locally (step-functions.ts); DescribeExecution
- * and ListExecutions read what ran.
+ * StartExecution runs the state machine's real ASL locally (the emulator's step-functions.ts, given
+ * as `Executions`); DescribeExecution and ListExecutions read what ran.
  */
-export class LocalSfn {
-  private readonly runtime: LocalStepFunctions;
 
-  constructor(runtime: LocalStepFunctions) {
+/** An execution as the API describes it. */
+export interface ExecutionDescription {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  startDate: string;
+  stopDate?: string;
+}
+
+/** What runs the executions behind the API. */
+export interface Executions {
+  /** Throws ExecutionAlreadyExistsError for a name used before, StateMachineDoesNotExistError for an unknown ARN. */
+  start(stateMachineArn: string, name: string, input: unknown): ExecutionDescription;
+  describe(executionArn: string): ExecutionDescription | undefined;
+  list(): ExecutionDescription[];
+}
+
+export class ExecutionAlreadyExistsError extends Error {
+  override readonly name = 'ExecutionAlreadyExists';
+}
+
+export class StateMachineDoesNotExistError extends Error {
+  override readonly name = 'StateMachineDoesNotExist';
+}
+
+export class LocalSfn {
+  private readonly runtime: Executions;
+
+  constructor(runtime: Executions) {
     this.runtime = runtime;
   }
 
@@ -26,9 +56,8 @@ export class LocalSfn {
           const record = this.runtime.start(String(input.stateMachineArn), String(input.name ?? crypto.randomUUID()), parsed);
           return { executionArn: record.executionArn, startDate: Date.parse(record.startDate) / 1000 };
         } catch (error) {
-          if (error instanceof ExecutionAlreadyExistsError) throw awsError(400, 'ExecutionAlreadyExists', error.message);
-          if (error instanceof Error && error.message.startsWith('no local state machine')) {
-            throw awsError(400, 'StateMachineDoesNotExist', error.message);
+          if (error instanceof ExecutionAlreadyExistsError || error instanceof StateMachineDoesNotExistError) {
+            throw awsError(400, error.name, error.message);
           }
           throw error;
         }

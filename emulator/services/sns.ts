@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { matchesPattern } from '../event-patterns.ts';
-import type { MessageAttribute } from '../lambda-events.ts';
-import { awsError, xmlText } from './protocol.ts';
+import { matchesPattern } from './event-patterns.ts';
+import { awsError, type MessageAttribute, xmlText } from './protocol.ts';
 import type { LocalSqs } from './sqs.ts';
 
 /**

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { MessageAttribute } from '../lambda-events.ts';
-import { type AwsError, awsError } from './protocol.ts';
+import { type AwsError, awsError, type MessageAttribute } from './protocol.ts';
 
 /**
  * Amazon SQS, in memory, behind the AWS JSON 1.0 protocol the SDK speaks (`X-Amz-Target:

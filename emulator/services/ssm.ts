@@ -1,4 +1,3 @@
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local.ts';
 import { awsError } from './protocol.ts';
 
 /**
@@ -8,8 +7,11 @@ import { awsError } from './protocol.ts';
  */
 export class LocalSsm {
   private readonly parameters: Map<string, { value: string; version: number; modified: number }>;
+  private readonly scope: string;
 
-  constructor(parameters: Record<string, string> = {}) {
+  /** `scope` is `<region>:<account>`, for the parameters' ARNs. */
+  constructor(scope: string, parameters: Record<string, string> = {}) {
+    this.scope = scope;
     this.parameters = new Map(Object.entries(parameters).map(([name, value]) => [name, { value, version: 1, modified: Date.now() }]));
   }
 
@@ -46,7 +48,7 @@ export class LocalSsm {
       Value: stored.value,
       Version: stored.version,
       LastModifiedDate: stored.modified / 1000,
-      ARN: `arn:aws:ssm:${LOCAL_REGION}:${LOCAL_ACCOUNT}:parameter${name.startsWith('/') ? '' : '/'}${name}`,
+      ARN: `arn:aws:ssm:${this.scope}:parameter${name.startsWith('/') ? '' : '/'}${name}`,
       DataType: 'text',
     };
   }

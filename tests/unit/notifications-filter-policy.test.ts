@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchesPattern } from '../../emulator/event-patterns.ts';
-import type { MessageAttribute } from '../../emulator/lambda-events.ts';
+import { matchesPattern } from '../../emulator/services/event-patterns.ts';
+import type { MessageAttribute } from '../../emulator/services/protocol.ts';
 import { filterableAttributes, subscriptionAccepts } from '../../emulator/services/sns.ts';
 
 // SNS subscription filter policies, as the emulator's SNS evaluates them with matchesPattern.

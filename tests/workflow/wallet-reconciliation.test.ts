@@ -1,13 +1,8 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { resourceNames } from '../../emulator/resource-names.ts';
-import {
-  ExecutionAlreadyExistsError,
-  LocalStepFunctions,
-  loadDefinition,
-  type PublishRequest,
-  taskBindings,
-} from '../../emulator/step-functions.ts';
+import { ExecutionAlreadyExistsError } from '../../emulator/services/sfn.ts';
+import { LocalStepFunctions, loadDefinition, type PublishRequest, taskBindings } from '../../emulator/step-functions.ts';
 import { reconcileWallet } from '../../functions/lib/app/reconcile-wallet.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { BalanceConfirmation, LedgerTotal, WalletBooks, WalletSnapshot } from '../../functions/lib/domain/ports.ts';
