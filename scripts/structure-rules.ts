@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Rules of the code's structure, read from the sources themselves: where configuration may be
- * read, which folders may import which, and that nothing depends on itself in a circle.
+ * read, which folders may import which (the project's top-level folders, and the layers of
+ * functions/), and that nothing depends on itself in a circle, between files or between folders.
  * `npm run check:structure` prints the violations; tests/unit/structure.test.ts fails on any,
- * and proves each rule catches a planted mistake. Hand-written because what it checks (the
- * layers below, `process.env`, local/) is Parcelcast's own; the import graph is small enough
- * that a regular-expression reader of import specifiers is all it needs.
+ * and proves each rule catches a planted mistake. Hand-written because what it checks is
+ * Parcelcast's own; the import graph is small enough that a regular-expression reader of import
+ * specifiers is all it needs.
  */
 
 /** Project-relative path (posix) → source text. */
@@ -19,6 +20,31 @@ export const CONFIGURATION_MODULE = 'functions/lib/runtime/config.ts';
 
 /** Folders whose code runs only on a developer's machine or in CI, where reading the environment is their job. */
 export const TOOLING_FOLDERS = ['local', 'emulator', 'support', 'scripts', 'rehearsal', 'bench', 'tests'];
+
+/**
+ * The project's top-level folders and the others each may import (`*`: any). functions/ is the
+ * product and imports nothing else. emulator/ runs any SAM template of this shape and knows nothing
+ * of Parcelcast. support/ holds what tests, tools and the local stack share. local/ is Parcelcast's
+ * composition of the emulator and never reaches into functions/: the emulator loads the entry
+ * points the template names, by path, at run time. scripts/, rehearsal/ and bench/ are tools (for
+ * AWS, for the deploy rehearsal, for measuring) and know nothing of local/. Files at the root
+ * (vitest.config.ts and the like) import no folder; a folder missing here may import nothing.
+ */
+export const FOLDER_IMPORTS: Record<string, readonly string[] | '*'> = {
+  functions: [],
+  emulator: [],
+  support: ['emulator'],
+  local: ['emulator', 'support'],
+  scripts: ['functions', 'emulator', 'support'],
+  rehearsal: ['functions', 'emulator', 'support', 'scripts'],
+  bench: ['functions', 'emulator', 'support', 'scripts'],
+  tests: '*',
+};
+
+/** Imports the folder rules allow one by one, each with its reason. */
+export const IMPORT_EXCEPTIONS: Record<string, string> = {
+  'bench/throughput.ts -> local/stack.ts': "the throughput benchmark measures `npm start`'s own stack",
+};
 
 /**
  * The layers of functions/, each with the folders it may import (besides its own). A function's
@@ -109,14 +135,17 @@ export function structureViolations(sources: Sources, imports: ImportMap): strin
     if (/\bprocess\.env\b/.test(withoutComments(source))) violations.push(`${path} reads process.env (only ${CONFIGURATION_MODULE} may)`);
   }
 
-  // Product code and the tools for AWS know nothing of the local stack.
+  // Top-level folders import only the folders they may (and functions/ nothing outside itself).
   for (const [path, targets] of graph) {
-    if (topFolder(path) !== 'functions' && topFolder(path) !== 'scripts') continue;
+    const from = topFolder(path);
+    const allowed = FOLDER_IMPORTS[from];
+    if (allowed === '*') continue;
     for (const target of targets) {
-      if (topFolder(target) === 'local') violations.push(`${path} imports ${target} (functions/ and scripts/ may not import local/)`);
-      else if (topFolder(path) === 'functions' && topFolder(target) !== 'functions') {
-        violations.push(`${path} imports ${target} (functions/ imports only functions/)`);
-      }
+      const to = topFolder(target);
+      if (to === from || allowed?.includes(to) || IMPORT_EXCEPTIONS[`${path} -> ${target}`]) continue;
+      violations.push(
+        `${path} imports ${target} (${from}/ may import ${allowed?.length ? allowed.map((folder) => `${folder}/`).join(', ') : 'nothing outside itself'})`,
+      );
     }
   }
 
