@@ -51,7 +51,7 @@ export const IMPORT_EXCEPTIONS: Record<string, string> = {
  * entry (functions/<name>.ts) binds what its composition root builds; composition roots choose the
  * adapters; handlers are the Lambda-event glue; http is the HTTP side of the API; app holds the use
  * cases; adapters implement the domain's ports for AWS; runtime holds configuration, clients and
- * Powertools; domain is pure. `functions/lib` itself holds the PII log formatter runtime uses.
+ * Powertools (and the PII-masking log formatter); domain is pure.
  */
 export const LAYERS: Record<string, readonly string[]> = {
   functions: ['functions/lib/composition'],
@@ -73,8 +73,7 @@ export const LAYERS: Record<string, readonly string[]> = {
   'functions/lib/http': ['functions/lib/app', 'functions/lib/domain'],
   'functions/lib/app': ['functions/lib/domain'],
   'functions/lib/adapters': ['functions/lib/domain'],
-  'functions/lib/runtime': ['functions/lib', 'functions/lib/domain'],
-  'functions/lib': ['functions/lib/domain'],
+  'functions/lib/runtime': ['functions/lib/domain'],
   'functions/lib/domain': [],
 };
 

@@ -6,7 +6,7 @@ import { formatMoney, LANGUAGES, languageOf, renderEmail, renderSms } from '../.
 import { isQuietHour, smsSendableAt } from '../../functions/lib/domain/quiet-hours.ts';
 import { SHIPMENT_STATUSES, type Shipment, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
 import { isGsm7, measureSms, prepareSms } from '../../functions/lib/domain/sms-encoding.ts';
-import { redactPii } from '../../functions/lib/pii-redaction.ts';
+import { redactPii } from '../../functions/lib/runtime/pii-redaction.ts';
 
 const customer = { id: 'cus-1', name: 'Ana', phone: '+34600111222', email: 'ana@example.com', locale: 'es-ES', timeZone: 'Europe/Madrid' };
 

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_LOGGED_DEPTH, PiiRedactingLogFormatter, redactPii } from '../../functions/lib/pii-redaction.ts';
+import { MAX_LOGGED_DEPTH, PiiRedactingLogFormatter, redactPii } from '../../functions/lib/runtime/pii-redaction.ts';
 
 // Logs fail closed (issue 13): no nesting, cycle, error chain or JSON-in-a-string lets a contact detail or a name through.
 

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { PiiRedactingLogFormatter } from '../pii-redaction.ts';
+import { PiiRedactingLogFormatter } from './pii-redaction.ts';
 
 /**
  * One function's Powertools: built by its composition root, once per container, and handed to
