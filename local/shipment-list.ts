@@ -6,8 +6,9 @@ import { LOCAL_AWS } from '../emulator/aws-local.ts';
 /**
  * GET /local/shipments: every shipment of the local table as the read API shows it, most
  * recently changed first. Local only: the contract has no "list shipments" route (a Scan has no
- * place on AWS), so the ids come from a Scan for the shipment items (docs/data-model.md: sort key
- * `SHIPMENT`) and each view from GET /v1/shipments/{id}, through the deployed function.
+ * place on AWS), so the ids come from a Scan for the shipment state items (docs/data-model.md:
+ * sort key `SHIPMENT`) and each view, with the newest page of its history, from
+ * GET /v1/shipments/{id}?order=newest, through the deployed function.
  */
 
 /** A shipment as GET /v1/shipments/{id} answers it, with when its item last changed. */
@@ -40,7 +41,9 @@ export function localShipmentList(endpoint: string, tableName: string, api: Http
       heads.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
       const views = await Promise.all(
         heads.slice(0, limit).map(async ({ id, updatedAt }) => {
-          const answer = await api.request({ method: 'GET', path: `/v1/shipments/${encodeURIComponent(id)}`, headers: {} });
+          // The newest page of its history: the dashboard shows a shipment's latest events.
+          const path = `/v1/shipments/${encodeURIComponent(id)}`;
+          const answer = await api.request({ method: 'GET', path, rawQueryString: 'order=newest', headers: {} });
           return answer.status === 200 ? { ...(JSON.parse(answer.body.toString('utf8')) as ShipmentSummary), updatedAt } : undefined;
         }),
       );

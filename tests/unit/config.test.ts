@@ -52,6 +52,7 @@ describe('function settings', () => {
   it('reads only its own variables', () => {
     expect(loadSettings('stream-router', { NOTIFICATIONS_TOPIC_ARN: 'arn:topic', TABLE_NAME: 't', SMS_QUEUE_URL: 'q' })).toEqual({
       NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
+      TABLE_NAME: 't',
     });
   });
 });

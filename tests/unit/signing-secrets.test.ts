@@ -1,5 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
@@ -20,7 +20,8 @@ afterEach(() => {
 describe('IngestFunction composed with the secrets in SSM', () => {
   it('verifies with the parameter’s secrets, read once and decrypted', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: `${OTHER_SECRET},${TEST_SECRET}` } });
-    dynamo.on(TransactWriteCommand).resolves({});
+    dynamo.on(BatchGetCommand).resolves({ Responses: {} });
+    dynamo.on(PutCommand).resolves({});
     const ingest = composeIngestEvents({ TABLE_NAME: 'parcelcast-test', WEBHOOK_SECRETS_PARAMETER: '/parcelcast/test/webhook-secrets' });
 
     const first = await ingest(postEvents(shipmentCreated('shp-ssm-1')), lambdaContext('IngestFunction'));

@@ -3,6 +3,7 @@ import { DynamoShipmentStore } from '#adapters/dynamo-shipment-store.ts';
 import { DynamoWallets } from '#adapters/dynamo-wallets.ts';
 import { SsmSigningSecrets } from '#adapters/ssm-signing-secrets.ts';
 import { ConfigurationError } from '#domain/errors.ts';
+import { DEVELOPMENT_WAREHOUSE } from '#domain/warehouse.ts';
 import { ingestEventsHandler } from '#lib/handlers/ingest-events.ts';
 import { parseSecretList, verifierFor, WebhookVerifier } from '#lib/http/webhook-signature.ts';
 import { dynamoClient, ssmClient } from '#lib/runtime/aws-clients.ts';
@@ -20,6 +21,8 @@ export function composeIngestEvents(settings: Settings<'ingest-events'> = loadSe
       shipments: new DynamoShipmentStore(documents, settings.TABLE_NAME),
       wallets: new DynamoWallets(documents, settings.TABLE_NAME),
       verifier: signingSecrets(settings, observability),
+      // Every verified request comes from the one warehouse until the registry names several.
+      warehouse: DEVELOPMENT_WAREHOUSE,
     },
     observability,
   );

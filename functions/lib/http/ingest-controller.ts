@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, parseEvents } from '#domain/cloud-events.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#domain/errors.ts';
+import type { Warehouse } from '#domain/warehouse.ts';
 import { type RecordEventsPorts, type RecordResult, recordEvents } from '#lib/app/record-events.ts';
 import { jsonResponse } from './problem.ts';
 import { header, mediaType, rawBody } from './request.ts';
@@ -9,6 +10,8 @@ import type { WebhookVerifier } from './webhook-signature.ts';
 export interface IngestPorts extends RecordEventsPorts {
   /** Resolves the verifier for the currently active signing secrets (they may rotate). */
   verifier: () => Promise<WebhookVerifier>;
+  /** The warehouse a verified request comes from: what it may send, and the owner of what it writes. */
+  warehouse: Warehouse;
   /** Told what was recorded, for metrics. */
   recorded?: (results: readonly RecordResult[]) => void;
 }
@@ -26,6 +29,7 @@ const MEDIA_TYPES: Record<string, 'single' | 'batch' | 'either'> = {
  * record-events use case writes. Errors are thrown for problem.ts to answer.
  */
 export async function ingestEventsRequest(ports: IngestPorts, request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const receivedAt = new Date();
   const type = mediaType(header(request, 'content-type'));
   const shape = type ? MEDIA_TYPES[type] : undefined;
   if (!shape) {
@@ -59,8 +63,8 @@ export async function ingestEventsRequest(ports: IngestPorts, request: APIGatewa
     throw new ValidationError([{ path: '$', message: `${type} carries a JSON array of events` }]);
   }
 
-  const { events, batch } = parseEvents(parsed);
-  const results = await recordEvents(ports, events, batch);
+  const { events, batch } = parseEvents(parsed, receivedAt);
+  const results = await recordEvents(ports, { warehouse: ports.warehouse, events, batch, receivedAt });
   ports.recorded?.(results);
   return jsonResponse(202, { results: results.map(({ id, status }) => ({ id, status })) });
 }

@@ -42,7 +42,7 @@ export const FUNCTION_SETTINGS = {
     ),
   'get-shipment': z.object({ TABLE_NAME: text }),
   'get-wallet': z.object({ TABLE_NAME: text }),
-  'stream-router': z.object({ NOTIFICATIONS_TOPIC_ARN: text }),
+  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text }),
   'send-sms': z.object({ TABLE_NAME: text, SMS_QUEUE_URL: text }),
   'send-email': z.object({ TABLE_NAME: text, EMAIL_FROM_ADDRESS: text, EMAIL_CONFIGURATION_SET: optionalText }),
   // The template's ReconcileDelaySeconds allows 1 to 86400.
