@@ -96,12 +96,31 @@ describe('shipment events', () => {
     });
   });
 
-  it("refuses with 403 an event for another warehouse's shipment, writing nothing", async () => {
+  it("refuses with 403 a batch naming another warehouse's shipment, writing nothing", async () => {
     // Prepare
     dynamo.on(BatchGetCommand).resolves({ Responses: { [TABLE]: [{ shipmentId: 'shp-theirs', owner: 'ams-1' }] } });
 
     // Act
-    const response = await send(postEvents(shipmentStatus('cancelled', 'shp-theirs', 3)));
+    const response = await send(
+      postEvents([shipmentCreated('shp-mine'), shipmentStatus('cancelled', 'shp-theirs', 3)], {
+        contentType: 'application/cloudevents-batch+json',
+      }),
+    );
+
+    // Assess
+    expect(response).toMatchObject({
+      status: 403,
+      body: { errors: [{ path: '[1].data.shipmentId', message: 'is not a shipment this warehouse may write' }] },
+    });
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("refuses with 403 a request about another warehouse's shipment alone at its first write, which writes nothing", async () => {
+    // Prepare
+    dynamo.on(GetCommand).resolves({ Item: storedState([shipmentCreated('shp-theirs-alone', 0)], 1, 'ams-1') });
+
+    // Act
+    const response = await send(postEvents(shipmentStatus('cancelled', 'shp-theirs-alone', 3)));
 
     // Assess
     expect(response).toMatchObject({
@@ -109,6 +128,8 @@ describe('shipment events', () => {
       body: { errors: [{ path: 'data.shipmentId', message: 'is not a shipment this warehouse may write' }] },
     });
     expect(JSON.stringify(response.body)).not.toContain('ams-1');
+    expect(response.body).not.toHaveProperty('results');
+    expect(dynamo).not.toHaveReceivedCommand(BatchGetCommand);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -288,18 +309,51 @@ describe('wallet events', () => {
     ['opened in another currency', { currency: 'USD', owner: TEST_OWNER, balance: 0 }, 400, 'data.amount.currency'],
     ['opened by another warehouse', { currency: 'EUR', owner: 'ams-1', balance: 0 }, 403, 'data.walletId'],
     ['moved to its bound', { currency: 'EUR', owner: TEST_OWNER, balance: -MAX_WALLET_BALANCE_MINOR_UNITS }, 400, 'data.amount.value'],
-  ])('answers %s meanwhile with its refusal, listing the event as not stored', async (_case, wallet, status, path) => {
-    // Prepare
+  ])('answers %s meanwhile with its refusal, saying which events of the batch are stored', async (_case, wallet, status, path) => {
+    // Prepare: the batch's first entry is booked; by the second, another request changed its wallet.
     const found = { PK: 'WALLET#wal-race', SK: 'WALLET', walletId: 'wal-race', customerId: 'cus-1', ...wallet };
-    dynamo.on(TransactWriteCommand).rejects(cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: found }));
-    const debit = walletEvent('debited', 'wal-race', 100);
+    dynamo.on(TransactWriteCommand).callsFake((input: { TransactItems: { Update?: { Key: { PK: string } } }[] }) => {
+      if (input.TransactItems[1]?.Update?.Key.PK !== 'WALLET#wal-race') return {};
+      throw cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: found });
+    });
+    const batch = [walletEvent('credited', 'wal-calm', 100), walletEvent('debited', 'wal-race', 100)];
 
     // Act
-    const response = await send(postEvents(debit));
+    const response = await send(postEvents(batch, { contentType: 'application/cloudevents-batch+json' }));
 
     // Assess
-    expect(response).toMatchObject({ status, body: { errors: [{ path }], results: [{ id: debit.id, status: 'not_stored' }] } });
-    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(response).toMatchObject({
+      status,
+      body: {
+        errors: [{ path: `[1].${path}` }],
+        results: [
+          { id: batch[0]!.id, status: 'accepted' },
+          { id: batch[1]!.id, status: 'not_stored' },
+        ],
+      },
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it('answers a refusal at the first write of a request, which stored nothing, without results', async () => {
+    // Prepare
+    const found = {
+      PK: 'WALLET#wal-first',
+      SK: 'WALLET',
+      walletId: 'wal-first',
+      customerId: 'cus-1',
+      owner: 'ams-1',
+      currency: 'EUR',
+      balance: 0,
+    };
+    dynamo.on(TransactWriteCommand).rejects(cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: found }));
+
+    // Act
+    const response = await send(postEvents(walletEvent('debited', 'wal-first', 100)));
+
+    // Assess
+    expect(response).toMatchObject({ status: 403, body: { errors: [{ path: 'data.walletId' }] } });
+    expect(response.body).not.toHaveProperty('results');
   });
 });
 
@@ -419,16 +473,22 @@ describe('idempotency and contention', () => {
   });
 
   it.each([
-    ['the read of the owners', BatchGetCommand, () => shipmentCreated('shp-broken-owners'), false],
+    [
+      'the read of the owners',
+      BatchGetCommand,
+      () => [shipmentCreated('shp-broken-owners-1'), shipmentCreated('shp-broken-owners-2')],
+      false,
+    ],
     ['the read of the state', GetCommand, () => cloudEvent('shipment.picked', { shipmentId: 'shp-broken-read' }, { minute: 1 }), true],
     ['a write', PutCommand, () => shipmentCreated('shp-broken-write'), true],
   ] as const)('answers 500 problem+json, without the error text, when %s fails unexpectedly', async (_what, command, event, writing) => {
     // Prepare
     dynamo.on(command as typeof GetCommand).rejects(new Error('socket hang up at 10.0.0.7'));
     const sent = event();
+    const batch = Array.isArray(sent);
 
     // Act
-    const response = await send(postEvents(sent));
+    const response = await send(postEvents(sent, batch ? { contentType: 'application/cloudevents-batch+json' } : {}));
 
     // Assess
     expect(response).toEqual({
@@ -440,7 +500,7 @@ describe('idempotency and contention', () => {
         status: 500,
         detail: expect.not.stringContaining('socket'),
         // Once writing has begun, the answer says what is stored.
-        ...(writing ? { results: [{ id: sent.id, status: 'not_stored' }] } : {}),
+        ...(writing && !Array.isArray(sent) ? { results: [{ id: sent.id, status: 'not_stored' }] } : {}),
       },
     });
   });

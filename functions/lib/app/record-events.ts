@@ -66,8 +66,12 @@ export async function recordEvents(ports: RecordEventsPorts, request: RecordRequ
   const walletEvents = events.flatMap((event, index) => (isWalletEvent(event) ? [{ event, position: prefix(index) }] : []));
   const shipmentIds = unique(events.flatMap((event) => (isWalletEvent(event) ? [] : [event.data.shipmentId])));
   const walletIds = unique(walletEvents.map(({ event }) => event.data.walletId));
+  // A request about one shipment alone needs no read of its owner: the store checks it before its
+  // first write (the state's conditional creation, or the read it merges into), so a refusal there
+  // still leaves everything unwritten.
+  const readOwners = shipmentIds.length > 1 || (shipmentIds.length > 0 && walletEvents.length > 0);
   const [shipmentOwners, wallets] = await Promise.all([
-    shipmentIds.length > 0 ? ports.shipments.shipmentOwners(shipmentIds) : new Map<string, string>(),
+    readOwners ? ports.shipments.shipmentOwners(shipmentIds) : new Map<string, string>(),
     walletIds.length > 0 ? ports.wallets.walletHeads(walletIds) : new Map(),
   ]);
   const walletOwners = new Map([...wallets].map(([id, head]) => [id, head.owner]));
@@ -97,11 +101,14 @@ export async function recordEvents(ports: RecordEventsPorts, request: RecordRequ
         : await ports.shipments.recordShipmentEvent(event, warehouse.id, receipt);
       results.push({ id: event.id, type: event.type, status });
     } catch (error) {
+      const refusal = asRefusal(error, event, prefix(index));
+      // Refused at its first write, a request has nothing stored: the refusal is the whole answer.
+      if (index === 0 && refusal !== error) throw refusal;
       const stored: { id: string; status: EventStatus }[] = events.map((each, at) => ({
         id: each.id,
         status: results[at]?.status ?? 'not_stored',
       }));
-      throw new IncompleteBatchError(asRefusal(error, event, prefix(index)), stored);
+      throw new IncompleteBatchError(refusal, stored);
     }
   }
   return results;
