@@ -198,6 +198,36 @@ describe('the two writes without a transaction', () => {
   });
 });
 
+describe('write units', () => {
+  it('bills an ordinary event three write units: its item, its Timeline index entry and the state', async () => {
+    await record(containerA, shipmentCreated('shp-units', 0));
+    const client = newClient();
+    const units: Record<string, number> = {};
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { ReturnConsumedCapacity?: string; Item?: { SK?: string } };
+        if (!input.Item) return next(args);
+        input.ReturnConsumedCapacity = 'INDEXES';
+        const result = await next(args);
+        const consumed = (
+          result.output as {
+            ConsumedCapacity?: { Table?: { CapacityUnits?: number }; LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> };
+          }
+        ).ConsumedCapacity;
+        const kind = input.Item?.SK === 'SHIPMENT' ? 'state' : 'event';
+        units[kind] = consumed?.Table?.CapacityUnits ?? 0;
+        if (consumed?.LocalSecondaryIndexes) units.index = consumed.LocalSecondaryIndexes.Timeline?.CapacityUnits ?? 0;
+        return result;
+      },
+      { step: 'initialize', name: 'consumedCapacity' },
+    );
+
+    await record(new DynamoShipmentStore(client, table.tableName), shipmentStatus('shipped', 'shp-units', 1, { carrier: 'DHL' }));
+
+    expect(units).toEqual({ event: 1, index: 1, state: 1 });
+  });
+});
+
 describe('history', () => {
   it('pages through every event in time order, both ways, without gaps or repeats', async () => {
     const shipmentId = 'shp-pages';
