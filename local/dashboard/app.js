@@ -53,7 +53,13 @@ function renderShipment(shipment) {
       {},
       h('strong', {}, shipment.shipmentId),
       h('span', { class: `badge status-${shipment.status}`, dataStatus: shipment.status }, label(shipment.status)),
-      h('span', { class: 'muted' }, [shipment.customer?.name, shipment.customer?.phone, shipment.carrier].filter(Boolean).join(' · ')),
+      h(
+        'span',
+        { class: 'muted' },
+        [shipment.owner && `by ${shipment.owner}`, shipment.customer?.name, shipment.customer?.phone, shipment.carrier]
+          .filter(Boolean)
+          .join(' · '),
+      ),
     ),
     shipment.nextCursor ? h('p', { class: 'muted small' }, 'Earlier events: GET /v1/shipments/{id} with the cursor.') : null,
     h(
