@@ -18,7 +18,11 @@ const SHIPMENT_ID = 'shp-prop';
 const START = Date.UTC(2026, 10, 1, 8, 0);
 const RUNS = { numRuns: 400 };
 
-/** The stages of docs/data-model.md's status rules: attempts (in_transit, out_for_delivery, delivery_failed) share one, terminals the last. */
+/**
+ * The stages of docs/data-model.md's status rules: attempts (in_transit, out_for_delivery,
+ * delivery_failed, attempted_delivery, available_for_pickup) share one, the terminals returned and
+ * cancelled the next, and returned_to_sender, terminal too, comes last.
+ */
 const STAGE: Record<ShipmentStatus, number> = {
   created: 0,
   picked: 1,
@@ -27,11 +31,14 @@ const STAGE: Record<ShipmentStatus, number> = {
   in_transit: 4,
   out_for_delivery: 4,
   delivery_failed: 4,
+  attempted_delivery: 4,
+  available_for_pickup: 4,
   delivered: 5,
   returned: 6,
   cancelled: 6,
+  returned_to_sender: 7,
 };
-const isTerminal = (status: ShipmentStatus) => status === 'returned' || status === 'cancelled';
+const isTerminal = (status: ShipmentStatus) => status === 'returned' || status === 'cancelled' || status === 'returned_to_sender';
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
@@ -80,10 +87,20 @@ const dataFor: Record<ShipmentStatus, fc.Arbitrary<Record<string, unknown>>> = {
   shipped: optional({ carrier, trackingNumber, trackingUrl }),
   in_transit: optional({ location: place }),
   out_for_delivery: optional({ eta: later }),
-  delivered: optional({ location: place, signedBy: fc.constantFrom('A. García', 'neighbour') }),
+  delivered: optional({
+    location: place,
+    signedBy: fc.constantFrom('A. García', 'neighbour'),
+    deliveredTo: fc.constantFrom('recipient', 'neighbour', 'safe_place'),
+  }),
   delivery_failed: fc.record({ reason, nextAttemptAt: later }, { requiredKeys: ['reason'] }),
+  attempted_delivery: fc.record({ nextAttemptAt: later, reason }, { requiredKeys: ['nextAttemptAt'] }),
+  available_for_pickup: fc.record(
+    { pickupPoint: fc.constantFrom('Kiosk Plaza Mayor', 'Locker 12, Centraal'), collectBy: later },
+    { requiredKeys: ['pickupPoint'] },
+  ),
   returned: optional({ reason }),
   cancelled: optional({ reason }),
+  returned_to_sender: optional({ reason }),
 };
 
 const eventSpec = fc.oneof(

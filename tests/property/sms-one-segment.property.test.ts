@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_IDENTIFIER_LENGTH, parseEvents, type ShipmentEvent, TEXT_LIMITS } from '../../functions/lib/domain/cloud-events.ts';
+import { DELIVERED_TO } from '../../functions/lib/domain/delivered-to.ts';
 import { ValidationError } from '../../functions/lib/domain/errors.ts';
 import { notificationsForChange } from '../../functions/lib/domain/notification-policy.ts';
 import { formatMoney, formatMoneyPlain, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
@@ -107,13 +108,27 @@ const statusData = fc.oneof(
     .map((data) => ['shipped', data] as const),
   fc.record({ eta: instant }, { requiredKeys: [] }).map((data) => ['out_for_delivery', data] as const),
   fc
-    .record({ location: textUpTo(TEXT_LIMITS.location), signedBy: textUpTo(TEXT_LIMITS.signedBy) }, { requiredKeys: [] })
+    .record(
+      {
+        location: textUpTo(TEXT_LIMITS.location),
+        signedBy: textUpTo(TEXT_LIMITS.signedBy),
+        deliveredTo: fc.constantFrom(...DELIVERED_TO),
+      },
+      { requiredKeys: [] },
+    )
     .map((data) => ['delivered', data] as const),
   fc
     .record({ reason: textUpTo(TEXT_LIMITS.reason), nextAttemptAt: instant }, { requiredKeys: ['reason'] })
     .map((data) => ['delivery_failed', data] as const),
+  fc
+    .record({ nextAttemptAt: instant, reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: ['nextAttemptAt'] })
+    .map((data) => ['attempted_delivery', data] as const),
+  fc
+    .record({ pickupPoint: textUpTo(TEXT_LIMITS.pickupPoint), collectBy: instant }, { requiredKeys: ['pickupPoint'] })
+    .map((data) => ['available_for_pickup', data] as const),
   fc.record({ reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: [] }).map((data) => ['returned', data] as const),
   fc.record({ reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: [] }).map((data) => ['cancelled', data] as const),
+  fc.record({ reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: [] }).map((data) => ['returned_to_sender', data] as const),
 );
 
 const createdData = fc.record(
@@ -179,7 +194,9 @@ describe('every SMS is one segment', () => {
           const shipment = message.shipment!;
           const shown = [shipment.trackingNumber ?? shipment.shipmentId, shipment.trackingUrl];
           if (shipment.status === 'shipped') shown.push(shipment.carrier);
-          if (['delivery_failed', 'returned', 'cancelled'].includes(shipment.status)) shown.push(shipment.reason);
+          if (['delivery_failed', 'returned', 'cancelled', 'returned_to_sender'].includes(shipment.status)) shown.push(shipment.reason);
+          if (shipment.status === 'available_for_pickup') shown.push(shipment.pickupPoint);
+          if (shipment.deliveredTo === 'neighbour' || shipment.deliveredTo === 'safe_place') shown.push(shipment.location);
           for (const detail of shown) if (detail) expect(email.text).toContain(detail);
         }
         rendered += 1;

@@ -39,12 +39,50 @@ function message(overrides: Partial<NotificationMessage>): NotificationMessage {
   };
 }
 
-const ANNOUNCED = ['shipped', 'out_for_delivery', 'delivered', 'delivery_failed', 'returned', 'cancelled'] as const;
+const ANNOUNCED = [
+  'shipped',
+  'out_for_delivery',
+  'delivered',
+  'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
+  'returned',
+  'cancelled',
+  'returned_to_sender',
+] as const;
 
 describe('notification policy', () => {
-  it('announces exactly shipped, out_for_delivery, delivered, delivery_failed, returned and cancelled', () => {
+  it('announces every status from shipped on but in_transit', () => {
     const announced = SHIPMENT_STATUSES.filter((status) => notificationsForChange(shipment('created'), shipment(status)).length > 0);
-    expect(announced).toEqual(['shipped', 'out_for_delivery', 'delivery_failed', 'delivered', 'returned', 'cancelled']);
+    expect(announced).toEqual([
+      'shipped',
+      'out_for_delivery',
+      'delivery_failed',
+      'attempted_delivery',
+      'available_for_pickup',
+      'delivered',
+      'returned',
+      'cancelled',
+      'returned_to_sender',
+    ]);
+  });
+
+  it("carries each milestone's own details, and where a parcel was left only when it was not handed to the customer", () => {
+    const details = (status: ShipmentStatus, statusDetails: Record<string, string>) =>
+      notificationsForChange(shipment('in_transit'), shipment(status, { statusDetails }))[0]?.shipment;
+    expect(details('available_for_pickup', { pickupPoint: 'Kiosk 12', collectBy: '2026-11-08T18:00:00.000Z' })).toMatchObject({
+      pickupPoint: 'Kiosk 12',
+      collectBy: '2026-11-08T18:00:00.000Z',
+    });
+    expect(details('attempted_delivery', { nextAttemptAt: '2026-11-02T09:00:00.000Z' })).toMatchObject({
+      nextAttemptAt: '2026-11-02T09:00:00.000Z',
+    });
+    expect(details('delivered', { deliveredTo: 'neighbour', location: 'No. 14' })).toMatchObject({
+      deliveredTo: 'neighbour',
+      location: 'No. 14',
+    });
+    const toCustomer = details('delivered', { deliveredTo: 'recipient', location: 'Front door', signedBy: 'A. García' });
+    expect([toCustomer?.deliveredTo, toCustomer?.location]).toEqual(['recipient', undefined]);
   });
 
   it('sends one message per channel the customer allows and can be reached on', () => {
@@ -102,6 +140,33 @@ describe('templates', () => {
         expect(renderEmail(m).text).toContain('JD0001');
       }
     }
+  });
+
+  it('says where a parcel waits or was left, and when the carrier comes again, in the customer’s language and time zone', () => {
+    const render = (locale: string, shipment: NotificationMessage['shipment'] & object) =>
+      renderSms(message({ locale, timeZone: 'Europe/Madrid', eventType: `shipment.${shipment.status}`, shipment })).text;
+    const pickup = {
+      shipmentId: 'shp-1',
+      status: 'available_for_pickup',
+      pickupPoint: 'Kiosk 12',
+      collectBy: '2026-11-08T17:00:00Z',
+    } as const;
+    expect(render('en-GB', pickup)).toBe('Parcelcast: Your parcel shp-1 is ready for pickup at Kiosk 12. Collect it by 8 Nov 2026, 18:00.');
+    expect(render('es-ES', pickup)).toBe(
+      'Parcelcast: Tu paquete shp-1 esta listo para recoger en Kiosk 12. Recogelo antes del 8 nov 2026, 18:00.',
+    );
+    const attempt = { shipmentId: 'shp-1', status: 'attempted_delivery', nextAttemptAt: '2026-11-02T08:00:00Z' } as const;
+    expect(render('de-DE', attempt)).toBe(
+      'Parcelcast: Wir haben versucht, Ihr Paket shp-1 zuzustellen. Nächster Versuch: 02.11.2026, 09:00.',
+    );
+    const neighbour = { shipmentId: 'shp-1', status: 'delivered', deliveredTo: 'neighbour', location: 'No. 14' } as const;
+    expect(render('fr-FR', neighbour)).toBe('Parcelcast: Votre colis shp-1 a été remis à un voisin (No. 14).');
+    expect(render('en', { ...neighbour, deliveredTo: 'safe_place', location: 'behind the shed' })).toBe(
+      'Parcelcast: Your parcel shp-1 has been left in a safe place (behind the shed).',
+    );
+    expect(render('en', { shipmentId: 'shp-1', status: 'returned_to_sender' })).toBe(
+      'Parcelcast: Your parcel shp-1 is back with the sender.',
+    );
   });
 
   it('picks the language by the locale’s language subtag, English otherwise', () => {

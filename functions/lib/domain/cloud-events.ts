@@ -1,6 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { CHANNELS } from './channels.ts';
+import { DELIVERED_TO } from './delivered-to.ts';
 import { type FieldError, ValidationError } from './errors.ts';
 import { keyPartBytes, keyPartMessage, MAX_IDENTIFIER_KEY_BYTES, MAX_SOURCE_KEY_BYTES } from './key-limits.ts';
 import {
@@ -82,6 +83,7 @@ export const TEXT_LIMITS = {
   signedBy: 200,
   reason: 500,
   reference: 200,
+  pickupPoint: 200,
 } as const;
 
 /**
@@ -224,10 +226,22 @@ export const eventDataSchemas = {
   'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking }),
   'shipment.in_transit': z.strictObject({ ...shipmentRef, location }),
   'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339) }),
-  'shipment.delivered': z.strictObject({ ...shipmentRef, location, signedBy: z.optional(text(TEXT_LIMITS.signedBy)) }),
+  'shipment.delivered': z.strictObject({
+    ...shipmentRef,
+    location,
+    signedBy: z.optional(text(TEXT_LIMITS.signedBy)),
+    deliveredTo: z.optional(z.enum(DELIVERED_TO)),
+  }),
   'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason, nextAttemptAt: z.optional(rfc3339) }),
+  'shipment.attempted_delivery': z.strictObject({ ...shipmentRef, nextAttemptAt: rfc3339, reason: z.optional(reason) }),
+  'shipment.available_for_pickup': z.strictObject({
+    ...shipmentRef,
+    pickupPoint: text(TEXT_LIMITS.pickupPoint),
+    collectBy: z.optional(rfc3339),
+  }),
   'shipment.returned': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
   'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
+  'shipment.returned_to_sender': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
   'wallet.debited': z.strictObject(walletEntry),
   'wallet.credited': z.strictObject(walletEntry),
 } as const;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CHANNELS } from './channels.ts';
+import { DELIVERED_TO } from './delivered-to.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { SHIPMENT_STATUSES } from './shipment.ts';
 
@@ -23,6 +24,11 @@ const schema = z.object({
       trackingUrl: z.optional(z.string()),
       eta: z.optional(z.string()),
       reason: z.optional(z.string()),
+      nextAttemptAt: z.optional(z.string()),
+      pickupPoint: z.optional(z.string()),
+      collectBy: z.optional(z.string()),
+      deliveredTo: z.optional(z.enum(DELIVERED_TO)),
+      location: z.optional(z.string()),
     }),
   ),
   wallet: z.optional(

@@ -1,4 +1,5 @@
 import type { Channel } from './cloud-events.ts';
+import type { DeliveredTo } from './delivered-to.ts';
 import type { ShipmentStatus } from './shipment.ts';
 
 /**
@@ -35,6 +36,14 @@ export interface NotificationMessage {
     trackingUrl?: string;
     eta?: string;
     reason?: string;
+    /** attempted_delivery: when the carrier comes again. */
+    nextAttemptAt?: string;
+    /** available_for_pickup: where the parcel waits, and until when. */
+    pickupPoint?: string;
+    collectBy?: string;
+    /** delivered: how it was handed over, and where, when it was not to the customer. */
+    deliveredTo?: DeliveredTo;
+    location?: string;
   };
   wallet?: {
     walletId: string;

@@ -1,4 +1,5 @@
 import type { Channel } from './cloud-events.ts';
+import { DELIVERED_TO, type DeliveredTo } from './delivered-to.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import type { Customer, ShipmentState, ShipmentStatus } from './shipment.ts';
 
@@ -12,8 +13,11 @@ export const ANNOUNCED_STATUSES: ReadonlySet<ShipmentStatus> = new Set([
   'out_for_delivery',
   'delivered',
   'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
   'returned',
   'cancelled',
+  'returned_to_sender',
 ]);
 
 export const DEFAULT_LOCALE = 'en';
@@ -48,9 +52,12 @@ export function notificationsForChange(
   return channels.map((channel) => shipmentMessage(after, channel));
 }
 
+const isDeliveredTo = (value: string | undefined): value is DeliveredTo =>
+  (DELIVERED_TO as readonly (string | undefined)[]).includes(value);
+
 function shipmentMessage(shipment: ShipmentState, channel: Channel): NotificationMessage {
   const customer = shipment.customer as Customer;
-  const reason = shipment.statusDetails.reason;
+  const { reason, location, nextAttemptAt, pickupPoint, collectBy, deliveredTo } = shipment.statusDetails;
   return {
     notificationId: shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
     eventType: `shipment.${shipment.status}`,
@@ -69,6 +76,12 @@ function shipmentMessage(shipment: ShipmentState, channel: Channel): Notificatio
       ...(shipment.trackingUrl ? { trackingUrl: shipment.trackingUrl } : {}),
       ...(shipment.eta ? { eta: shipment.eta } : {}),
       ...(reason ? { reason } : {}),
+      ...(nextAttemptAt && shipment.status === 'attempted_delivery' ? { nextAttemptAt } : {}),
+      ...(pickupPoint ? { pickupPoint } : {}),
+      ...(collectBy ? { collectBy } : {}),
+      ...(isDeliveredTo(deliveredTo) ? { deliveredTo } : {}),
+      // Where a parcel left with a neighbour or in a safe place is: the customer has to find it.
+      ...(location && (deliveredTo === 'neighbour' || deliveredTo === 'safe_place') ? { location } : {}),
     },
     occurredAt: shipment.statusTime,
   };

@@ -16,17 +16,25 @@ export const SHIPMENT_STATUSES = [
   'in_transit',
   'out_for_delivery',
   'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
   'delivered',
   'returned',
   'cancelled',
+  'returned_to_sender',
 ] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
 /**
- * Stages order the lifecycle. A status may only be replaced by one of a later stage, or by a
- * later event (by `time`) of the same stage. in_transit, out_for_delivery and delivery_failed
- * share a stage because a failed delivery is followed by another attempt. Terminal statuses
- * (returned, cancelled) share the last stage and the first one reached stays.
+ * Stages order the lifecycle: the one place carriers' milestones are given their place. A status
+ * may only be replaced by one of a later stage, or by a later event (by `time`) of the same stage.
+ * in_transit, out_for_delivery, delivery_failed, attempted_delivery and available_for_pickup share
+ * a stage because after any of them the parcel may move again: another attempt, or a pickup point
+ * handing it over. Terminal statuses (returned, cancelled) share a stage and the first one reached
+ * stays; returned_to_sender, the parcel back at the warehouse, is the only one after them, so the
+ * customer hears that a return (or a cancelled shipment already on its way) has ended.
+ * `delivered_to_neighbour` and `safe_place` are not statuses: they are how a parcel was delivered
+ * (`deliveredTo` on shipment.delivered).
  */
 const STAGE: Record<ShipmentStatus, number> = {
   created: 0,
@@ -36,16 +44,27 @@ const STAGE: Record<ShipmentStatus, number> = {
   in_transit: 4,
   out_for_delivery: 4,
   delivery_failed: 4,
+  attempted_delivery: 4,
+  available_for_pickup: 4,
   delivered: 5,
   returned: 6,
   cancelled: 6,
+  returned_to_sender: 7,
 };
-/** Breaks ties between statuses of one stage that happened at the same instant. */
-const WITHIN_STAGE: Partial<Record<ShipmentStatus, number>> = { out_for_delivery: 1, delivery_failed: 2 };
+/**
+ * Breaks ties between statuses of one stage that happened at the same instant. Part of every stored
+ * timeline key (timelineKey), so a digit once given never changes.
+ */
+const WITHIN_STAGE: Partial<Record<ShipmentStatus, number>> = {
+  out_for_delivery: 1,
+  delivery_failed: 2,
+  attempted_delivery: 3,
+  available_for_pickup: 4,
+};
 const TERMINAL_STAGE = STAGE.returned;
 
 export function isTerminal(status: ShipmentStatus): boolean {
-  return STAGE[status] === TERMINAL_STAGE;
+  return STAGE[status] >= TERMINAL_STAGE;
 }
 
 export function statusOf(type: ShipmentEvent['type']): ShipmentStatus {
@@ -137,7 +156,10 @@ export interface ShipmentState {
   status: ShipmentStatus;
   /** When the current status happened (UTC). */
   statusTime: string;
-  /** What the current status's own event said (reason, location, signedBy, nextAttemptAt), for messages. */
+  /**
+   * What the current status's own event said (reason, location, signedBy, nextAttemptAt,
+   * pickupPoint, collectBy, deliveredTo), for messages.
+   */
   statusDetails: Record<string, string>;
   customer?: Customer;
   orderId?: string;
@@ -165,7 +187,7 @@ export function supersedes(candidate: { status: ShipmentStatus; key: string }, c
   const stageDelta = STAGE[candidate.status] - STAGE[current.status];
   if (stageDelta !== 0) return stageDelta > 0;
   if (candidate.key === current.key) return false;
-  // The first terminal status reached is final; otherwise the later event of the stage wins.
+  // The first terminal status reached in a stage is final; otherwise the later event of the stage wins.
   return isTerminal(candidate.status) ? candidate.key < current.key : candidate.key > current.key;
 }
 
