@@ -21,10 +21,14 @@ export const localArn = {
   table: (name: string) => `arn:aws:dynamodb:${scope}:table/${name}`,
   role: (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
   key: (id: string) => `arn:aws:kms:${scope}:key/${id}`,
+  scheduleGroup: (name: string) => `arn:aws:scheduler:${scope}:schedule-group/${name}`,
 } as const;
 
 /** A queue's URL as SQS forms it: `<endpoint>/<account>/<name>`. */
 export const localQueueUrl = (endpoint: string, name: string) => `${endpoint.replace(/\/$/, '')}/${LOCAL_ACCOUNT}/${name}`;
+
+/** Where the local Scheduler is: its ARNs' region and account. */
+export const LOCAL_SCOPE = scope;
 
 /** The resource name at the end of an ARN (a function, topic, queue or state machine). */
 export const nameOfArn = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);

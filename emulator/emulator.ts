@@ -3,11 +3,12 @@ import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@a
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { HttpApi } from './api-gateway.ts';
-import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, localArn } from './aws-local.ts';
+import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, LOCAL_SCOPE, localArn, nameOfArn } from './aws-local.ts';
 import { createTableFromTemplate } from './dynamodb-local.ts';
 import { type CodeLocator, FunctionRunner, sourceCode } from './function-runner.ts';
 import { declareMessaging, queueEventSources } from './messaging.ts';
 import { resourceNames } from './resource-names.ts';
+import { LocalScheduler, type ScheduleRecord } from './services/scheduler.ts';
 import { startServiceEndpoint } from './services/server.ts';
 import { type EmailSink, LocalSesV2 } from './services/sesv2.ts';
 import { LocalSfn } from './services/sfn.ts';
@@ -71,7 +72,7 @@ export interface PublishedMessage extends PublishRequest {
 export interface Emulator {
   /** Local names by logical id (`Ref`) and `<LogicalId>.<Attribute>` (`GetAtt`): table names, ARNs, queue URLs. */
   names: Record<string, string>;
-  /** The local AWS endpoint (SNS, SQS, SES v2, Step Functions, SSM). */
+  /** The local AWS endpoint (SNS, SQS, SES v2, Step Functions, SSM, EventBridge Scheduler). */
   servicesUrl: string;
   /** Physical table names by logical id. */
   tableNames: Record<string, string>;
@@ -86,6 +87,8 @@ export interface Emulator {
   /** Holds the stream consumers back until the returned function is called; settled() still drains them. */
   holdStreams(): () => void;
   executions(): ExecutionRecord[];
+  /** EventBridge Scheduler's schedules, soonest first (one-time schedules deleted after completion are gone). */
+  schedules(): ScheduleRecord[];
   published(): PublishedMessage[];
   sqs: LocalSqs;
   stop(): Promise<void>;
@@ -110,7 +113,30 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const sns = new LocalSns({ sqs, sms: options.sms });
     const ssm = new LocalSsm(`${LOCAL_REGION}:${LOCAL_ACCOUNT}`, options.ssmParameters);
     const stepFunctions = new LocalStepFunctions();
-    const endpoint = await startServiceEndpoint({ sqs, sns, sesv2: new LocalSesV2(options.email), sfn: new LocalSfn(stepFunctions), ssm });
+    // Functions are only known further down; a schedule cannot fire before the emulator has started.
+    let invokeLater: ((functionId: string, event: unknown) => Promise<unknown>) | undefined;
+    const scheduler = new LocalScheduler({
+      scope: LOCAL_SCOPE,
+      targets: {
+        async sendToQueue(queueArn, body) {
+          sqs.send(queueArn, body);
+        },
+        async invokeFunction(functionArn, payload) {
+          void invokeLater?.(nameOfArn(functionArn), JSON.parse(payload)).catch((error: unknown) => {
+            console.error(`scheduled invocation of ${functionArn} failed:`, error);
+          });
+        },
+      },
+    });
+    cleanups.push(() => scheduler.stop());
+    const endpoint = await startServiceEndpoint({
+      sqs,
+      sns,
+      sesv2: new LocalSesV2(options.email),
+      sfn: new LocalSfn(stepFunctions),
+      ssm,
+      scheduler,
+    });
     cleanups.push(() => endpoint.stop());
 
     const tableNames: Record<string, string> = Object.fromEntries(
@@ -118,6 +144,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     );
     const names: Record<string, string> = { ...options.parameterOverrides, ...tableNames, ...resourceNames(template, endpoint.url) };
     declareMessaging(template, names, sqs, sns);
+    for (const [id] of resourcesOfType(template, 'AWS::Scheduler::ScheduleGroup')) scheduler.createGroup(names[id] as string);
 
     // A function's environment may name a table (Ref) but not its Arn or StreamArn, which only the
     // running table knows: the functions' workers are set up before the tables exist.
@@ -137,6 +164,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     });
     cleanups.push(() => runner.stop());
     const invoke = (functionId: string, event: unknown) => runner.invoke(functionId, event);
+    invokeLater = invoke;
 
     await options.dynamodbReady;
     const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.dynamodbEndpoint });
@@ -233,6 +261,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         };
       },
       executions: () => stepFunctions.list(),
+      schedules: () => scheduler.list(),
       published: () => [...published],
       sqs,
       stop: stopAll,
@@ -268,6 +297,7 @@ export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: 
     AWS_ENDPOINT_URL_SESV2: servicesUrl,
     AWS_ENDPOINT_URL_SFN: servicesUrl,
     AWS_ENDPOINT_URL_SSM: servicesUrl,
+    AWS_ENDPOINT_URL_SCHEDULER: servicesUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
     // Until every function reads the SDK's standard variable above; then this line goes.
     DYNAMODB_ENDPOINT: dynamodbEndpoint,

@@ -8,8 +8,9 @@ import { PortInUseError, startStack } from './stack.ts';
 /**
  * `npm start`: the whole pipeline on this machine, no AWS account needed. The only place the
  * local stack reads its settings from the shell: PORT, WEBHOOK_SECRETS, RECONCILE_DELAY_SECONDS
- * (the template's ReconcileDelaySeconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers), LOG_LEVEL
- * and PARCELCAST_DATA_DIR.
+ * (the template's ReconcileDelaySeconds), STALL_ALERT_SECONDS (its StallAlertSeconds: every stall
+ * threshold in seconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers), LOG_LEVEL and
+ * PARCELCAST_DATA_DIR.
  */
 
 const { values } = parseArgs({
@@ -28,7 +29,10 @@ try {
     webhookSecrets: secretsFromEnvironment,
     dataDir,
     persistDir: values.persist ? resolve(dataDir, 'dynamodb') : undefined,
-    parameterOverrides: process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {},
+    parameterOverrides: {
+      ...(process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {}),
+      ...(process.env.STALL_ALERT_SECONDS ? { StallAlertSeconds: process.env.STALL_ALERT_SECONDS } : {}),
+    },
     smsOptedOut: (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean),
     logLevel: process.env.LOG_LEVEL ?? 'WARN',
   });
@@ -37,6 +41,7 @@ try {
   console.log(`  GET  ${stack.url}/v1/shipments/{id}  a shipment's status and timeline`);
   console.log(`  GET  ${stack.url}/v1/wallets/{id}    a wallet's balance and whether it is confirmed yet`);
   console.log(`  GET  ${stack.url}/local/executions   wallet reconciliations (RECONCILE_DELAY_SECONDS sets the wait)`);
+  console.log(`  GET  ${stack.url}/local/schedules    pending stall timers (STALL_ALERT_SECONDS sets every threshold)`);
   console.log(`  GET  ${stack.url}/health`);
   console.log(`  Dashboard: ${stack.url}/   (npm run simulate posts a day of warehouse traffic)`);
   if (!secretsFromEnvironment) console.log(`Development signing secret: ${DEVELOPMENT_SECRET}`);

@@ -9,6 +9,7 @@ import { balanceConfirmedMessages } from '../../functions/lib/domain/reconciliat
 import { firstUnsafeCharacter, MAX_TRACKING_URL_LENGTH, sanitiseText } from '../../functions/lib/domain/safe-text.ts';
 import type { Customer } from '../../functions/lib/domain/shipment.ts';
 import { transliterateToGsm7 } from '../../functions/lib/domain/sms-encoding.ts';
+import { stallMessages } from '../../functions/lib/domain/stall-alerts.ts';
 import { MAX_WALLET_BALANCE_MINOR_UNITS } from '../../functions/lib/domain/wallet.ts';
 import { stateAfter } from '../support/shipments.ts';
 
@@ -198,6 +199,11 @@ describe('every SMS is one segment', () => {
           if (shipment.status === 'available_for_pickup') shown.push(shipment.pickupPoint);
           if (shipment.deliveredTo === 'neighbour' || shipment.deliveredTo === 'safe_place') shown.push(shipment.location);
           for (const detail of shown) if (detail) expect(email.text).toContain(detail);
+        }
+        // The delay message of a stall at that status, with the same hostile details.
+        for (const message of stallMessages(after)) {
+          if (message.channel === 'sms') expectOneSafeSegment(JSON.stringify(message), renderSms(message));
+          else for (const line of renderEmail(message).text.split('\n')) expect(firstUnsafeCharacter(line)).toBeUndefined();
         }
         rendered += 1;
       }),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../../functions/lib/domain/errors.ts';
-import { loadSettings } from '../../functions/lib/runtime/config.ts';
+import { loadSettings, stallSettingsOf } from '../../functions/lib/runtime/config.ts';
 
 // The one reader of process.env in functions/: each function's settings, parsed once at cold start.
 
@@ -50,10 +50,26 @@ describe('function settings', () => {
   });
 
   it('reads only its own variables', () => {
-    expect(loadSettings('stream-router', { NOTIFICATIONS_TOPIC_ARN: 'arn:topic', TABLE_NAME: 't', SMS_QUEUE_URL: 'q' })).toEqual({
-      NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
-      TABLE_NAME: 't',
-    });
+    const stalls = { STALL_SCHEDULE_GROUP: 'g', STALL_TIMER_QUEUE_ARN: 'arn:queue', STALL_SCHEDULER_ROLE_ARN: 'arn:role' };
+    expect(
+      loadSettings('stream-router', {
+        NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
+        TABLE_NAME: 't',
+        SMS_QUEUE_URL: 'q',
+        STALL_ALERT_HOURS: '48',
+        STALL_ALERT_SECONDS: '0',
+        ...stalls,
+      }),
+    ).toEqual({ NOTIFICATIONS_TOPIC_ARN: 'arn:topic', TABLE_NAME: 't', STALL_ALERT_HOURS: 48, STALL_ALERT_SECONDS: 0, ...stalls });
+  });
+
+  it('takes every stall threshold from STALL_ALERT_SECONDS only when it is above 0', () => {
+    const base = { STALL_ALERT_HOURS: 48 };
+    expect([
+      stallSettingsOf(base),
+      stallSettingsOf({ ...base, STALL_ALERT_SECONDS: 0 }),
+      stallSettingsOf({ ...base, STALL_ALERT_SECONDS: 3 }),
+    ]).toEqual([{ alertHours: 48 }, { alertHours: 48 }, { alertHours: 48, overrideSeconds: 3 }]);
   });
 });
 

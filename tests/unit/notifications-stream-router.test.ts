@@ -13,6 +13,7 @@ import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notif
 import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
+import { stallTimers } from '../support/stalls.ts';
 
 const sns = mockClient(SNSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -66,6 +67,7 @@ const router = () =>
         sleep: async () => undefined,
       }),
       profiles: new DynamoCustomerProfiles(documentClient(new DynamoDBClient({})), 'ParcelTable'),
+      stalls: stallTimers(),
     },
     createObservability(),
   );

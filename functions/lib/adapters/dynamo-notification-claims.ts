@@ -4,6 +4,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import type { ClaimResult, FinalOutcome, NotificationClaims } from '#domain/notification-ports.ts';
+import { stallIdOf, stallNotificationStatus } from '#domain/stall-alerts.ts';
 import { keys } from './keys.ts';
 import { decodeClaimOutcome } from './stored-items.ts';
 
@@ -12,6 +13,10 @@ export const DEFAULT_LEASE_SECONDS = 30;
 
 /** Where a notification's claim lives: in its shipment's partition, or its wallet's. */
 export function claimKeyOf(message: NotificationMessage): { PK: string; SK: string } {
+  if (message.shipment && message.eventType === STALLED && message.stalledSince) {
+    const stallId = stallIdOf({ status: message.shipment.status, statusTime: message.stalledSince });
+    return keys.notification(message.shipment.shipmentId, stallNotificationStatus(stallId), message.channel);
+  }
   if (message.shipment) return keys.notification(message.shipment.shipmentId, message.shipment.status, message.channel);
   if (message.wallet) {
     const prefix = `wallet#${message.wallet.walletId}#`;
@@ -26,7 +31,10 @@ export function claimKeyOf(message: NotificationMessage): { PK: string; SK: stri
   throw new Error(`notification ${message.notificationId} has neither a shipment nor a wallet`);
 }
 
+const STALLED = 'shipment.stalled';
+
 function statusOf(message: NotificationMessage): string {
+  if (message.eventType === STALLED) return 'stalled';
   return message.shipment?.status ?? message.eventType.replace(/^wallet\./, '');
 }
 

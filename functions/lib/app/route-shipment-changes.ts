@@ -2,25 +2,29 @@ import { profileToKeep, type ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import { notificationsForChange } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
-import type { CustomerProfiles } from '#domain/ports.ts';
+import type { CustomerProfiles, StallDeadlines, StallSchedules } from '#domain/ports.ts';
+import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
 
 export interface RouteShipmentChangesPorts {
   publisher: NotificationPublisher;
   profiles: CustomerProfiles;
+  /** Stall timers (docs/alerts.md): armed when a status change brings a shipment's deadline forward. */
+  stalls: { deadlines: StallDeadlines; schedules: StallSchedules; settings: StallSettings; clock: () => Date };
 }
 
 /**
  * The stream router's use case: the messages the policy calls for, published together (the
- * publisher batches them), and the customer profiles the changes call for keeping (off the
- * ingest path: a profile is only read by wallet messages, long after). A record whose messages
- * were not all accepted, or whose profile could not be written, is reported failed, so Lambda
- * retries from it. Both are harmless to repeat: the senders' claims drop repeated messages, and a
- * profile write is conditional on its mark.
+ * publisher batches them), the customer profiles the changes call for keeping (off the
+ * ingest path: a profile is only read by wallet messages, long after), and the stall timers a
+ * status change brings forward. A record whose messages were not all accepted, whose profile
+ * could not be written or whose timer could not be armed is reported failed, so Lambda retries
+ * from it. All are harmless to repeat: the senders' claims drop repeated messages, a profile
+ * write is conditional on its mark, and arming the same deadline again moves nothing.
  */
 export async function routeShipmentChanges(
   ports: RouteShipmentChangesPorts,
   changes: readonly ShipmentChange[],
-): Promise<{ failedSequenceNumbers: string[]; published: number; profiles: number }> {
+): Promise<{ failedSequenceNumbers: string[]; published: number; profiles: number; timers: number }> {
   const outgoing: { message: NotificationMessage; sequenceNumber: string }[] = changes.flatMap((change) =>
     notificationsForChange(change.before, change.after).map((message) => ({ message, sequenceNumber: change.sequenceNumber })),
   );
@@ -28,16 +32,25 @@ export async function routeShipmentChanges(
     const profile = profileToKeep(change);
     return profile ? [{ profile, sequenceNumber: change.sequenceNumber }] : [];
   });
-  const [publishing, ...profileWrites] = await Promise.allSettled([
+  const deadlines = changes.flatMap((change) => {
+    const dueAt = deadlineForChange(change.before, change.after, ports.stalls.clock(), ports.stalls.settings);
+    return dueAt ? [{ shipmentId: change.after.shipmentId, dueAt, sequenceNumber: change.sequenceNumber }] : [];
+  });
+  const armTimer = async ({ shipmentId, dueAt }: { shipmentId: string; dueAt: string }) => {
+    if (await ports.stalls.deadlines.bringForward(shipmentId, dueAt)) await ports.stalls.schedules.arm(shipmentId, dueAt);
+  };
+  const [publishing, ...writes] = await Promise.allSettled([
     outgoing.length > 0 ? ports.publisher.publish(outgoing.map(({ message }) => message)) : Promise.resolve({ failed: [] as number[] }),
     ...profiles.map(({ profile }) => ports.profiles.remember(profile.owner, profile.customer, profile.mark)),
+    ...deadlines.map(armTimer),
   ]);
   // A publisher that failed outright (not entry by entry) fails the batch, as it did before profiles were kept here.
   if (publishing?.status !== 'fulfilled') throw publishing?.reason;
   const failed = new Set(publishing.value.failed.map((index) => outgoing[index]?.sequenceNumber as string));
   const published = outgoing.length - publishing.value.failed.length;
-  profileWrites.forEach((write, index) => {
-    if (write.status === 'rejected') failed.add(profiles[index]?.sequenceNumber as string);
+  const sequenceNumbers = [...profiles, ...deadlines].map(({ sequenceNumber }) => sequenceNumber);
+  writes.forEach((write, index) => {
+    if (write.status === 'rejected') failed.add(sequenceNumbers[index] as string);
   });
-  return { failedSequenceNumbers: [...failed], published, profiles: profiles.length };
+  return { failedSequenceNumbers: [...failed], published, profiles: profiles.length, timers: deadlines.length };
 }

@@ -39,6 +39,7 @@ const schema = z.object({
       reconciledAt: z.string(),
     }),
   ),
+  stalledSince: z.optional(z.string()),
   occurredAt: z.string(),
 });
 

@@ -13,7 +13,7 @@ import type { ShipmentStatus } from './shipment.ts';
 export interface NotificationMessage {
   /** Claim key: at most one delivery per id. `shipment#<id>#<status>#<channel>` or `wallet#<id>#<reconciliation>#<channel>`. */
   notificationId: string;
-  /** `shipment.<status>` or `wallet.balance_confirmed`. */
+  /** `shipment.<status>`, `shipment.stalled` or `wallet.balance_confirmed`. */
   eventType: string;
   channel: Channel;
   /**
@@ -51,6 +51,8 @@ export interface NotificationMessage {
     currency: string;
     reconciledAt: string;
   };
+  /** A stall alert (`shipment.stalled`): since when the shipment has been at its status. */
+  stalledSince?: string;
   /** When the change happened (the event time or the reconciliation time). */
   occurredAt: string;
 }

@@ -29,7 +29,7 @@ type AnnouncedStatus = Extract<
   | 'cancelled'
   | 'returned_to_sender'
 >;
-type Topic = AnnouncedStatus | 'wallet.balance_confirmed';
+type Topic = AnnouncedStatus | 'stalled' | 'wallet.balance_confirmed';
 
 interface Details {
   ref: string;
@@ -70,6 +70,7 @@ const WORDING: Record<Language, Wording> = {
       returned: 'Your parcel is being returned',
       cancelled: 'Your shipment has been cancelled',
       returned_to_sender: 'Your parcel is back with the sender',
+      stalled: 'Your parcel is delayed',
       'wallet.balance_confirmed': 'Your wallet balance',
     },
     sentence: {
@@ -88,6 +89,7 @@ const WORDING: Record<Language, Wording> = {
       returned: (d) => `Your parcel ${d.ref} is being returned to the sender${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Your shipment ${d.ref} has been cancelled${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Your parcel ${d.ref} is back with the sender${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Your parcel ${d.ref} is delayed. We are on it.`,
       'wallet.balance_confirmed': (d) => `Your wallet balance is ${d.amount}${opt(d.date, (t) => ` (confirmed ${t})`)}.`,
     },
   },
@@ -105,6 +107,7 @@ const WORDING: Record<Language, Wording> = {
       returned: 'Tu paquete vuelve al remitente',
       cancelled: 'Tu envío ha sido cancelado',
       returned_to_sender: 'Tu paquete ha vuelto al remitente',
+      stalled: 'Tu paquete lleva retraso',
       'wallet.balance_confirmed': 'El saldo de tu monedero',
     },
     sentence: {
@@ -123,6 +126,7 @@ const WORDING: Record<Language, Wording> = {
       returned: (d) => `Tu paquete ${d.ref} vuelve al remitente${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Tu envío ${d.ref} ha sido cancelado${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Tu paquete ${d.ref} ha vuelto al remitente${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Tu paquete ${d.ref} lleva retraso. Ya nos estamos ocupando.`,
       'wallet.balance_confirmed': (d) => `El saldo de tu monedero es ${d.amount}${opt(d.date, (t) => ` (confirmado el ${t})`)}.`,
     },
   },
@@ -140,6 +144,7 @@ const WORDING: Record<Language, Wording> = {
       returned: "Votre colis est renvoyé à l'expéditeur",
       cancelled: 'Votre envoi a été annulé',
       returned_to_sender: "Votre colis est revenu chez l'expéditeur",
+      stalled: 'Votre colis a du retard',
       'wallet.balance_confirmed': 'Le solde de votre portefeuille',
     },
     sentence: {
@@ -158,6 +163,7 @@ const WORDING: Record<Language, Wording> = {
       returned: (d) => `Votre colis ${d.ref} est renvoyé à l'expéditeur${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Votre envoi ${d.ref} a été annulé${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Votre colis ${d.ref} est revenu chez l'expéditeur${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Votre colis ${d.ref} a du retard. Nous nous en occupons.`,
       'wallet.balance_confirmed': (d) => `Le solde de votre portefeuille est de ${d.amount}${opt(d.date, (t) => ` (confirmé le ${t})`)}.`,
     },
   },
@@ -175,6 +181,7 @@ const WORDING: Record<Language, Wording> = {
       returned: 'Ihr Paket geht an den Absender zurück',
       cancelled: 'Ihre Sendung wurde storniert',
       returned_to_sender: 'Ihr Paket ist beim Absender angekommen',
+      stalled: 'Ihr Paket verspätet sich',
       'wallet.balance_confirmed': 'Ihr Guthaben',
     },
     sentence: {
@@ -194,6 +201,7 @@ const WORDING: Record<Language, Wording> = {
       returned: (d) => `Ihr Paket ${d.ref} geht an den Absender zurück${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Ihre Sendung ${d.ref} wurde storniert${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Ihr Paket ${d.ref} ist beim Absender angekommen${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Ihr Paket ${d.ref} verspätet sich. Wir kümmern uns darum.`,
       'wallet.balance_confirmed': (d) => `Ihr Guthaben beträgt ${d.amount}${opt(d.date, (t) => ` (bestätigt am ${t})`)}.`,
     },
   },
@@ -298,8 +306,8 @@ function prepare(message: NotificationMessage): Prepared {
     return { wording, topic: 'wallet.balance_confirmed', steps: [full, { ref, amount }, plain], name };
   }
   const shipment = message.shipment;
-  const topic = shipment?.status;
-  if (!shipment || !topic || !(topic in wording.sentence) || message.eventType !== `shipment.${topic}`) {
+  const topic = message.eventType === 'shipment.stalled' ? 'stalled' : shipment?.status;
+  if (!shipment || !topic || !(topic in wording.sentence) || (topic !== 'stalled' && message.eventType !== `shipment.${topic}`)) {
     throw new UnknownNotificationError(`no template for ${message.eventType}`);
   }
   const ref = shown(shipment.trackingNumber) ?? shown(shipment.shipmentId) ?? '';
@@ -315,7 +323,7 @@ function prepare(message: NotificationMessage): Prepared {
   };
   return {
     wording,
-    topic: topic as AnnouncedStatus,
+    topic: topic as AnnouncedStatus | 'stalled',
     steps: [full, { ref, deliveredTo }],
     link: safeTrackingUrl(shipment.trackingUrl),
     name,

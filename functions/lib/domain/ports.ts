@@ -144,3 +144,30 @@ export type StartOutcome = 'started' | 'already-started';
 export interface WorkflowStarter {
   start(name: string, input: unknown): Promise<StartOutcome>;
 }
+
+/** A shipment's current state alone, without its history (a stall timer's re-check). */
+export interface ShipmentStates {
+  /** The state, and when the event that set its status was received (undefined when the shipment does not exist). */
+  currentState(shipmentId: string): Promise<{ state: ShipmentState; statusReceivedAt: string } | undefined>;
+}
+
+/**
+ * The deadline a shipment's stall timer is armed for, and the stalls already alerted
+ * (docs/alerts.md). Every method is one conditional write, so repeated and concurrent calls agree.
+ */
+export interface StallDeadlines {
+  /** Takes `dueAt` as the deadline unless one no later is armed; true when the timer must be armed for it. */
+  bringForward(shipmentId: string, dueAt: string): Promise<boolean>;
+  /** After the timer armed for `firedDueAt` fired: takes `dueAt` unless another no later was armed since; true to arm it. */
+  rearm(shipmentId: string, firedDueAt: string, dueAt: string): Promise<boolean>;
+  /** The timer armed for `firedDueAt` ended with nothing to wait for: no deadline is armed now (unless another was since). */
+  end(shipmentId: string, firedDueAt: string): Promise<void>;
+  /** Records the stall as alerted and no deadline as armed; false when the stall was alerted already. */
+  alerted(shipmentId: string, stallId: string): Promise<boolean>;
+}
+
+/** The one-time schedules that fire a shipment's stall timer. */
+export interface StallSchedules {
+  /** Creates the shipment's schedule for `dueAt`, or moves it there. */
+  arm(shipmentId: string, dueAt: string): Promise<void>;
+}

@@ -10,18 +10,20 @@ export type StreamRouterPorts = RouteShipmentChangesPorts;
 /**
  * The stream router (StreamRouterFunction): changes of shipment states from the table's stream
  * (the template's filter lets only SK = SHIPMENT through) become NotificationMessages on the
- * topic, one per channel, and keep the customer profiles. A record whose messages were not all
- * published, or whose profile was not written, is a batch item failure.
+ * topic, one per channel, keep the customer profiles and arm stall timers. A record whose
+ * messages were not all published, whose profile was not written or whose timer was not armed is
+ * a batch item failure.
  */
 export function streamRouterHandler(ports: StreamRouterPorts, observability: Observability) {
   const { logger } = observability;
   return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability).handler(async (event) => {
     const changes = decodeBatch(event.Records, shipmentChangeOf, logger);
-    const { failedSequenceNumbers, published, profiles } = await routeShipmentChanges(ports, changes);
+    const { failedSequenceNumbers, published, profiles, timers } = await routeShipmentChanges(ports, changes);
     logger.info('routed shipment changes', {
       records: event.Records.length,
       published,
       profiles,
+      timers,
       failures: failedSequenceNumbers.length,
     });
     return batchItemFailures(failedSequenceNumbers);

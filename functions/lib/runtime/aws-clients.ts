@@ -1,5 +1,6 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -48,4 +49,8 @@ export function sfnClient(tracer: Tracer): SFNClient {
 
 export function ssmClient(tracer: Tracer): SSMClient {
   return tracer.captureAWSv3Client(new SSMClient({ ...RETRY_POLICY }));
+}
+
+export function schedulerClient(tracer: Tracer): SchedulerClient {
+  return tracer.captureAWSv3Client(new SchedulerClient({ ...RETRY_POLICY }));
 }

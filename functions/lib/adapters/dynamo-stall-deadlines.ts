@@ -1,0 +1,68 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { StallDeadlines } from '#domain/ports.ts';
+import { keys } from './keys.ts';
+
+/**
+ * The stall timer's item (`SHIPMENT#<id> / STALL`): `dueAt`, the deadline a schedule is armed for
+ * (absent when none is), and `alertedFor`, the last stall the customer was told about. Kept apart
+ * from the state item, whose version is ingest's optimistic lock, and out of the stream router's
+ * filter. Deadlines are ISO instants of one length, so they compare as text.
+ */
+export class DynamoStallDeadlines implements StallDeadlines {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.client = client;
+    this.tableName = tableName;
+  }
+
+  bringForward(shipmentId: string, dueAt: string): Promise<boolean> {
+    // `>=`, not `>`: a retried record whose write landed but whose schedule call failed arms again.
+    return this.update(shipmentId, 'SET entity = :entity, dueAt = :due', 'attribute_not_exists(dueAt) OR dueAt >= :due', {
+      ':entity': 'stall',
+      ':due': dueAt,
+    });
+  }
+
+  rearm(shipmentId: string, firedDueAt: string, dueAt: string): Promise<boolean> {
+    return this.update(shipmentId, 'SET entity = :entity, dueAt = :due', 'attribute_not_exists(dueAt) OR dueAt = :fired OR dueAt >= :due', {
+      ':entity': 'stall',
+      ':due': dueAt,
+      ':fired': firedDueAt,
+    });
+  }
+
+  async end(shipmentId: string, firedDueAt: string): Promise<void> {
+    await this.update(shipmentId, 'REMOVE dueAt', 'dueAt = :fired', { ':fired': firedDueAt });
+  }
+
+  alerted(shipmentId: string, stallId: string): Promise<boolean> {
+    return this.update(
+      shipmentId,
+      'SET entity = :entity, alertedFor = :stall REMOVE dueAt',
+      'attribute_not_exists(alertedFor) OR alertedFor <> :stall',
+      { ':entity': 'stall', ':stall': stallId },
+    );
+  }
+
+  /** The write, or false when its condition did not hold. */
+  private async update(shipmentId: string, expression: string, condition: string, values: Record<string, string>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.stall(shipmentId),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
