@@ -22,6 +22,7 @@ import {
 import { AttachRolePolicyCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { CreateConfigurationSetCommand } from '@aws-sdk/client-sesv2';
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
@@ -283,6 +284,11 @@ const RECIPES: Record<string, Recipe> = {
       }),
     );
     return { physicalId: String(properties.StageName), what: 'apigatewayv2 CreateStage' };
+  },
+  'AWS::Scheduler::ScheduleGroup': async (clients, properties, context) => {
+    const name = String(properties.Name ?? generatedName(context));
+    await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: name }));
+    return { physicalId: name, what: 'scheduler CreateScheduleGroup' };
   },
   'AWS::CloudWatch::Alarm': async (clients, properties, context) => {
     const name = String(properties.AlarmName ?? generatedName(context));

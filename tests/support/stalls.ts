@@ -8,19 +8,19 @@ import type { StallSettings } from '../../functions/lib/domain/stall-alerts.ts';
 export function stallTimers(settings: StallSettings = { alertHours: 48 }) {
   const due = new Map<string, string>();
   const alerted = new Map<string, string>();
-  const armed: { shipmentId: string; dueAt: string }[] = [];
+  const armed: { shipmentId: string; dueAt: string; change: string }[] = [];
   const deadlines: StallDeadlines = {
     async bringForward(shipmentId, dueAt) {
       const current = due.get(shipmentId);
-      if (current !== undefined && current < dueAt) return false;
+      if (current !== undefined && current < dueAt) return 'none';
       due.set(shipmentId, dueAt);
-      return true;
+      return current === undefined ? 'create' : 'move';
     },
     async rearm(shipmentId, firedDueAt, dueAt) {
       const current = due.get(shipmentId);
-      if (current !== undefined && current !== firedDueAt && current < dueAt) return false;
+      if (current !== undefined && current !== firedDueAt && current < dueAt) return 'none';
       due.set(shipmentId, dueAt);
-      return true;
+      return current === undefined || current === firedDueAt ? 'create' : 'move';
     },
     async end(shipmentId, firedDueAt) {
       if (due.get(shipmentId) === firedDueAt) due.delete(shipmentId);
@@ -33,8 +33,8 @@ export function stallTimers(settings: StallSettings = { alertHours: 48 }) {
     },
   };
   const schedules: StallSchedules = {
-    async arm(shipmentId, dueAt) {
-      armed.push({ shipmentId, dueAt });
+    async arm(shipmentId, dueAt, change) {
+      armed.push({ shipmentId, dueAt, change });
     },
   };
   return { deadlines, schedules, settings, clock: () => new Date(), armed, due };

@@ -81,7 +81,19 @@ describe('arming on status changes (stream router)', () => {
     await routeShipmentChanges(ports(stalls), [change(created, out)]);
     await routeShipmentChanges(ports(stalls), [change(out, failed)]);
     await routeShipmentChanges(ports(stalls), [change(failed, { ...failed, carrier: 'DHL' })]);
-    expect(stalls.armed.map(({ dueAt }) => dueAt)).toEqual(['2026-11-05T08:00:00.000Z', '2026-11-01T20:00:00.000Z']);
+    expect(stalls.armed.map(({ dueAt, change }) => `${change} ${dueAt}`)).toEqual([
+      'create 2026-11-05T08:00:00.000Z',
+      'move 2026-11-01T20:00:00.000Z',
+    ]);
+  });
+
+  it('arms a shipment once per batch, for its last status change', async () => {
+    const stalls = stallTimers(HOURS);
+    const created = shipment('created', '2026-11-01T08:00:00.000Z');
+    const shipped = shipment('shipped', '2026-11-01T08:00:00.000Z');
+    const out = shipment('out_for_delivery', '2026-11-01T08:00:00.000Z');
+    await routeShipmentChanges(ports(stalls), [change(undefined, created, '1'), change(created, shipped, '2'), change(shipped, out, '3')]);
+    expect(stalls.armed).toEqual([{ shipmentId: 'shp-1', dueAt: '2026-11-01T20:00:00.000Z', change: 'create' }]);
   });
 
   it('reports the record failed when its timer cannot be armed, so Lambda retries it', async () => {
@@ -142,7 +154,7 @@ describe('a fired timer', () => {
   it('re-arms for a shipment that moved since (a reset), telling nobody', async () => {
     const { ports: p, published, stalls } = ports(shipment('in_transit', '2026-11-02T20:00:00.000Z'), '2026-11-03T08:00:01.000Z');
     expect(await checkStalledShipment(p, fired)).toEqual({ kind: 'rearmed', dueAt: '2026-11-04T20:00:00.000Z' });
-    expect([published, stalls.armed]).toEqual([[], [{ shipmentId: 'shp-1', dueAt: '2026-11-04T20:00:00.000Z' }]]);
+    expect([published, stalls.armed]).toEqual([[], [{ shipmentId: 'shp-1', dueAt: '2026-11-04T20:00:00.000Z', change: 'create' }]]);
   });
 
   it('stops for a delivered or cancelled shipment (a cancel), telling nobody and leaving nothing armed', async () => {
@@ -179,7 +191,7 @@ describe('Scheduler schedules', () => {
 
   it('creates a one-time schedule per shipment, named within Scheduler’s rules, deleted after it fires', async () => {
     scheduler.on(CreateScheduleCommand).resolves({});
-    await schedules().arm('shp #1 / ü', '2026-11-03T08:00:00.000Z');
+    await schedules().arm('shp #1 / ü', '2026-11-03T08:00:00.000Z', 'create');
     const input = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
     expect(input).toMatchObject({
       GroupName: 'stalls',
@@ -196,17 +208,23 @@ describe('Scheduler schedules', () => {
     expect(stallScheduleName('shp-1')).not.toBe(stallScheduleName('shp-2'));
   });
 
-  it('moves an existing schedule, creates one deleted meanwhile again, and never points at the past', async () => {
-    scheduler
-      .on(CreateScheduleCommand)
-      .rejectsOnce(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }))
-      .resolves({});
+  it('moves an existing schedule, creates one that fired and went meanwhile, and never points at the past', async () => {
     scheduler.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
-    await schedules().arm('shp-1', '2026-10-01T00:00:00.000Z');
-    expect(scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input.ScheduleExpression)).toEqual([
-      'at(2026-11-01T08:00:02)',
-      'at(2026-11-01T08:00:02)',
+    scheduler.on(CreateScheduleCommand).resolves({});
+    await schedules().arm('shp-1', '2026-10-01T00:00:00.000Z', 'move');
+    expect(
+      [UpdateScheduleCommand, CreateScheduleCommand].map((command) =>
+        scheduler.commandCalls(command).map((call) => call.args[0].input.ScheduleExpression),
+      ),
+    ).toEqual([['at(2026-11-01T08:00:02)'], ['at(2026-11-01T08:00:02)']]);
+  });
+
+  it('moves the schedule a concurrent arm created meanwhile', async () => {
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
+    scheduler.on(UpdateScheduleCommand).resolves({});
+    await schedules().arm('shp-1', '2026-11-03T08:00:00.000Z', 'create');
+    expect(scheduler.commandCalls(UpdateScheduleCommand).map((call) => call.args[0].input.ScheduleExpression)).toEqual([
+      'at(2026-11-03T08:00:00)',
     ]);
-    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(1);
   });
 });

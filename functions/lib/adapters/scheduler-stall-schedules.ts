@@ -6,7 +6,7 @@ import {
   type SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import type { StallSchedules } from '#domain/ports.ts';
+import type { ScheduleChange, StallSchedules } from '#domain/ports.ts';
 import { stallScheduleName } from '#domain/stall-alerts.ts';
 
 export interface StallScheduleSettings {
@@ -27,9 +27,8 @@ function fireAt(dueAt: string, now: Date): string {
 
 /**
  * Stall timers as EventBridge Scheduler one-time schedules, one per shipment (docs/alerts.md):
- * `at()` in UTC, no flexible window, deleted by Scheduler once it has fired. Arming creates the
- * schedule, or updates it when one exists (a name already taken answers ConflictException), or
- * creates it again when it was deleted meanwhile (it fired between the two calls).
+ * `at()` in UTC, no flexible window, deleted by Scheduler once it has fired. The deadline item says
+ * whether the schedule exists: it is created, or moved with UpdateSchedule.
  */
 export class SchedulerStallSchedules implements StallSchedules {
   private readonly client: SchedulerClient;
@@ -43,7 +42,7 @@ export class SchedulerStallSchedules implements StallSchedules {
     this.clock = clock;
   }
 
-  async arm(shipmentId: string, dueAt: string): Promise<void> {
+  async arm(shipmentId: string, dueAt: string, change: Exclude<ScheduleChange, 'none'>): Promise<void> {
     const input: CreateScheduleCommandInput = {
       Name: stallScheduleName(shipmentId),
       GroupName: this.settings.groupName,
@@ -53,19 +52,16 @@ export class SchedulerStallSchedules implements StallSchedules {
       ActionAfterCompletion: 'DELETE',
       Target: { Arn: this.settings.queueArn, RoleArn: this.settings.roleArn, Input: JSON.stringify({ shipmentId, dueAt }) },
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(new CreateScheduleCommand(input));
-        return;
-      } catch (error) {
-        if (!(error instanceof ConflictException)) throw error;
-      }
-      try {
-        await this.client.send(new UpdateScheduleCommand(input));
-        return;
-      } catch (error) {
-        if (!(error instanceof ResourceNotFoundException) || attempt >= 2) throw error;
-      }
+    // Each call falls back to the other once: the deadline item and Scheduler are two stores, and a
+    // schedule may fire (and delete itself) or a concurrent arm create it between the two calls.
+    const create = () => this.client.send(new CreateScheduleCommand(input));
+    const move = () => this.client.send(new UpdateScheduleCommand(input));
+    try {
+      await (change === 'create' ? create() : move());
+    } catch (error) {
+      if (change === 'create' && error instanceof ConflictException) await move();
+      else if (change === 'move' && error instanceof ResourceNotFoundException) await create();
+      else throw error;
     }
   }
 }

@@ -40,10 +40,12 @@ export async function checkStalledShipment(
     case 'stop':
       await ports.deadlines.end(timer.shipmentId, timer.dueAt);
       return { kind: 'stopped' };
-    case 'rearm':
-      if (!(await ports.deadlines.rearm(timer.shipmentId, timer.dueAt, decision.dueAt))) return { kind: 'superseded' };
-      await ports.schedules.arm(timer.shipmentId, decision.dueAt);
+    case 'rearm': {
+      const change = await ports.deadlines.rearm(timer.shipmentId, timer.dueAt, decision.dueAt);
+      if (change === 'none') return { kind: 'superseded' };
+      await ports.schedules.arm(timer.shipmentId, decision.dueAt, change);
       return { kind: 'rearmed', dueAt: decision.dueAt };
+    }
     case 'alert': {
       if (decision.messages.length > 0) {
         const { failed } = await ports.publisher.publish(decision.messages);

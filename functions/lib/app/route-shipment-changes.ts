@@ -32,12 +32,20 @@ export async function routeShipmentChanges(
     const profile = profileToKeep(change);
     return profile ? [{ profile, sequenceNumber: change.sequenceNumber }] : [];
   });
-  const deadlines = changes.flatMap((change) => {
-    const dueAt = deadlineForChange(change.before, change.after, ports.stalls.clock(), ports.stalls.settings);
-    return dueAt ? [{ shipmentId: change.after.shipmentId, dueAt, sequenceNumber: change.sequenceNumber }] : [];
-  });
+  // One timer per shipment per batch, for its last status change: earlier ones in the batch are
+  // superseded, and arming one shipment twice at once would race its own create and move.
+  const now = ports.stalls.clock();
+  const latest = new Map<string, { shipmentId: string; dueAt: string | undefined; sequenceNumber: string }>();
+  for (const change of changes) {
+    const { before, after } = change;
+    if (before && before.status === after.status && before.statusTime === after.statusTime) continue;
+    const dueAt = deadlineForChange(before, after, now, ports.stalls.settings);
+    latest.set(after.shipmentId, { shipmentId: after.shipmentId, dueAt, sequenceNumber: change.sequenceNumber });
+  }
+  const deadlines = [...latest.values()].flatMap((entry) => (entry.dueAt ? [{ ...entry, dueAt: entry.dueAt }] : []));
   const armTimer = async ({ shipmentId, dueAt }: { shipmentId: string; dueAt: string }) => {
-    if (await ports.stalls.deadlines.bringForward(shipmentId, dueAt)) await ports.stalls.schedules.arm(shipmentId, dueAt);
+    const change = await ports.stalls.deadlines.bringForward(shipmentId, dueAt);
+    if (change !== 'none') await ports.stalls.schedules.arm(shipmentId, dueAt, change);
   };
   const [publishing, ...writes] = await Promise.allSettled([
     outgoing.length > 0 ? ports.publisher.publish(outgoing.map(({ message }) => message)) : Promise.resolve({ failed: [] as number[] }),

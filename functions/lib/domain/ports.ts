@@ -156,18 +156,23 @@ export interface ShipmentStates {
  * (docs/alerts.md). Every method is one conditional write, so repeated and concurrent calls agree.
  */
 export interface StallDeadlines {
-  /** Takes `dueAt` as the deadline unless one no later is armed; true when the timer must be armed for it. */
-  bringForward(shipmentId: string, dueAt: string): Promise<boolean>;
-  /** After the timer armed for `firedDueAt` fired: takes `dueAt` unless another no later was armed since; true to arm it. */
-  rearm(shipmentId: string, firedDueAt: string, dueAt: string): Promise<boolean>;
+  /**
+   * Takes `dueAt` as the deadline unless one no later is armed. Answers what the schedule needs:
+   * nothing, to be created, or (a deadline was armed, so its schedule exists) to be moved.
+   */
+  bringForward(shipmentId: string, dueAt: string): Promise<ScheduleChange>;
+  /** After the timer armed for `firedDueAt` fired (its schedule is gone): takes `dueAt` unless another no later was armed since. */
+  rearm(shipmentId: string, firedDueAt: string, dueAt: string): Promise<ScheduleChange>;
   /** The timer armed for `firedDueAt` ended with nothing to wait for: no deadline is armed now (unless another was since). */
   end(shipmentId: string, firedDueAt: string): Promise<void>;
   /** Records the stall as alerted and no deadline as armed; false when the stall was alerted already. */
   alerted(shipmentId: string, stallId: string): Promise<boolean>;
 }
 
+export type ScheduleChange = 'none' | 'create' | 'move';
+
 /** The one-time schedules that fire a shipment's stall timer. */
 export interface StallSchedules {
-  /** Creates the shipment's schedule for `dueAt`, or moves it there. */
-  arm(shipmentId: string, dueAt: string): Promise<void>;
+  /** Creates the shipment's schedule for `dueAt` (`create`), or moves the existing one there (`move`). */
+  arm(shipmentId: string, dueAt: string, change: Exclude<ScheduleChange, 'none'>): Promise<void>;
 }
