@@ -57,6 +57,14 @@ const trackingNumber = fc.constantFrom('JD0001', '1Z999', 'GLS-42');
 const trackingUrl = fc.constantFrom('https://track.example/1', 'https://track.example/2');
 const place = fc.constantFrom('Madrid', 'Lyon', 'Rotterdam');
 const reason = fc.constantFrom('nobody home', 'address unknown', 'refused');
+const estimatedDelivery = fc.oneof(
+  fc.record({ date: fc.constantFrom('2026-11-03', '2026-11-04', '2026-11-06'), timeZone: fc.constantFrom('Europe/Madrid', 'Asia/Tokyo') }),
+  fc.record({
+    from: fc.constantFrom('2026-11-03T08:00:00Z', '2026-11-04T09:00:00+01:00'),
+    to: fc.constantFrom('2026-11-04T18:00:00Z', '2026-11-05T12:00:00+01:00'),
+    timeZone: fc.constantFrom('Europe/Madrid', 'America/New_York'),
+  }),
+);
 const later = fc.integer({ min: 0, max: 48 * 60 }).map((minutes) => new Date(START + minutes * 60_000).toISOString());
 
 const dataFor: Record<ShipmentStatus, fc.Arbitrary<Record<string, unknown>>> = {
@@ -79,21 +87,22 @@ const dataFor: Record<ShipmentStatus, fc.Arbitrary<Record<string, unknown>>> = {
       trackingNumber,
       trackingUrl,
       promisedBy: later,
+      estimatedDelivery,
     },
     { requiredKeys: ['orderId', 'customer'] },
   ),
   picked: fc.constant({}),
   packed: fc.constant({}),
-  shipped: optional({ carrier, trackingNumber, trackingUrl }),
-  in_transit: optional({ location: place }),
-  out_for_delivery: optional({ eta: later }),
+  shipped: optional({ carrier, trackingNumber, trackingUrl, estimatedDelivery }),
+  in_transit: optional({ location: place, estimatedDelivery }),
+  out_for_delivery: optional({ eta: later, estimatedDelivery }),
   delivered: optional({
     location: place,
     signedBy: fc.constantFrom('A. García', 'neighbour'),
     deliveredTo: fc.constantFrom('recipient', 'neighbour', 'safe_place'),
   }),
-  delivery_failed: fc.record({ reason, nextAttemptAt: later }, { requiredKeys: ['reason'] }),
-  attempted_delivery: fc.record({ nextAttemptAt: later, reason }, { requiredKeys: ['nextAttemptAt'] }),
+  delivery_failed: fc.record({ reason, nextAttemptAt: later, estimatedDelivery }, { requiredKeys: ['reason'] }),
+  attempted_delivery: fc.record({ nextAttemptAt: later, reason, estimatedDelivery }, { requiredKeys: ['nextAttemptAt'] }),
   available_for_pickup: fc.record(
     { pickupPoint: fc.constantFrom('Kiosk Plaza Mayor', 'Locker 12, Centraal'), collectBy: later },
     { requiredKeys: ['pickupPoint'] },
@@ -189,8 +198,14 @@ function reference(entries: readonly ShipmentEntry[]) {
   for (const entry of history) {
     for (const field of DETAIL_FIELDS) if (typeof entry.data[field] === 'string') details[field] = entry.data[field];
   }
+  // The estimate: the latest in history that carries one, and beside it the first.
+  const estimates = history.filter((entry) => entry.data.estimatedDelivery !== undefined);
+  if (estimates.length > 0) {
+    details.estimatedDelivery = estimates.at(-1)!.data.estimatedDelivery;
+    details.originalEstimatedDelivery = estimates[0]!.data.estimatedDelivery;
+  }
   const created = entries.filter((entry) => entry.status === 'created').sort((a, b) => (receiptKey(a) < receiptKey(b) ? -1 : 1));
-  const { shipmentId: _id, customer: _customer, ...own } = current.data;
+  const { shipmentId: _id, customer: _customer, estimatedDelivery: _estimate, ...own } = current.data;
   for (const field of DETAIL_FIELDS) delete own[field];
   return {
     status: current.status,

@@ -87,6 +87,16 @@ const currency = fc.constantFrom(...Intl.supportedValuesOf('currency'));
 /** Any instant with a four-digit year in UTC: the schemas accept them all for promises and ETAs. */
 const instant = fc.integer({ min: Date.UTC(0, 0, 1) + 86_400_000, max: Date.UTC(9999, 11, 30) }).map((ms) => new Date(ms).toISOString());
 
+/** Any estimate the schemas accept: a day of a four-digit year, or a window of up to 14 days, in any zone. */
+const estimatedDelivery = fc.oneof(
+  fc.record({ date: instant.map((iso) => iso.slice(0, 10)), timeZone }),
+  fc.tuple(instant, fc.integer({ min: 0, max: 14 * 86_400_000 }), timeZone).map(([from, span, zone]) => ({
+    from,
+    to: new Date(Math.min(Date.parse(from) + span, Date.UTC(9999, 11, 30))).toISOString(),
+    timeZone: zone,
+  })),
+);
+
 const customer = fc.record(
   {
     id: identifier,
@@ -103,7 +113,7 @@ const customer = fc.record(
 const statusData = fc.oneof(
   fc
     .record(
-      { carrier: textUpTo(TEXT_LIMITS.carrier), trackingNumber: textUpTo(TEXT_LIMITS.trackingNumber), trackingUrl },
+      { carrier: textUpTo(TEXT_LIMITS.carrier), trackingNumber: textUpTo(TEXT_LIMITS.trackingNumber), trackingUrl, estimatedDelivery },
       { requiredKeys: [] },
     )
     .map((data) => ['shipped', data] as const),
@@ -141,6 +151,7 @@ const createdData = fc.record(
     trackingNumber: textUpTo(TEXT_LIMITS.trackingNumber),
     trackingUrl,
     promisedBy: instant,
+    estimatedDelivery,
   },
   { requiredKeys: ['shipmentId', 'orderId', 'customer'] },
 );
@@ -210,6 +221,30 @@ describe('every SMS is one segment', () => {
       RUNS,
     );
     // Most generated events are accepted: the property is about them, not about refusals.
+    expect(rendered).toBeGreaterThan(RUNS.numRuns / 2);
+  });
+
+  it('for any new delivery date, saying the date in the customer’s language and time zone', () => {
+    let rendered = 0;
+    fc.assert(
+      fc.property(createdData, estimatedDelivery, (created, revised) => {
+        const events = accepted([
+          envelope('shipment.created', 'e1', '2026-11-01T08:00:00Z', created),
+          envelope('shipment.in_transit', 'e2', '2026-11-01T09:00:00Z', { shipmentId: created.shipmentId, estimatedDelivery: revised }),
+        ]);
+        fc.pre(events !== undefined);
+        const [first, second] = events as [ShipmentEvent, ShipmentEvent];
+        const messages = notificationsForChange(stateAfter([first]), stateAfter([first, second])!);
+        for (const message of messages) {
+          expect(message.eventType).toBe('shipment.delivery_date_changed');
+          if (message.channel === 'sms') expectOneSafeSegment(JSON.stringify(message), renderSms(message));
+          else for (const line of renderEmail(message).text.split('\n')) expect(firstUnsafeCharacter(line)).toBeUndefined();
+        }
+        rendered += messages.length;
+      }),
+      RUNS,
+    );
+    // Most pairs of estimates are a day or more apart: the property is about those messages.
     expect(rendered).toBeGreaterThan(RUNS.numRuns / 2);
   });
 

@@ -85,6 +85,26 @@ describe('notification policy', () => {
     expect([toCustomer?.deliveredTo, toCustomer?.location]).toEqual(['recipient', undefined]);
   });
 
+  it('tells a delivery date moved by a day or more once per new estimate, in the customer’s time zone', () => {
+    const day = (date: string) => ({ date, timeZone: 'Europe/Madrid' });
+    const window = (from: string, to: string) => ({ from, to, timeZone: 'Europe/Madrid' });
+    const revised = (before: ShipmentState, after: ShipmentState) =>
+      notificationsForChange(before, after).map((m) => `${m.eventType} ${m.channel} ${claimKeyOf(m).SK}`);
+    const was = shipment('in_transit', { estimatedDelivery: day('2026-11-05') });
+    expect(revised(was, shipment('in_transit', { statusTime: '2026-11-01T11:00:00.000Z', estimatedDelivery: day('2026-11-07') }))).toEqual([
+      'shipment.delivery_date_changed sms NOTIFICATION#revised@2026-11-07#sms',
+      'shipment.delivery_date_changed email NOTIFICATION#revised@2026-11-07#email',
+    ]);
+    // 23:30 in Madrid is still the 5th there, though the 6th in Tokyo: no news for a customer in Madrid.
+    expect(revised(was, shipment('in_transit', { estimatedDelivery: window('2026-11-05T20:00:00Z', '2026-11-05T22:30:00Z') }))).toEqual([]);
+    // shipped says the date itself; delivered makes it moot.
+    expect(revised(was, shipment('shipped', { estimatedDelivery: day('2026-11-07') }))).toEqual([
+      'shipment.shipped sms NOTIFICATION#shipped#sms',
+      'shipment.shipped email NOTIFICATION#shipped#email',
+    ]);
+    expect(revised(was, shipment('delivered', { estimatedDelivery: day('2026-11-07') })).filter((m) => m.includes('revised'))).toEqual([]);
+  });
+
   it('sends one message per channel the customer allows and can be reached on', () => {
     expect(reachableChannels(customer)).toEqual(['sms', 'email']);
     expect(reachableChannels({ ...customer, channels: ['email'] })).toEqual(['email']);
@@ -166,6 +186,24 @@ describe('templates', () => {
     );
     expect(render('en', { shipmentId: 'shp-1', status: 'returned_to_sender' })).toBe(
       'Parcelcast: Your parcel shp-1 is back with the sender.',
+    );
+  });
+
+  it('says a new delivery date as a day, or a window in the customer’s time zone', () => {
+    const revised = (locale: string, estimatedDelivery: NonNullable<NotificationMessage['shipment']>['estimatedDelivery']) =>
+      renderSms(
+        message({
+          locale,
+          timeZone: 'Europe/Madrid',
+          eventType: 'shipment.delivery_date_changed',
+          shipment: { shipmentId: 'shp-1', status: 'in_transit', estimatedDelivery },
+        }),
+      ).text;
+    expect(revised('en-GB', { date: '2026-11-07', timeZone: 'Asia/Tokyo' })).toBe(
+      'Parcelcast: New delivery date for your parcel shp-1: Sat 7 Nov.',
+    );
+    expect(revised('de-DE', { from: '2026-11-07T09:00:00Z', to: '2026-11-07T11:00:00Z', timeZone: 'UTC' })).toBe(
+      'Parcelcast: Neuer Liefertermin für Ihr Paket shp-1: Sa., 7. Nov., 10:00-12:00 Uhr.',
     );
   });
 

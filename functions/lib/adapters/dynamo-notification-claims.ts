@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { estimateKey } from '#domain/estimated-delivery.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
+import { REVISED_DATE, revisedDateStatus } from '#domain/notification-policy.ts';
 import type { ClaimResult, FinalOutcome, NotificationClaims } from '#domain/notification-ports.ts';
 import { stallIdOf, stallNotificationStatus } from '#domain/stall-alerts.ts';
 import { keys } from './keys.ts';
@@ -16,6 +18,13 @@ export function claimKeyOf(message: NotificationMessage): { PK: string; SK: stri
   if (message.shipment && message.eventType === STALLED && message.stalledSince) {
     const stallId = stallIdOf({ status: message.shipment.status, statusTime: message.stalledSince });
     return keys.notification(message.shipment.shipmentId, stallNotificationStatus(stallId), message.channel);
+  }
+  if (message.shipment && message.eventType === REVISED_DATE && message.shipment.estimatedDelivery) {
+    return keys.notification(
+      message.shipment.shipmentId,
+      revisedDateStatus(estimateKey(message.shipment.estimatedDelivery)),
+      message.channel,
+    );
   }
   if (message.shipment) return keys.notification(message.shipment.shipmentId, message.shipment.status, message.channel);
   if (message.wallet) {
@@ -35,6 +44,7 @@ const STALLED = 'shipment.stalled';
 
 function statusOf(message: NotificationMessage): string {
   if (message.eventType === STALLED) return 'stalled';
+  if (message.eventType === REVISED_DATE) return 'delivery_date_changed';
   return message.shipment?.status ?? message.eventType.replace(/^wallet\./, '');
 }
 

@@ -202,6 +202,43 @@ const trackingUrl = z.string().check(
   }),
 );
 
+/** A calendar day, `YYYY-MM-DD`, that exists. */
+const calendarDate = z.string().check(
+  z.regex(/^\d{4}-\d\d-\d\d$/, 'must be a date such as "2026-11-05"'),
+  z.refine((value: string) => new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'must be a date that exists'),
+);
+/** The longest window an estimate may span. */
+export const MAX_ESTIMATE_WINDOW_DAYS = 14;
+
+/**
+ * When the parcel is expected: a day (`date`) or a window (`from`, `to`), in the time zone it was
+ * promised in. Customers are told it in their own language and time zone.
+ */
+const estimatedDelivery = z
+  .strictObject({ date: z.optional(calendarDate), from: z.optional(rfc3339), to: z.optional(rfc3339), timeZone })
+  .check(
+    z.superRefine((value, ctx) => {
+      const window = value.from !== undefined || value.to !== undefined;
+      if (value.date !== undefined && window)
+        ctx.addIssue({ code: 'custom', message: 'give either date or from and to, not both', input: value });
+      else if (value.date === undefined && (value.from === undefined || value.to === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'must have a date, or both from and to', input: value });
+      } else if (window) {
+        const span = Date.parse(value.to as string) - Date.parse(value.from as string);
+        if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from', input: value });
+        else if (span > MAX_ESTIMATE_WINDOW_DAYS * 86_400_000) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['to'],
+            message: `must be at most ${MAX_ESTIMATE_WINDOW_DAYS} days after from`,
+            input: value,
+          });
+        }
+      }
+    }),
+  );
+const estimate = { estimatedDelivery: z.optional(estimatedDelivery) };
+
 const shipmentRef = { shipmentId: id };
 const tracking = {
   carrier: z.optional(text(TEXT_LIMITS.carrier)),
@@ -220,20 +257,21 @@ export const eventDataSchemas = {
     customer,
     ...tracking,
     promisedBy: z.optional(rfc3339),
+    ...estimate,
   }),
   'shipment.picked': z.strictObject(shipmentRef),
   'shipment.packed': z.strictObject(shipmentRef),
-  'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking }),
-  'shipment.in_transit': z.strictObject({ ...shipmentRef, location }),
-  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339) }),
+  'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking, ...estimate }),
+  'shipment.in_transit': z.strictObject({ ...shipmentRef, location, ...estimate }),
+  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339), ...estimate }),
   'shipment.delivered': z.strictObject({
     ...shipmentRef,
     location,
     signedBy: z.optional(text(TEXT_LIMITS.signedBy)),
     deliveredTo: z.optional(z.enum(DELIVERED_TO)),
   }),
-  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason, nextAttemptAt: z.optional(rfc3339) }),
-  'shipment.attempted_delivery': z.strictObject({ ...shipmentRef, nextAttemptAt: rfc3339, reason: z.optional(reason) }),
+  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason, nextAttemptAt: z.optional(rfc3339), ...estimate }),
+  'shipment.attempted_delivery': z.strictObject({ ...shipmentRef, nextAttemptAt: rfc3339, reason: z.optional(reason), ...estimate }),
   'shipment.available_for_pickup': z.strictObject({
     ...shipmentRef,
     pickupPoint: text(TEXT_LIMITS.pickupPoint),

@@ -29,6 +29,12 @@ const schema = z.object({
       collectBy: z.optional(z.string()),
       deliveredTo: z.optional(z.enum(DELIVERED_TO)),
       location: z.optional(z.string()),
+      estimatedDelivery: z.optional(
+        z.union([
+          z.object({ date: z.string(), timeZone: z.string() }),
+          z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
+        ]),
+      ),
     }),
   ),
   wallet: z.optional(

@@ -1,5 +1,6 @@
 import type { Channel } from './cloud-events.ts';
 import type { DeliveredTo } from './delivered-to.ts';
+import type { EstimatedDelivery } from './estimated-delivery.ts';
 import type { ShipmentStatus } from './shipment.ts';
 
 /**
@@ -13,7 +14,7 @@ import type { ShipmentStatus } from './shipment.ts';
 export interface NotificationMessage {
   /** Claim key: at most one delivery per id. `shipment#<id>#<status>#<channel>` or `wallet#<id>#<reconciliation>#<channel>`. */
   notificationId: string;
-  /** `shipment.<status>`, `shipment.stalled` or `wallet.balance_confirmed`. */
+  /** `shipment.<status>`, `shipment.stalled`, `shipment.delivery_date_changed` or `wallet.balance_confirmed`. */
   eventType: string;
   channel: Channel;
   /**
@@ -44,6 +45,8 @@ export interface NotificationMessage {
     /** delivered: how it was handed over, and where, when it was not to the customer. */
     deliveredTo?: DeliveredTo;
     location?: string;
+    /** When it is expected now (a `shipment.delivery_date_changed` message is about this). */
+    estimatedDelivery?: EstimatedDelivery;
   };
   wallet?: {
     walletId: string;

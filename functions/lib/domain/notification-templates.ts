@@ -1,4 +1,5 @@
 import type { DeliveredTo } from './delivered-to.ts';
+import type { EstimatedDelivery } from './estimated-delivery.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE } from './notification-policy.ts';
 import { DEFAULT_TIME_ZONE } from './quiet-hours.ts';
@@ -29,7 +30,7 @@ type AnnouncedStatus = Extract<
   | 'cancelled'
   | 'returned_to_sender'
 >;
-type Topic = AnnouncedStatus | 'stalled' | 'wallet.balance_confirmed';
+type Topic = AnnouncedStatus | 'stalled' | 'delivery_date_changed' | 'wallet.balance_confirmed';
 
 interface Details {
   ref: string;
@@ -43,6 +44,8 @@ interface Details {
   place?: string;
   /** Kept in every step: it changes what the sentence says, not only how much. */
   deliveredTo?: DeliveredTo;
+  /** When the parcel is expected (its estimated day or window); kept in every step of a new-date message. */
+  delivery?: string;
 }
 
 interface Wording {
@@ -71,10 +74,11 @@ const WORDING: Record<Language, Wording> = {
       cancelled: 'Your shipment has been cancelled',
       returned_to_sender: 'Your parcel is back with the sender',
       stalled: 'Your parcel is delayed',
+      delivery_date_changed: 'Your parcel has a new delivery date',
       'wallet.balance_confirmed': 'Your wallet balance',
     },
     sentence: {
-      shipped: (d) => `Your parcel ${d.ref} has shipped${opt(d.carrier, (c) => ` with ${c}`)}.`,
+      shipped: (d) => `Your parcel ${d.ref} has shipped${opt(d.carrier, (c) => ` with ${c}`)}${opt(d.delivery, (e) => `, expected ${e}`)}.`,
       out_for_delivery: (d) => `Your parcel ${d.ref} is out for delivery${opt(d.eta, (e) => `, expected ${e}`)}.`,
       delivered: (d) =>
         d.deliveredTo === 'neighbour'
@@ -90,6 +94,7 @@ const WORDING: Record<Language, Wording> = {
       cancelled: (d) => `Your shipment ${d.ref} has been cancelled${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Your parcel ${d.ref} is back with the sender${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Your parcel ${d.ref} is delayed. We are on it.`,
+      delivery_date_changed: (d) => `New delivery date for your parcel ${d.ref}: ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `Your wallet balance is ${d.amount}${opt(d.date, (t) => ` (confirmed ${t})`)}.`,
     },
   },
@@ -108,10 +113,12 @@ const WORDING: Record<Language, Wording> = {
       cancelled: 'Tu envío ha sido cancelado',
       returned_to_sender: 'Tu paquete ha vuelto al remitente',
       stalled: 'Tu paquete lleva retraso',
+      delivery_date_changed: 'Tu paquete tiene una nueva fecha de entrega',
       'wallet.balance_confirmed': 'El saldo de tu monedero',
     },
     sentence: {
-      shipped: (d) => `Tu paquete ${d.ref} ha sido enviado${opt(d.carrier, (c) => ` con ${c}`)}.`,
+      shipped: (d) =>
+        `Tu paquete ${d.ref} ha sido enviado${opt(d.carrier, (c) => ` con ${c}`)}${opt(d.delivery, (e) => `, llegada prevista ${e}`)}.`,
       out_for_delivery: (d) => `Tu paquete ${d.ref} está en reparto${opt(d.eta, (e) => `, llegada prevista ${e}`)}.`,
       delivered: (d) =>
         d.deliveredTo === 'neighbour'
@@ -127,6 +134,7 @@ const WORDING: Record<Language, Wording> = {
       cancelled: (d) => `Tu envío ${d.ref} ha sido cancelado${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Tu paquete ${d.ref} ha vuelto al remitente${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Tu paquete ${d.ref} lleva retraso. Ya nos estamos ocupando.`,
+      delivery_date_changed: (d) => `Nueva fecha de entrega de tu paquete ${d.ref}: ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `El saldo de tu monedero es ${d.amount}${opt(d.date, (t) => ` (confirmado el ${t})`)}.`,
     },
   },
@@ -145,10 +153,12 @@ const WORDING: Record<Language, Wording> = {
       cancelled: 'Votre envoi a été annulé',
       returned_to_sender: "Votre colis est revenu chez l'expéditeur",
       stalled: 'Votre colis a du retard',
+      delivery_date_changed: 'Votre colis a une nouvelle date de livraison',
       'wallet.balance_confirmed': 'Le solde de votre portefeuille',
     },
     sentence: {
-      shipped: (d) => `Votre colis ${d.ref} a été expédié${opt(d.carrier, (c) => ` avec ${c}`)}.`,
+      shipped: (d) =>
+        `Votre colis ${d.ref} a été expédié${opt(d.carrier, (c) => ` avec ${c}`)}${opt(d.delivery, (e) => `, livraison prévue ${e}`)}.`,
       out_for_delivery: (d) => `Votre colis ${d.ref} est en cours de livraison${opt(d.eta, (e) => `, arrivée prévue ${e}`)}.`,
       delivered: (d) =>
         d.deliveredTo === 'neighbour'
@@ -164,6 +174,7 @@ const WORDING: Record<Language, Wording> = {
       cancelled: (d) => `Votre envoi ${d.ref} a été annulé${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Votre colis ${d.ref} est revenu chez l'expéditeur${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Votre colis ${d.ref} a du retard. Nous nous en occupons.`,
+      delivery_date_changed: (d) => `Nouvelle date de livraison pour votre colis ${d.ref} : ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `Le solde de votre portefeuille est de ${d.amount}${opt(d.date, (t) => ` (confirmé le ${t})`)}.`,
     },
   },
@@ -182,10 +193,12 @@ const WORDING: Record<Language, Wording> = {
       cancelled: 'Ihre Sendung wurde storniert',
       returned_to_sender: 'Ihr Paket ist beim Absender angekommen',
       stalled: 'Ihr Paket verspätet sich',
+      delivery_date_changed: 'Ihr Paket hat einen neuen Liefertermin',
       'wallet.balance_confirmed': 'Ihr Guthaben',
     },
     sentence: {
-      shipped: (d) => `Ihr Paket ${d.ref} wurde versandt${opt(d.carrier, (c) => ` mit ${c}`)}.`,
+      shipped: (d) =>
+        `Ihr Paket ${d.ref} wurde versandt${opt(d.carrier, (c) => ` mit ${c}`)}${opt(d.delivery, (e) => `, voraussichtlich ${e}`)}.`,
       out_for_delivery: (d) => `Ihr Paket ${d.ref} ist in der Zustellung${opt(d.eta, (e) => `, voraussichtlich ${e}`)}.`,
       delivered: (d) =>
         d.deliveredTo === 'neighbour'
@@ -202,6 +215,7 @@ const WORDING: Record<Language, Wording> = {
       cancelled: (d) => `Ihre Sendung ${d.ref} wurde storniert${opt(d.reason, (r) => ` (${r})`)}.`,
       returned_to_sender: (d) => `Ihr Paket ${d.ref} ist beim Absender angekommen${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Ihr Paket ${d.ref} verspätet sich. Wir kümmern uns darum.`,
+      delivery_date_changed: (d) => `Neuer Liefertermin für Ihr Paket ${d.ref}: ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `Ihr Guthaben beträgt ${d.amount}${opt(d.date, (t) => ` (bestätigt am ${t})`)}.`,
     },
   },
@@ -274,6 +288,32 @@ function formatWhen(iso: string | undefined, locale: string, timeZone: string, s
   return new Intl.DateTimeFormat(formattingLocale(locale), { ...options, timeZone }).format(instant);
 }
 
+/** Message types that are not a status of their own, and their words. */
+const SPECIAL_TOPICS: Record<string, 'stalled' | 'delivery_date_changed'> = {
+  'shipment.stalled': 'stalled',
+  'shipment.delivery_date_changed': 'delivery_date_changed',
+};
+
+/**
+ * When the parcel is expected, as the customer reads it: a day as the warehouse named it (no time
+ * zone can move a calendar day), a window in the customer's time zone (the estimate's own when
+ * theirs is unknown), both in their locale.
+ */
+function formatEstimate(estimate: EstimatedDelivery | undefined, locale: string, customerTimeZone: string | undefined): string | undefined {
+  if (!estimate) return undefined;
+  const day: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short' };
+  try {
+    if ('date' in estimate) {
+      return new Intl.DateTimeFormat(formattingLocale(locale), { ...day, timeZone: 'UTC' }).format(new Date(`${estimate.date}T12:00:00Z`));
+    }
+    const zone = validTimeZone(customerTimeZone ?? estimate.timeZone);
+    const format = new Intl.DateTimeFormat(formattingLocale(locale), { ...day, hour: '2-digit', minute: '2-digit', timeZone: zone });
+    return format.formatRange(new Date(estimate.from), new Date(estimate.to));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Warehouse text as customers may see it (stored text predates some ingest rules), or undefined when nothing is left. */
 function shown(text: string | undefined): string | undefined {
   const safe = text === undefined ? '' : sanitiseText(text);
@@ -306,8 +346,9 @@ function prepare(message: NotificationMessage): Prepared {
     return { wording, topic: 'wallet.balance_confirmed', steps: [full, { ref, amount }, plain], name };
   }
   const shipment = message.shipment;
-  const topic = message.eventType === 'shipment.stalled' ? 'stalled' : shipment?.status;
-  if (!shipment || !topic || !(topic in wording.sentence) || (topic !== 'stalled' && message.eventType !== `shipment.${topic}`)) {
+  const topic = SPECIAL_TOPICS[message.eventType] ?? shipment?.status;
+  const special = message.eventType in SPECIAL_TOPICS;
+  if (!shipment || !topic || !(topic in wording.sentence) || (!special && message.eventType !== `shipment.${topic}`)) {
     throw new UnknownNotificationError(`no template for ${message.eventType}`);
   }
   const ref = shown(shipment.trackingNumber) ?? shown(shipment.shipmentId) ?? '';
@@ -320,11 +361,15 @@ function prepare(message: NotificationMessage): Prepared {
     date: shown(formatWhen(shipment.nextAttemptAt ?? shipment.collectBy, message.locale, timeZone, 'long')),
     place: shown(shipment.pickupPoint ?? shipment.location),
     deliveredTo,
+    delivery: shown(formatEstimate(shipment.estimatedDelivery, message.locale, message.timeZone)),
   };
+  // The new date is what a new-date message is for: it stays when the optional details go.
+  const essential = topic === 'delivery_date_changed' ? { ref, deliveredTo, delivery: full.delivery ?? '' } : { ref, deliveredTo };
+  if (topic === 'delivery_date_changed' && !full.delivery) throw new UnknownNotificationError('a new delivery date message without a date');
   return {
     wording,
-    topic: topic as AnnouncedStatus | 'stalled',
-    steps: [full, { ref, deliveredTo }],
+    topic: topic as Exclude<Topic, 'wallet.balance_confirmed'>,
+    steps: [full, essential],
     link: safeTrackingUrl(shipment.trackingUrl),
     name,
   };

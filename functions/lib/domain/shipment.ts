@@ -1,4 +1,5 @@
 import type { Channel, ShipmentEvent } from './cloud-events.ts';
+import type { EstimatedDelivery } from './estimated-delivery.ts';
 
 /**
  * The shipment's rules. A shipment is its history (one entry per event, kept apart, paged in
@@ -143,8 +144,15 @@ export function receiptKey(entry: Pick<ShipmentEntry, 'receivedAt' | 'position' 
 export const DETAIL_FIELDS = ['orderId', 'carrier', 'trackingNumber', 'trackingUrl', 'promisedBy', 'eta'] as const;
 export type DetailField = (typeof DETAIL_FIELDS)[number];
 
+/**
+ * The estimate registers: the current estimate is the latest event's by time that carries one, the
+ * original the earliest's (what the read API shows beside it).
+ */
+export const ESTIMATE_FIELDS = ['estimatedDelivery', 'originalEstimatedDelivery'] as const;
+export type EstimateField = (typeof ESTIMATE_FIELDS)[number];
+
 /** The precedence mark of each register of the state: timeline keys, and a receipt key for the customer. */
-export type StateMarks = { status: string; customer?: string } & Partial<Record<DetailField, string>>;
+export type StateMarks = { status: string; customer?: string } & Partial<Record<DetailField | EstimateField, string>>;
 
 /**
  * The current state of a shipment: small and bounded whatever its history (no timeline in it).
@@ -168,11 +176,14 @@ export interface ShipmentState {
   trackingUrl?: string;
   promisedBy?: string;
   eta?: string;
+  /** When the parcel is expected now, and what was first said (docs/data-model.md, "Precedence"). */
+  estimatedDelivery?: EstimatedDelivery;
+  originalEstimatedDelivery?: EstimatedDelivery;
   marks: StateMarks;
 }
 
 /** Fields of an event's data that are not the status's own details. */
-const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', ...DETAIL_FIELDS]);
+const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', 'estimatedDelivery', ...DETAIL_FIELDS]);
 
 function statusDetailsOf(entry: ShipmentEntry): Record<string, string> {
   const details: Record<string, string> = {};
@@ -203,6 +214,7 @@ export class ForeignEntryError extends Error {
  * merged again returns the very same state object (the store then writes nothing).
  * - status (with statusTime and statusDetails): the entry that `supersedes` all others;
  * - each detail field: the latest entry by timeline key that carries it;
+ * - estimatedDelivery the latest entry by timeline key that carries one, originalEstimatedDelivery the earliest;
  * - customer: the latest `shipment.created` by receipt key, whatever `time` it carries, so the
  *   warehouse's newest correction of a contact wins.
  */
@@ -236,6 +248,20 @@ export function mergeEvent(state: ShipmentState | undefined, entry: ShipmentEntr
     if (mark !== undefined && mark >= key) continue;
     change()[field] = value;
     change().marks[field] = key;
+  }
+
+  const estimate = entry.data.estimatedDelivery as EstimatedDelivery | undefined;
+  if (estimate) {
+    const current = (next ?? state)?.marks.estimatedDelivery;
+    if (current === undefined || current < key) {
+      change().estimatedDelivery = estimate;
+      change().marks.estimatedDelivery = key;
+    }
+    const original = (next ?? state)?.marks.originalEstimatedDelivery;
+    if (original === undefined || key < original) {
+      change().originalEstimatedDelivery = estimate;
+      change().marks.originalEstimatedDelivery = key;
+    }
   }
 
   if (entry.status === 'created' && entry.data.customer) {
