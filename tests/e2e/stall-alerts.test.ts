@@ -88,6 +88,14 @@ describe('stall alerts through npm start (STALL_ALERT_SECONDS=3)', () => {
     await postSignedEvent(url, event('shipment.created', { shipmentId: 'shp-moving', orderId: 'ord-m', customer: moving }));
     await postSignedEvent(url, event('shipment.shipped', { shipmentId: 'shp-stalled', carrier: 'DHL' }));
     await postSignedEvent(url, event('shipment.shipped', { shipmentId: 'shp-moving', carrier: 'DHL' }));
+    // The dashboard shows both shipments' pending timers (before they fire, 3 s after their status).
+    let pending: string[] = [];
+    for (let waited = 0; pending.length < 2 && waited < 2500; waited += 100) {
+      const dashboard = (await (await fetch(`${url}/local/dashboard`)).json()) as { timers: { shipmentId: string }[] };
+      pending = dashboard.timers.map((timer) => timer.shipmentId).sort();
+      if (pending.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(pending).toEqual(['shp-moving', 'shp-stalled']);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await postSignedEvent(url, event('shipment.delivered', { shipmentId: 'shp-moving' }));
 

@@ -49,12 +49,13 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
 
     // Created by moto's CloudFormation, and by the rehearsal where moto skips the type.
     const resources = section(report, 'Resources');
-    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 8 |');
+    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 9 |');
     expect(resources).toContain('| AWS::DynamoDB::Table | CloudFormation | 1 |');
     for (const type of [
       'AWS::SNS::Subscription',
       'AWS::SQS::QueuePolicy',
       'AWS::SES::ConfigurationSet',
+      'AWS::Scheduler::ScheduleGroup',
       'AWS::ApiGatewayV2::Api',
       'AWS::CloudWatch::Alarm',
     ]) {
@@ -74,6 +75,8 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
       /\| wal-2001-\S+ \| SUCCEEDED \| \{"walletId":"wal-2001","balance":-1299,/,
     );
     expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*-12,99 €/);
+    // The shipment's stall timer, created by the stream router under IAM enforcement (moto never fires it).
+    expect(section(report, 'EventBridge Scheduler schedules')).toMatch(/\| stall-[0-9a-f]{40} \| \S*StallTimerScheduleGroup\S* \|/);
     expect(section(report, 'AWS errors')).toContain('_none_');
     expect(section(report, 'IAM refusals')).toContain('_none_');
     // The functions ran with their own roles: each action they used was granted to that role.
