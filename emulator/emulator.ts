@@ -269,8 +269,6 @@ export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: 
     AWS_ENDPOINT_URL_SFN: servicesUrl,
     AWS_ENDPOINT_URL_SSM: servicesUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-    // Until every function reads the SDK's standard variable above; then this line goes.
-    DYNAMODB_ENDPOINT: dynamodbEndpoint,
   };
 }
 

@@ -10,4 +10,5 @@ process.env.TABLE_NAME ??= 'parcelcast-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_DEV = 'false';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+// Handlers run in the test process have no Parameter Store: the ingest takes its secrets inline.
 process.env.WEBHOOK_SECRETS = TEST_SECRET;

@@ -26,8 +26,11 @@ export function composeIngestEvents(settings: Settings<'ingest-events'> = loadSe
 }
 
 /**
- * The inline WEBHOOK_SECRETS when set (the local stack; checked here, at cold start), else the SSM
- * parameter, read through Powertools' cache so that a rotation reaches every container.
+ * The inline WEBHOOK_SECRETS when set (checked here, at cold start), else the SSM parameter, read
+ * through Powertools' cache so that a rotation reaches every container. template.yaml sets only the
+ * parameter, and `npm start` serves it from its local SSM; the inline list is for a handler run
+ * where no Parameter Store answers: `sam local invoke --env-vars`, and the tests and benchmarks
+ * that run the handler in their own process.
  */
 function signingSecrets(settings: Settings<'ingest-events'>, observability: Observability): () => Promise<WebhookVerifier> {
   if (settings.WEBHOOK_SECRETS) {
