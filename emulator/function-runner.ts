@@ -60,6 +60,8 @@ export interface RunnerOptions {
   onOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
   /** Modules each worker imports before the function's (file URLs), e.g. instrumentation. */
   preload?: string[];
+  /** The ARN each function's context names (the local account's by default). */
+  functionArn?: (definition: FunctionDefinition) => string;
 }
 
 interface Running {
@@ -132,6 +134,7 @@ export class FunctionRunner {
       timeoutMs: definition.timeoutSeconds * 1000,
       memoryMb: definition.memoryMb,
       preload: this.options.preload ?? [],
+      ...(this.options.functionArn ? { functionArn: this.options.functionArn(definition) } : {}),
     };
     const worker = new Worker(WORKER, {
       workerData: setup,

@@ -250,6 +250,8 @@ export interface LambdaServiceOptions {
   onOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
   /** Modules every function worker imports first (file URLs), e.g. a benchmark's request counter. */
   preload?: string[];
+  /** The ARN each function's Lambda context names (the local account's by default). */
+  functionArn?: (functionId: string) => string;
 }
 
 export interface LambdaService {
@@ -263,11 +265,13 @@ export interface LambdaService {
 
 /** Starts every function's worker (its init phase, in the background) and every mapping's poller. */
 export function startLambdaService(options: LambdaServiceOptions): LambdaService {
+  const { functionArn } = options;
   const runner = new FunctionRunner(options.definitions, {
     code: options.code,
     environment: (definition) => options.environment(definition.logicalId),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.preload ? { preload: options.preload } : {}),
+    ...(functionArn ? { functionArn: (definition: FunctionDefinition) => functionArn(definition.logicalId) } : {}),
   });
   const invoke = async (functionId: string, event: unknown, source = 'direct', records = 1) => {
     try {

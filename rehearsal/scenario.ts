@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetIntegrationCommand, GetRoutesCommand } from '@aws-sdk/client-apigatewayv2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { FunctionError } from '../emulator/function-runner.ts';
+import type { LambdaService } from '../emulator/lambda-service.ts';
 import { isQuietHour } from '../functions/lib/domain/quiet-hours.ts';
 import { PROJECT_ROOT } from '../support/project.ts';
 import { signedHeaders } from '../support/signing.ts';
 import type { AwsClients, Credentials } from './aws.ts';
-import type { FunctionRunner } from './drive.ts';
 import { ACCOUNT, REGION } from './moto.ts';
 
 /**
@@ -41,14 +42,14 @@ export function sampleEvent(file: string, timeZone: string): Record<string, any>
 export class HttpApi {
   readonly exchanges: HttpExchange[] = [];
   private readonly clients: AwsClients;
-  private readonly runner: FunctionRunner;
+  private readonly lambda: LambdaService;
   private readonly apiId: string;
   private readonly stage: string;
   private readonly functionIds: Map<string, string>;
 
-  constructor(clients: AwsClients, runner: FunctionRunner, apiId: string, stage: string, functionIds: Map<string, string>) {
+  constructor(clients: AwsClients, lambda: LambdaService, apiId: string, stage: string, functionIds: Map<string, string>) {
     this.clients = clients;
-    this.runner = runner;
+    this.lambda = lambda;
     this.apiId = apiId;
     this.stage = stage;
     this.functionIds = functionIds;
@@ -113,14 +114,20 @@ export class HttpApi {
       ...(options.body !== undefined ? { body: options.body } : {}),
       isBase64Encoded: false,
     };
-    const answer = await this.runner.invoke(functionId, event, `${method} ${path}`);
-    const response = (answer.result ?? {}) as { statusCode?: number; body?: string };
-    const exchange = {
-      request: `${method} ${path}`,
-      functionId,
-      status: answer.error ? 502 : Number(response.statusCode ?? 200),
-      body: answer.error ? `${answer.error.errorType}: ${answer.error.errorMessage}` : String(response.body ?? ''),
-    };
+    let exchange: HttpExchange;
+    try {
+      const response = ((await this.lambda.invoke(functionId, event, `${method} ${path}`)) ?? {}) as { statusCode?: number; body?: string };
+      exchange = {
+        request: `${method} ${path}`,
+        functionId,
+        status: Number(response.statusCode ?? 200),
+        body: String(response.body ?? ''),
+      };
+    } catch (error) {
+      // A function error is API Gateway's 502.
+      if (!(error instanceof FunctionError)) throw error;
+      exchange = { request: `${method} ${path}`, functionId, status: 502, body: `${error.errorType}: ${error.message}` };
+    }
     this.exchanges.push(exchange);
     return exchange;
   }
