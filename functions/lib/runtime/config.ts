@@ -53,6 +53,23 @@ export const FUNCTION_SETTINGS = {
 export type FunctionName = keyof typeof FUNCTION_SETTINGS;
 export type Settings<F extends FunctionName> = z.output<(typeof FUNCTION_SETTINGS)[F]>;
 
+/**
+ * Whether Powertools' Tracer would trace in this environment, by its own rule: only on Lambda
+ * (AWS_EXECUTION_ENV set, and not Amplify's mock), never under SAM CLI (AWS_SAM_LOCAL) or with
+ * POWERTOOLS_TRACE_ENABLED=false. observability.ts loads the Tracer only when this holds: importing
+ * it imports the X-Ray SDK, which installs async hooks at once that slow every await in the process,
+ * tracing or not. tests/unit/config.test.ts holds the rule to the Tracer's own decision.
+ */
+export function tracingEnabled(environment: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const executionEnvironment = environment.AWS_EXECUTION_ENV ?? '';
+  return (
+    executionEnvironment !== '' &&
+    executionEnvironment !== 'AWS_Lambda_amplify-mock' &&
+    (environment.AWS_SAM_LOCAL ?? '') === '' &&
+    (environment.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false'
+  );
+}
+
 /** The variables a function's settings read, for checking them against the template. */
 export function settingNames(name: FunctionName): string[] {
   return Object.keys(FUNCTION_SETTINGS[name].def.shape);
