@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { CHANNELS, cloudEventSchemas, EVENT_TYPES, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
+import { CHANNELS, cloudEventSchemas, EVENT_TYPES, identifierSchema, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
 import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
 import { parseCommandLine } from '../support/cli.ts';
 
@@ -86,9 +86,10 @@ export function buildOpenApi() {
           operationId: 'getShipment',
           summary: 'Status, timeline and notifications of a shipment; contact details masked.',
           security: [{ sigv4: [] }],
-          parameters: [{ name: 'shipmentId', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [{ name: 'shipmentId', in: 'path', required: true, schema: jsonSchema(identifierSchema) }],
           responses: {
             '200': { description: 'The shipment.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Shipment' } } } },
+            '400': problem('The path names an id no shipment can have (the rules of ids in events); errors[].path is `shipmentId`.'),
             '404': problem('No such shipment.'),
           },
         },
@@ -98,9 +99,10 @@ export function buildOpenApi() {
           operationId: 'getWallet',
           summary: 'Balance of a wallet, when it was last reconciled and whether a reconciliation is pending.',
           security: [{ sigv4: [] }],
-          parameters: [{ name: 'walletId', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [{ name: 'walletId', in: 'path', required: true, schema: jsonSchema(identifierSchema) }],
           responses: {
             '200': { description: 'The wallet.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Wallet' } } } },
+            '400': problem('The path names an id no wallet can have (the rules of ids in events); errors[].path is `walletId`.'),
             '404': problem('No such wallet.'),
           },
         },

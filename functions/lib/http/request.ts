@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { identifierSchema } from '#domain/cloud-events.ts';
+import { ValidationError } from '#domain/errors.ts';
 
 /** The body exactly as sent: signatures are computed over these bytes, not a re-serialisation. */
 export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): string {
@@ -17,4 +19,21 @@ export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: str
 /** `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */
 export function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/**
+ * The id a GET route names in its path (`{shipmentId}`, `{walletId}`), checked as the schemas check
+ * ids before anything is stored: one that fails could never have been stored, so it is a 400 that
+ * names the parameter, not a key the table refuses (a 500) nor a lookup that cannot succeed.
+ */
+export function pathIdentifier(event: Pick<APIGatewayProxyEventV2, 'pathParameters'>, name: string): string {
+  const value = event.pathParameters?.[name] ?? '';
+  const result = identifierSchema.safeParse(value);
+  if (!result.success) {
+    throw new ValidationError(
+      [{ path: name, message: result.error.issues[0]?.message ?? 'is not an identifier' }],
+      `The path names a ${name} that cannot exist.`,
+    );
+  }
+  return value;
 }
