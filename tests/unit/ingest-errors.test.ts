@@ -493,3 +493,29 @@ describe('GET routes, for an id that cannot have been stored', () => {
     expect(dynamo.calls()).toHaveLength(1);
   });
 });
+
+describe('the receipt time an event may not be dated far beyond', () => {
+  const at = (offsetMs: number) => new Date(Date.now() + offsetMs);
+  const datedIn = (minutes: number) => ({ ...shipmentCreated('shp-ahead'), time: at(minutes * 60_000).toISOString() });
+  const receivedMinutesAgo = (request: APIGatewayProxyEventV2, minutes: number): APIGatewayProxyEventV2 => ({
+    ...request,
+    requestContext: { ...request.requestContext, timeEpoch: at(-minutes * 60_000).getTime() },
+  });
+
+  it('is when API Gateway received the request (requestContext.timeEpoch), not when the handler got round to it', async () => {
+    // Act: 2 minutes ahead of now, but 6 after a receipt 4 minutes ago
+    const response = await send(receivedMinutesAgo(postEvents(datedIn(2)), 4));
+
+    // Assess
+    expect(response).toEqual(problem(400, [{ path: 'time' }]));
+    expect(writesSent()).toEqual([]);
+  });
+
+  it('accepts the same event received just now, and the clock stands in for a request without a receipt time', async () => {
+    expect((await send(receivedMinutesAgo(postEvents(datedIn(2)), 0))).status).toBe(202);
+    const { timeEpoch: _none, ...context } = postEvents(datedIn(2)).requestContext;
+    expect((await send({ ...postEvents(datedIn(2)), requestContext: context as APIGatewayProxyEventV2['requestContext'] })).status).toBe(
+      202,
+    );
+  });
+});

@@ -59,8 +59,17 @@ export async function ingestEventsRequest(ports: IngestPorts, request: APIGatewa
     throw new ValidationError([{ path: '$', message: `${type} carries a JSON array of events` }]);
   }
 
-  const { events, batch } = parseEvents(parsed);
+  const { events, batch } = parseEvents(parsed, receivedAt(request));
   const results = await recordEvents(ports, events, batch);
   ports.recorded?.(results);
   return jsonResponse(202, { results: results.map(({ id, status }) => ({ id, status })) });
+}
+
+/**
+ * When the request arrived: API Gateway's `requestContext.timeEpoch`, which no retry, cold start or
+ * slow secret lookup moves, else the clock. parseEvents bounds how far ahead of it an event may be dated.
+ */
+function receivedAt(request: APIGatewayProxyEventV2): Date {
+  const epoch = request.requestContext?.timeEpoch;
+  return typeof epoch === 'number' && Number.isFinite(epoch) ? new Date(epoch) : new Date();
 }
