@@ -3,6 +3,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RecordResult } from '#lib/app/record-events.ts';
 import { type IngestPorts, ingestEventsRequest } from '#lib/http/ingest-controller.ts';
+import { loggableHeader } from '#lib/http/request.ts';
 import { countBy, type Observability } from '#lib/runtime/observability.ts';
 import { type HttpHandler, httpHandler } from './middleware.ts';
 
@@ -24,7 +25,7 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
     },
   };
   return httpHandler(observability, { metrics: 'cold-start', extra: [countRejections] }).handler((request) => {
-    logger.appendKeys({ webhookId: request.headers?.['webhook-id'] });
+    logger.appendKeys({ webhookId: loggableHeader(request, 'webhook-id') });
     // Every request counts, so an invocation never flushes an empty metrics set.
     metrics.addMetric('IngestRequests', MetricUnit.Count, 1);
     return ingestEventsRequest({ ...ports, recorded }, request);

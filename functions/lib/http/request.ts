@@ -16,6 +16,21 @@ export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: str
   return undefined;
 }
 
+/** How much of a header anyone may send, before they are authenticated, reaches a log line. */
+export const MAX_LOGGED_HEADER_LENGTH = 64;
+
+/**
+ * A header for the logs of a request not yet authenticated (`webhook-id` is logged to tie a
+ * rejection to the warehouse's delivery): at most MAX_LOGGED_HEADER_LENGTH characters, whole code
+ * points, then `…`, so that nobody can fill the logs or smuggle a contact detail into them through it.
+ */
+export function loggableHeader(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
+  const value = header(event, name);
+  if (value === undefined) return undefined;
+  const characters = [...value];
+  return characters.length <= MAX_LOGGED_HEADER_LENGTH ? value : `${characters.slice(0, MAX_LOGGED_HEADER_LENGTH).join('')}…`;
+}
+
 /** `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */
 export function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
