@@ -9,6 +9,7 @@ import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { LocalOutbox } from './outbox.ts';
 import { localShipmentList } from './shipment-list.ts';
+import { terminalText } from './terminal-text.ts';
 
 /**
  * Parcelcast's local stack, behind `npm start`: DynamoDB Local, the emulator running template.yaml
@@ -100,14 +101,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       ...(options.onFunctionOutput ? { onOutput: options.onFunctionOutput } : {}),
       ...(options.functionPreload ? { preload: options.functionPreload } : {}),
       onStreamFailure: ({ functionId, records, error }) => {
-        console.warn(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`);
+        console.warn(terminalText(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`));
         appendFileSync(
           join(dataDir, 'dead-letters.jsonl'),
           `${JSON.stringify({ at: new Date().toISOString(), functionId, error, records })}\n`,
         );
       },
       onDeadLetter: (moved) => {
-        console.warn(`${moved.queue}: message ${moved.messageId} moved to its dead-letter queue after ${moved.receiveCount} receives`);
+        console.warn(
+          terminalText(`${moved.queue}: message ${moved.messageId} moved to its dead-letter queue after ${moved.receiveCount} receives`),
+        );
         appendFileSync(join(dataDir, 'sqs-dead-letters.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), ...moved })}\n`);
       },
     });
