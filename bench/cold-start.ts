@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { placeholderNames } from '../emulator/resource-names.ts';
 import { type FunctionDefinition, functionDefinitions, resolveValue } from '../emulator/template.ts';
 import { buildFunction, esbuildOptions } from '../scripts/build.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
@@ -116,18 +117,6 @@ export function topPackages(metafile: Metafile, limit = 6): PackageBytes[] {
     .slice(0, limit);
 }
 
-/** Stand-in values for every template resource, so the environment resolves as it would on AWS. */
-function placeholderNames(): Record<string, string> {
-  const names: Record<string, string> = {};
-  for (const id of Object.keys(projectTemplate().Resources)) {
-    names[id] = `${id}-name`;
-    for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
-      names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
-    }
-  }
-  return names;
-}
-
 /** Imports a bundle in a fresh Node process; import time measured inside it, wall time around it. */
 function importOnce(file: string, environment: Record<string, string>): { importMs: number; wallMs: number } {
   const probe = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t0));`;
@@ -149,7 +138,7 @@ function importOnce(file: string, environment: Record<string, string>): { import
 
 export async function measureColdStarts(options: { outRoot: string; runs: number; only?: string[] }): Promise<ColdStartResult[]> {
   const results: ColdStartResult[] = [];
-  const names = placeholderNames();
+  const names = placeholderNames(projectTemplate());
   for (const definition of functionDefinitions(projectTemplate())) {
     if (options.only && !options.only.includes(definition.logicalId)) continue;
     const built = await buildFunction(definition, options.outRoot);
