@@ -28,7 +28,12 @@ let expected: Traffic['expected'];
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-dashboard-'));
   userDataDir = mkdtempSync(join(tmpdir(), 'parcelcast-chromium-'));
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET, parameterOverrides: { ReconcileDelaySeconds: '1' } });
+  stack = await startStack({
+    port: 0,
+    dataDir,
+    warehouses: { webhookSecrets: TEST_SECRET },
+    parameterOverrides: { ReconcileDelaySeconds: '1' },
+  });
   const { stdout } = await run(
     process.execPath,
     [

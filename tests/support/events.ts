@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { vi } from 'vitest';
 import { apiGatewayEvent } from '../../emulator/lambda-events.ts';
 import { signedHeaders } from '../../support/signing.ts';
 
@@ -90,4 +91,13 @@ export async function postSignedEvent(baseUrl: string, event: unknown): Promise<
   const text = await response.text();
   if (response.status !== 202) throw new Error(`POST /v1/events answered ${response.status}: ${text}`);
   return JSON.parse(text);
+}
+
+/**
+ * Lifts the development warehouse's request rate for the handlers imported after this call, for
+ * tests that send thousands of requests about something else; `vi.unstubAllEnvs()` undoes it.
+ */
+export function withoutRequestRateLimit(): void {
+  vi.stubEnv('WAREHOUSE_REQUESTS_PER_SECOND', '1000000');
+  vi.stubEnv('WAREHOUSE_REQUEST_BURST', '1000000');
 }

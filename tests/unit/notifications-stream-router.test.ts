@@ -8,6 +8,7 @@ import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notif
 import type { Shipment } from '../../functions/lib/domain/shipment.ts';
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
+import { routerPorts } from '../support/router-ports.ts';
 
 const sns = mockClient(SNSClient);
 afterEach(() => sns.reset());
@@ -45,13 +46,13 @@ function record(before: Record<string, unknown> | undefined, after: Record<strin
 
 const router = () =>
   streamRouterHandler(
-    {
-      publisher: new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
+    routerPorts(
+      new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
         attempts: 2,
         baseDelayMs: 1,
         sleep: async () => undefined,
       }),
-    },
+    ),
     createObservability(),
   );
 

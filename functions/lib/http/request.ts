@@ -18,3 +18,12 @@ export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: str
 export function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
 }
+
+/** Longest client-supplied value (a header, a path part) written to a log line. */
+export const MAX_LOGGED_LENGTH = 64;
+
+/** A value the client chose, cut to MAX_LOGGED_LENGTH characters before it reaches a log line. */
+export function forLog(value: string | undefined): string | undefined {
+  if (value === undefined || value.length <= MAX_LOGGED_LENGTH) return value;
+  return `${value.slice(0, MAX_LOGGED_LENGTH)}…`;
+}
