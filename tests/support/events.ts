@@ -52,16 +52,32 @@ export function walletEvent(kind: 'debited' | 'credited', walletId: string, valu
   );
 }
 
-/** An HTTP API v2 event for POST /v1/events, signed unless told otherwise. */
+/**
+ * An HTTP API v2 event for POST /v1/events, or for POST /v1/warehouses/{warehouseId}/events when
+ * `warehouse` names one; signed (with TEST_SECRET unless told) unless `secret` is null.
+ */
 export function postEvents(
   body: unknown,
-  options: { contentType?: string; secret?: string | null; raw?: string; timestamp?: Date; headers?: Record<string, string> } = {},
+  options: {
+    contentType?: string;
+    secret?: string | null;
+    raw?: string;
+    timestamp?: Date;
+    headers?: Record<string, string>;
+    warehouse?: string;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const text = options.raw ?? JSON.stringify(body);
   const signature = options.secret === null ? {} : signedHeaders(options.secret ?? TEST_SECRET, text, { timestamp: options.timestamp });
-  return apiEvent('POST', '/v1/events', {
+  const headers = { 'content-type': options.contentType ?? 'application/cloudevents+json', ...signature, ...options.headers };
+  if (options.warehouse === undefined) return apiEvent('POST', '/v1/events', { body: text, headers });
+  return apiGatewayEvent({
+    method: 'POST',
+    path: `/v1/warehouses/${encodeURIComponent(options.warehouse)}/events`,
+    routePath: '/v1/warehouses/{warehouseId}/events',
+    pathParameters: { warehouseId: options.warehouse },
+    headers,
     body: text,
-    headers: { 'content-type': options.contentType ?? 'application/cloudevents+json', ...signature, ...options.headers },
   });
 }
 
