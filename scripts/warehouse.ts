@@ -24,7 +24,8 @@ import { eventsPath } from '../support/signing.ts';
 export const USAGE = `usage: npm run warehouse -- <add|rotate|revoke|remove|list> [options]
 
 Where the registry is (one of; default: the local file):
-  --file <path>             a WAREHOUSES_FILE (default: $WAREHOUSES_FILE, else .local/warehouses.json)
+  --file <path>             a WAREHOUSES_FILE (default: $WAREHOUSES_FILE, else warehouses.json in npm start's
+                            data folder: $PARCELCAST_DATA_DIR, else .local/)
   --stage <stage>           a deployed stage: SSM parameters under /parcelcast/<stage>/warehouses
   --registry-path <path>    the stack's WarehouseRegistryPath, when it is not /parcelcast/<stage>/warehouses
 
@@ -393,7 +394,13 @@ async function main(argv: string[]): Promise<void> {
     fail(`--registry-path must be an SSM path such as /parcelcast/dev/warehouses, got ${registryPath}`);
   const store: RegistryStore = registryPath
     ? new SsmStore(new SSMClient({}), registryPath)
-    : new FileStore(resolve(values.file ?? process.env.WAREHOUSES_FILE ?? join(PROJECT_ROOT, '.local', 'warehouses.json')));
+    : new FileStore(
+        resolve(
+          values.file ||
+            process.env.WAREHOUSES_FILE ||
+            join(process.env.PARCELCAST_DATA_DIR || join(PROJECT_ROOT, '.local'), 'warehouses.json'),
+        ),
+      );
 
   const options: VerbOptions = {
     ...(values.id ? { id: values.id } : {}),

@@ -254,6 +254,66 @@ describe('npm start with a WAREHOUSES_FILE of two warehouses', () => {
   });
 });
 
+describe('npm run simulate with the same WAREHOUSES_FILE, B playing hostile', () => {
+  interface Report {
+    summary: { accepted: number; rejected: Record<string, number>; unreachable: number };
+    expected: { accepted: number; shipments: Record<string, { status: string }> };
+    attacks: { name: string; status: number; expect: number; refused: boolean; ownership: boolean }[];
+  }
+  let report: Report;
+  let exitCode: number;
+
+  beforeAll(async () => {
+    ({ report, exitCode } = await new Promise<{ report: Report; exitCode: number }>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [
+          'local/simulate.ts',
+          '--url',
+          url,
+          '--warehouses-file',
+          file,
+          '--hostile',
+          B.id,
+          '--shipments',
+          '6',
+          '--wallets',
+          '1',
+          '--seed',
+          '12',
+          '--json',
+        ],
+        { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 90_000, env: { ...process.env, WAREHOUSES_FILE: '' } },
+        (error, stdout) => {
+          try {
+            resolve({ report: JSON.parse(stdout) as Report, exitCode: error ? Number(error.code) : 0 });
+          } catch {
+            reject(error ?? new Error(stdout));
+          }
+        },
+      ),
+    ));
+  }, 120_000);
+
+  it('posts A’s day of traffic to A’s path, all of it accepted as the traffic expects', () => {
+    expect(report.summary.unreachable).toBe(0);
+    expect(report.summary.accepted).toBe(report.expected.accepted);
+    expect(Object.keys(report.expected.shipments)).toHaveLength(6);
+  });
+
+  it('sees every attack B makes under A’s source or on A’s path refused, with the status that refuses it', () => {
+    const byKeyOrSource = report.attacks.filter((attack) => !attack.ownership);
+    expect(byKeyOrSource.length).toBeGreaterThanOrEqual(7);
+    expect(byKeyOrSource.filter((attack) => !attack.refused)).toEqual([]);
+    expect(new Set(byKeyOrSource.map((attack) => attack.status))).toEqual(new Set([400, 401, 403]));
+  });
+
+  it.fails('ownership: sees B’s attacks under its own source refused too, and exits 0', () => {
+    expect(report.attacks.filter((attack) => attack.ownership && !attack.refused)).toEqual([]);
+    expect(exitCode).toBe(0);
+  });
+});
+
 describe('attacks under B’s own source, refused by ownership (needs the data model’s ownership of shipments and wallets)', () => {
   // Set up outside the expected failures, so that only the attacks' outcome can make them fail.
   const targets: Record<string, Awaited<ReturnType<typeof shipmentOfA>>> = {};
