@@ -39,7 +39,14 @@ export class SsmWarehouseRegistry implements WarehouseRegistry {
 
   async registrations(): Promise<ReadonlyMap<string, Registration>> {
     // Names come back relative to the path: `ams-1` for /parcelcast/dev/warehouses/ams-1.
-    const values = (await this.provider.getMultiple(this.path, { recursive: true, decrypt: true, maxAge: this.maxAgeSeconds })) ?? {};
+    let values: Record<string, unknown>;
+    try {
+      values = (await this.provider.getMultiple(this.path, { recursive: true, decrypt: true, maxAge: this.maxAgeSeconds })) ?? {};
+    } catch (error) {
+      // Powertools wraps the SDK's error; the SDK's own (a throttling that outlasted its retries) says
+      // what the client should be told: come back soon (503), or our fault (500).
+      throw error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    }
     if (this.parsed?.values !== values) this.parsed = { values, registry: this.parse(values) };
     return this.parsed.registry;
   }
