@@ -26,5 +26,12 @@ export const localArn = {
 /** A queue's URL as SQS forms it: `<endpoint>/<account>/<name>`. */
 export const localQueueUrl = (endpoint: string, name: string) => `${endpoint.replace(/\/$/, '')}/${LOCAL_ACCOUNT}/${name}`;
 
+/** A queue's URL at `endpoint` from its ARN (`arn:aws:sqs:<region>:<account>:<name>`), in any account: no GetQueueUrl call, which a function's role may not be allowed. */
+export function queueUrlOfArn(endpoint: string, queueArn: string): string {
+  const [, , , , account, name] = queueArn.split(':');
+  if (!account || !name) throw new Error(`not an SQS queue ARN: ${queueArn}`);
+  return `${endpoint.replace(/\/$/, '')}/${account}/${name}`;
+}
+
 /** The resource name at the end of an ARN (a function, topic, queue or state machine). */
 export const nameOfArn = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);

@@ -36,3 +36,19 @@ export function resourceNames(template: Template, servicesUrl: string): Record<s
   }
   return names;
 }
+
+/**
+ * A stand-in for what `Ref` and `Fn::GetAtt` give for every resource of the template (a name, and
+ * an ARN-shaped value for each attribute), so a function's environment resolves as it would on
+ * AWS without running anything: for checking and building functions, not for reaching them.
+ */
+export function placeholderNames(template: Template): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const id of Object.keys(template.Resources)) {
+    names[id] = `${id}-name`;
+    for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
+      names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
+    }
+  }
+  return names;
+}

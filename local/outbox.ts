@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { SegmentedMessage } from 'sms-segments-calculator';
 import type { EmailRequest, EmailSink } from '../emulator/services/sesv2.ts';
 import type { SmsRequest, SmsSink } from '../emulator/services/sns.ts';
+import { terminalText } from './terminal-text.ts';
 
 /**
  * The local stand-in for phones and inboxes: what the senders hand SNS (an SMS to a phone number)
  * and SES (an email) arrives here, through the local AWS endpoints, exactly as the providers would
  * receive it. Entries are kept in order, appended to `<dataDir>/outbox.jsonl`, printed as one line
- * each (contacts masked) and served on GET /local/outbox (this run's messages, oldest first).
+ * each (contacts masked, control characters escaped) and served on GET /local/outbox (this run's
+ * messages, oldest first).
  */
 
 export interface OutboxEntry {
@@ -93,8 +95,7 @@ export class LocalOutbox {
     const full: OutboxEntry = { ...entry, time: new Date().toISOString() };
     this.entries.push(full);
     appendFileSync(this.file, `${JSON.stringify(full)}\n`);
-    this.print(
-      `[outbox] ${entry.channel.padEnd(5)} → ${maskRecipient(entry.recipient)}  ${entry.channel === 'sms' ? entry.text : entry.subject}`,
-    );
+    const shown = entry.channel === 'sms' ? entry.text : (entry.subject ?? '');
+    this.print(terminalText(`[outbox] ${entry.channel.padEnd(5)} → ${maskRecipient(entry.recipient)}  ${shown}`));
   }
 }

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { checkJava, freePort, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
 import { type Emulator, startEmulator } from '../emulator/emulator.ts';
 import { resolveValue } from '../emulator/template.ts';
-import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { LocalOutbox } from './outbox.ts';
 import { localShipmentList } from './shipment-list.ts';
+import { terminalText } from './terminal-text.ts';
+import { type LocalRegistry, localRegistry, type RegistrySource } from './warehouses.ts';
 
 /**
  * Parcelcast's local stack, behind `npm start`: DynamoDB Local, the emulator running template.yaml
@@ -20,8 +21,13 @@ import { localShipmentList } from './shipment-list.ts';
 export interface StackOptions {
   port?: number;
   host?: string;
-  /** The active signing secrets (comma-separated whsec_ values), served as the SSM parameter the ingest reads. */
-  webhookSecrets?: string;
+  /**
+   * Where the warehouses come from (local/warehouses.ts): a WAREHOUSES_FILE (watched: edits reach
+   * the functions within a second or two), entries given here, or the development warehouse
+   * `local` with these secrets (the WEBHOOK_SECRETS shorthand) or the printed development secret.
+   * Served as the SSM parameters the functions read, one per warehouse, as on AWS.
+   */
+  warehouses?: RegistrySource;
   /** Keep DynamoDB Local data in this folder across restarts. */
   persistDir?: string;
   /** Outbox, dead letters and other local files; `.local/` by default. */
@@ -44,6 +50,8 @@ export interface RunningStack {
   dynamoEndpoint: string;
   /** The local AWS endpoint the functions' SNS, SQS, SES, Step Functions and SSM clients call. */
   servicesUrl: string;
+  /** The warehouses the stack registered, and where from. */
+  registry: LocalRegistry;
   /** Invokes a function of the stack by logical id. */
   invoke(functionId: string, event: unknown): Promise<unknown>;
   /** A function's environment, exactly as its worker has it. */
@@ -73,6 +81,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const dataDir = options.dataDir ?? join(PROJECT_ROOT, '.local');
   mkdirSync(dataDir, { recursive: true });
   if (options.persistDir) mkdirSync(options.persistDir, { recursive: true });
+  // A registry edit reaches the functions within a second, not the 5 minutes of AWS's default.
+  const parameterOverrides = { WarehouseRegistryCacheSeconds: '1', ...options.parameterOverrides };
+  // The functions read the warehouses from Parameter Store, as on AWS: the local SSM serves them.
+  // Read before anything starts, so an unreadable WAREHOUSES_FILE stops nothing but this.
+  const registryPath = String(resolveValue(template, { Ref: 'WarehouseRegistryPath' }, parameterOverrides));
+  const warehouses = localRegistry(registryPath, options.warehouses ?? {});
   // Fail on a taken port before starting a JVM that would only have to be stopped again.
   await assertPortFree(options.port ?? 3000, host);
   checkJava();
@@ -82,9 +96,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   let emulator: Emulator | undefined;
   try {
     const outbox = new LocalOutbox({ dataDir, optedOut: options.smsOptedOut ?? [] });
-    const parameterOverrides = options.parameterOverrides ?? {};
-    // The ingest reads its signing secrets from Parameter Store, as on AWS: the local SSM serves them.
-    const secretsParameter = String(resolveValue(template, { Ref: 'WebhookSecretsParameterName' }, parameterOverrides));
     const powertools = powertoolsFor(options.logLevel ?? 'WARN');
     emulator = await startEmulator({
       template,
@@ -93,25 +104,28 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       dynamodbReady: starting,
       tableName: (logicalId) => `parcelcast-local-${logicalId}`,
       parameterOverrides,
-      ssmParameters: { [secretsParameter]: options.webhookSecrets ?? DEVELOPMENT_SECRET },
+      ssmParameters: warehouses.parameters(),
       sms: outbox.sms,
       email: outbox.email,
       environmentOverrides: () => powertools,
       ...(options.onFunctionOutput ? { onOutput: options.onFunctionOutput } : {}),
       ...(options.functionPreload ? { preload: options.functionPreload } : {}),
       onStreamFailure: ({ functionId, records, error }) => {
-        console.warn(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`);
+        console.warn(terminalText(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`));
         appendFileSync(
           join(dataDir, 'dead-letters.jsonl'),
           `${JSON.stringify({ at: new Date().toISOString(), functionId, error, records })}\n`,
         );
       },
       onDeadLetter: (moved) => {
-        console.warn(`${moved.queue}: message ${moved.messageId} moved to its dead-letter queue after ${moved.receiveCount} receives`);
+        console.warn(
+          terminalText(`${moved.queue}: message ${moved.messageId} moved to its dead-letter queue after ${moved.receiveCount} receives`),
+        );
         appendFileSync(join(dataDir, 'sqs-dead-letters.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), ...moved })}\n`);
       },
     });
     const running = emulator;
+    warehouses.follow(running.ssm);
     const database = await starting;
     const tableName = running.tableNames.ParcelTable as string;
     const shipments = localShipmentList(database.endpoint, tableName, running.api);
@@ -147,6 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       tableNames: running.tableNames,
       dynamoEndpoint: database.endpoint,
       servicesUrl: running.servicesUrl,
+      registry: warehouses,
       invoke: (functionId, event) => running.invoke(functionId, event),
       environmentOf: (functionId) => running.environmentOf(functionId),
       settled: () => running.settled(),
@@ -156,11 +171,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         shipments.close();
+        warehouses.stop();
         await running.stop();
         await database.stop();
       },
     };
   } catch (error) {
+    warehouses.stop();
     await emulator?.stop();
     await (await starting.catch(() => undefined))?.stop();
     throw error;

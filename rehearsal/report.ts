@@ -1,4 +1,3 @@
-import type { Invocation } from './drive.ts';
 import type { RoleUsage } from './least-privilege.ts';
 import type { Authorization, Outbox } from './moto.ts';
 import type { OperatorStep } from './operator.ts';
@@ -8,6 +7,14 @@ import type { CreatedResource, RehearsalStep } from './stack.ts';
 import type { WorkflowRun } from './workflow.ts';
 
 /** What a rehearsal saw, the verdict on it, and the report (terminal and .rehearsal/report.md). */
+
+/** One invocation of a deployed function: by whom (an HTTP route, a mapping, Step Functions) and how it ended. */
+export interface Invocation {
+  logicalId: string;
+  source: string;
+  records: number;
+  outcome: string;
+}
 
 export interface Rehearsal {
   configEnv: string;
@@ -46,7 +53,7 @@ export const MOTO_NOTES = [
   'moto ignores KMS on SNS topics (the key is never used); the rehearsal checks the publisher holds kms:GenerateDataKey and kms:Decrypt on the topic key, as AWS requires, but not the key policy that lets SNS and CloudWatch use it.',
   "moto does not run the state machine: an execution is recorded as started and stays RUNNING. The rehearsal runs each one with aws-local-stepfunctions from the definition moto holds, with Wait states cut short; Lambda tasks are authorised with an Invoke DryRun as the state machine's role, SNS tasks publish as that role. Retry timing, the execution log's delivery and X-Ray are not rehearsed.",
   "SES: moto checks that the sender's identity is verified, not the recipient (the SES sandbox would), and accepts any configuration set name. SNS records SMS without any sandbox or origination identity.",
-  "moto's event source mappings would run functions in Docker; its SQS mappings are disabled and its stream mapping invocations refused, and the rehearsal's pollers do Lambda's part with each function's role (no bisecting of failed stream batches).",
+  "moto's event source mappings would run functions in Docker; its SQS mappings are disabled and its stream mapping invocations refused, and the emulator's mappings (those `npm start` runs) do Lambda's part as deployed, with each function's role. A message a function fails waits out its queue's VisibilityTimeout, as on AWS, so the rehearsal's drain does not wait for its retries.",
 ];
 
 /** AWS errors that are part of correct behaviour. None so far: every error is a finding. */

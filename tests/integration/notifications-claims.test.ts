@@ -109,7 +109,7 @@ describe('notification claims on DynamoDB Local', () => {
 
   it('shows the recorded outcome among the shipment’s notifications', async () => {
     const store = new DynamoShipmentStore(table.documents, table.tableName);
-    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams', {
+    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams-1', {
       receivedAt: '2026-11-01T11:00:00.000Z',
       position: 0,
     });

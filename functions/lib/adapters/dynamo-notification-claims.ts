@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import type { ClaimResult, FinalOutcome, NotificationClaims } from '#domain/notification-ports.ts';
+import type { ClaimResult, FinalOutcome, NotificationClaims, NotificationSuppressions } from '#domain/notification-ports.ts';
 import { keys } from './keys.ts';
 import { decodeClaimOutcome } from './stored-items.ts';
 
@@ -35,7 +35,7 @@ function statusOf(message: NotificationMessage): string {
  * while a sender holds it, then `sent`, `opted_out` or `failed`. The attributes (status, channel,
  * outcome, updatedAt, reason) are what GET /v1/shipments/{id} lists as notifications.
  */
-export class DynamoNotificationClaims implements NotificationClaims {
+export class DynamoNotificationClaims implements NotificationClaims, NotificationSuppressions {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly leaseSeconds: number;
@@ -99,6 +99,30 @@ export class DynamoNotificationClaims implements NotificationClaims {
       UpdateExpression: 'SET leaseUntil = :zero, updatedAt = :now, reason = :reason',
       ExpressionAttributeValues: { ':zero': 0, ':now': now.toISOString(), ':reason': reason },
     });
+  }
+
+  async suppress(message: NotificationMessage, reason: string, now: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...claimKeyOf(message),
+            entity: 'notification',
+            status: statusOf(message),
+            channel: message.channel,
+            notificationId: message.notificationId,
+            outcome: 'suppressed',
+            reason,
+            updatedAt: now.toISOString(),
+            attempts: 0,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Writes only while `token` still holds the claim; a holder whose lease was taken over changes nothing. */

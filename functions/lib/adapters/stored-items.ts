@@ -259,5 +259,11 @@ export function decodeNotificationRecord(item: unknown): NotificationRecord {
 /** The outcome of a notification claim, as the claims adapter reads it after a lost race. */
 export const decodeClaimOutcome: (item: unknown) => { outcome: FinalOutcome | 'pending' } = decoder(
   'notification claim',
-  z.object({ outcome: z.enum(['pending', 'sent', 'opted_out', 'failed']) }),
+  z.object({ outcome: z.enum(['pending', 'sent', 'opted_out', 'failed', 'suppressed']) }),
+);
+
+/** A warehouse's notification count of a day (`WAREHOUSE#<id> / NOTIFICATIONS#<day>`). */
+export const decodeNotificationCount: (item: unknown) => { notifications: number } = decoder(
+  'notification count',
+  z.object({ notifications: z.number().check(z.int(), z.minimum(0)) }),
 );

@@ -6,8 +6,11 @@ import type { SmsText } from './sms-encoding.ts';
 
 export type Clock = () => Date;
 
-/** What finally happened to one (subject, status, channel) notification, as GET /v1/shipments shows it. */
-export type FinalOutcome = 'sent' | 'opted_out' | 'failed';
+/**
+ * What finally happened to one (subject, status, channel) notification, as GET /v1/shipments shows
+ * it. `suppressed`: never published, because its warehouse had reached its daily cap.
+ */
+export type FinalOutcome = 'sent' | 'opted_out' | 'failed' | 'suppressed';
 
 export type ClaimResult =
   /** This delivery owns the notification until the lease runs out; `token` fences its writes. */
@@ -23,6 +26,15 @@ export interface NotificationClaims {
   settle(message: NotificationMessage, token: string, outcome: FinalOutcome, now: Date, reason?: string): Promise<void>;
   /** Gives the claim up at once after a transient failure, so the retry need not wait for the lease. */
   release(message: NotificationMessage, token: string, now: Date, reason: string): Promise<void>;
+}
+
+/**
+ * Records a notification as `suppressed` with the reason, unless it has a claim already (a retry
+ * of a batch whose message went out the first time keeps its outcome). A suppressed notification
+ * is settled: a sender that ever sees it sends nothing.
+ */
+export interface NotificationSuppressions {
+  suppress(message: NotificationMessage, reason: string, now: Date): Promise<void>;
 }
 
 /** Publishes messages to the notifications topic; answers the indexes of those that were not accepted. */
