@@ -9,7 +9,7 @@ import { parseEvents, type ShipmentEvent } from '../functions/lib/domain/cloud-e
 import { shipmentNotificationId } from '../functions/lib/domain/notification-policy.ts';
 import { mergeEvent, type ShipmentState, toShipmentEntry } from '../functions/lib/domain/shipment.ts';
 import { pool } from './stats.ts';
-import { postStories, type ShipmentStory } from './workload.ts';
+import { postStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
 
 /**
  * The load generator of the throughput benchmark, in its own thread: a warehouse is not the
@@ -39,7 +39,7 @@ function floorRequests(story: ShipmentStory, tableName: string, notifications: b
   let state: ShipmentState | undefined;
   for (const [index, raw] of story.events.entries()) {
     const event = parseEvents(raw, new Date(Date.parse(raw.time) + 60_000)).events[0] as ShipmentEvent;
-    const entry = toShipmentEntry(event, 'local', { receivedAt: new Date().toISOString(), position: 0 });
+    const entry = toShipmentEntry(event, WAREHOUSE.id, { receivedAt: new Date().toISOString(), position: 0 });
     state = mergeEvent(state, entry);
     requests.push({
       kind: 'put',
