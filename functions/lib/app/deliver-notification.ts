@@ -66,7 +66,7 @@ export interface AddressingPorts {
  */
 export async function recipientOf(ports: AddressingPorts, message: NotificationMessage): Promise<string> {
   if (message.recipient) return message.recipient;
-  const contact = await ports.contacts.contactFor(message.customerId, message.channel);
+  const contact = await ports.contacts.contactFor(message.owner, message.customerId, message.channel);
   if (!contact) {
     const what = message.channel === 'sms' ? 'phone number' : 'email address';
     throw new PermanentDeliveryError(`customer ${message.customerId} has no ${what} on their profile any more`);

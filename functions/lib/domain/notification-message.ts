@@ -24,6 +24,8 @@ export interface NotificationMessage {
   locale: string;
   timeZone?: string;
   customerId: string;
+  /** The warehouse whose customer this is (the shipment's or the wallet's owner); its profiles hold the contact. */
+  owner: string;
   customerName?: string;
   shipment?: {
     shipmentId: string;

@@ -57,7 +57,8 @@ export interface EmailGateway {
  * messages carry no recipient, so contact details stay out of the reconciliation workflow.
  */
 export interface CustomerContacts {
-  contactFor(customerId: string, channel: Channel): Promise<string | undefined>;
+  /** `owner` is the warehouse whose customer it is: each warehouse's customers are its own. */
+  contactFor(owner: string, customerId: string, channel: Channel): Promise<string | undefined>;
 }
 
 /** Puts an SMS back on its queue to be delivered again after `delaySeconds` (quiet hours). */
