@@ -21,10 +21,23 @@ export const keys = {
     PK: `WALLET#${part(walletId)}`,
     SK: `NOTIFICATION#${part(reconciliation)}#${channel}`,
   }),
+  /** Parcelcast's suppression list: one item per contact, keyed by its digest (domain/suppression.ts), never the contact. */
+  suppression: (channel: string, digest: string) => ({ PK: `SUPPRESSION#${channel}#${digest}`, SK: 'SUPPRESSION' }),
+  /** A customer's choice for one channel, beside their profile; per owner warehouse and customer when the owner is known. */
+  preference: (customer: { customerId: string; owner?: string | undefined }, channel: string) => ({
+    PK: customer.owner ? `CUSTOMER#${part(customer.owner)}#${part(customer.customerId)}` : `CUSTOMER#${part(customer.customerId)}`,
+    SK: `PREFERENCE#${channel}`,
+  }),
   ledgerEntry: (walletId: string, source: string, id: string) => ({
     PK: `WALLET#${part(walletId)}`,
     SK: `LEDGER#${part(source)}#${part(id)}`,
   }),
 } as const;
 
-export const SORT_KEY = { shipment: 'SHIPMENT', wallet: 'WALLET', notificationPrefix: 'NOTIFICATION#', ledgerPrefix: 'LEDGER#' } as const;
+export const SORT_KEY = {
+  shipment: 'SHIPMENT',
+  wallet: 'WALLET',
+  notificationPrefix: 'NOTIFICATION#',
+  preferencePrefix: 'PREFERENCE#',
+  ledgerPrefix: 'LEDGER#',
+} as const;

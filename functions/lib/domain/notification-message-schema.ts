@@ -12,6 +12,7 @@ const schema = z.object({
   locale: z.string().check(z.minLength(1)),
   timeZone: z.optional(z.string()),
   customerId: z.string().check(z.minLength(1)),
+  owner: z.optional(z.string().check(z.minLength(1))),
   customerName: z.optional(z.string()),
   shipment: z.optional(
     z.object({
@@ -30,8 +31,10 @@ const schema = z.object({
       balance: z.number().check(z.int()),
       currency: z.string().check(z.length(3)),
       reconciledAt: z.string(),
+      corrected: z.optional(z.boolean()),
     }),
   ),
+  fallbackFrom: z.optional(z.enum(CHANNELS)),
   occurredAt: z.string(),
 });
 

@@ -24,6 +24,11 @@ export interface NotificationMessage {
   locale: string;
   timeZone?: string;
   customerId: string;
+  /**
+   * The warehouse that owns the customer, when the shipment records one: preferences are kept per
+   * owner and customer. Absent, they are kept per customer.
+   */
+  owner?: string;
   customerName?: string;
   shipment?: {
     shipmentId: string;
@@ -39,7 +44,11 @@ export interface NotificationMessage {
     balance: number;
     currency: string;
     reconciledAt: string;
+    /** The reconciliation found the running balance wrong and corrected it (an essential message). */
+    corrected?: boolean;
   };
+  /** Set on the copy the fallback policy sends on the other channel: the channel that could not deliver it. */
+  fallbackFrom?: Channel;
   /** When the change happened (the event time or the reconciliation time). */
   occurredAt: string;
 }

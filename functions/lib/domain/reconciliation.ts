@@ -73,6 +73,8 @@ export interface ConfirmedBalance {
   balance: number;
   currency: string;
   reconciledAt: string;
+  /** The running balance was wrong and this reconciliation corrected it: an essential message (preferences.ts). */
+  corrected?: boolean;
 }
 
 /** Why nobody hears about a confirmed balance, or undefined when someone does. */
@@ -109,6 +111,7 @@ export function balanceConfirmedMessages(
       balance: confirmed.balance,
       currency: confirmed.currency,
       reconciledAt: confirmed.reconciledAt,
+      ...(confirmed.corrected ? { corrected: true } : {}),
     },
     occurredAt: confirmed.reconciledAt,
   }));
