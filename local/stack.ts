@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkJava, freePort, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
 import { type Emulator, startEmulator } from '../emulator/emulator.ts';
 import { resolveValue } from '../emulator/template.ts';
-import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
+import { DEVELOPMENT_PREFERENCE_SECRET, DEVELOPMENT_SECRET } from '../support/development-secret.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { LocalOutbox } from './outbox.ts';
@@ -29,8 +29,12 @@ export interface StackOptions {
   dataDir?: string;
   /** Template parameter values, as `sam local --parameter-overrides` (e.g. ReconcileDelaySeconds). */
   parameterOverrides?: Record<string, string>;
-  /** Phone numbers CheckIfPhoneNumberIsOptedOut answers true for. */
+  /** Phone numbers on the SMS opt-out list (they replied STOP): End User Messaging refuses them. */
   smsOptedOut?: string[];
+  /** How long after a send SES and End User Messaging publish its delivery events (ms); 3 s by default. */
+  deliveryEventDelayMs?: number;
+  /** The secrets preference links are signed with (comma-separated), served as the SSM parameter the functions read. */
+  preferenceSecrets?: string;
   /** The functions' Powertools log level; WARN keeps the terminal for the outbox. */
   logLevel?: string;
   /** Where the functions' log lines go; this process's stdout and stderr by default. */
@@ -83,9 +87,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   let emulator: Emulator | undefined;
   try {
     const outbox = new LocalOutbox({ dataDir, optedOut: options.smsOptedOut ?? [] });
-    const parameterOverrides = options.parameterOverrides ?? {};
-    // The ingest reads its signing secrets from Parameter Store, as on AWS: the local SSM serves them.
+    // The links in emails lead to this server (its port is known before it listens).
+    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
+    const parameterOverrides = { PublicApiUrl: `http://${host}:${port}`, ...options.parameterOverrides };
+    // The ingest reads its signing secrets from Parameter Store, as on AWS: the local SSM serves them,
+    // and the preference links' secret likewise.
     const secretsParameter = String(resolveValue(template, { Ref: 'WebhookSecretsParameterName' }, parameterOverrides));
+    const preferencesParameter = String(resolveValue(template, { Ref: 'PreferenceSecretsParameterName' }, parameterOverrides));
     const powertools = powertoolsFor(options.logLevel ?? 'WARN');
     emulator = await startEmulator({
       template,
@@ -94,9 +102,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       dynamodbReady: starting,
       tableName: (logicalId) => `parcelcast-local-${logicalId}`,
       parameterOverrides,
-      ssmParameters: { [secretsParameter]: options.webhookSecrets ?? DEVELOPMENT_SECRET },
+      ssmParameters: {
+        [secretsParameter]: options.webhookSecrets ?? DEVELOPMENT_SECRET,
+        [preferencesParameter]: options.preferenceSecrets ?? DEVELOPMENT_PREFERENCE_SECRET,
+      },
       sms: outbox.sms,
       email: outbox.email,
+      textMessages: outbox.textMessages,
+      ...(options.deliveryEventDelayMs !== undefined ? { deliveryEventDelayMs: options.deliveryEventDelayMs } : {}),
       environmentOverrides: () => powertools,
       ...(options.onFunctionOutput ? { onOutput: options.onFunctionOutput } : {}),
       ...(options.functionPreload ? { preload: options.functionPreload } : {}),
@@ -144,7 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       return running.api.serve(request, response, url);
     }
 
-    const port = await listen(server, options.port ?? 3000, host);
+    await listen(server, port, host);
     return {
       url: `http://${host}:${port}`,
       tableNames: running.tableNames,

@@ -8,8 +8,7 @@ const CONTACT_ATTRIBUTE: Record<Channel, 'phone' | 'email'> = { sms: 'phone', em
 /**
  * The senders' read of a customer's contact: one GetCommand on the profile item
  * (`CUSTOMER#<id> / PROFILE`, written by ingest of `shipment.created`), projecting only the
- * channel's attribute and the channels the customer allows, so a wallet message can travel without
- * its recipient and a fallback never uses a channel the customer did not allow.
+ * channel's attribute, so a wallet message can travel without its recipient.
  */
 export class DynamoCustomerContacts implements CustomerContacts {
   private readonly client: DynamoDBDocumentClient;
@@ -26,15 +25,12 @@ export class DynamoCustomerContacts implements CustomerContacts {
       new GetCommand({
         TableName: this.tableName,
         Key: keys.customer(customerId),
-        ProjectionExpression: '#contact, channels',
+        ProjectionExpression: '#contact',
         ExpressionAttributeNames: { '#contact': attribute },
         ConsistentRead: true,
       }),
     );
     const contact = Item?.[attribute];
-    // No list: both channels, as notification-policy.ts reads a customer.
-    const allowed = Array.isArray(Item?.channels) ? (Item.channels as unknown[]).includes(channel) : true;
-    if (!allowed) return undefined;
     return typeof contact === 'string' && contact.length > 0 ? contact : undefined;
   }
 }

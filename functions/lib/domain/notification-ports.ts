@@ -83,9 +83,10 @@ export interface EmailGateway {
 
 /**
  * The customer's current contact for a channel (E.164 phone for sms, address for email), from
- * their profile; undefined when the profile is gone, has no contact on that channel, or the
- * customer does not allow that channel. Wallet messages carry no recipient, so contact details stay
- * out of the reconciliation workflow; fallback copies find the other channel's contact here.
+ * their profile; undefined when the profile is gone or has no contact on that channel. Wallet
+ * messages carry no recipient, so contact details stay out of the reconciliation workflow; a
+ * fallback finds the other channel's contact here, whichever channels the customer named as theirs:
+ * those say where they want to hear first, the fallback is for when that cannot reach them.
  */
 export interface CustomerContacts {
   contactFor(customerId: string, channel: Channel): Promise<string | undefined>;
