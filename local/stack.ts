@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { checkJava, freePort, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
@@ -158,6 +158,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
 
     await listen(server, port, host);
+    // Where operator commands (npm run suppression) find this stack's table.
+    writeFileSync(
+      join(dataDir, 'stack.json'),
+      `${JSON.stringify({ url: `http://${host}:${port}`, tableName, dynamoEndpoint: database.endpoint }, null, 2)}\n`,
+    );
     return {
       url: `http://${host}:${port}`,
       tableNames: running.tableNames,

@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStack, startStack } from '../../local/stack.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
 import { daytimeZone } from '../../support/time-zones.ts';
 import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
@@ -240,5 +243,23 @@ describe('delivery feedback through the local stack', () => {
     const wrong = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'sms=loud' });
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toMatchObject({ errors: [{ path: 'sms' }] });
+  });
+
+  it('lets an operator list the suppressed contacts, masked, and clear one with npm run suppression', async () => {
+    const run = (...args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        ['scripts/suppression.ts', ...args, '--table', stack.tableNames.ParcelTable as string, '--endpoint', stack.dynamoEndpoint],
+        { cwd: PROJECT_ROOT, encoding: 'utf8' },
+      );
+    const address = 'bounce+e2e-fb-1@simulator.amazonses.com';
+
+    const listed = (await run('list', '--channel', 'email')).stdout;
+    expect(listed).toMatch(/email\s+b•••@simulator\.amazonses\.com\s+bounced/);
+    expect(listed).not.toContain(address);
+
+    expect((await run('clear', 'email', address)).stdout).toMatch(/^Cleared: email [0-9a-f]{64} may be written to again\./);
+    expect((await run('list', '--channel', 'email')).stdout).not.toMatch(/bounced/);
+    await expect(run('clear', 'email', address)).rejects.toMatchObject({ code: 1 });
   });
 });
