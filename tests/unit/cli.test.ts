@@ -40,7 +40,12 @@ const mistakes: [name: string, script: string, args: string[], says: string, env
   ['npm run replay', 'scripts/replay-stream-failures.ts', ['--function', 'f'], '--queue is required'],
   ['npm run suppression', 'scripts/suppression.ts', [], 'a command is required: list or clear'],
   ['npm run suppression', 'scripts/suppression.ts', ['forget'], 'unknown command forget: list or clear'],
-  ['npm run suppression', 'scripts/suppression.ts', ['clear', 'fax', 'a@b.example', '--table', 't'], 'the channel must be sms or email, got fax'],
+  [
+    'npm run suppression',
+    'scripts/suppression.ts',
+    ['clear', 'fax', 'a@b.example', '--table', 't'],
+    'the channel must be sms or email, got fax',
+  ],
   ['npm run suppression', 'scripts/suppression.ts', ['clear', 'email', '--table', 't'], 'clear takes the contact or --digest, one of them'],
   ['npm run suppression', 'scripts/suppression.ts', ['list', '--tabel', 't'], "Unknown option '--tabel'"],
   ['npm run diagram', 'scripts/diagram.ts', ['--chek'], "Unknown option '--chek'"],
