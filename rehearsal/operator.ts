@@ -54,12 +54,14 @@ export async function runOperatorSteps(
   steps: string[],
   endpoint: string,
   credentials: Credentials,
-  parameterName: string,
+  parameterNames: { webhookSecrets: string; preferenceSecrets: string },
 ): Promise<OperatorStep[]> {
   const runs: OperatorStep[] = [];
   for (const step of steps) {
-    // The guide writes the dev stage's parameter name; another config env uses its own.
-    const commands = step.replaceAll('/parcelcast/dev/webhook-secrets', parameterName);
+    // The guide writes the dev stage's parameter names; another config env uses its own.
+    const commands = step
+      .replaceAll('/parcelcast/dev/webhook-secrets', parameterNames.webhookSecrets)
+      .replaceAll('/parcelcast/dev/preference-link-secrets', parameterNames.preferenceSecrets);
     try {
       const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', commands], {
         encoding: 'utf8',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { awsError } from './protocol.ts';
 import type { ProviderEvents } from './provider-events.ts';
-import { mailboxSimulator } from './simulators.ts';
+import { type MailboxOutcome, mailboxSimulator } from './simulators.ts';
 
 /**
  * Amazon SES v2 behind its REST-JSON protocol: SendEmail (POST /v2/email/outbound-emails) hands
@@ -80,8 +80,15 @@ export class LocalSesV2 {
   }
 }
 
-/** The events SES publishes for one message (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html). */
-export function sesEvents(email: EmailRequest, sentAt: Date): { type: string; body: unknown }[] {
+/**
+ * The events SES publishes for one message (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html):
+ * Send, then what each recipient's mailbox does (the mailbox simulator's, unless `outcomeOf` says otherwise).
+ */
+export function sesEvents(
+  email: EmailRequest,
+  sentAt: Date,
+  outcomeOf: (recipient: string) => MailboxOutcome | undefined = mailboxSimulator,
+): { type: string; body: unknown }[] {
   const timestamp = sentAt.toISOString();
   const later = (ms: number) => new Date(sentAt.getTime() + ms).toISOString();
   const tags: Record<string, string[]> = {
@@ -126,7 +133,7 @@ export function sesEvents(email: EmailRequest, sentAt: Date): { type: string; bo
           reportingMTA: `dns; ${REPORTING_MTA}`,
         },
       });
-    switch (mailboxSimulator(recipient)) {
+    switch (outcomeOf(recipient)) {
       case 'success':
       case 'ooto':
         events.push(delivery);

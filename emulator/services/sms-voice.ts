@@ -71,7 +71,8 @@ export class LocalSmsVoiceV2 {
   }
 }
 
-function textEvent(message: TextMessage, simulated: { outcome: 'success' | 'failure'; country: string }, sentAt: Date) {
+/** The final event End User Messaging publishes for a text: delivered, or (the simulator's failure numbers) invalid. */
+export function textEvent(message: TextMessage, simulated: { outcome: 'success' | 'failure'; country: string }, sentAt: Date) {
   const success = simulated.outcome === 'success';
   const eventType = success ? 'TEXT_DELIVERED' : 'TEXT_INVALID';
   return {
