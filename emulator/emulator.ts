@@ -92,6 +92,8 @@ export interface Emulator {
   executions(): ExecutionRecord[];
   published(): PublishedMessage[];
   sqs: LocalSqs;
+  /** Parameter Store, to change what the functions read while they run (e.g. a rotated secret). */
+  ssm: LocalSsm;
   stop(): Promise<void>;
 }
 
@@ -230,6 +232,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       executions: () => stepFunctions.list(),
       published: () => [...published],
       sqs,
+      ssm,
       stop: stopAll,
     };
   } catch (error) {

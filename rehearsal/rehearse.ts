@@ -12,12 +12,12 @@ import { awsClients, UNCHECKED } from './aws.ts';
 import { deployedCode, readDeployedFunctions } from './functions.ts';
 import { roleUsage } from './least-privilege.ts';
 import { type Moto, REGION, startMoto } from './moto.ts';
-import { createOperator, operatorSteps, runOperatorSteps } from './operator.ts';
+import { createOperator, DEV_REGISTRY_PATH, operatorSteps, runOperatorSteps } from './operator.ts';
 import { packageAndTranslate, readSamconfig } from './package.ts';
 import { publishReceipts } from './receipts.ts';
 import { startRecorder } from './recorder.ts';
 import { type Invocation, type Rehearsal, renderReport, verdict } from './report.ts';
-import { daytimeZone, HttpApi, SAMPLE_EVENTS, sampleEvent, signingSecret } from './scenario.ts';
+import { daytimeZone, HttpApi, registeredWarehouse, SAMPLE_EVENTS, sampleEvent } from './scenario.ts';
 import { deployStack } from './stack.ts';
 import { runExecutions } from './workflow.ts';
 
@@ -102,7 +102,7 @@ export async function rehearse(
   }
 
   const settings = readSamconfig(configEnv);
-  const parameterName = settings.parameterOverrides.WebhookSecretsParameterName ?? '/parcelcast/dev/webhook-secrets';
+  const registryPath = settings.parameterOverrides.WarehouseRegistryPath ?? DEV_REGISTRY_PATH;
   const preferenceSecrets = settings.parameterOverrides.PreferenceSecretsParameterName ?? '/parcelcast/dev/preference-link-secrets';
   const moto: Moto = await startMoto();
   const recorder = await startRecorder(moto.endpoint);
@@ -119,7 +119,7 @@ export async function rehearse(
     recorder.label(operatorCredentials.accessKeyId, 'operator');
     const operator = awsClients(recorder.endpoint, operatorCredentials);
     const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, {
-      webhookSecrets: parameterName,
+      registryPath,
       preferenceSecrets,
     });
     phase('operator steps from docs/deployment.md');
@@ -184,10 +184,10 @@ export async function rehearse(
 
     const functionIds = new Map(deployed.functions.map((fn) => [fn.functionName, fn.definition.logicalId]));
     const api = new HttpApi(operator, running, stack.physical('ParcelApi'), settings.parameterOverrides.Stage ?? 'dev', functionIds);
-    const secret = await signingSecret(operator, parameterName);
+    const warehouse = await registeredWarehouse(operator, registryPath);
     const timeZone = daytimeZone();
     const posted = [];
-    for (const file of SAMPLE_EVENTS) posted.push({ file, exchange: await api.postSigned(secret, sampleEvent(file, timeZone)) });
+    for (const file of SAMPLE_EVENTS) posted.push({ file, exchange: await api.postSigned(warehouse, sampleEvent(file, timeZone)) });
     const deadline = Date.now() + DRAIN_SECONDS * 1000;
     let settled = await drained(deadline);
     const workflows = await runExecutions(

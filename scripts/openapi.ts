@@ -5,6 +5,7 @@ import { CHANNELS, cloudEventSchemas, EVENT_TYPES, identifierSchema, MAX_BATCH_E
 import { DELIVERY_STATUSES } from '../functions/lib/domain/delivery-status.ts';
 import { PREFERENCE_LEVELS } from '../functions/lib/domain/preferences.ts';
 import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
+import { WAREHOUSE_ID } from '../functions/lib/domain/warehouse.ts';
 import { parseCommandLine } from '../support/cli.ts';
 
 /**
@@ -46,6 +47,48 @@ export function buildOpenApi() {
       description: 'Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` signatures.',
     },
   ];
+  const postEvents = (
+    operationId: string,
+    summary: string,
+    parameters: object[],
+    unauthorized: object,
+    more: Record<string, object> = {},
+  ) => ({
+    operationId,
+    summary: `${summary} Idempotent by (source, id).`,
+    parameters: [...parameters, ...signatureHeaders],
+    requestBody: {
+      required: true,
+      content: {
+        'application/cloudevents+json': { schema: { $ref: '#/components/schemas/CloudEvent' } },
+        'application/cloudevents-batch+json': { schema: batch },
+        'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/CloudEvent' }, batch] } },
+      },
+    },
+    responses: {
+      '202': {
+        description: 'Every event is stored (new or already seen); results in request order.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
+      },
+      '400': problem(
+        'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, or currency mismatch; nothing of the batch is stored.',
+      ),
+      '401': unauthorized,
+      '403': problem(
+        "An event whose source is not one of the warehouse's, or of a kind its scopes do not cover (errors[] names each); nothing of the batch is stored.",
+      ),
+      ...more,
+      '413': problem('Body over 256 KiB or batch over 100 events.'),
+      '415': problem('Unsupported content type.'),
+      '429': {
+        ...problem(
+          "The warehouse is over its request rate, or its events have triggered the day's notification cap (until midnight UTC); nothing was stored.",
+        ),
+        headers: { 'retry-after': { description: 'Seconds to wait before sending again.', schema: { type: 'integer', minimum: 1 } } },
+      },
+      '503': problem('Contention; nothing was stored, retry.'),
+    },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -55,33 +98,34 @@ export function buildOpenApi() {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     paths: {
+      '/v1/warehouses/{warehouseId}/events': {
+        post: postEvents(
+          'postWarehouseEvents',
+          "Record one CloudEvent or a batch of up to 100 (256 KiB in all) of the warehouse the path names, signed with one of that warehouse's keys (docs/warehouses.md).",
+          [
+            {
+              name: 'warehouseId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: WAREHOUSE_ID.source },
+              description: 'The id the operator registered the warehouse under; only its keys are tried.',
+            },
+          ],
+          problem('Missing, invalid or stale signature, or no such warehouse (the same answer, so ids cannot be probed).'),
+        ),
+      },
       '/v1/events': {
-        post: {
-          operationId: 'postEvents',
-          summary: 'Record one CloudEvent or a batch of up to 100 (256 KiB in all), idempotently by (source, id).',
-          parameters: signatureHeaders,
-          requestBody: {
-            required: true,
-            content: {
-              'application/cloudevents+json': { schema: { $ref: '#/components/schemas/CloudEvent' } },
-              'application/cloudevents-batch+json': { schema: batch },
-              'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/CloudEvent' }, batch] } },
-            },
-          },
-          responses: {
-            '202': {
-              description: 'Every event is stored (new or already seen); results in request order.',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
-            },
-            '400': problem(
-              'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, or currency mismatch; nothing of the batch is stored.',
+        post: postEvents(
+          'postEvents',
+          'The same as /v1/warehouses/{warehouseId}/events for a deployment with a single registered warehouse.',
+          [],
+          problem('Missing, invalid or stale signature, or no warehouse registered.'),
+          {
+            '404': problem(
+              'The deployment serves several warehouses: post to /v1/warehouses/{warehouseId}/events instead (the problem says so).',
             ),
-            '401': problem('Missing, invalid or stale signature.'),
-            '413': problem('Body over 256 KiB or batch over 100 events.'),
-            '415': problem('Unsupported content type.'),
-            '503': problem('Contention; nothing was stored, retry.'),
           },
-        },
+        ),
       },
       '/v1/shipments/{shipmentId}': {
         get: {

@@ -53,6 +53,7 @@ function renderShipment(shipment) {
       {},
       h('strong', {}, shipment.shipmentId),
       h('span', { class: `badge status-${shipment.status}`, dataStatus: shipment.status }, label(shipment.status)),
+      shipment.owner ? h('span', { class: 'owner', dataOwner: shipment.owner, title: 'the warehouse that owns it' }, shipment.owner) : null,
       h('span', { class: 'muted' }, [shipment.customer?.name, shipment.customer?.phone, shipment.carrier].filter(Boolean).join(' · ')),
     ),
     h(
@@ -97,6 +98,22 @@ function renderShipment(shipment) {
         )
       : null,
   );
+}
+
+/** The warehouses that own a shown shipment, as the filter's choices; the chosen one kept. */
+function renderOwnerFilter(shipments) {
+  const select = $('#owner-filter');
+  const owners = [...new Set(shipments.map((shipment) => shipment.owner).filter(Boolean))].sort();
+  const chosen = select.value;
+  select.replaceChildren(h('option', { value: '' }, 'all'), ...owners.map((owner) => h('option', { value: owner }, owner)));
+  select.value = owners.includes(chosen) ? chosen : '';
+  select.closest('label').hidden = owners.length === 0;
+}
+
+function showShipments(shipments) {
+  renderOwnerFilter(shipments);
+  const owner = $('#owner-filter').value;
+  section('shipments', owner ? shipments.filter((shipment) => shipment.owner === owner) : shipments, renderShipment);
 }
 
 // ------------------------------------------------------------------ outbox
@@ -262,7 +279,8 @@ async function tick() {
     const response = await fetch('/local/dashboard', { cache: 'no-store' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const state = await response.json();
-    if (changed('shipments', state.shipments)) section('shipments', state.shipments, renderShipment);
+    lastShipments = state.shipments;
+    if (changed('shipments', state.shipments)) showShipments(state.shipments);
     if (changed('outbox', state.outbox)) section('outbox', [...state.outbox].reverse(), renderMessage);
     const running = state.executions.some((execution) => execution.status === 'RUNNING');
     if (changed('executions', state.executions) || running) section('executions', [...state.executions].reverse(), renderExecution);
@@ -275,7 +293,9 @@ async function tick() {
   setTimeout(tick, POLL_MS);
 }
 
+let lastShipments = [];
 async function start() {
+  $('#owner-filter').addEventListener('change', () => showShipments(lastShipments));
   try {
     architecture = await (await fetch('/local/architecture')).json();
     renderArchitecture();

@@ -30,6 +30,8 @@ export interface Delivery {
   event: CloudEvent;
   /** What this delivery exercises; `duplicate` resends an event already in the list. */
   kind: DeliveryKind;
+  /** The warehouse that posts it, to its own path; none: POST /v1/events. */
+  warehouse?: string;
 }
 
 export interface ExpectedShipment {

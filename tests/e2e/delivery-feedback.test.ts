@@ -18,7 +18,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-feedback-'));
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET, deliveryEventDelayMs: 200 });
+  stack = await startStack({ port: 0, dataDir, warehouses: { webhookSecrets: TEST_SECRET }, deliveryEventDelayMs: 200 });
 });
 
 afterAll(async () => {

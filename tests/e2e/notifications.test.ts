@@ -90,7 +90,7 @@ beforeAll(async () => {
   stack = await startStack({
     port: 0,
     dataDir,
-    webhookSecrets: TEST_SECRET,
+    warehouses: { webhookSecrets: TEST_SECRET },
     logLevel: 'INFO',
     onFunctionOutput: (functionId, _stream, text) => void logs.push({ functionId, text }),
   });

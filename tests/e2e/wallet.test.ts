@@ -45,7 +45,7 @@ beforeAll(async () => {
   stack = await startStack({
     port: 0,
     dataDir,
-    webhookSecrets: TEST_SECRET,
+    warehouses: { webhookSecrets: TEST_SECRET },
     parameterOverrides: { ReconcileDelaySeconds: String(DELAY_SECONDS) },
   });
 });

@@ -136,7 +136,7 @@ describe('notification claims on DynamoDB Local', () => {
 
   it('shows the recorded outcome among the shipment’s notifications', async () => {
     const store = new DynamoShipmentStore(table.documents, table.tableName);
-    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent);
+    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams-1');
     await deliverEmail(
       ports(countingGateway(), () => new Date('2026-11-01T12:00:00Z')),
       emailFor('shp-claim-read'),

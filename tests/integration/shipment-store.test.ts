@@ -24,12 +24,12 @@ beforeAll(async () => {
 
 describe('a container that remembers the aggregate it wrote', () => {
   it('notices another container wrote since, re-reads, and loses no event', async () => {
-    expect(await containerA.recordShipmentEvent(valid(shipmentCreated('shp-two-containers', 0)))).toBe('accepted');
-    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('picked', 'shp-two-containers', 1)))).toBe('accepted');
+    expect(await containerA.recordShipmentEvent(valid(shipmentCreated('shp-two-containers', 0)), 'ams-1')).toBe('accepted');
+    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('picked', 'shp-two-containers', 1)), 'ams-1')).toBe('accepted');
 
     // A still remembers version 1; its conditional write fails and it retries from the table.
-    expect(await containerA.recordShipmentEvent(valid(shipmentStatus('packed', 'shp-two-containers', 2)))).toBe('accepted');
-    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('shipped', 'shp-two-containers', 3)))).toBe('accepted');
+    expect(await containerA.recordShipmentEvent(valid(shipmentStatus('packed', 'shp-two-containers', 2)), 'ams-1')).toBe('accepted');
+    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('shipped', 'shp-two-containers', 3)), 'ams-1')).toBe('accepted');
 
     const stored = await containerA.getShipment('shp-two-containers');
     expect(stored?.shipment.timeline.map((entry) => entry.status)).toEqual(['created', 'picked', 'packed', 'shipped']);
@@ -38,9 +38,9 @@ describe('a container that remembers the aggregate it wrote', () => {
 
   it('still answers duplicate for an event it wrote itself', async () => {
     const event = valid(shipmentCreated('shp-remembered-duplicate', 0));
-    expect(await containerA.recordShipmentEvent(event)).toBe('accepted');
-    expect(await containerA.recordShipmentEvent(event)).toBe('duplicate');
-    expect(await containerB.recordShipmentEvent(event)).toBe('duplicate');
+    expect(await containerA.recordShipmentEvent(event, 'ams-1')).toBe('accepted');
+    expect(await containerA.recordShipmentEvent(event, 'ams-1')).toBe('duplicate');
+    expect(await containerB.recordShipmentEvent(event, 'ams-1')).toBe('duplicate');
   });
 });
 
@@ -63,22 +63,22 @@ describe('a shipment.created with nothing remembered', () => {
     const counts = countCommands(client);
     const container = new DynamoShipmentStore(client, table.tableName);
 
-    expect(await container.recordShipmentEvent(valid(shipmentCreated('shp-created-unread', 0)))).toBe('accepted');
+    expect(await container.recordShipmentEvent(valid(shipmentCreated('shp-created-unread', 0)), 'ams-1')).toBe('accepted');
 
     expect(counts.get('GetItemCommand') ?? 0).toBe(0);
     expect(counts.get('TransactWriteItemsCommand')).toBe(1);
   });
 
   it("arriving after the shipment's later events, is still recorded once, in its place", async () => {
-    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('picked', 'shp-created-late', 1)))).toBe('accepted');
+    expect(await containerB.recordShipmentEvent(valid(shipmentStatus('picked', 'shp-created-late', 1)), 'ams-1')).toBe('accepted');
     const client = newClient();
     const counts = countCommands(client);
     const container = new DynamoShipmentStore(client, table.tableName);
 
     // The guess (no aggregate yet) is wrong: the write is cancelled, the retry reads and succeeds.
     const created = valid(shipmentCreated('shp-created-late', 0));
-    expect(await container.recordShipmentEvent(created)).toBe('accepted');
-    expect(await containerA.recordShipmentEvent(created)).toBe('duplicate');
+    expect(await container.recordShipmentEvent(created, 'ams-1')).toBe('accepted');
+    expect(await containerA.recordShipmentEvent(created, 'ams-1')).toBe('duplicate');
 
     expect(counts.get('TransactWriteItemsCommand')).toBe(2);
     const stored = await containerA.getShipment('shp-created-late');
@@ -94,11 +94,11 @@ describe('the customer profile kept for wallet messages', () => {
   it('is not changed by a repeated shipment.created carrying other contact details', async () => {
     const original = shipmentCreated('shp-profile', 0);
     const customerId = customer.id;
-    await containerA.recordShipmentEvent(valid(original));
+    await containerA.recordShipmentEvent(valid(original), 'ams-1');
     const before = await profile(customerId);
 
     const replay = { ...original, data: { ...original.data, customer: { ...customer, phone: '+34699999999' } } };
-    expect(await containerB.recordShipmentEvent(valid(replay))).toBe('duplicate');
+    expect(await containerB.recordShipmentEvent(valid(replay), 'ams-1')).toBe('duplicate');
 
     expect(await profile(customerId)).toEqual(before);
   });

@@ -71,8 +71,9 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
       expect(notModelled).toContain(`| ${type} |`);
       expect(resources).toContain(`| ${type} | not modelled by moto | 1 |`);
     }
-    // The guide's operator steps ran as written.
+    // The guide's operator steps ran as written, registering the warehouse the POSTs then sign as.
     expect(section(report, 'Operator steps')).not.toMatch(/\| NO \|/);
+    expect(section(report, 'Requests through the HTTP API')).toMatch(/\| POST \/v1\/warehouses\/ams-1\/events \| IngestFunction \| 202 \|/);
 
     // What the pipeline did: stored, sent, started; with nothing refused.
     expect(section(report, 'Items stored')).toMatch(/\| SHIPMENT \| 1 \|/);

@@ -26,6 +26,7 @@ import { projectTemplate } from '../../support/project.ts';
 import * as awsFaults from '../support/aws-endpoint.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { routerPorts } from '../support/router-ports.ts';
 
 // Fault injection: AWS failing in the ways it does (throttling, 5xx, cancelled transactions, a
 // crashed sender, a poison stream record). Each time the retry path is taken, nothing is lost and
@@ -251,7 +252,7 @@ describe('SNS faults on the stream-router', () => {
     // Prepare
     aws.fail('PublishBatch', Number.POSITIVE_INFINITY, awsFaults.UNAVAILABLE.sns);
     const handler = streamRouterHandler(
-      { publisher: new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait) },
+      routerPorts(new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait)),
       createObservability(),
     );
 
@@ -459,7 +460,7 @@ describe('a stream batch with one poison record', () => {
     const poller = new StreamPoller(streamTable.endpoint, Table?.LatestStreamArn as string, [
       {
         functionId: 'StreamRouterFunction',
-        handler: streamRouterHandler({ publisher }, createObservability()),
+        handler: streamRouterHandler(routerPorts(publisher), createObservability()),
         ...streamSourceSettings(source.Properties),
         onFailure: (_id, records, error) => failures.push({ records, error }),
       },

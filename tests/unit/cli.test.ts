@@ -32,6 +32,19 @@ const mistakes: [name: string, script: string, args: string[], says: string, env
   ['npm run simulate', 'local/simulate.ts', ['--shipments'], "Option '--shipments <value>' argument missing"],
   ['npm run simulate', 'local/simulate.ts', ['--shipments', 'many'], '--shipments must be an integer between 0 and 100000, got many'],
   ['npm run simulate', 'local/simulate.ts', ['--time-zone', 'Mars/Olympus'], '--time-zone must be an IANA time zone'],
+  [
+    'npm run simulate',
+    'local/simulate.ts',
+    ['--hostile', 'rtm-9'],
+    '--hostile plays a warehouse of a registry',
+    { PARCELCAST_DATA_DIR: '/nonexistent', WAREHOUSES_FILE: '' },
+  ],
+  [
+    'npm run simulate',
+    'local/simulate.ts',
+    ['--warehouses-file', '/nonexistent/w.json'],
+    'cannot read WAREHOUSES_FILE /nonexistent/w.json (ENOENT)',
+  ],
   ['npm run bench', 'bench/run.ts', ['--bogus'], "Unknown option '--bogus'"],
   ['npm run bench', 'bench/run.ts', ['quick'], "Unexpected argument 'quick'"],
   ['npm run bench', 'bench/run.ts', [], 'BENCH_EVENTS must be a whole number of at least 1, got lots', { BENCH_EVENTS: 'lots' }],
@@ -52,6 +65,28 @@ const mistakes: [name: string, script: string, args: string[], says: string, env
   ['npm run check:template', 'scripts/template-rules.ts', ['--strict'], "Unknown option '--strict'"],
   ['npm run build', 'scripts/build.ts', ['--watch'], "Unknown option '--watch'"],
   ['npm run openapi', 'scripts/openapi.ts', ['out.json'], "Unexpected argument 'out.json'"],
+  ['npm run warehouse', 'scripts/warehouse.ts', [], 'name a verb: add, rotate, revoke, remove, list'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['enroll'], 'unknown verb enroll'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['add', '--source', '//warehouse/x'], 'add needs --id'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['add', '--id', 'ams-1'], 'add needs at least one --source'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['add', '--id', 'AMS 1', '--source', 's'], '--id must be 1–63 lower-case letters'],
+  [
+    'npm run warehouse',
+    'scripts/warehouse.ts',
+    ['add', '--id', 'a', '--source', 's', '--scope', 'refunds'],
+    '--scope must be shipments or wallets',
+  ],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['add', '--id', 'a', '--source', 's', '--burst', '1.5'], '--burst must be a whole number'],
+  [
+    'npm run warehouse',
+    'scripts/warehouse.ts',
+    ['rotate', '--id', 'a', '--overlap', 'a day'],
+    '--overlap must be a whole number of s, m, h or d',
+  ],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['rotate', '--id', 'a', '--source', 's'], '--source is not an option of rotate'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['revoke', '--id', 'a'], 'revoke needs one of --key <key id> or --previous'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['list', '--file', 'w.json', '--stage', 'dev'], '--file is the local registry'],
+  ['npm run warehouse', 'scripts/warehouse.ts', ['list', '--stage', 'Prod!'], '--stage must be lower-case letters'],
 ];
 
 describe.concurrent('usage mistakes on the command line', () => {

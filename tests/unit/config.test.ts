@@ -43,21 +43,50 @@ describe('function settings', () => {
     expect(loadSettings('send-email', { ...required, EMAIL_CONFIGURATION_SET: '' })).toEqual(required);
   });
 
-  it('wants the signing secrets inline or as a parameter, and never quotes a value', () => {
+  const limits = {
+    WAREHOUSE_REGISTRY_CACHE_SECONDS: '300',
+    WAREHOUSE_REQUESTS_PER_SECOND: '50',
+    WAREHOUSE_REQUEST_BURST: '200',
+    WAREHOUSE_NOTIFICATIONS_PER_DAY: '10000',
+  };
+
+  it('wants the warehouse registry as an SSM path or the development warehouse inline, and never quotes a value', () => {
     const secret = 'whsec_c2VjcmV0LW5ldmVyLWluLWFuLWVycm9y';
-    expect(() => loadSettings('ingest-events', { TABLE_NAME: 't' })).toThrow(
-      'ingest-events: environment variable WEBHOOK_SECRETS_PARAMETER or WEBHOOK_SECRETS must be set to the signing secrets',
+    expect(() => loadSettings('ingest-events', { TABLE_NAME: 't', ...limits })).toThrow(
+      'ingest-events: environment variable WAREHOUSE_REGISTRY_PATH or WEBHOOK_SECRETS must be set: where the warehouses are registered',
     );
-    expect(() => loadSettings('ingest-events', { WEBHOOK_SECRETS: secret })).toThrow(/^(?!.*whsec_).*TABLE_NAME is required$/);
-    expect(loadSettings('ingest-events', { TABLE_NAME: 't', WEBHOOK_SECRETS_PARAMETER: '/p' })).toEqual({
+    expect(() => loadSettings('ingest-events', { WEBHOOK_SECRETS: secret, ...limits })).toThrow(/^(?!.*whsec_).*TABLE_NAME is required$/);
+    expect(loadSettings('ingest-events', { TABLE_NAME: 't', WAREHOUSE_REGISTRY_PATH: '/p', ...limits })).toEqual({
       TABLE_NAME: 't',
-      WEBHOOK_SECRETS_PARAMETER: '/p',
+      WAREHOUSE_REGISTRY_PATH: '/p',
+      WAREHOUSE_REGISTRY_CACHE_SECONDS: 300,
+      WAREHOUSE_REQUESTS_PER_SECOND: 50,
+      WAREHOUSE_REQUEST_BURST: 200,
+      WAREHOUSE_NOTIFICATIONS_PER_DAY: 10000,
     });
   });
 
+  it.each(['0', '-1', '1.5', 'many', ''])('refuses WAREHOUSE_REQUESTS_PER_SECOND=%j, naming the variable', (value) => {
+    expect(() =>
+      loadSettings('ingest-events', { TABLE_NAME: 't', WAREHOUSE_REGISTRY_PATH: '/p', ...limits, WAREHOUSE_REQUESTS_PER_SECOND: value }),
+    ).toThrow(/^ingest-events: environment variable WAREHOUSE_REQUESTS_PER_SECOND (is required|must be a whole number from 1 to 1000000)$/);
+  });
+
   it('reads only its own variables', () => {
-    expect(loadSettings('stream-router', { NOTIFICATIONS_TOPIC_ARN: 'arn:topic', TABLE_NAME: 't', SMS_QUEUE_URL: 'q' })).toEqual({
+    expect(
+      loadSettings('stream-router', {
+        NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
+        TABLE_NAME: 't',
+        SMS_QUEUE_URL: 'q',
+        WAREHOUSE_REGISTRY_CACHE_SECONDS: '300',
+        WAREHOUSE_NOTIFICATIONS_PER_DAY: '10000',
+        WAREHOUSE_REQUEST_BURST: '200',
+      }),
+    ).toEqual({
       NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
+      TABLE_NAME: 't',
+      WAREHOUSE_REGISTRY_CACHE_SECONDS: 300,
+      WAREHOUSE_NOTIFICATIONS_PER_DAY: 10000,
     });
   });
 });

@@ -136,7 +136,9 @@ describe('shipment events', () => {
 
   it('replaces an existing aggregate only at the version it read', async () => {
     // Prepare
-    dynamo.on(GetCommand).resolves({ Item: storedAggregate([shipmentCreated('shp-old', 0)], 4) });
+    dynamo
+      .on(GetCommand, { Key: { PK: 'SHIPMENT#shp-old', SK: 'SHIPMENT' } })
+      .resolves({ Item: storedAggregate([shipmentCreated('shp-old', 0)], 4) });
     const shipped = shipmentStatus('shipped', 'shp-old', 10, { carrier: 'DHL' });
 
     // Act

@@ -79,8 +79,8 @@ describe("the operator's steps the rehearsal runs", () => {
     const steps = operatorSteps();
     const commands = steps.map((step) => step.split('\n').at(-1)?.split(' ').slice(0, 3).join(' '));
     // End User Messaging's and SES's account settings are `shell` blocks: moto has no API for them.
-    expect(commands).toEqual(['aws ssm put-parameter', 'aws ssm put-parameter', 'aws sesv2 create-email-identity']);
-    expect(steps[0]).toContain('aws ssm put-parameter --name /parcelcast/dev/webhook-secrets --type SecureString');
+    expect(commands).toEqual(['npm run warehouse', 'aws ssm put-parameter', 'aws sesv2 create-email-identity']);
+    expect(steps[0]).toContain('npm run warehouse -- add --stage dev --id ams-1 --source //warehouse/ams-1');
     expect(steps[1]).toContain('aws ssm put-parameter --name /parcelcast/dev/preference-link-secrets --type SecureString');
   });
 

@@ -32,7 +32,8 @@ function storedShipment(shipmentId: string, events: number) {
 
 describe('a shipment whose history no longer fits in one item', () => {
   it('refuses the next event with 400 at data.shipmentId and writes nothing', async () => {
-    dynamo.on(GetCommand).resolves({ Item: storedShipment('shp-full', 1500) });
+    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetCommand, { Key: { PK: 'SHIPMENT#shp-full', SK: 'SHIPMENT' } }).resolves({ Item: storedShipment('shp-full', 1500) });
 
     const response = await ingest(postEvents(shipmentStatus('delivered', 'shp-full', 999)), lambdaContext('IngestFunction'));
 
@@ -42,7 +43,8 @@ describe('a shipment whose history no longer fits in one item', () => {
   });
 
   it('still records events of a long but fitting history', async () => {
-    dynamo.on(GetCommand).resolves({ Item: storedShipment('shp-long', 100) });
+    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetCommand, { Key: { PK: 'SHIPMENT#shp-long', SK: 'SHIPMENT' } }).resolves({ Item: storedShipment('shp-long', 100) });
     dynamo.on(TransactWriteCommand).resolves({});
 
     const response = await ingest(postEvents(shipmentStatus('delivered', 'shp-long', 999)), lambdaContext('IngestFunction'));

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DeliveryReport, statusesBefore } from '#domain/delivery-status.ts';
 import { mayFallBack } from '#domain/fallback-policy.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import type { ClaimResult, ClaimState, NotificationClaims, Settlement } from '#domain/notification-ports.ts';
+import type { ClaimResult, ClaimState, NotificationClaims, NotificationSuppressions, Settlement } from '#domain/notification-ports.ts';
 import { keys, SORT_KEY } from './keys.ts';
 import { decodeClaimState, LEGACY_CLAIMED_OUTCOME } from './stored-items.ts';
 
@@ -65,7 +65,7 @@ function keptMessage(message: NotificationMessage): string {
  * The attributes (status, channel, outcome, updatedAt, reason, providerMessageId, sentAt, finalAt,
  * fallbackFrom) are what GET /v1/shipments/{id} lists as notifications.
  */
-export class DynamoNotificationClaims implements NotificationClaims {
+export class DynamoNotificationClaims implements NotificationClaims, NotificationSuppressions {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly leaseSeconds: number;
@@ -205,6 +205,31 @@ export class DynamoNotificationClaims implements NotificationClaims {
       const current = error.Item ? unmarshall(error.Item) : undefined;
       if (current?.entity !== 'notification') return undefined;
       return { applied: false, claim: decodeClaimState(current) };
+    }
+  }
+
+  /** The stream router's daily cap: the notification ends `suppressed` before any sender sees it (a claim it already has is kept). */
+  async suppress(message: NotificationMessage, reason: string, now: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...claimKeyOf(message),
+            entity: 'notification',
+            status: statusOf(message),
+            channel: message.channel,
+            notificationId: message.notificationId,
+            outcome: 'suppressed',
+            reason,
+            updatedAt: now.toISOString(),
+            attempts: 0,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 

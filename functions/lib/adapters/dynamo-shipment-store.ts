@@ -5,13 +5,15 @@ import type { RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports
 import { applyEvent, type Shipment, ShipmentHistoryFullError } from '#domain/shipment.ts';
 import { eventRecordPut } from './event-record.ts';
 import { keys, SORT_KEY } from './keys.ts';
-import { decodeNotificationRecord, decodeShipment, decodeShipmentVersion } from './stored-items.ts';
+import { decodeNotificationRecord, decodeOwner, decodeShipment, decodeShipmentVersion } from './stored-items.ts';
 import { writeEventTransaction } from './transactions.ts';
 
 /** A shipment aggregate as this adapter knows it: the aggregate and the version its optimistic lock checks. */
 interface VersionedShipment {
   shipment: Shipment;
   version: number;
+  /** The warehouse that first wrote it (absent on aggregates written before owners were recorded). */
+  owner: string | undefined;
 }
 
 /**
@@ -39,7 +41,7 @@ export class DynamoShipmentStore implements ShipmentStore {
     this.tableName = tableName;
   }
 
-  async recordShipmentEvent(event: ShipmentEvent): Promise<RecordOutcome> {
+  async recordShipmentEvent(event: ShipmentEvent, owner: string): Promise<RecordOutcome> {
     let attempt = 0;
     let written: VersionedShipment | undefined;
     const outcome = await writeEventTransaction(this.client, async () => {
@@ -47,10 +49,13 @@ export class DynamoShipmentStore implements ShipmentStore {
       const current = attempt === 1 ? await this.firstGuess(event) : await this.readAggregate(event.data.shipmentId);
       const next = applyEvent(current?.shipment, event);
       const version = (current?.version ?? 0) + 1;
+      // The first writer owns the shipment; whose notification cap its messages count against.
+      const itemOwner = current ? current.owner : owner;
       const item = {
         ...keys.shipment(next.shipmentId),
         entity: 'shipment',
         ...next,
+        owner: itemOwner,
         version,
         updatedAt: new Date().toISOString(),
       };
@@ -59,7 +64,7 @@ export class DynamoShipmentStore implements ShipmentStore {
           `shipment ${next.shipmentId} holds as much history as one shipment can (${next.timeline.length - 1} events)`,
         );
       }
-      written = { shipment: next, version };
+      written = { shipment: next, version, owner: itemOwner };
       return {
         TransactItems: [
           eventRecordPut(this.tableName, event, keys.shipmentPartition(next.shipmentId)),
@@ -155,6 +160,8 @@ export class DynamoShipmentStore implements ShipmentStore {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.shipment(shipmentId), ConsistentRead: true }),
     );
-    return Item ? { shipment: decodeShipment(Item), version: decodeShipmentVersion(Item).version } : undefined;
+    return Item
+      ? { shipment: decodeShipment(Item), version: decodeShipmentVersion(Item).version, owner: decodeOwner(Item).owner }
+      : undefined;
   }
 }

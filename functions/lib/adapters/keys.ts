@@ -32,6 +32,8 @@ export const keys = {
     PK: `WALLET#${part(walletId)}`,
     SK: `LEDGER#${part(source)}#${part(id)}`,
   }),
+  /** A warehouse's notification count of one UTC day (docs/warehouses.md), kept by the stream router. */
+  warehouseDay: (warehouseId: string, day: string) => ({ PK: `WAREHOUSE#${part(warehouseId)}`, SK: `NOTIFICATIONS#${day}` }),
 } as const;
 
 export const SORT_KEY = {

@@ -238,3 +238,12 @@ export const decodePreference: (item: unknown) => { channel: Channel; level: Pre
   'preference',
   z.object({ channel: z.enum(CHANNELS), level: z.enum(PREFERENCE_LEVELS) }),
 );
+
+/** A warehouse's notification count of a day (`WAREHOUSE#<id> / NOTIFICATIONS#<day>`). */
+export const decodeNotificationCount: (item: unknown) => { notifications: number } = decoder(
+  'notification count',
+  z.object({ notifications: z.number().check(z.int(), z.minimum(0)) }),
+);
+
+/** The warehouse that owns an item (`owner`), absent on items written before owners were recorded. */
+export const decodeOwner: (item: unknown) => { owner?: string | undefined } = decoder('owner', z.object({ owner: optionalText }));

@@ -3,7 +3,14 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { ShipmentChange, WalletChange } from '#domain/changes.ts';
 import { SORT_KEY } from './keys.ts';
-import { decodeShipment, decodeShipmentStatus, decodeWalletVersion, decodeWalletWrite, UnreadableItemError } from './stored-items.ts';
+import {
+  decodeOwner,
+  decodeShipment,
+  decodeShipmentStatus,
+  decodeWalletVersion,
+  decodeWalletWrite,
+  UnreadableItemError,
+} from './stored-items.ts';
 
 /**
  * The table's stream records, decoded into the changes the use cases react to. An image is
@@ -43,6 +50,7 @@ export function shipmentChangeOf(record: DynamoDBRecord): ShipmentChange | undef
       sequenceNumber: sequenceOf(record),
       before: before ? decodeShipmentStatus(before) : undefined,
       after: decodeShipment(after),
+      owner: decodeOwner(after).owner,
     };
   });
 }

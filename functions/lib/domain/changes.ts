@@ -14,6 +14,11 @@ export interface ShipmentChange {
   sequenceNumber: string;
   before: ShipmentStatusView | undefined;
   after: Shipment;
+  /**
+   * The warehouse that owns the shipment (the aggregate's `owner`): whose daily notification cap
+   * its messages count against. Undefined for an aggregate written before owners were recorded.
+   */
+  owner: string | undefined;
 }
 
 /** One write of a wallet item: what deciding on a reconciliation needs of it. */

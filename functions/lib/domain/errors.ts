@@ -18,8 +18,48 @@ export class ValidationError extends Error {
   }
 }
 
+/** Why a request was refused, as the audit log and the `RequestsRefused` metric name it (never the client). */
+export type RefusalReason =
+  | 'unknown-warehouse'
+  | 'bad-signature'
+  | 'source-not-owned'
+  | 'scope-missing'
+  | 'not-owner'
+  | 'request-rate'
+  | 'notification-cap';
+
+/** 401. The reason is for the audit log only: the client learns no more than "unauthorized". */
 export class SignatureError extends Error {
   override readonly name = 'SignatureError';
+  readonly reason: Extract<RefusalReason, 'unknown-warehouse' | 'bad-signature'>;
+  constructor(message: string, reason: SignatureError['reason'] = 'bad-signature') {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** 403: an authenticated warehouse asked for something it may not do; nothing of the request is stored. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+  readonly reason: Extract<RefusalReason, 'source-not-owned' | 'scope-missing' | 'not-owner'>;
+  readonly errors: FieldError[];
+  constructor(reason: ForbiddenError['reason'], errors: FieldError[], message: string) {
+    super(message);
+    this.reason = reason;
+    this.errors = errors;
+  }
+}
+
+/** 429: a warehouse is over one of its limits; it may try again after `retryAfterSeconds`. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  readonly reason: Extract<RefusalReason, 'request-rate' | 'notification-cap'>;
+  readonly retryAfterSeconds: number;
+  constructor(reason: RateLimitedError['reason'], retryAfterSeconds: number, message: string) {
+    super(message);
+    this.reason = reason;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 export class PayloadTooLargeError extends Error {

@@ -55,6 +55,15 @@ export interface NotificationClaims {
   report(reference: string, report: DeliveryReport, now: Date): Promise<{ applied: boolean; claim: ClaimState } | undefined>;
 }
 
+/**
+ * Records a notification as `suppressed` with the reason, unless it has a claim already (a retry
+ * of a batch whose message went out the first time keeps its outcome). A suppressed notification
+ * is settled: a sender that ever sees it sends nothing.
+ */
+export interface NotificationSuppressions {
+  suppress(message: NotificationMessage, reason: string, now: Date): Promise<void>;
+}
+
 /** Publishes messages to the notifications topic; answers the indexes of those that were not accepted. */
 export interface NotificationPublisher {
   publish(messages: readonly NotificationMessage[]): Promise<{ failed: number[] }>;

@@ -31,8 +31,11 @@ export interface StoredShipment {
 }
 
 export interface ShipmentStore {
-  /** Stores the event once under its (source, id) key and folds it into the shipment. */
-  recordShipmentEvent(event: ShipmentEvent): Promise<RecordOutcome>;
+  /**
+   * Stores the event once under its (source, id) key and folds it into the shipment; `owner`, the
+   * posting warehouse, owns a shipment it creates.
+   */
+  recordShipmentEvent(event: ShipmentEvent, owner: string): Promise<RecordOutcome>;
   getShipment(shipmentId: string): Promise<StoredShipment | undefined>;
 }
 

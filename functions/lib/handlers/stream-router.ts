@@ -1,26 +1,33 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { shipmentChangeOf } from '#adapters/stream-images.ts';
-import type { NotificationPublisher } from '#domain/notification-ports.ts';
-import { routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
+import { type RouteShipmentPorts, routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
 import { batchItemFailures, decodeBatch } from './stream-records.ts';
 
-export interface StreamRouterPorts {
-  publisher: NotificationPublisher;
-}
+export type StreamRouterPorts = RouteShipmentPorts;
 
 /**
  * The stream router (StreamRouterFunction): shipment aggregate changes from the table's stream
  * (the template's filter lets only SK = SHIPMENT through) become NotificationMessages on the
- * topic, one per channel. A record whose messages were not all published is a batch item failure.
+ * topic, one per channel, within each warehouse's daily cap. A record whose messages were not all
+ * published is a batch item failure.
  */
 export function streamRouterHandler(ports: StreamRouterPorts, observability: Observability) {
-  const { logger } = observability;
-  return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability).handler(async (event) => {
+  const { logger, metrics } = observability;
+  return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability, { metrics: true }).handler(async (event) => {
     const changes = decodeBatch(event.Records, shipmentChangeOf, logger);
-    const { failedSequenceNumbers, published } = await routeShipmentChanges(ports.publisher, changes);
+    const { failedSequenceNumbers, published, suppressed } = await routeShipmentChanges(ports, changes);
     logger.info('routed shipment changes', { records: event.Records.length, published, failures: failedSequenceNumbers.length });
+    // Every invocation flushes at least this one, so the metrics middleware never warns of an empty set.
+    metrics.addMetric('NotificationsPublished', MetricUnit.Count, published);
+    for (const [warehouse, count] of suppressed) {
+      logger.warn('notifications suppressed: daily cap reached', { warehouse, suppressed: count });
+      metrics.singleMetric().addDimension('warehouse', warehouse).addMetric('NotificationsSuppressed', MetricUnit.Count, count);
+      // Without the warehouse dimension: what NotificationCapAlarm watches.
+      metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, count);
+    }
     return batchItemFailures(failedSequenceNumbers);
   });
 }

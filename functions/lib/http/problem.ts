@@ -2,8 +2,10 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   ContentionError,
+  ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   SignatureError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -58,6 +60,12 @@ export function problemFor(error: unknown): Problem {
       detail: 'Missing, invalid or expired webhook signature.',
     };
   }
+  if (error instanceof ForbiddenError) {
+    return { type: 'urn:parcelcast:problem:forbidden', title: 'Forbidden', status: 403, detail: error.message, errors: error.errors };
+  }
+  if (error instanceof RateLimitedError) {
+    return { type: 'urn:parcelcast:problem:rate-limited', title: 'Too many requests', status: 429, detail: error.message };
+  }
   if (error instanceof NotFoundError) {
     return { type: 'urn:parcelcast:problem:not-found', title: 'Not found', status: 404, detail: error.message };
   }
@@ -88,12 +96,18 @@ export function problemFor(error: unknown): Problem {
   };
 }
 
-export function problemResponse(problem: Problem): APIGatewayProxyStructuredResultV2 {
+/** When the client may try again, in whole seconds: a limit says when it frees up; a busy table, soon. */
+function retryAfterOf(error: unknown, problem: Problem): number | undefined {
+  if (error instanceof RateLimitedError) return error.retryAfterSeconds;
+  return problem.status === 503 ? 1 : undefined;
+}
+
+export function problemResponse(problem: Problem, retryAfterSeconds?: number): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: problem.status,
     headers: {
       'content-type': 'application/problem+json',
-      ...(problem.status === 503 ? { 'retry-after': '1' } : {}),
+      ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}),
     },
     body: JSON.stringify(problem),
   };
@@ -110,7 +124,7 @@ export function problemResponses(logs: Logs): MiddlewareObj<APIGatewayProxyEvent
       const problem = problemFor(request.error);
       if (problem.status >= 500) logs.error('request failed', { error: request.error });
       else logs.warn('request rejected', { status: problem.status, problem: problem.type });
-      request.response = problemResponse(problem);
+      request.response = problemResponse(problem, retryAfterOf(request.error, problem));
     },
   };
 }

@@ -16,19 +16,22 @@ export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: str
   return undefined;
 }
 
-/** How much of a header anyone may send, before they are authenticated, reaches a log line. */
-export const MAX_LOGGED_HEADER_LENGTH = 64;
+/** The most characters of a client-chosen value (a header, a path part) that reach a log line. */
+export const MAX_LOGGED_LENGTH = 64;
 
 /**
- * A header for the logs of a request not yet authenticated (`webhook-id` is logged to tie a
- * rejection to the warehouse's delivery): at most MAX_LOGGED_HEADER_LENGTH characters, whole code
+ * A value the client chose, for a log line: at most MAX_LOGGED_LENGTH characters, whole code
  * points, then `…`, so that nobody can fill the logs or smuggle a contact detail into them through it.
  */
-export function loggableHeader(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
-  const value = header(event, name);
+export function forLog(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const characters = [...value];
-  return characters.length <= MAX_LOGGED_HEADER_LENGTH ? value : `${characters.slice(0, MAX_LOGGED_HEADER_LENGTH).join('')}…`;
+  return characters.length <= MAX_LOGGED_LENGTH ? value : `${characters.slice(0, MAX_LOGGED_LENGTH).join('')}…`;
+}
+
+/** A header of a request not yet authenticated (`webhook-id` ties a rejection to the warehouse's delivery), for the logs. */
+export function loggableHeader(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
+  return forLog(header(event, name));
 }
 
 /** `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */

@@ -24,25 +24,48 @@ function seconds(min: number, max: number) {
   );
 }
 
+/** A whole number in [min, max], written as the template passes it: decimal digits. */
+function whole(min: number, max: number) {
+  const expected = { error: `must be a whole number from ${min} to ${max}` };
+  return z.pipe(
+    z.pipe(z.string(REQUIRED).check(z.regex(/^\d{1,10}$/, expected)), z.transform(Number)),
+    z.number().check(z.minimum(min, expected), z.maximum(max, expected)),
+  );
+}
+
+/**
+ * Where the warehouse registry is (docs/warehouses.md): the SSM path holding one SecureString per
+ * warehouse, cached this many seconds (how long a rotation or a revocation takes to reach every
+ * container), and the limits of a warehouse whose registration sets none.
+ */
+const registry = {
+  WAREHOUSE_REGISTRY_PATH: optionalText,
+  WAREHOUSE_REGISTRY_CACHE_SECONDS: seconds(1, 3600),
+};
+const notificationCap = { WAREHOUSE_NOTIFICATIONS_PER_DAY: whole(0, 1_000_000_000) };
+
 /** The settings of each function, by the name of its entry point (functions/<name>.ts, Handler `<name>.handler`). */
 export const FUNCTION_SETTINGS = {
   'ingest-events': z
     .object({
       TABLE_NAME: text,
-      /** Comma-separated `whsec_…` signing secrets given inline (the local stack); wins over the parameter. */
+      ...registry,
+      /** The development warehouse's comma-separated `whsec_…` secrets (the local stack's shorthand); wins over the registry. */
       WEBHOOK_SECRETS: optionalText,
-      /** The SSM SecureString holding them on AWS. */
-      WEBHOOK_SECRETS_PARAMETER: optionalText,
+      WAREHOUSE_REQUESTS_PER_SECOND: whole(1, 1_000_000),
+      WAREHOUSE_REQUEST_BURST: whole(1, 1_000_000),
+      ...notificationCap,
     })
     .check(
-      z.refine((settings) => Boolean(settings.WEBHOOK_SECRETS || settings.WEBHOOK_SECRETS_PARAMETER), {
-        error: 'or WEBHOOK_SECRETS must be set to the signing secrets',
-        path: ['WEBHOOK_SECRETS_PARAMETER'],
+      z.refine((settings) => Boolean(settings.WEBHOOK_SECRETS || settings.WAREHOUSE_REGISTRY_PATH), {
+        error: 'or WEBHOOK_SECRETS must be set: where the warehouses are registered',
+        path: ['WAREHOUSE_REGISTRY_PATH'],
       }),
     ),
   'get-shipment': z.object({ TABLE_NAME: text }),
   'get-wallet': z.object({ TABLE_NAME: text }),
-  'stream-router': z.object({ NOTIFICATIONS_TOPIC_ARN: text }),
+  // Without a registry (the WEBHOOK_SECRETS shorthand) every warehouse has the default cap.
+  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap }),
   'send-sms': z.object({
     TABLE_NAME: text,
     SMS_QUEUE_URL: text,
