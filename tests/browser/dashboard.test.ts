@@ -158,8 +158,13 @@ describe('the dashboard at /', () => {
       locale: 'en',
       timeZone: daytimeZone(),
     };
-    await postSignedEvent(stack.url, cloudEvent('shipment.created', { shipmentId, orderId: 'o-browser', customer }, { minute: 0 }));
-    await postSignedEvent(stack.url, cloudEvent('shipment.shipped', { shipmentId }, { minute: 1 }));
+    // ams-1 of the registry above: its own path, its default source.
+    await postSignedEvent(
+      stack.url,
+      cloudEvent('shipment.created', { shipmentId, orderId: 'o-browser', customer }, { minute: 0 }),
+      'ams-1',
+    );
+    await postSignedEvent(stack.url, cloudEvent('shipment.shipped', { shipmentId }, { minute: 1 }), 'ams-1');
 
     const card = page.locator(`[data-shipment-id="${shipmentId}"]`);
     await card.waitFor({ timeout: 15_000 });

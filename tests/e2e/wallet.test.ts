@@ -117,10 +117,10 @@ describe('wallet reconciliation through the local stack', () => {
       delivered = await deliveredTo('+34600111222', 'ana@example.com');
       await sleep(100);
     }
-    // One SMS and one email, the email tagged as the balance confirmation it is.
+    // One SMS and one email, the email tagged as the balance confirmation it is (in SES's tag characters: no `.`).
     expect(delivered.map((entry) => (entry.channel === 'email' ? `${entry.tags?.eventType}/email` : 'sms')).sort()).toEqual([
       'sms',
-      'wallet.balance_confirmed/email',
+      'wallet-balance_confirmed/email',
     ]);
     expect(delivered.find((entry) => entry.channel === 'sms')?.text).toContain('35');
     // The senders found the contacts on the customer profile: the execution never held them.
