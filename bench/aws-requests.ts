@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { BroadcastChannel, isMainThread } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
  * Counts every AWS request, by service and operation, with a middleware added to each SDK
  * client's stack the first time the client sends. DynamoDB requests also ask for
- * `ReturnConsumedCapacity: TOTAL` and add up the capacity units the service reports.
+ * `ReturnConsumedCapacity: TOTAL` and add up the capacity units the service reports (DynamoDB
+ * Local's TOTAL includes the write units of the Timeline index entries, as AWS bills them); a write
+ * is keyed by the kind of item it writes too (event, state, claim…), so the report can say which
+ * write each unit pays for. SNS topic publishes are counted as AWS bills them, per 64 KB of payload.
+ * Function workers key their requests by the function (`IngestFunction DynamoDBClient:…`) and report
+ * each invocation.
  *
  * The functions run in worker threads of their own (emulator/function-runner.ts), so the counter
  * runs in two places: in this thread, where only the local tooling sends (stream and queue pollers;
@@ -20,11 +25,24 @@ export interface RequestCount {
   writeUnits: number;
   /** Requests that reported no ConsumedCapacity (then the units above are incomplete). */
   unreported: number;
+  /** SNS topic publishes as billed: each request's payload in 64 KB chunks (a PublishBatch's entries together). */
+  billedPublishes: number;
+}
+
+/** A function's invocations. */
+export interface Invocations {
+  count: number;
 }
 
 export interface RequestCounter {
-  /** `<client>:<command>` → counts, e.g. `DynamoDBClient:TransactWriteItemsCommand`; `local <client>:<command>` for the local tooling's. */
+  /**
+   * `<function> <client>:<command>` → counts, e.g. `StreamRouterFunction SNSClient:PublishBatchCommand`,
+   * with the kind of item for DynamoDB writes (`IngestFunction DynamoDBClient:PutItemCommand (shipment
+   * state)`); `local <client>:<command>` for the local tooling's.
+   */
   counts: Map<string, RequestCount>;
+  /** Function logical id → its invocations. */
+  invocations: Map<string, Invocations>;
   reset(): void;
   /** Resolves once every function worker's reports sent so far have arrived. */
   flush(): Promise<void>;
@@ -58,6 +76,7 @@ const CHANNEL = 'parcelcast-bench-aws-requests';
 type Report =
   | { type: 'hello'; worker: string }
   | { type: 'count'; key: string; count: RequestCount }
+  | { type: 'invocation'; functionId: string }
   | { type: 'flush'; id: string }
   | { type: 'flushed'; id: string; worker: string };
 
@@ -66,7 +85,37 @@ const add = (into: RequestCount, count: RequestCount) => {
   into.readUnits += count.readUnits;
   into.writeUnits += count.writeUnits;
   into.unreported += count.unreported;
+  into.billedPublishes += count.billedPublishes;
 };
+
+const empty = (): RequestCount => ({ requests: 0, readUnits: 0, writeUnits: 0, unreported: 0, billedPublishes: 0 });
+
+/** The sort key of the item a DynamoDB write names, plain or marshalled. */
+function sortKeyOf(input: Record<string, unknown>): string | undefined {
+  const item = (input.Item ?? input.Key) as Record<string, unknown> | undefined;
+  const sk = item?.SK as string | { S?: string } | undefined;
+  return typeof sk === 'string' ? sk : sk?.S;
+}
+
+/** What a DynamoDB write is for, from its sort key (docs/data-model.md). */
+function writeKind(operation: string, input: Record<string, unknown>): string | undefined {
+  if (operation === 'TransactWriteItems') return 'wallet entry';
+  const sk = sortKeyOf(input);
+  if (sk === undefined) return undefined;
+  if (sk === 'SHIPMENT') return 'shipment state';
+  if (sk.startsWith('EVENT#')) return 'shipment event, with its Timeline index entry';
+  if (sk.startsWith('NOTIFICATION#')) return 'notification claim';
+  if (sk === 'PROFILE') return 'customer profile';
+  if (sk === 'WALLET') return 'wallet';
+  return undefined;
+}
+
+/** An SNS publish as billed: one per 64 KB of payload (messages and their attributes), at least one per request. */
+function billedPublishes(input: Record<string, unknown>): number {
+  const entries = (input.PublishBatchRequestEntries as Record<string, unknown>[] | undefined) ?? [input];
+  const bytes = entries.reduce((sum, entry) => sum + Buffer.byteLength(JSON.stringify([entry.Message, entry.MessageAttributes ?? {}])), 0);
+  return Math.max(1, Math.ceil(bytes / (64 * 1024)));
+}
 
 /** Adds the counting middleware to every SDK client that sends; `onCount` hears each request's count. */
 function countRequests(onCount: (key: string, count: RequestCount) => void): () => void {
@@ -78,10 +127,15 @@ function countRequests(onCount: (key: string, count: RequestCount) => void): () 
   const middleware =
     (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: Record<string, string>) =>
     async (args: { input: Record<string, unknown> }) => {
-      const key = `${context.clientName}:${context.commandName}`;
-      const count: RequestCount = { requests: 1, readUnits: 0, writeUnits: 0, unreported: 0 };
       const operation = operationOf(context.commandName ?? '');
       const isDynamo = context.clientName === 'DynamoDBClient' || context.clientName === 'DynamoDBDocumentClient';
+      const kind = isDynamo && DYNAMO_WRITES.has(operation) ? writeKind(operation, args.input) : undefined;
+      const key = `${context.clientName}:${context.commandName}${kind ? ` (${kind})` : ''}`;
+      const count: RequestCount = { ...empty(), requests: 1 };
+      // A topic publish (not an SMS to a phone number, which is billed as an SMS).
+      if (context.clientName === 'SNSClient' && (operation === 'PublishBatch' || (operation === 'Publish' && args.input.TopicArn))) {
+        count.billedPublishes = billedPublishes(args.input);
+      }
       const metered = isDynamo && (DYNAMO_WRITES.has(operation) || DYNAMO_READS.has(operation));
       if (metered) args.input.ReturnConsumedCapacity ??= 'TOTAL';
       const settle = (consumed: unknown) => {
@@ -132,8 +186,9 @@ function countRequests(onCount: (key: string, count: RequestCount) => void): () 
 /** In the benchmark's own thread: counts its requests as local tooling, and collects the function workers' reports. */
 export function installRequestCounter(): RequestCounter {
   const counts = new Map<string, RequestCount>();
+  const invocations = new Map<string, Invocations>();
   const record = (key: string, count: RequestCount) => {
-    const sum = counts.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
+    const sum = counts.get(key) ?? empty();
     counts.set(key, sum);
     add(sum, count);
   };
@@ -147,7 +202,11 @@ export function installRequestCounter(): RequestCounter {
     const report = (message as { data: Report }).data;
     if (report.type === 'hello') workers.add(report.worker);
     else if (report.type === 'count') record(report.key, report.count);
-    else if (report.type === 'flushed') {
+    else if (report.type === 'invocation') {
+      const sum = invocations.get(report.functionId) ?? { count: 0 };
+      sum.count += 1;
+      invocations.set(report.functionId, sum);
+    } else if (report.type === 'flushed') {
       const flush = flushes.get(report.id);
       flush?.waiting.delete(report.worker);
       if (flush?.waiting.size === 0) flush.done();
@@ -156,7 +215,11 @@ export function installRequestCounter(): RequestCounter {
 
   return {
     counts,
-    reset: () => counts.clear(),
+    invocations,
+    reset: () => {
+      counts.clear();
+      invocations.clear();
+    },
     flush() {
       if (workers.size === 0) return Promise.resolve();
       const id = randomUUID();
@@ -170,14 +233,8 @@ export function installRequestCounter(): RequestCounter {
       });
     },
     total(filter = () => true) {
-      const sum: RequestCount = { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
-      for (const [key, count] of counts) {
-        if (!filter(key)) continue;
-        sum.requests += count.requests;
-        sum.readUnits += count.readUnits;
-        sum.writeUnits += count.writeUnits;
-        sum.unreported += count.unreported;
-      }
+      const sum = empty();
+      for (const [key, count] of counts) if (filter(key)) add(sum, count);
       return sum;
     },
     uninstall() {
@@ -187,16 +244,28 @@ export function installRequestCounter(): RequestCounter {
   };
 }
 
-// Imported by a function worker (REQUEST_COUNTER_PRELOAD): count its requests and report each one.
+// Imported by a function worker (REQUEST_COUNTER_PRELOAD): count its requests and invocations, and report each one.
 if (!isMainThread) {
   const worker = randomUUID();
   const channel = new BroadcastChannel(CHANNEL);
   // Reports must not keep a worker alive that has nothing else to do.
   channel.unref();
-  countRequests((key, count) => channel.postMessage({ type: 'count', key, count } satisfies Report));
+  const name = (workerData as { functionName?: unknown } | null)?.functionName;
+  const functionId = typeof name === 'string' ? name : undefined;
+  countRequests((key, count) =>
+    channel.postMessage({ type: 'count', key: functionId ? `${functionId} ${key}` : key, count } satisfies Report),
+  );
   channel.onmessage = (message) => {
     const report = (message as { data: Report }).data;
     if (report.type === 'flush') channel.postMessage({ type: 'flushed', id: report.id, worker } satisfies Report);
   };
   channel.postMessage({ type: 'hello', worker } satisfies Report);
+  // Each invocation: an event arriving from the function runner (emulator/function-worker.ts).
+  if (functionId !== undefined) {
+    parentPort?.on('message', (request: { id?: unknown; event?: unknown }) => {
+      if (typeof request?.id === 'number' && typeof request.event === 'string') {
+        channel.postMessage({ type: 'invocation', functionId } satisfies Report);
+      }
+    });
+  }
 }

@@ -17,7 +17,7 @@ export const PRICES = {
 export const PRICE_NOTES = [
   `DynamoDB on-demand: $0.625 per million write request units, $0.125 per million read request units (after the late-2024 price cut).`,
   `Lambda arm64: $0.20 per million requests, $0.0000133334 per GB-second.`,
-  `SNS standard topic: $0.50 per million publishes (each PublishBatch entry counts as one); SNS to SQS delivery is free.`,
+  `SNS standard topic: $0.50 per million publish requests, each 64 KB of payload billed as one; SNS to SQS delivery is free.`,
   `SQS standard: $0.40 per million requests.`,
   `Step Functions Standard: $25 per million state transitions.`,
   `SMS (SNS) and email (SES, $0.10 per 1,000) are priced separately; their counts per event are given instead.`,

@@ -7,23 +7,24 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_AWS } from '../emulator/aws-local.ts';
 import { type RunningStack, startStack } from '../local/stack.ts';
 import { projectTemplate } from '../support/project.ts';
-import { REQUEST_COUNTER_PRELOAD, type RequestCount, type RequestCounter } from './aws-requests.ts';
+import { type Invocations, REQUEST_COUNTER_PRELOAD, type RequestCount, type RequestCounter } from './aws-requests.ts';
 import type { LoadJob } from './load-worker.ts';
 import { type PostOutcome, SECRET, shipmentStories, WAREHOUSE } from './workload.ts';
 
 /**
  * Throughput through the local stack (`npm start`'s): signed events posted over loopback with
- * bounded concurrency, each shipment's events in order, beside the floor of the same number of
- * raw TransactWriteItems (event record + aggregate, the items ingest writes) sent with the same
- * concurrency straight to the same DynamoDB Local. Each round has three phases, in an order that
- * rotates from round to round so that neither a warming JVM nor a growing table favours one:
+ * bounded concurrency, each shipment's events in order, beside floors that send, raw and with the
+ * same concurrency straight to the same DynamoDB Local, the DynamoDB requests the design needs per
+ * event (bench/load-worker.ts). Each round has four phases, in an order that rotates from round to
+ * round so that neither a warming JVM nor a growing table favours one:
  *
- * - floor: the raw transactions;
+ * - floor: the ingest path's writes, raw: per event the event item and the state;
+ * - floor-e2e: the same, and per notification its claim and its settle, as the senders write them;
  * - held: the events posted while the stream consumers are held back (records wait on the stream,
  *   as behind an event source mapping that lags), then released and drained: the ingest path
- *   alone, as on AWS where the consumers run on capacity of their own;
+ *   alone, as on AWS where the consumers run on capacity of their own (compared with `floor`);
  * - live: the events posted while the stream-router and the senders run beside the ingest, as
- *   `npm start` runs them, all on this machine's cores.
+ *   `npm start` runs them, all on this machine's cores (compared with `floor-e2e`).
  *
  * CPU is accounted per phase: this Node process (all threads, the load generator included) and
  * DynamoDB Local's JVM, so the report can say where the time goes.
@@ -57,25 +58,28 @@ export interface ProductPhase extends FloorPhase {
 
 export interface ThroughputRound {
   floor: FloorPhase;
+  floorE2e: FloorPhase;
   held: ProductPhase;
   live: ProductPhase;
   /** The order the phases ran in this round. */
   order: Phase[];
 }
 
-export type Phase = 'floor' | 'held' | 'live';
+export type Phase = 'floor' | 'floorE2e' | 'held' | 'live';
 
 export interface ThroughputResult {
   concurrency: number;
   rounds: ThroughputRound[];
-  /** AWS requests of the product phases only, by `<client>:<command>`. */
+  /** AWS requests of the product phases only, by `<function> <client>:<command>` (bench/aws-requests.ts). */
   requests: Record<string, RequestCount>;
+  /** Invocations of each function during the product phases. */
+  invocations: Record<string, Invocations>;
   dataDir: string;
 }
 
-const PHASES: readonly Phase[] = ['floor', 'held', 'live'];
+const PHASES: readonly Phase[] = ['floor', 'floorE2e', 'held', 'live'];
 
-/** Round r runs the phases rotated by r: floor-held-live, held-live-floor, live-floor-held, ... */
+/** Round r runs the phases rotated by r: floor-floorE2e-held-live, floorE2e-held-live-floor, ... */
 export function phaseOrder(round: number): Phase[] {
   return PHASES.map((_, index) => PHASES[(index + round) % PHASES.length] as Phase);
 }
@@ -157,19 +161,20 @@ export async function measureThroughput(options: {
   const startCpu = cpuMeter(stack);
   const rounds: ThroughputRound[] = [];
   const requests = new Map<string, RequestCount>();
+  const invocations = new Map<string, Invocations>();
   const shipments = Math.ceil(options.events / 10);
   const storiesFor = (round: number | 'warm-up', phase: string) =>
     round === 'warm-up'
       ? shipmentStories({ shipments: Math.ceil(shipments / 5), seed: 999, runId: `w${phase}` })
       : shipmentStories({ shipments, seed: 1000 + round, runId: `${phase}${round}` });
 
-  async function floorPhase(round: number | 'warm-up'): Promise<FloorPhase> {
-    const stories = storiesFor(round, 'f');
+  async function floorPhase(round: number | 'warm-up', notifications: boolean): Promise<FloorPhase> {
+    const stories = storiesFor(round, notifications ? 'n' : 'f');
     // The floor's records concern no consumer; reading them is left to the drain after the phase.
     const release = stack.holdStreams();
     let cpu = startCpu();
     const { seconds } = await inWorker<{ seconds: number }>(
-      { kind: 'raw', endpoint: stack.dynamoEndpoint, tableName, stories, concurrency: options.concurrency },
+      { kind: 'raw', endpoint: stack.dynamoEndpoint, tableName, stories, concurrency: options.concurrency, notifications },
       () => (cpu = startCpu()),
     );
     const used = cpu();
@@ -200,12 +205,18 @@ export async function measureThroughput(options: {
     const cpuUntilSettled = cpu();
     await options.counter.flush();
     for (const [key, count] of options.counter.counts) {
-      const sum = requests.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0 };
+      const sum = requests.get(key) ?? { requests: 0, readUnits: 0, writeUnits: 0, unreported: 0, billedPublishes: 0 };
       sum.requests += count.requests;
       sum.readUnits += count.readUnits;
       sum.writeUnits += count.writeUnits;
       sum.unreported += count.unreported;
+      sum.billedPublishes += count.billedPublishes;
       requests.set(key, sum);
+    }
+    for (const [functionId, count] of options.counter.invocations) {
+      const sum = invocations.get(functionId) ?? { count: 0 };
+      sum.count += count.count;
+      invocations.set(functionId, sum);
     }
     const ids = new Set(stories.flatMap((story) => story.events.map((event) => event.id)));
     const items = await scan(stack.dynamoEndpoint, tableName);
@@ -228,19 +239,22 @@ export async function measureThroughput(options: {
   try {
     // A fifth of a round of the floor and of the product, not reported: the JVM's JIT and the SDK
     // clients warm up before anything is measured, so the first measured phase is not penalised.
-    await floorPhase('warm-up');
+    await floorPhase('warm-up', true);
     await productPhase('warm-up', 'live');
     for (let round = 0; round < options.rounds; round++) {
       const order = phaseOrder(round);
-      if (round === 0) requests.clear();
+      if (round === 0) {
+        requests.clear();
+        invocations.clear();
+      }
       const phases: Partial<Pick<ThroughputRound, Phase>> = {};
       for (const phase of order) {
         await stack.settled();
-        if (phase === 'floor') phases.floor = await floorPhase(round);
+        if (phase === 'floor' || phase === 'floorE2e') phases[phase] = await floorPhase(round, phase === 'floorE2e');
         else phases[phase] = await productPhase(round, phase);
       }
-      const { floor, held, live } = phases as Pick<ThroughputRound, Phase>;
-      rounds.push({ floor, held, live, order });
+      const { floor, floorE2e, held, live } = phases as Pick<ThroughputRound, Phase>;
+      rounds.push({ floor, floorE2e, held, live, order });
     }
   } catch (error) {
     process.stderr.write = writes.err;
@@ -253,5 +267,11 @@ export async function measureThroughput(options: {
     process.stderr.write = writes.err;
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return { concurrency: options.concurrency, rounds, requests: Object.fromEntries(requests), dataDir };
+  return {
+    concurrency: options.concurrency,
+    rounds,
+    requests: Object.fromEntries(requests),
+    invocations: Object.fromEntries(invocations),
+    dataDir,
+  };
 }

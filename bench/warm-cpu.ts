@@ -85,13 +85,12 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   const { apiGatewayEvent, streamRecord } = await import('../emulator/lambda-events.ts');
   const { signedRequest } = await import('../support/signing.ts');
 
-  const timeline = ['created', 'picked', 'packed', 'shipped', 'in_transit'].map((status, step) => ({
-    source: '//warehouse/bench-1',
-    id: `evt-warm-${step}`,
-    status,
-    time: new Date(Date.UTC(2026, 10, 1, 8 + step)).toISOString(),
-    data: { shipmentId: 'shp-warm', ...(status === 'in_transit' ? { location: 'Madrid' } : {}) },
-  }));
+  const { stateItem } = await import('../functions/lib/adapters/dynamo-shipment-store.ts');
+  const { parseEvents } = await import('../functions/lib/domain/cloud-events.ts');
+  const { mergeEvent, toShipmentEntry } = await import('../functions/lib/domain/shipment.ts');
+  type ShipmentState = import('../functions/lib/domain/shipment.ts').ShipmentState;
+  type ShipmentEvent = import('../functions/lib/domain/cloud-events.ts').ShipmentEvent;
+
   const customer = {
     id: 'cus-warm',
     name: 'Sam Doe',
@@ -101,23 +100,34 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
     timeZone: 'Europe/London',
     channels: ['sms', 'email'],
   };
-  const aggregate = {
-    PK: 'SHIPMENT#shp-warm',
-    SK: 'SHIPMENT',
-    entity: 'shipment',
-    shipmentId: 'shp-warm',
-    orderId: 'ord-warm',
-    status: 'in_transit',
-    statusTime: timeline[4]?.time,
-    customer,
-    carrier: 'DHL',
-    trackingNumber: 'JD014600006',
-    trackingUrl: 'https://track.example/shp-warm',
-    timeline,
-    version: 5,
-    owner: 'local',
-    updatedAt: '2026-11-01T12:00:00.000Z',
+  const dataOf: Record<string, Record<string, unknown>> = {
+    created: { orderId: 'ord-warm', customer },
+    shipped: { carrier: 'DHL', trackingNumber: 'JD014600006', trackingUrl: 'https://track.example/shp-warm' },
+    in_transit: { location: 'Madrid' },
+    out_for_delivery: { eta: '2026-11-01T18:00:00Z' },
   };
+  const warmEvent = (status: string, step: number) =>
+    parseEvents({
+      specversion: '1.0',
+      id: `evt-warm-${step}`,
+      source: '//warehouse/bench-1',
+      type: `shipment.${status}`,
+      time: new Date(Date.UTC(2026, 10, 1, 8 + step)).toISOString(),
+      data: { shipmentId: 'shp-warm', ...dataOf[status] },
+    }).events[0] as ShipmentEvent;
+  const merged = (events: ShipmentEvent[]) =>
+    events.reduce<ShipmentState | undefined>(
+      (state, event, step) =>
+        mergeEvent(
+          state,
+          toShipmentEntry(event, 'local', { receivedAt: new Date(Date.UTC(2026, 10, 1, 12, step)).toISOString(), position: 0 }),
+        ),
+      undefined,
+    ) as ShipmentState;
+  const history = ['created', 'picked', 'packed', 'shipped', 'in_transit'].map(warmEvent);
+  // The state item of a shipment with five events behind it, as the store writes it.
+  const aggregate = stateItem(merged(history), 5);
+  const afterOutForDelivery = stateItem(merged([...history, warmEvent('out_for_delivery', 5)]), 6);
 
   const dynamo = mockClient(DynamoDBDocumentClient);
   // Each request is for its own shipment with the same five events behind it, so the store reads it
@@ -167,32 +177,17 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
     return { statusCode: 202, body: JSON.stringify({ results: [{ id: JSON.parse(request.body).id, status: 'accepted' }] }) };
   });
 
-  // Stream batches of 50 shipment aggregates moving from in_transit to out_for_delivery (two messages each).
+  // Stream batches of 50 shipment states moving from in_transit to out_for_delivery (two messages each).
   const BATCH = 50;
   const streamBatch = (round: number) => ({
     Records: Array.from({ length: BATCH }, (_, index) => {
       const shipmentId = `shp-warm-${round}-${index}`;
-      const before = { ...aggregate, PK: `SHIPMENT#${shipmentId}`, shipmentId };
-      const entry = {
-        source: '//warehouse/bench-1',
-        id: `evt-ofd-${index}`,
-        status: 'out_for_delivery',
-        time: '2026-11-01T14:00:00.000Z',
-        data: { shipmentId, eta: '2026-11-01T18:00:00Z' },
-      };
-      const after = {
-        ...before,
-        status: 'out_for_delivery',
-        statusTime: entry.time,
-        eta: entry.data.eta,
-        timeline: [...before.timeline, entry],
-        version: 6,
-      };
+      const keys = { PK: `SHIPMENT#${shipmentId}`, SK: 'SHIPMENT' };
       return streamRecord({
         eventName: 'MODIFY',
-        keys: { PK: before.PK, SK: 'SHIPMENT' },
-        oldImage: before,
-        newImage: after,
+        keys,
+        oldImage: { ...aggregate, ...keys, shipmentId },
+        newImage: { ...afterOutForDelivery, ...keys, shipmentId },
         sequenceNumber: String(round * 1000 + index),
       });
     }),

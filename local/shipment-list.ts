@@ -6,10 +6,9 @@ import { LOCAL_AWS } from '../emulator/aws-local.ts';
 /**
  * GET /local/shipments: every shipment of the local table as the read API shows it, most
  * recently changed first. Local only: the contract has no "list shipments" route (a Scan has no
- * place on AWS), so the ids come from a Scan for the shipment items (docs/data-model.md: sort key
- * `SHIPMENT`) and each view from GET /v1/shipments/{id}, through the deployed function. The
- * warehouse that owns each shipment (`owner`, for the dashboard's column and filter) comes with the
- * view where the API shows it, else from the same Scan.
+ * place on AWS), so the ids come from a Scan for the shipment state items (docs/data-model.md:
+ * sort key `SHIPMENT`) and each view, with the newest page of its history, from
+ * GET /v1/shipments/{id}?order=newest, through the deployed function.
  */
 
 /** A shipment as GET /v1/shipments/{id} answers it, with when its item last changed. */
@@ -24,7 +23,7 @@ export function localShipmentList(endpoint: string, tableName: string, api: Http
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint }));
   return {
     async list(limit = 200) {
-      const heads: { id: string; updatedAt: string; owner?: string }[] = [];
+      const heads: { id: string; updatedAt: string }[] = [];
       let ExclusiveStartKey: Record<string, unknown> | undefined;
       do {
         const page = await client.send(
@@ -32,27 +31,20 @@ export function localShipmentList(endpoint: string, tableName: string, api: Http
             TableName: tableName,
             FilterExpression: 'SK = :sk',
             ExpressionAttributeValues: { ':sk': 'SHIPMENT' },
-            ProjectionExpression: 'shipmentId, updatedAt, #owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
+            ProjectionExpression: 'shipmentId, updatedAt',
             ExclusiveStartKey,
           }),
         );
-        for (const item of page.Items ?? []) {
-          heads.push({
-            id: String(item.shipmentId),
-            updatedAt: String(item.updatedAt ?? ''),
-            ...(typeof item.owner === 'string' ? { owner: item.owner } : {}),
-          });
-        }
+        for (const item of page.Items ?? []) heads.push({ id: String(item.shipmentId), updatedAt: String(item.updatedAt ?? '') });
         ExclusiveStartKey = page.LastEvaluatedKey;
       } while (ExclusiveStartKey);
       heads.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
       const views = await Promise.all(
-        heads.slice(0, limit).map(async ({ id, updatedAt, owner }) => {
-          const answer = await api.request({ method: 'GET', path: `/v1/shipments/${encodeURIComponent(id)}`, headers: {} });
-          if (answer.status !== 200) return undefined;
-          const view = JSON.parse(answer.body.toString('utf8')) as ShipmentSummary;
-          return { ...(owner ? { owner } : {}), ...view, updatedAt };
+        heads.slice(0, limit).map(async ({ id, updatedAt }) => {
+          // The newest page of its history: the dashboard shows a shipment's latest events.
+          const path = `/v1/shipments/${encodeURIComponent(id)}`;
+          const answer = await api.request({ method: 'GET', path, rawQueryString: 'order=newest', headers: {} });
+          return answer.status === 200 ? { ...(JSON.parse(answer.body.toString('utf8')) as ShipmentSummary), updatedAt } : undefined;
         }),
       );
       return views.filter((view): view is ShipmentSummary => view !== undefined);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { HISTORY_ORDERS, HISTORY_PAGE_SIZE } from '../functions/lib/app/read-shipment.ts';
 import { CHANNELS, cloudEventSchemas, EVENT_TYPES, identifierSchema, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
 import { DELIVERY_STATUSES } from '../functions/lib/domain/delivery-status.ts';
 import { PREFERENCE_LEVELS } from '../functions/lib/domain/preferences.ts';
@@ -55,7 +56,7 @@ export function buildOpenApi() {
     more: Record<string, object> = {},
   ) => ({
     operationId,
-    summary: `${summary} Idempotent by (source, id).`,
+    summary: `${summary} Idempotent by (warehouse, source, id).`,
     parameters: [...parameters, ...signatureHeaders],
     requestBody: {
       required: true,
@@ -71,11 +72,11 @@ export function buildOpenApi() {
         content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
       },
       '400': problem(
-        'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, or currency mismatch; nothing of the batch is stored.',
+        'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, a currency mismatch or an entry past the balance limit; nothing of the batch is stored. Only if another request changed a wallet after the checks does the problem carry `results` (which events are stored).',
       ),
       '401': unauthorized,
       '403': problem(
-        "An event whose source is not one of the warehouse's, or of a kind its scopes do not cover (errors[] names each); nothing of the batch is stored.",
+        "An event whose source is not one of the warehouse's, of a kind its scopes do not cover, or about a shipment or wallet another warehouse owns (errors[] names each); nothing of the batch is stored (`results` only if another warehouse took a subject after the checks).",
       ),
       ...more,
       '413': problem('Body over 256 KiB or batch over 100 events.'),
@@ -86,7 +87,9 @@ export function buildOpenApi() {
         ),
         headers: { 'retry-after': { description: 'Seconds to wait before sending again.', schema: { type: 'integer', minimum: 1 } } },
       },
-      '503': problem('Contention; nothing was stored, retry.'),
+      '503': problem(
+        'Throttled or contended after the writes began: `results` says which events are stored; send the request again (stored ones are answered duplicate). `retry-after` header.',
+      ),
     },
   });
   return {
@@ -130,12 +133,30 @@ export function buildOpenApi() {
       '/v1/shipments/{shipmentId}': {
         get: {
           operationId: 'getShipment',
-          summary: 'Status, timeline and notifications of a shipment; contact details masked.',
+          summary: `Status, owner, one page of the timeline (${HISTORY_PAGE_SIZE} events) and notifications of a shipment; contact details masked.`,
           security: [{ sigv4: [] }],
-          parameters: [{ name: 'shipmentId', in: 'path', required: true, schema: jsonSchema(identifierSchema) }],
+          parameters: [
+            { name: 'shipmentId', in: 'path', required: true, schema: jsonSchema(identifierSchema) },
+            {
+              name: 'order',
+              in: 'query',
+              required: false,
+              schema: { enum: [...HISTORY_ORDERS], default: 'oldest' },
+              description: 'Timeline by event time, oldest or newest first. With a cursor, the cursor’s order (or leave it out).',
+            },
+            {
+              name: 'cursor',
+              in: 'query',
+              required: false,
+              schema: { type: 'string' },
+              description: 'The `nextCursor` of the previous page, as given; opaque.',
+            },
+          ],
           responses: {
             '200': { description: 'The shipment.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Shipment' } } } },
-            '400': problem('The path names an id no shipment can have (the rules of ids in events); errors[].path is `shipmentId`.'),
+            '400': problem(
+              'The path names an id no shipment can have (the rules of ids in events; errors[].path is `shipmentId`), an `order` other than oldest or newest, or a cursor this API did not give out for this shipment.',
+            ),
             '404': problem('No such shipment.'),
           },
         },
@@ -235,16 +256,31 @@ export function buildOpenApi() {
                 properties: { path: { type: 'string', examples: ['[3].data.customer.phone'] }, message: { type: 'string' } },
               },
             },
+            results: {
+              type: 'array',
+              description: 'When a request stopped after its writes began: each event, in request order, stored or not.',
+              items: {
+                type: 'object',
+                required: ['id', 'status'],
+                properties: { id: { type: 'string' }, status: { enum: ['accepted', 'duplicate', 'not_stored'] } },
+              },
+            },
           },
         },
         Shipment: {
           type: 'object',
-          required: ['shipmentId', 'status', 'statusTime', 'timeline', 'notifications'],
+          required: ['shipmentId', 'owner', 'status', 'statusTime', 'order', 'timeline', 'nextCursor', 'notifications'],
           properties: {
             shipmentId: { type: 'string' },
+            owner: { type: 'string', description: 'The warehouse that wrote its first event; only it may write more.' },
             orderId: { type: 'string' },
             status: { enum: [...SHIPMENT_STATUSES] },
             statusTime: { type: 'string', format: 'date-time' },
+            statusDetails: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'What the event of the current status said: reason, location, signedBy, nextAttemptAt.',
+            },
             customer: {
               type: 'object',
               properties: {
@@ -262,19 +298,27 @@ export function buildOpenApi() {
             trackingUrl: { type: 'string' },
             promisedBy: { type: 'string' },
             eta: { type: 'string' },
+            order: { enum: [...HISTORY_ORDERS], description: 'The order of `timeline`.' },
             timeline: {
               type: 'array',
+              maxItems: HISTORY_PAGE_SIZE,
+              description: `One page of the shipment's events, by event time (ties: by stage, then idempotency key).`,
               items: {
                 type: 'object',
-                required: ['status', 'time', 'source', 'id'],
+                required: ['status', 'time', 'source', 'id', 'receivedAt'],
                 properties: {
                   status: { enum: [...SHIPMENT_STATUSES] },
                   time: { type: 'string', format: 'date-time' },
                   source: { type: 'string' },
                   id: { type: 'string' },
+                  receivedAt: { type: 'string', format: 'date-time', description: 'When Parcelcast received it.' },
                   details: { type: 'object' },
                 },
               },
+            },
+            nextCursor: {
+              type: ['string', 'null'],
+              description: 'Pass as `cursor` for the next page; null on the last page.',
             },
             notifications: {
               type: 'array',
@@ -319,10 +363,11 @@ export function buildOpenApi() {
         },
         Wallet: {
           type: 'object',
-          required: ['walletId', 'balance', 'currency', 'entries', 'lastEntryAt', 'reconciledAt', 'reconciliationPending'],
+          required: ['walletId', 'owner', 'balance', 'currency', 'entries', 'lastEntryAt', 'reconciledAt', 'reconciliationPending'],
           additionalProperties: false,
           properties: {
             walletId: { type: 'string' },
+            owner: { type: 'string', description: 'The warehouse that opened it; its customer is told the confirmed balance.' },
             balance: { type: 'integer', description: 'Running balance in minor units; confirmed once reconciliationPending is false.' },
             currency: { type: 'string' },
             entries: { type: 'integer', description: 'Ledger entries booked so far.' },

@@ -56,10 +56,12 @@ function renderShipment(shipment) {
       shipment.owner ? h('span', { class: 'owner', dataOwner: shipment.owner, title: 'the warehouse that owns it' }, shipment.owner) : null,
       h('span', { class: 'muted' }, [shipment.customer?.name, shipment.customer?.phone, shipment.carrier].filter(Boolean).join(' · ')),
     ),
+    shipment.nextCursor ? h('p', { class: 'muted small' }, 'Earlier events: GET /v1/shipments/{id} with the cursor.') : null,
     h(
       'ol',
       { class: 'timeline' },
-      shipment.timeline.map((entry) =>
+      // The newest page of the history, shown in the order it happened.
+      (shipment.order === 'newest' ? [...shipment.timeline].reverse() : shipment.timeline).map((entry) =>
         h(
           'li',
           { class: entry.status === shipment.status && entry.time === shipment.statusTime ? 'current' : '', dataStatus: entry.status },

@@ -12,9 +12,8 @@ import { daytimeZone } from '../../support/time-zones.ts';
 // Issue 12's attacks, replayed through `npm start` with a WAREHOUSES_FILE of two warehouses: A
 // (ams-1), whose customers and wallets are at stake, and B (rtm-9), registered and hostile. Each
 // attack must be refused with nothing stored and no message sent, and A's own traffic must go on
-// untouched. The cases marked "ownership" need the data model's ownership of shipments and wallets
-// (a shipment belongs to the warehouse that first wrote it): until it is merged they are expected
-// to fail (`it.fails`); once it is, they pass, `it.fails` reports it, and they become plain `it`.
+// untouched. The cases marked "ownership" are refused by the data model's ownership of shipments
+// and wallets (a shipment belongs to the warehouse that first wrote it), not by the key or the source.
 
 const A = {
   id: 'ams-1',
@@ -308,14 +307,14 @@ describe('npm run simulate with the same WAREHOUSES_FILE, B playing hostile', ()
     expect(new Set(byKeyOrSource.map((attack) => attack.status))).toEqual(new Set([400, 401, 403]));
   });
 
-  it.fails('ownership: sees B’s attacks under its own source refused too, and exits 0', () => {
+  it('ownership: sees B’s attacks under its own source refused too, and exits 0', () => {
     expect(report.attacks.filter((attack) => attack.ownership && !attack.refused)).toEqual([]);
     expect(exitCode).toBe(0);
   });
 });
 
-describe('attacks under B’s own source, refused by ownership (needs the data model’s ownership of shipments and wallets)', () => {
-  // Set up outside the expected failures, so that only the attacks' outcome can make them fail.
+describe('attacks under B’s own source, refused by the data model’s ownership of shipments and wallets', () => {
+  // Set up outside the cases, so that only the attacks' outcome can make them fail.
   const targets: Record<string, Awaited<ReturnType<typeof shipmentOfA>>> = {};
   const walletId = id('wal-h2');
   beforeAll(async () => {
@@ -329,7 +328,7 @@ describe('attacks under B’s own source, refused by ownership (needs the data m
     expect((await post(A, credit)).status).toBe(202);
   });
 
-  it.fails('ownership: B’s shipment.created for A’s shipment under B’s source, with the attacker’s contacts and link → 403, nothing stored', async () => {
+  it('ownership: B’s shipment.created for A’s shipment under B’s source, with the attacker’s contacts and link → 403, nothing stored', async () => {
     const target = targets['h2-takeover'] as Awaited<ReturnType<typeof shipmentOfA>>;
     const attack = event('shipment.created', B.source, {
       shipmentId: target.shipmentId,
@@ -342,7 +341,7 @@ describe('attacks under B’s own source, refused by ownership (needs the data m
     expect(await shipment(target.shipmentId)).toEqual(target.before);
   });
 
-  it.fails('ownership: B’s wallet.debited of 4999 on A’s wallet under B’s source → 403, the balance stays', async () => {
+  it('ownership: B’s wallet.debited of 4999 on A’s wallet under B’s source → 403, the balance stays', async () => {
     const debit = event('wallet.debited', B.source, {
       walletId,
       customerId: 'cus-w',
@@ -354,7 +353,7 @@ describe('attacks under B’s own source, refused by ownership (needs the data m
     expect(await wallet(walletId)).toMatchObject({ balance: 5000, entries: 1 });
   });
 
-  it.fails('ownership: B’s cancelled dated 0001-01-01 under B’s source → 403, and A’s delivered still counts', async () => {
+  it('ownership: B’s cancelled dated 0001-01-01 under B’s source → 403, and A’s delivered still counts', async () => {
     const target = targets['h2-cancel'] as Awaited<ReturnType<typeof shipmentOfA>>;
     const past = event(
       'shipment.cancelled',
@@ -368,7 +367,7 @@ describe('attacks under B’s own source, refused by ownership (needs the data m
     expect(await shipment(target.shipmentId)).toMatchObject({ status: 'delivered' });
   });
 
-  it.fails('ownership: B filling A’s shipment under B’s source → 403, and A’s delivered is still accepted', async () => {
+  it('ownership: B filling A’s shipment under B’s source → 403, and A’s delivered is still accepted', async () => {
     const target = targets['h2-fill'] as Awaited<ReturnType<typeof shipmentOfA>>;
     const batch = Array.from({ length: 100 }, (_, index) =>
       event('shipment.in_transit', B.source, { shipmentId: target.shipmentId, location: `${'x'.repeat(190)}-${index}` }),

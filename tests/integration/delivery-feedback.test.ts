@@ -29,9 +29,15 @@ const tablePorts = () => ({
   clock: now,
 });
 
-async function profile(customerId: string, contact: { phone?: string; email?: string; channels?: string[] }) {
+/** The warehouse whose customers these are: profiles and preferences are kept per warehouse. */
+const OWNER = 'ams';
+
+async function profile(customerId: string, contact: { phone?: string; email?: string; channels?: string[] }, owner = OWNER) {
   await table.documents.send(
-    new PutCommand({ TableName: table.tableName, Item: { ...keys.customer(customerId), entity: 'customer', id: customerId, ...contact } }),
+    new PutCommand({
+      TableName: table.tableName,
+      Item: { ...keys.customer(owner, customerId), entity: 'customer', id: customerId, ...contact },
+    }),
   );
 }
 
@@ -44,6 +50,7 @@ function message(channel: 'sms' | 'email', shipmentId: string, customerId: strin
     locale: 'en',
     timeZone: 'UTC',
     customerId,
+    owner: OWNER,
     shipment: { shipmentId, status: 'out_for_delivery' },
     occurredAt: '2026-12-01T11:00:00.000Z',
   };
@@ -211,10 +218,12 @@ describe('exactly once across channels on DynamoDB Local', () => {
     expect(copy).toMatchObject({ outcome: 'sent', fallbackFrom: 'sms' });
   });
 
-  it('a suppressed number falls back to email at send time, and no fallback reaches a customer without the other contact', async () => {
+  it('a suppressed number falls back to email at send time, and no fallback reaches a customer without the other contact at their warehouse', async () => {
     const { sent, sms } = providers();
     await profile('cus-stop', { phone: '+34600111555', email: 'stop@example.com' });
     await profile('cus-nomail', { phone: '+34600111666' });
+    // The same customer id at another warehouse is another person: never the fallback's address.
+    await profile('cus-nomail', { email: 'someone-else@example.com' }, 'mad');
     await sms.suppressions.add('sms', '+34600111555', { reason: 'opted_out', since: '2026-12-01T10:00:00.000Z' });
     await sms.suppressions.add('sms', '+34600111666', { reason: 'opted_out', since: '2026-12-01T10:00:00.000Z' });
 

@@ -11,7 +11,7 @@ import type { ShipmentChange } from '../../functions/lib/domain/changes.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import { notificationsForChange } from '../../functions/lib/domain/notification-policy.ts';
-import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
+import { mergeEvent, type ShipmentState, toShipmentEntry } from '../../functions/lib/domain/shipment.ts';
 import { capDay } from '../../functions/lib/domain/warehouse.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { shipmentCreated, shipmentStatus } from '../support/events.ts';
@@ -31,15 +31,18 @@ beforeAll(async () => {
 
 let sequence = 0;
 /** A shipment of `owner` moving from packed to shipped: one SMS and one email. */
-function shipped(shipmentId: string, owner: string | undefined): ShipmentChange {
+function shipped(shipmentId: string, owner: string): ShipmentChange {
   const fold = (events: unknown[]) =>
     events
       .map((event) => parseEvents(event).events[0] as ShipmentEvent)
-      .reduce<Shipment | undefined>((current, event) => applyEvent(current, event), undefined) as Shipment;
+      .reduce<ShipmentState | undefined>(
+        (current, event, position) => mergeEvent(current, toShipmentEntry(event, owner, { receivedAt: NOW.toISOString(), position })),
+        undefined,
+      ) as ShipmentState;
   const history = [shipmentCreated(shipmentId, 0), shipmentStatus('packed', shipmentId, 1)];
   const before = fold(history);
   sequence += 1;
-  return { sequenceNumber: String(sequence), before, after: fold([...history, shipmentStatus('shipped', shipmentId, 2)]), owner };
+  return { sequenceNumber: String(sequence), before, after: fold([...history, shipmentStatus('shipped', shipmentId, 2)]) };
 }
 
 function ports(caps: Record<string, number>): RouteShipmentPorts & { published: NotificationMessage[] } {
@@ -56,6 +59,7 @@ function ports(caps: Record<string, number>): RouteShipmentPorts & { published: 
     capOf: async (warehouseId) => caps[warehouseId] ?? 1_000,
     suppressions: claims,
     clock: () => NOW,
+    profiles: { remember: async () => undefined },
     published,
   };
 }
@@ -84,25 +88,27 @@ describe('the daily notification cap in the stream router', () => {
     expect(await count('cap-5')).toMatchObject({ notifications: 12, warehouseId: 'cap-5', expiresAt: expect.any(Number) });
   });
 
-  it('counts each warehouse on its own, and a shipment without an owner against none', async () => {
+  it('counts each warehouse on its own, one without a cap of its own against the default', async () => {
     const router = ports({ 'cap-a': 2, 'cap-b': 2 });
-    await routeShipmentChanges(router, [shipped('shp-own-a', 'cap-a'), shipped('shp-own-b', 'cap-b'), shipped('shp-own-none', undefined)]);
+    await routeShipmentChanges(router, [shipped('shp-own-a', 'cap-a'), shipped('shp-own-b', 'cap-b'), shipped('shp-own-c', 'cap-c')]);
 
     expect(router.published).toHaveLength(6);
-    expect([(await count('cap-a'))?.notifications, (await count('cap-b'))?.notifications]).toEqual([2, 2]);
+    expect([(await count('cap-a'))?.notifications, (await count('cap-b'))?.notifications, (await count('cap-c'))?.notifications]).toEqual([
+      2, 2, 2,
+    ]);
   });
 
   it('shows a suppressed notification in the shipment, and a sender that ever gets it sends nothing', async () => {
     const router = ports({ 'cap-0': 0 });
     const change = shipped('shp-cap-zero', 'cap-0');
     const store = new DynamoShipmentStore(table.documents, table.tableName);
-    for (const event of [shipmentCreated('shp-cap-zero', 0), shipmentStatus('shipped', 'shp-cap-zero', 2)]) {
-      await store.recordShipmentEvent(parseEvents(event).events[0] as ShipmentEvent, 'cap-0');
+    for (const [position, event] of [shipmentCreated('shp-cap-zero', 0), shipmentStatus('shipped', 'shp-cap-zero', 2)].entries()) {
+      await store.recordShipmentEvent(parseEvents(event).events[0] as ShipmentEvent, 'cap-0', { receivedAt: NOW.toISOString(), position });
     }
     await routeShipmentChanges(router, [change]);
-    const [email] = (await store.getShipment('shp-cap-zero'))?.notifications.filter((notification) => notification.channel === 'email') ?? [
-      undefined,
-    ];
+    const [email] = (await store.getShipment('shp-cap-zero', { order: 'oldest', limit: 10 }))?.notifications.filter(
+      (notification) => notification.channel === 'email',
+    ) ?? [undefined];
     let sent = 0;
     const message = notificationsForChange(change.before, change.after).find((candidate) => candidate.channel === 'email');
     const outcome = await deliverEmail(

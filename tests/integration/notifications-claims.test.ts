@@ -47,6 +47,7 @@ function emailFor(shipmentId: string): NotificationMessage {
     recipient: 'ana@example.com',
     locale: 'en',
     customerId: 'cus-1',
+    owner: 'ams',
     shipment: { shipmentId, status: 'delivered' },
     occurredAt: '2026-11-01T08:00:00.000Z',
   };
@@ -136,13 +137,16 @@ describe('notification claims on DynamoDB Local', () => {
 
   it('shows the recorded outcome among the shipment’s notifications', async () => {
     const store = new DynamoShipmentStore(table.documents, table.tableName);
-    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams-1');
+    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams-1', {
+      receivedAt: '2026-11-01T11:00:00.000Z',
+      position: 0,
+    });
     await deliverEmail(
       ports(countingGateway(), () => new Date('2026-11-01T12:00:00Z')),
       emailFor('shp-claim-read'),
     );
 
-    const stored = await store.getShipment('shp-claim-read');
+    const stored = await store.getShipment('shp-claim-read', { order: 'oldest', limit: 10 });
 
     expect(stored?.notifications).toEqual([
       {
@@ -160,7 +164,7 @@ describe('notification claims on DynamoDB Local', () => {
     await table.documents.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { ...keys.customer('cus-contacts'), entity: 'customer', id: 'cus-contacts', email: 'ana@example.com' },
+        Item: { ...keys.customer('ams', 'cus-contacts'), entity: 'customer', owner: 'ams', id: 'cus-contacts', email: 'ana@example.com' },
       }),
     );
     const wallet = (customerId: string, reconciliation: string): NotificationMessage => ({
@@ -169,6 +173,7 @@ describe('notification claims on DynamoDB Local', () => {
       channel: 'email',
       locale: 'en',
       customerId,
+      owner: 'ams',
       wallet: { walletId: 'wal-contacts', balance: 1200, currency: 'EUR', reconciledAt: '2026-11-01T12:00:00.000Z' },
       occurredAt: '2026-11-01T12:00:00.000Z',
     });
@@ -181,7 +186,9 @@ describe('notification claims on DynamoDB Local', () => {
     };
     const now = () => new Date('2026-11-01T12:00:00Z');
 
-    expect(await contacts.contactFor('cus-contacts', 'sms')).toBeUndefined();
+    expect(await contacts.contactFor('ams', 'cus-contacts', 'sms')).toBeUndefined();
+    // Another warehouse's customer of the same id is another customer: not found.
+    expect(await contacts.contactFor('mad', 'cus-contacts', 'email')).toBeUndefined();
     expect(await deliverEmail(ports(email, now), wallet('cus-contacts', 'exec-1'))).toBe('sent');
     expect(await deliverEmail(ports(email, now), wallet('cus-unknown', 'exec-2'))).toBe('failed');
 

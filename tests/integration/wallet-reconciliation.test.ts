@@ -29,8 +29,13 @@ beforeAll(async () => {
 });
 
 const asWalletEvent = (event: unknown) => parseEvents(event).events[0] as WalletEvent;
+const OWNER = 'ams';
 const record = (target: DynamoWallets, kind: 'debited' | 'credited', walletId: string, value: number) =>
-  target.recordWalletEvent(asWalletEvent(walletEvent(kind, walletId, value)));
+  target.recordWalletEvent(
+    asWalletEvent(walletEvent(kind, walletId, value)),
+    { warehouseId: OWNER, shared: false },
+    { receivedAt: new Date().toISOString(), position: 0 },
+  );
 
 async function walletItem(walletId: string) {
   const { Item } = await table.documents.send(
@@ -96,6 +101,7 @@ describe('reconcile-wallet on DynamoDB Local', () => {
                   SK: 'WALLET',
                   entity: 'wallet',
                   walletId,
+                  owner: OWNER,
                   customerId: 'cus-nobody',
                   currency: 'EUR',
                   balance: expected + 42,
@@ -144,7 +150,7 @@ describe('reconcile-wallet on DynamoDB Local', () => {
     // The race, made certain: a debit commits right after the first ledger sum.
     const racing: WalletBooks = {
       readWallet: (id) => real.readWallet(id),
-      customerProfile: (id) => real.customerProfile(id),
+      customerProfile: (owner, id) => real.customerProfile(owner, id),
       sumLedger: async (id) => {
         const total = await real.sumLedger(id);
         sums += 1;
@@ -188,18 +194,26 @@ describe('reconcile-wallet on DynamoDB Local', () => {
     expect(await walletItem(walletId)).toMatchObject({ balance: sum, reconciledVersion: 21, reconciliationPending: false });
   });
 
-  it('addresses the confirmed balance to the customer profile that shipments introduced', async () => {
+  it("addresses the confirmed balance to the profile that the wallet owner's shipments introduced", async () => {
     const walletId = 'wal-told';
+    const profile = (owner: string, email: string) => ({
+      PutRequest: {
+        Item: { PK: `CUSTOMER#${owner}#cus-1`, SK: 'PROFILE', entity: 'customer', owner, id: 'cus-1', email, channels: ['sms', 'email'] },
+      },
+    });
     await table.documents.send(
       new BatchWriteCommand({
         RequestItems: {
           [table.tableName]: [
+            // Another warehouse's customer of the same id is another person: never told.
+            profile('mad', 'someone-else@example.com'),
             {
               PutRequest: {
                 Item: {
-                  PK: 'CUSTOMER#cus-1',
+                  PK: `CUSTOMER#${OWNER}#cus-1`,
                   SK: 'PROFILE',
                   entity: 'customer',
+                  owner: OWNER,
                   id: 'cus-1',
                   phone: '+34600111222',
                   email: 'ana@example.com',
@@ -223,6 +237,7 @@ describe('reconcile-wallet on DynamoDB Local', () => {
         message: expect.objectContaining({
           notificationId: 'wallet#wal-told#exec-told#email',
           customerId: 'cus-1',
+          owner: OWNER,
           locale: 'es-ES',
           wallet: expect.objectContaining({ balance: 2500 }),
         }),

@@ -1,9 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
-import { applyEvent, type Shipment, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
+import {
+  DETAIL_FIELDS,
+  mergeEvent,
+  receiptKey,
+  type ShipmentEntry,
+  type ShipmentState,
+  type ShipmentStatus,
+  timelineKey,
+  toShipmentEntry,
+} from '../../functions/lib/domain/shipment.ts';
 
-// Properties of the shipment fold over realistic, schema-valid event sets.
+// Properties of the shipment state's merge over realistic, schema-valid event sets, and its
+// agreement with a reference that folds the whole history at once (the rules as first written).
 const SHIPMENT_ID = 'shp-prop';
 const START = Date.UTC(2026, 10, 1, 8, 0);
 const RUNS = { numRuns: 400 };
@@ -90,6 +100,13 @@ const eventSpec = fc.oneof(
   ),
 );
 
+const OWNER = 'ams';
+const RECEIVED = Date.UTC(2026, 11, 1, 8, 0);
+
+/** Entries as the store records events arriving in this order: each received a second after the one before. */
+const received = (events: readonly ShipmentEvent[]) =>
+  events.map((event, index) => toShipmentEntry(event, OWNER, { receivedAt: new Date(RECEIVED + index * 1000).toISOString(), position: 0 }));
+
 /** Distinct events (by source and id) of one shipment, validated by the ingest schemas. */
 const shipmentEvents = fc
   .uniqueArray(eventSpec, { minLength: 1, maxLength: 12, selector: (spec) => `${spec.source} ${spec.id}` })
@@ -105,49 +122,117 @@ const shipmentEvents = fc
     return parseEvents(raw).events as ShipmentEvent[];
   });
 
-/** The same events and a reordering of them. */
+/** Recorded entries, and the same entries in another order. */
+const entriesAndPermutation = shipmentEvents.chain((events) => {
+  const entries = received(events);
+  return fc.tuple(fc.constant(entries), fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }));
+});
+
+/** The same events arriving in two orders (so received in two orders). */
 const eventsAndPermutation = shipmentEvents.chain((events) =>
   fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length })),
 );
 
-function fold(events: readonly ShipmentEvent[]): Shipment {
-  return events.reduce<Shipment | undefined>(applyEvent, undefined)!;
+function fold(entries: readonly ShipmentEntry[]): ShipmentState {
+  return entries.reduce<ShipmentState | undefined>(mergeEvent, undefined)!;
 }
 
-/** Folds events one at a time, handing each step (before, event, after) to `check`. */
-function eachStep(events: readonly ShipmentEvent[], check: (before: Shipment, event: ShipmentEvent, after: Shipment) => void): void {
-  let shipment: Shipment | undefined;
-  for (const event of events) {
-    const next = applyEvent(shipment, event);
-    if (shipment) check(shipment, event, next);
+/** Merges entries one at a time, handing each step (before, entry, after) to `check`. */
+function eachStep(
+  entries: readonly ShipmentEntry[],
+  check: (before: ShipmentState, entry: ShipmentEntry, after: ShipmentState) => void,
+): void {
+  let shipment: ShipmentState | undefined;
+  for (const entry of entries) {
+    const next = mergeEvent(shipment, entry);
+    if (shipment) check(shipment, entry, next);
     shipment = next;
   }
 }
 
-const isOlderThanStatus = (event: ShipmentEvent, shipment: Shipment) => Date.parse(event.time) < Date.parse(shipment.statusTime);
+const isOlderThanStatus = (entry: ShipmentEntry, shipment: ShipmentState) => Date.parse(entry.time) < Date.parse(shipment.statusTime);
 
-describe('shipment fold', () => {
-  it('folds any order of the same events to the same shipment', () => {
+const byTimeline = (a: ShipmentEntry, b: ShipmentEntry) => (timelineKey(a) < timelineKey(b) ? -1 : timelineKey(a) > timelineKey(b) ? 1 : 0);
+
+/**
+ * The reference: the whole history sorted by timeline key and folded at once, as the rules were
+ * written before the state was merged one entry at a time. The status entry outranks every other
+ * (a later stage; within a stage the later event, but the earliest terminal one); each detail is
+ * the last one in history that carries it; the customer is the last shipment.created received.
+ */
+function reference(entries: readonly ShipmentEntry[]) {
+  const history = [...entries].sort(byTimeline);
+  let current = history[0]!;
+  for (const entry of history) {
+    const stageDelta = STAGE[entry.status] - STAGE[current.status];
+    const later = byTimeline(entry, current) > 0;
+    if (stageDelta > 0 || (stageDelta === 0 && (isTerminal(entry.status) ? !later && entry !== current : later))) current = entry;
+  }
+  const details: Record<string, unknown> = {};
+  for (const entry of history) {
+    for (const field of DETAIL_FIELDS) if (typeof entry.data[field] === 'string') details[field] = entry.data[field];
+  }
+  const created = entries.filter((entry) => entry.status === 'created').sort((a, b) => (receiptKey(a) < receiptKey(b) ? -1 : 1));
+  const { shipmentId: _id, customer: _customer, ...own } = current.data;
+  for (const field of DETAIL_FIELDS) delete own[field];
+  return {
+    status: current.status,
+    statusTime: current.time,
+    statusDetails: own,
+    ...details,
+    ...(created.length > 0 ? { customer: created.at(-1)!.data.customer } : {}),
+  };
+}
+
+const withoutMarks = ({ marks: _marks, shipmentId: _id, owner: _owner, ...state }: ShipmentState) => state;
+
+describe('shipment state merge', () => {
+  it('merges the recorded entries in any order to the same state', () => {
+    fc.assert(
+      fc.property(entriesAndPermutation, ([entries, reordered]) => {
+        expect(fold(reordered)).toStrictEqual(fold(entries));
+      }),
+      RUNS,
+    );
+  });
+
+  it('agrees with the reference that folds the whole history at once', () => {
+    fc.assert(
+      fc.property(entriesAndPermutation, ([, arrivals]) => {
+        expect(withoutMarks(fold(arrivals))).toStrictEqual(reference(arrivals));
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives the same state for events arriving in any order, but for the customer, which is the last received', () => {
     fc.assert(
       fc.property(eventsAndPermutation, ([events, reordered]) => {
-        expect(fold(reordered)).toStrictEqual(fold(events));
+        const { customer: a, marks: marksA, ...stateA } = fold(received(events));
+        const { customer: b, marks: marksB, ...stateB } = fold(received(reordered));
+        const { customer: _a, ...restA } = marksA;
+        const { customer: _b, ...restB } = marksB;
+        expect({ ...stateB, marks: restB }).toStrictEqual({ ...stateA, marks: restA });
+        const lastCreated = reordered.filter((event) => event.type === 'shipment.created').at(-1);
+        expect(b).toStrictEqual(lastCreated?.data.customer);
       }),
       RUNS,
     );
   });
 
-  it('returns the same shipment when any event already applied is applied again', () => {
+  it('returns the very same state when any entry already merged is merged again', () => {
     fc.assert(
       fc.property(shipmentEvents, fc.nat(), (events, pick) => {
-        const shipment = fold(events);
-        expect(applyEvent(shipment, events[pick % events.length]!)).toBe(shipment);
+        const entries = received(events);
+        const shipment = fold(entries);
+        expect(mergeEvent(shipment, entries[pick % entries.length]!)).toBe(shipment);
       }),
       RUNS,
     );
   });
 
-  it('folds events with repeats interleaved anywhere to the same shipment as without them', () => {
-    const withRepeats = shipmentEvents.chain((events) =>
+  it('merges entries with repeats interleaved anywhere to the same state as without them', () => {
+    const withRepeats = shipmentEvents.map(received).chain((events) =>
       fc.tuple(
         fc.constant(events),
         fc.array(fc.constantFrom(...events), { maxLength: 8 }).chain((repeats) =>
@@ -168,7 +253,7 @@ describe('shipment fold', () => {
 
   it('never moves the status to a lower stage when an event older than the current status arrives', () => {
     fc.assert(
-      fc.property(eventsAndPermutation, ([, arrivals]) => {
+      fc.property(entriesAndPermutation, ([, arrivals]) => {
         eachStep(arrivals, (before, event, after) => {
           if (isOlderThanStatus(event, before)) expect(STAGE[after.status]).toBeGreaterThanOrEqual(STAGE[before.status]);
         });
@@ -179,7 +264,7 @@ describe('shipment fold', () => {
 
   it('lets an older event replace the status only with a later stage or an earlier terminal status', () => {
     fc.assert(
-      fc.property(eventsAndPermutation, ([, arrivals]) => {
+      fc.property(entriesAndPermutation, ([, arrivals]) => {
         eachStep(arrivals, (before, event, after) => {
           if (!isOlderThanStatus(event, before) || after.status === before.status) return;
           const outranks = STAGE[after.status] > STAGE[before.status] || (isTerminal(after.status) && isTerminal(before.status));
@@ -192,7 +277,7 @@ describe('shipment fold', () => {
 
   it('never moves the status to a lower stage, whatever arrives next', () => {
     fc.assert(
-      fc.property(eventsAndPermutation, ([, arrivals]) => {
+      fc.property(entriesAndPermutation, ([, arrivals]) => {
         eachStep(arrivals, (before, _event, after) => {
           expect(STAGE[after.status]).toBeGreaterThanOrEqual(STAGE[before.status]);
         });
@@ -201,15 +286,15 @@ describe('shipment fold', () => {
     );
   });
 
-  it('keeps every distinct event exactly once in the timeline, ordered by time', () => {
+  it('orders history by time: timeline keys sort as the events happened, one key per event', () => {
     fc.assert(
-      fc.property(eventsAndPermutation, ([events, arrivals]) => {
-        const timeline = fold(arrivals).timeline;
-        const times = timeline.map((entry) => Date.parse(entry.time));
+      fc.property(entriesAndPermutation, ([entries]) => {
+        const history = [...entries].sort(byTimeline);
+        const times = history.map((entry) => Date.parse(entry.time));
         expect({
-          keys: timeline.map((entry) => `${entry.source} ${entry.id}`).sort(),
+          distinct: new Set(history.map((entry) => timelineKey(entry))).size,
           ordered: times.every((time, index) => index === 0 || times[index - 1]! <= time),
-        }).toEqual({ keys: events.map((event) => `${event.source} ${event.id}`).sort(), ordered: true });
+        }).toEqual({ distinct: entries.length, ordered: true });
       }),
       RUNS,
     );

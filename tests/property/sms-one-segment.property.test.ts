@@ -6,9 +6,10 @@ import { notificationsForChange } from '../../functions/lib/domain/notification-
 import { formatMoney, formatMoneyPlain, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
 import { balanceConfirmedMessages } from '../../functions/lib/domain/reconciliation.ts';
 import { firstUnsafeCharacter, MAX_TRACKING_URL_LENGTH, sanitiseText } from '../../functions/lib/domain/safe-text.ts';
-import { applyEvent, type Customer } from '../../functions/lib/domain/shipment.ts';
+import type { Customer } from '../../functions/lib/domain/shipment.ts';
 import { transliterateToGsm7 } from '../../functions/lib/domain/sms-encoding.ts';
 import { MAX_WALLET_BALANCE_MINOR_UNITS } from '../../functions/lib/domain/wallet.ts';
+import { stateAfter } from '../support/shipments.ts';
 
 // Whatever a warehouse sends that the schemas accept, every SMS is one segment and nothing unsafe reaches a customer.
 const RUNS = { numRuns: 300 };
@@ -165,8 +166,8 @@ describe('every SMS is one segment', () => {
         ]);
         fc.pre(events !== undefined);
         const [first, second] = events as [ShipmentEvent, ShipmentEvent];
-        const before = applyEvent(undefined, first);
-        const after = applyEvent(before, second);
+        const before = stateAfter([first]);
+        const after = stateAfter([first, second])!;
         const messages = notificationsForChange(before, after);
         expect(messages.map((message) => message.channel)).toEqual(['sms', 'email']);
         for (const message of messages) {
@@ -203,7 +204,7 @@ describe('every SMS is one segment', () => {
           ]);
           fc.pre(events !== undefined);
           const stored = (events as [ShipmentEvent])[0].data as { customer: Customer };
-          const confirmed = { walletId, customerId: stored.customer.id, balance, currency: code, reconciledAt };
+          const confirmed = { walletId, owner: 'ams', customerId: stored.customer.id, balance, currency: code, reconciledAt };
           const [sms] = balanceConfirmedMessages(confirmed, stored.customer, 'rec-1');
           const rendered = renderSms(sms as never);
           expectOneSafeSegment(JSON.stringify(sms), rendered);

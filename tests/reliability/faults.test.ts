@@ -10,6 +10,7 @@ import { functionDefinitions } from '../../emulator/template.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
 import { DynamoPreferences } from '../../functions/lib/adapters/dynamo-preferences.ts';
+import { stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { DynamoSuppressionList } from '../../functions/lib/adapters/dynamo-suppression-list.ts';
 import { EumSmsGateway } from '../../functions/lib/adapters/eum-sms-gateway.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
@@ -25,7 +26,7 @@ import { createObservability } from '../../functions/lib/runtime/observability.t
 import { projectTemplate } from '../../support/project.ts';
 import * as awsFaults from '../support/aws-endpoint.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
-import { customer, postEvents, shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { customer, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
 import { routerPorts } from '../support/router-ports.ts';
 
 // Fault injection: AWS failing in the ways it does (throttling, 5xx, cancelled transactions, a
@@ -39,6 +40,9 @@ let aws: awsFaults.FakeAwsEndpoint;
 const { tracer } = createObservability();
 afterEach(() => aws?.reset());
 
+/** Profiles the stream router keeps, in memory: these tests are about what it publishes. */
+const keptProfiles = () => ({ remember: async () => undefined });
+
 /** The stream router publisher's own retry of failed entries, without the waits. */
 const noWait = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
 
@@ -47,14 +51,15 @@ interface FaultProxy {
   endpoint: string;
   /** Operations (X-Amz-Target suffix) in the order the proxy received them. */
   received: string[];
-  inject(operation: string, times: number, status: number, body: Record<string, unknown>): void;
+  /** Answers the `times` requests of `operation` that follow the next `skip` of them with the error. */
+  inject(operation: string, times: number, status: number, body: Record<string, unknown>, skip?: number): void;
   /** Drops the faults not yet used. */
   clear(): void;
   close(): Promise<void>;
 }
 
 async function faultProxy(target: string): Promise<FaultProxy> {
-  const faults: { operation: string; remaining: number; status: number; body: Record<string, unknown> }[] = [];
+  const faults: { operation: string; skip: number; remaining: number; status: number; body: Record<string, unknown> }[] = [];
   const received: string[] = [];
   const server: Server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
@@ -65,7 +70,8 @@ async function faultProxy(target: string): Promise<FaultProxy> {
         .pop() ?? '';
     received.push(operation);
     const fault = faults.find((candidate) => candidate.operation === operation && candidate.remaining > 0);
-    if (fault) {
+    if (fault && fault.skip > 0) fault.skip -= 1;
+    else if (fault) {
       fault.remaining -= 1;
       response.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.0' });
       response.end(JSON.stringify(fault.body));
@@ -83,7 +89,7 @@ async function faultProxy(target: string): Promise<FaultProxy> {
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     received,
-    inject: (operation, times, status, body) => faults.push({ operation, remaining: times, status, body }),
+    inject: (operation, times, status, body, skip = 0) => faults.push({ operation, skip, remaining: times, status, body }),
     clear: () => void faults.splice(0),
     close: () =>
       new Promise((resolve) => {
@@ -134,70 +140,95 @@ async function post(event: unknown) {
 }
 
 const storedEvents = async (shipmentId: string) =>
-  (await table.scan()).filter((item) => item.entity === 'event' && item.subjectPartition === `SHIPMENT#${shipmentId}`);
+  (await table.scan()).filter((item) => item.PK === `SHIPMENT#${shipmentId}` && String(item.SK).startsWith('EVENT#'));
+const stateOf = async (shipmentId: string) =>
+  (await table.scan()).find((item) => item.PK === `SHIPMENT#${shipmentId}` && item.SK === 'SHIPMENT') as Record<string, any>;
+const puts = () => proxy.received.filter((operation) => operation === 'PutItem').length;
 
 describe('DynamoDB faults on ingest', () => {
   it.each([
     ['ProvisionedThroughputExceededException', THROTTLED],
     ['ThrottlingException', THROTTLING],
-  ])('retries a TransactWriteItems throttled twice with %s and stores the event once', async (_name, error) => {
+  ])('retries a PutItem throttled twice with %s and stores the event once', async (_name, error) => {
     // Prepare
     const event = shipmentStatus('picked', `shp-throttle-${_name.length}`, 1);
     proxy.received.length = 0;
-    proxy.inject('TransactWriteItems', 2, 400, error);
+    proxy.inject('PutItem', 2, 400, error);
 
     // Act
     const response = await post(event);
 
-    // Assess
+    // Assess: two throttled attempts at creating the state, then the state and the event.
     expect({
       response: response.body.results,
-      attempts: proxy.received.filter((operation) => operation === 'TransactWriteItems').length,
+      attempts: puts(),
       stored: (await storedEvents(event.data.shipmentId as string)).map((item) => (item.event as { id: string }).id),
-    }).toEqual({ response: [{ id: event.id, status: 'accepted' }], attempts: 3, stored: [event.id] });
+    }).toEqual({ response: [{ id: event.id, status: 'accepted' }], attempts: 4, stored: [event.id] });
   });
 
-  it('answers a throttle that outlasts the SDK retries with 503 and retry-after, and the resend is stored once', async () => {
+  it('answers a throttle that outlasts the SDK retries with 503, retry-after and the event not stored, and the resend is stored once', async () => {
     // Prepare
     const event = shipmentStatus('packed', 'shp-throttle-long', 2);
     proxy.received.length = 0;
-    proxy.inject('TransactWriteItems', 1000, 400, THROTTLED);
+    proxy.inject('PutItem', 1000, 400, THROTTLED);
 
     // Act
     const first = await post(event);
-    const attempts = proxy.received.filter((operation) => operation === 'TransactWriteItems').length;
+    const attempts = puts();
     proxy.clear();
     const resend = await post(event);
 
     // Assess
     expect(attempts).toBeGreaterThan(1);
     expect(first.status, JSON.stringify(first.body)).toBe(503);
-    expect(first.body.detail).toMatch(/send it again/);
+    expect(first.body).toMatchObject({
+      detail: expect.stringMatching(/send the request again/),
+      results: [{ id: event.id, status: 'not_stored' }],
+    });
     expect(resend.body.results).toEqual([{ id: event.id, status: 'accepted' }]);
     expect((await storedEvents('shp-throttle-long')).map((item) => (item.event as { id: string }).id)).toEqual([event.id]);
   });
 
-  it('retries a transaction cancelled by a TransactionConflict and stores the event and the aggregate once', async () => {
+  it('answers a throttle between the two writes with the event not stored, and the resend, a duplicate, mends the state', async () => {
+    // Prepare: the shipment exists; the event's own write goes through, every try of the state's fails.
+    await post(shipmentCreated('shp-throttle-between', 0));
+    const shipped = shipmentStatus('shipped', 'shp-throttle-between', 3, { carrier: 'DHL' });
+    proxy.received.length = 0;
+    proxy.inject('PutItem', 3, 400, THROTTLED, 1);
+
+    // Act
+    const first = await post(shipped);
+    const between = await stateOf('shp-throttle-between');
+    const resend = await post(shipped);
+
+    // Assess
+    expect(first).toMatchObject({ status: 503, body: { results: [{ id: shipped.id, status: 'not_stored' }] } });
+    expect(between.status).toBe('created');
+    expect(resend.body.results).toEqual([{ id: shipped.id, status: 'duplicate' }]);
+    expect(await stateOf('shp-throttle-between')).toMatchObject({ status: 'shipped', carrier: 'DHL' });
+    expect(await storedEvents('shp-throttle-between')).toHaveLength(2);
+  });
+
+  it("retries a wallet's transaction cancelled by a TransactionConflict and books the entry once", async () => {
     // Prepare
-    const created = shipmentCreated('shp-conflict');
-    await post(created);
-    const shipped = shipmentStatus('shipped', 'shp-conflict', 3, { carrier: 'DHL' });
+    await post(walletEvent('credited', 'wal-conflict', 1000));
+    const debit = walletEvent('debited', 'wal-conflict', 300);
     proxy.received.length = 0;
     proxy.inject('TransactWriteItems', 3, 400, CONFLICT);
 
     // Act
-    const response = await post(shipped);
+    const response = await post(debit);
 
     // Assess
     const items = await table.scan();
-    const aggregate = items.find((item) => item.PK === 'SHIPMENT#shp-conflict' && item.SK === 'SHIPMENT') as Record<string, any>;
+    const wallet = items.find((item) => item.PK === 'WALLET#wal-conflict' && item.SK === 'WALLET') as Record<string, any>;
     expect({
       response: response.body.results,
       attempts: proxy.received.filter((operation) => operation === 'TransactWriteItems').length,
-      events: (await storedEvents('shp-conflict')).length,
-      status: aggregate.status,
-      version: aggregate.version,
-    }).toEqual({ response: [{ id: shipped.id, status: 'accepted' }], attempts: 4, events: 2, status: 'shipped', version: 2 });
+      entries: items.filter((item) => item.PK === 'WALLET#wal-conflict' && String(item.SK).startsWith('LEDGER#')).length,
+      balance: wallet.balance,
+      version: wallet.version,
+    }).toEqual({ response: [{ id: debit.id, status: 'accepted' }], attempts: 4, entries: 2, balance: 700, version: 2 });
   });
 
   it('accepts 12 events of one shipment posted at once (real optimistic-lock races) and keeps every one once', async () => {
@@ -210,11 +241,17 @@ describe('DynamoDB faults on ingest', () => {
     // Act
     const responses = await Promise.all(events.map((event) => post(event)));
 
-    // Assess
-    const aggregate = (await table.scan()).find((item) => item.PK === 'SHIPMENT#shp-race' && item.SK === 'SHIPMENT') as Record<string, any>;
+    // Assess: every event stored once, and the state is that of all of them, whatever order the races were won in.
     expect(responses.map((response) => response.body.results?.[0]?.status)).toEqual(events.map(() => 'accepted'));
-    expect((aggregate.timeline as { id: string }[]).map((entry) => entry.id).sort()).toEqual(events.map((event) => event.id).sort());
-    expect(aggregate.version).toBe(12);
+    expect((await storedEvents('shp-race')).map((item) => (item.event as { id: string }).id).sort()).toEqual(
+      events.map((event) => event.id).sort(),
+    );
+    expect(await stateOf('shp-race')).toMatchObject({
+      status: 'in_transit',
+      statusDetails: { location: 'hub-10' },
+      orderId: 'ord-shp-race',
+      customer: { id: customer.id },
+    });
   });
 });
 
@@ -227,6 +264,7 @@ describe('SNS faults on the stream-router', () => {
       recipient: '+34600111222',
       locale: 'en',
       customerId: 'cus-1',
+      owner: 'ams',
       shipment: { shipmentId: `shp-sns-${index}`, status: 'shipped' },
       occurredAt: '2026-11-01T08:00:00.000Z',
     };
@@ -252,7 +290,7 @@ describe('SNS faults on the stream-router', () => {
     // Prepare
     aws.fail('PublishBatch', Number.POSITIVE_INFINITY, awsFaults.UNAVAILABLE.sns);
     const handler = streamRouterHandler(
-      routerPorts(new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait)),
+      routerPorts(new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait), { profiles: keptProfiles() }),
       createObservability(),
     );
 
@@ -268,27 +306,21 @@ describe('SNS faults on the stream-router', () => {
   });
 });
 
-/** A stream record of a shipment aggregate that has just moved to `status` (shipped by default). */
-function shipmentRecord(sequenceNumber: string, shipmentId: string, overrides: Record<string, unknown> = {}): DynamoDBRecord {
-  const entry = {
-    source: '//warehouse/ams-1',
-    id: `e-${shipmentId}`,
-    status: 'shipped',
-    time: '2026-11-01T09:00:00.000Z',
-    data: { shipmentId },
-  };
-  const after = {
-    PK: `SHIPMENT#${shipmentId}`,
-    SK: 'SHIPMENT',
-    entity: 'shipment',
-    shipmentId,
-    status: 'shipped',
-    statusTime: entry.time,
-    customer: { ...customer, timeZone: 'UTC' },
-    timeline: [entry],
-    version: 2,
-    ...overrides,
-  };
+/** A stream record of a shipment state that has just moved to shipped. */
+function shipmentRecord(sequenceNumber: string, shipmentId: string): DynamoDBRecord {
+  const time = '2026-11-01T09:00:00.000Z';
+  const after = stateItem(
+    {
+      shipmentId,
+      owner: 'ams',
+      status: 'shipped',
+      statusTime: time,
+      statusDetails: {},
+      customer: { ...customer, timeZone: 'UTC', channels: ['sms', 'email'] },
+      marks: { status: `${time}#30#ams#s#e-${shipmentId}`, customer: `${time}#000#x` },
+    },
+    2,
+  );
   return streamRecord({ eventName: 'MODIFY', keys: { PK: `SHIPMENT#${shipmentId}`, SK: 'SHIPMENT' }, newImage: after, sequenceNumber });
 }
 
@@ -305,6 +337,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
       locale: 'en',
       timeZone: 'UTC',
       customerId: 'cus-1',
+      owner: 'ams',
       shipment: { shipmentId, status: 'delivered' },
       occurredAt: '2026-11-01T08:00:00.000Z',
     };
@@ -420,30 +453,25 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
 
 describe('a stream batch with one poison record', () => {
   it('bisects, delivers every other record once, and sends the poison record alone to the on-failure destination', async () => {
-    // Prepare: 9 shipments moved to shipped on a real table stream, and one aggregate no code can read (no timeline).
+    // Prepare: 9 shipments moved to shipped on a real table stream, and one state no code can read (no marks).
     const streamTable = await createTestTable();
     const documents = streamTable.documents;
     for (let index = 0; index < 10; index++) {
       const shipmentId = `shp-poison-${index}`;
-      const entry = {
-        source: '//warehouse/ams-1',
-        id: `e-${index}`,
-        status: 'shipped',
-        time: '2026-11-01T09:00:00.000Z',
-        data: { shipmentId },
-      };
-      const item: Record<string, unknown> = {
-        PK: `SHIPMENT#${shipmentId}`,
-        SK: 'SHIPMENT',
-        entity: 'shipment',
-        shipmentId,
-        status: 'shipped',
-        statusTime: entry.time,
-        customer: { ...customer, channels: ['email'] },
-        timeline: [entry],
-        version: 1,
-      };
-      if (index === 4) delete item.timeline;
+      const time = '2026-11-01T09:00:00.000Z';
+      const item = stateItem(
+        {
+          shipmentId,
+          owner: 'ams',
+          status: 'shipped',
+          statusTime: time,
+          statusDetails: {},
+          customer: { ...customer, channels: ['email'] as const },
+          marks: { status: `${time}#30#ams#s#e-${index}` },
+        },
+        1,
+      );
+      if (index === 4) delete item.marks;
       await documents.send(new PutCommand({ TableName: streamTable.tableName, Item: item }));
     }
     const published: string[] = [];
@@ -460,7 +488,7 @@ describe('a stream batch with one poison record', () => {
     const poller = new StreamPoller(streamTable.endpoint, Table?.LatestStreamArn as string, [
       {
         functionId: 'StreamRouterFunction',
-        handler: streamRouterHandler(routerPorts(publisher), createObservability()),
+        handler: streamRouterHandler(routerPorts(publisher, { profiles: keptProfiles() }), createObservability()),
         ...streamSourceSettings(source.Properties),
         onFailure: (_id, records, error) => failures.push({ records, error }),
       },

@@ -20,7 +20,7 @@ export class MemorySuppressions implements SuppressionList {
 /** Preferences in memory: `all` unless set. */
 export class MemoryPreferences implements PreferenceStore {
   readonly levels_ = new Map<string, PreferenceLevel>();
-  private key = (customer: PreferenceCustomer, channel: Channel) => `${customer.owner ?? ''}#${customer.customerId}#${channel}`;
+  private key = (customer: PreferenceCustomer, channel: Channel) => `${customer.owner}#${customer.customerId}#${channel}`;
 
   async levelFor(customer: PreferenceCustomer, channel: Channel): Promise<PreferenceLevel> {
     return this.levels_.get(this.key(customer, channel)) ?? 'all';

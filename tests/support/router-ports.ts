@@ -1,6 +1,7 @@
 import type { RouteShipmentPorts } from '../../functions/lib/app/route-shipment-changes.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { NotificationPublisher } from '../../functions/lib/domain/notification-ports.ts';
+import type { CustomerProfiles } from '../../functions/lib/domain/ports.ts';
 import type { NotificationCounts } from '../../functions/lib/domain/warehouse.ts';
 
 /** Warehouse counts in memory, as DynamoNotificationCounts keeps them in the table. */
@@ -18,11 +19,12 @@ export class MemoryCounts implements NotificationCounts {
 
 /**
  * The stream router's ports around `publisher`, for tests about publishing: counts in memory, a
- * cap no test reaches unless it sets one, suppressions recorded in `suppressed`.
+ * cap no test reaches unless it sets one, suppressions recorded in `suppressed`, customer profiles
+ * kept in `profiles` unless the test gives its own.
  */
 export function routerPorts(
   publisher: NotificationPublisher,
-  options: { caps?: Record<string, number>; counts?: NotificationCounts; now?: Date } = {},
+  options: { caps?: Record<string, number>; counts?: NotificationCounts; now?: Date; profiles?: CustomerProfiles } = {},
 ): RouteShipmentPorts & { suppressed: { message: NotificationMessage; reason: string }[] } {
   const suppressed: { message: NotificationMessage; reason: string }[] = [];
   return {
@@ -31,6 +33,7 @@ export function routerPorts(
     capOf: async (warehouseId) => options.caps?.[warehouseId] ?? 1_000_000,
     suppressions: { suppress: async (message, reason) => void suppressed.push({ message, reason }) },
     clock: () => options.now ?? new Date(),
+    profiles: options.profiles ?? { remember: async () => undefined },
     suppressed,
   };
 }

@@ -45,6 +45,7 @@ const message: NotificationMessage = {
   recipient: '+34600111222',
   locale: 'en',
   customerId: 'cus-1',
+  owner: 'ams',
   shipment: { shipmentId: 'shp-1', status: 'shipped' },
   occurredAt: '2026-11-01T08:00:00.000Z',
 };

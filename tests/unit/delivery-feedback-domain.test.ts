@@ -31,6 +31,7 @@ function message(channel: 'sms' | 'email', status: ShipmentStatus, overrides: Pa
     recipient: channel === 'sms' ? '+34600111222' : 'ana@example.com',
     locale: 'en',
     customerId: 'cus-1',
+    owner: 'wh-ams',
     shipment: { shipmentId: 'shp-1', status },
     occurredAt: '2026-11-01T10:00:00.000Z',
     ...overrides,

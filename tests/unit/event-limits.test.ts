@@ -15,7 +15,10 @@ import {
   keyProblem,
   MAX_IDENTIFIER_KEY_BYTES,
   MAX_SOURCE_KEY_BYTES,
+  MAX_WAREHOUSE_ID_KEY_BYTES,
 } from '../../functions/lib/domain/key-limits.ts';
+import { SHIPMENT_STATUSES, timelineKey } from '../../functions/lib/domain/shipment.ts';
+import { warehouseIdProblem } from '../../functions/lib/domain/warehouse.ts';
 import { customer, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
 
 // Every hostile input of issue 13 is refused by the schemas, before anything is written, with the field that failed.
@@ -71,10 +74,19 @@ describe('identifiers that become table keys', () => {
     const id = `${'%'.repeat(85)}a`; // 86 characters, 256 bytes
     expect(errorsOf({ ...walletEvent('credited', id, 1), source, id })).toEqual([]);
     expect([keyPartBytes(source), keyPartBytes(id)]).toEqual([MAX_SOURCE_KEY_BYTES, MAX_IDENTIFIER_KEY_BYTES]);
-    const ledger = keys.ledgerEntry(id, source, id);
+    const warehouse = 'w'.repeat(MAX_WAREHOUSE_ID_KEY_BYTES);
+    expect(warehouseIdProblem(warehouse)).toBeUndefined();
+    expect(warehouseIdProblem(`${warehouse}w`)).toMatch(/at most 128 bytes/);
+    const bytes = (text: string) => new TextEncoder().encode(text).length;
+    const ledger = keys.ledgerEntry(id, warehouse, source, id);
+    const event = keys.shipmentEvent(id, warehouse, source, id);
+    const longestTimelineKey = Math.max(
+      ...SHIPMENT_STATUSES.map((status) => bytes(timelineKey({ time: '9999-12-31T23:59:59.999Z', status, owner: warehouse, source, id }))),
+    );
     expect(keyProblem(ledger)).toBeUndefined();
-    expect(new TextEncoder().encode(ledger.SK).length).toBeLessThanOrEqual(DYNAMODB_SORT_KEY_MAX_BYTES - 300);
-    expect(keyProblem(keys.event(source, id))).toBeUndefined();
+    expect(keyProblem(event)).toBeUndefined();
+    expect([bytes(ledger.SK), bytes(event.SK), longestTimelineKey]).toEqual([777, 776, 798]);
+    expect(longestTimelineKey).toBeLessThanOrEqual(DYNAMODB_SORT_KEY_MAX_BYTES - 200);
   });
 
   it('names the key DynamoDB would refuse', () => {

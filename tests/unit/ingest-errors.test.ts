@@ -13,9 +13,11 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { eventItem, stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
+import { encodeCursor } from '../../functions/lib/app/read-shipment.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
-import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
 import { apiEvent, cloudEvent, customer, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
+import { entriesOf, stateAfter } from '../support/shipments.ts';
 
 // Every 4xx of the contract, through the real handlers with DynamoDB mocked: the answer, and that nothing was written.
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -364,13 +366,38 @@ describe('POST /v1/events rejections', () => {
 
   it('rejects an entry in another currency than its wallet holds at data.amount.currency, writing nothing', async () => {
     // Prepare
-    dynamo.on(BatchGetCommand).resolves({ Responses: { [process.env.TABLE_NAME!]: [{ walletId: 'wal-eur', currency: 'EUR' }] } });
+    dynamo
+      .on(BatchGetCommand)
+      .resolves({ Responses: { [process.env.TABLE_NAME!]: [{ walletId: 'wal-eur', owner: 'local', currency: 'EUR', balance: 0 }] } });
 
     // Act
     const response = await send(postEvents(walletEvent('debited', 'wal-eur', 100, 'USD')));
 
     // Assess
     expect({ response, writes: writesSent() }).toEqual({ response: problem(400, [{ path: 'data.amount.currency' }]), writes: [] });
+  });
+
+  it.each([
+    ['a shipment', () => shipmentStatus('cancelled', 'shp-theirs', 3), { shipmentId: 'shp-theirs', owner: 'ams-1' }, 'data.shipmentId'],
+    [
+      'a wallet',
+      () => walletEvent('debited', 'wal-theirs', 100),
+      { walletId: 'wal-theirs', owner: 'ams-1', currency: 'EUR', balance: 500 },
+      'data.walletId',
+    ],
+  ])("rejects an event for another warehouse's %s with 403 problem+json, writing nothing", async (_what, event, stored, path) => {
+    // Prepare: the table holds the subject, owned by another warehouse (and nothing else the batch names).
+    const table = process.env.TABLE_NAME!;
+    const subject = 'shipmentId' in stored ? `SHIPMENT#${stored.shipmentId}` : `WALLET#${stored.walletId}`;
+    dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { PK: string }[] }> }) => ({
+      Responses: { [table]: input.RequestItems[table]?.Keys.some((key) => key.PK === subject) ? [stored] : [] },
+    }));
+
+    // Act
+    const response = await send(postEvents([created(), event()], { contentType: BATCH }));
+
+    // Assess
+    expect({ response, writes: writesSent() }).toEqual({ response: problem(403, [{ path: `[1].${path}` }]), writes: [] });
   });
 
   it('accepts a body of exactly 256 KiB', async () => {
@@ -390,19 +417,25 @@ describe('POST /v1/events rejections', () => {
 });
 
 describe('GET /v1/shipments/{shipmentId}', () => {
-  async function read(shipmentId: string) {
+  async function read(shipmentId: string, query?: Record<string, string>) {
+    const request = apiEvent('GET', `/v1/shipments/${shipmentId}`, { pathParameters: { shipmentId } });
     const response = await getShipment(
-      apiEvent('GET', `/v1/shipments/${shipmentId}`, { pathParameters: { shipmentId } }),
+      { ...request, ...(query ? { queryStringParameters: query } : {}) },
       lambdaContext('GetShipmentFunction'),
     );
     return { status: response.statusCode, contentType: response.headers?.['content-type'], body: JSON.parse(response.body ?? 'null') };
   }
 
-  function storedShipment(): Shipment & Record<string, unknown> {
-    const events = parseEvents([shipmentCreated('shp-known', 0), shipmentStatus('shipped', 'shp-known', 5, { carrier: 'DHL' })])
-      .events as ShipmentEvent[];
-    const shipment = events.reduce<Shipment | undefined>(applyEvent, undefined)!;
-    return { PK: 'SHIPMENT#shp-known', SK: 'SHIPMENT', entity: 'shipment', ...shipment, version: 2, updatedAt: '2026-11-01T08:05:00Z' };
+  const events = () =>
+    parseEvents([shipmentCreated('shp-known', 0), shipmentStatus('shipped', 'shp-known', 5, { carrier: 'DHL' })]).events as ShipmentEvent[];
+
+  /** The state item and the event items of a shipment with two events. */
+  function storedShipment() {
+    const history = events();
+    return {
+      state: stateItem(stateAfter(history)!, 2),
+      events: entriesOf(history).map((entry, index) => eventItem(entry, history[index]!)),
+    };
   }
 
   it('answers 404 problem+json for a shipment nobody has posted', async () => {
@@ -413,20 +446,26 @@ describe('GET /v1/shipments/{shipmentId}', () => {
     expect(response).toEqual(problem(404));
   });
 
-  it('looks the shipment up by its partition key', async () => {
+  it('looks the state up by its key, and the history in the Timeline index of its partition', async () => {
     // Act
     await read('shp-nobody');
 
     // Assess
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: { PK: 'SHIPMENT#shp-nobody', SK: 'SHIPMENT' } });
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'Timeline',
       KeyConditionExpression: 'PK = :pk',
       ExpressionAttributeValues: { ':pk': 'SHIPMENT#shp-nobody' },
+      ScanIndexForward: true,
+      Limit: 51,
     });
   });
 
-  it('answers 200 with the status and the phone and email masked', async () => {
+  it('answers 200 with the status, the owner and the phone and email masked', async () => {
     // Prepare
-    dynamo.on(QueryCommand).resolves({ Items: [storedShipment()] });
+    const stored = storedShipment();
+    dynamo.on(GetCommand).resolves({ Item: stored.state });
+    dynamo.on(QueryCommand, { IndexName: 'Timeline' }).resolves({ Items: stored.events });
 
     // Act
     const response = await read('shp-known');
@@ -435,19 +474,48 @@ describe('GET /v1/shipments/{shipmentId}', () => {
     expect(response).toMatchObject({
       status: 200,
       contentType: 'application/json',
-      body: { shipmentId: 'shp-known', status: 'shipped', customer: { id: 'cus-1', phone: '+34•••••••22', email: 'a•••@example.com' } },
+      body: {
+        shipmentId: 'shp-known',
+        owner: 'local',
+        status: 'shipped',
+        customer: { id: 'cus-1', phone: '+34•••••••22', email: 'a•••@example.com' },
+        timeline: [{ status: 'created' }, { status: 'shipped', details: { carrier: 'DHL' } }],
+        nextCursor: null,
+      },
     });
   });
 
   it('reveals the phone and email nowhere in the answer, not even in the timeline', async () => {
     // Prepare
-    dynamo.on(QueryCommand).resolves({ Items: [storedShipment()] });
+    const stored = storedShipment();
+    dynamo.on(GetCommand).resolves({ Item: stored.state });
+    dynamo.on(QueryCommand, { IndexName: 'Timeline' }).resolves({ Items: stored.events });
 
     // Act
     const response = await read('shp-known');
 
     // Assess
     expect(JSON.stringify(response.body)).not.toMatch(/600111222|ana@example\.com/);
+  });
+
+  it.each([
+    ['an order it does not know', { order: 'sideways' }, 'order'],
+    ['a cursor that is not base64url JSON', { cursor: '%%%' }, 'cursor'],
+    ['a cursor of JSON it did not write', { cursor: Buffer.from('{"after":1}').toString('base64url') }, 'cursor'],
+    ['a cursor of another shipment', { cursor: encodeCursor('shp-other', 'oldest', `2026-11-01T08:00:00.000Z#00#local#s#e`) }, 'cursor'],
+    ['a cursor whose key is not a timeline key', { cursor: encodeCursor('shp-known', 'oldest', 'EVENT#x') }, 'cursor'],
+    [
+      "an order other than the cursor's",
+      { order: 'newest', cursor: encodeCursor('shp-known', 'oldest', '2026-11-01T08:00:00.000Z#00#l#s#e') },
+      'order',
+    ],
+  ])('answers 400 problem+json for %s, reading nothing', async (_case, query, path) => {
+    // Act
+    const response = await read('shp-known', query);
+
+    // Assess
+    expect(response).toEqual(problem(400, [{ path }]));
+    expect(dynamo.calls()).toHaveLength(0);
   });
 });
 

@@ -54,6 +54,7 @@ function walletMessage(channel: 'sms' | 'email'): NotificationMessage {
     locale: 'en',
     timeZone: 'UTC',
     customerId: 'cus-1',
+    owner: 'ams',
     wallet: { walletId: 'wal-1', balance: 3500, currency: 'EUR', reconciledAt: '2026-11-02T11:59:00.000Z' },
     occurredAt: '2026-11-02T11:59:00.000Z',
   };
@@ -68,6 +69,7 @@ function message(overrides: Partial<NotificationMessage> = {}): NotificationMess
     locale: 'es-ES',
     timeZone: 'UTC',
     customerId: 'cus-1',
+    owner: 'ams',
     shipment: { shipmentId: 'shp-1', status: 'shipped', trackingNumber: 'JD01' },
     occurredAt: '2026-11-01T08:00:00.000Z',
     ...overrides,
@@ -287,7 +289,8 @@ describe('send-sms', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE,
-      Key: { PK: 'CUSTOMER#cus-1', SK: 'PROFILE' },
+      Key: { PK: 'CUSTOMER#ams#cus-1', SK: 'PROFILE' },
+      ProjectionExpression: '#contact',
       ExpressionAttributeNames: { '#contact': 'phone' },
     });
     expect(eum).toHaveReceivedCommandWith(SendTextMessageCommand, {
@@ -409,7 +412,7 @@ describe('send-email', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE,
-      Key: { PK: 'CUSTOMER#cus-1', SK: 'PROFILE' },
+      Key: { PK: 'CUSTOMER#ams#cus-1', SK: 'PROFILE' },
       ExpressionAttributeNames: { '#contact': 'email' },
     });
     expect(ses).toHaveReceivedCommandWith(SendEmailCommand, { Destination: { ToAddresses: ['ana.new@example.com'] } });

@@ -4,14 +4,24 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import { notificationsForChange, reachableChannels } from '../../functions/lib/domain/notification-policy.ts';
 import { formatMoney, LANGUAGES, languageOf, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
 import { isQuietHour, smsSendableAt } from '../../functions/lib/domain/quiet-hours.ts';
-import { SHIPMENT_STATUSES, type Shipment, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
+import { SHIPMENT_STATUSES, type ShipmentState, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
 import { isGsm7, measureSms, prepareSms } from '../../functions/lib/domain/sms-encoding.ts';
 import { redactPii } from '../../functions/lib/runtime/pii-redaction.ts';
 
 const customer = { id: 'cus-1', name: 'Ana', phone: '+34600111222', email: 'ana@example.com', locale: 'es-ES', timeZone: 'Europe/Madrid' };
 
-function shipment(status: ShipmentStatus, overrides: Partial<Shipment> = {}): Shipment {
-  return { shipmentId: 'shp-1', status, statusTime: '2026-11-01T10:00:00.000Z', customer, timeline: [], ...overrides };
+function shipment(status: ShipmentStatus, overrides: Partial<ShipmentState> = {}): ShipmentState {
+  const statusTime = '2026-11-01T10:00:00.000Z';
+  return {
+    shipmentId: 'shp-1',
+    owner: 'ams',
+    status,
+    statusTime,
+    statusDetails: {},
+    customer,
+    marks: { status: `${statusTime}#00#ams#s#${status}` },
+    ...overrides,
+  };
 }
 
 function message(overrides: Partial<NotificationMessage>): NotificationMessage {
@@ -22,6 +32,7 @@ function message(overrides: Partial<NotificationMessage>): NotificationMessage {
     recipient: '+34600111222',
     locale: 'en',
     customerId: 'cus-1',
+    owner: 'ams',
     shipment: { shipmentId: 'shp-1', status: 'shipped' },
     occurredAt: '2026-11-01T10:00:00.000Z',
     ...overrides,
@@ -47,7 +58,15 @@ describe('notification policy', () => {
     ]);
   });
 
-  it('says nothing when the aggregate did not move (an older event, a detail)', () => {
+  it("carries the shipment's owner, and the reason of the current status from its own details", () => {
+    const [sms] = notificationsForChange(
+      shipment('out_for_delivery'),
+      shipment('delivery_failed', { statusDetails: { reason: 'nobody home' } }),
+    );
+    expect(sms).toMatchObject({ owner: 'ams', shipment: { status: 'delivery_failed', reason: 'nobody home' } });
+  });
+
+  it('says nothing when the status did not move (an older event, a detail)', () => {
     expect(notificationsForChange(shipment('shipped'), shipment('shipped', { carrier: 'DHL' }))).toEqual([]);
   });
 

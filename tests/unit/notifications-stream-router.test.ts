@@ -1,33 +1,47 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { DynamoCustomerProfiles } from '../../functions/lib/adapters/dynamo-customer-profiles.ts';
+import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
+import { stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
-import type { Shipment } from '../../functions/lib/domain/shipment.ts';
+import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { routerPorts } from '../support/router-ports.ts';
 
 const sns = mockClient(SNSClient);
-afterEach(() => sns.reset());
+const dynamo = mockClient(DynamoDBDocumentClient);
+beforeEach(() => dynamo.on(PutCommand).resolves({}));
+afterEach(() => {
+  sns.reset();
+  dynamo.reset();
+});
 
 const customer = { id: 'cus-1', phone: '+34600111222', email: 'ana@example.com', locale: 'fr-FR' };
+const TIME = '2026-11-01T10:00:00.000Z';
+const RECEIPT = '2026-11-01T10:00:01.000Z#000#2026-11-01T09:00:00.000Z#00#ams#s#e0';
 
-function aggregate(shipmentId: string, status: Shipment['status'], extra: Partial<Shipment> = {}) {
-  return {
-    PK: `SHIPMENT#${shipmentId}`,
-    SK: 'SHIPMENT',
-    entity: 'shipment',
-    version: 2,
-    shipmentId,
-    status,
-    statusTime: '2026-11-01T10:00:00.000Z',
-    customer,
-    timeline: [],
-    ...extra,
-  };
+/** A state item as the store writes it (its customer received at RECEIPT unless `extra` says otherwise). */
+function aggregate(shipmentId: string, status: ShipmentState['status'], extra: Partial<ShipmentState> = {}) {
+  return stateItem(
+    {
+      shipmentId,
+      owner: 'ams',
+      status,
+      statusTime: TIME,
+      statusDetails: {},
+      customer,
+      marks: { status: `${TIME}#40#ams#s#${status}`, customer: RECEIPT },
+      ...extra,
+    },
+    2,
+  );
 }
 
 let sequence = 100;
@@ -52,6 +66,7 @@ const router = () =>
         baseDelayMs: 1,
         sleep: async () => undefined,
       }),
+      { profiles: new DynamoCustomerProfiles(documentClient(new DynamoDBClient({})), 'ParcelTable') },
     ),
     createObservability(),
   );
@@ -93,8 +108,8 @@ describe('stream-router', () => {
   it('fails the whole batch, publishing nothing, when a shipment record cannot be read, so bisecting isolates it', async () => {
     sns.on(PublishBatchCommand).resolves({ Failed: [] });
     const readable = record(aggregate('r', 'packed'), aggregate('r', 'shipped'));
-    const { timeline: _dropped, ...withoutTimeline } = aggregate('u', 'shipped');
-    const unreadable = record(aggregate('u', 'packed'), withoutTimeline);
+    const { marks: _dropped, ...withoutMarks } = aggregate('u', 'shipped');
+    const unreadable = record(aggregate('u', 'packed'), withoutMarks);
 
     const response = router()({ Records: [readable, unreadable] }, lambdaContext('StreamRouterFunction'));
 
@@ -102,7 +117,7 @@ describe('stream-router', () => {
     expect(sns).not.toHaveReceivedCommand(PublishBatchCommand);
   });
 
-  it('ignores removals and items that are not shipment aggregates', async () => {
+  it('ignores removals and items that are not shipment states', async () => {
     const notification = { PK: 'SHIPMENT#z', SK: 'NOTIFICATION#shipped#sms', outcome: 'sent' };
 
     const response = await router()(
@@ -119,7 +134,7 @@ describe('stream-router', () => {
     expect(sns).not.toHaveReceivedCommand(PublishBatchCommand);
   });
 
-  it("counts a shipment's messages against its owner's daily cap, from the aggregate's owner in the stream image", async () => {
+  it("counts a shipment's messages against its owner's daily cap, from the state's owner in the stream image", async () => {
     sns.on(PublishBatchCommand).resolves({ Failed: [] });
     const ports = routerPorts(new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic'), {
       caps: { 'ams-1': 1 },
@@ -128,11 +143,9 @@ describe('stream-router', () => {
     const response = await streamRouterHandler(ports, createObservability())(
       {
         Records: [
-          record(
-            aggregate('own', 'packed', { owner: 'ams-1' } as Partial<Shipment>),
-            aggregate('own', 'shipped', { owner: 'ams-1' } as Partial<Shipment>),
-          ),
-          record(aggregate('legacy', 'packed'), aggregate('legacy', 'shipped')),
+          record(aggregate('own', 'packed', { owner: 'ams-1' }), aggregate('own', 'shipped', { owner: 'ams-1' })),
+          // Another warehouse's shipment: ams-1's cap does not hold it back.
+          record(aggregate('other', 'packed'), aggregate('other', 'shipped')),
         ],
       },
       lambdaContext('StreamRouterFunction'),
@@ -142,11 +155,73 @@ describe('stream-router', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}').notificationId)).toEqual([
       'shipment#own#shipped#sms',
-      'shipment#legacy#shipped#sms',
-      'shipment#legacy#shipped#email',
+      'shipment#other#shipped#sms',
+      'shipment#other#shipped#email',
     ]);
     expect(ports.suppressed.map(({ message, reason }) => [message.notificationId, reason])).toEqual([
       ['shipment#own#shipped#email', 'warehouse ams-1 reached its daily cap of 1 notifications'],
     ]);
   });
 });
+
+describe('stream-router keeping customer profiles', () => {
+  const puts = () => dynamo.commandCalls(PutCommand).map((call) => call.args[0].input);
+
+  it("keeps the profile under the shipment owner's key when a customer first appears, on the condition that it is newer", async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    await router()({ Records: [record(withoutCustomer(), aggregate('p', 'picked'))] }, lambdaContext('StreamRouterFunction'));
+
+    expect(puts()).toEqual([
+      {
+        TableName: 'ParcelTable',
+        Item: { PK: 'CUSTOMER#ams#cus-1', SK: 'PROFILE', entity: 'customer', owner: 'ams', ...customer, mark: RECEIPT },
+        ConditionExpression: 'attribute_not_exists(PK) OR #mark < :mark',
+        ExpressionAttributeNames: { '#mark': 'mark' },
+        ExpressionAttributeValues: { ':mark': RECEIPT },
+      },
+    ]);
+  });
+
+  it('writes no profile when the customer did not move, and one when a newer correction did', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    const corrected = `2026-11-02${RECEIPT.slice(10)}`;
+
+    await router()(
+      {
+        Records: [
+          record(aggregate('q', 'packed'), aggregate('q', 'shipped')),
+          record(
+            aggregate('q', 'shipped'),
+            aggregate('q', 'shipped', {
+              customer: { ...customer, phone: '+34600999999' },
+              marks: { status: `${TIME}#30#ams#s#x`, customer: corrected },
+            }),
+          ),
+        ],
+      },
+      lambdaContext('StreamRouterFunction'),
+    );
+
+    expect(puts().map((input) => [input.Item?.phone, input.Item?.mark])).toEqual([['+34600999999', corrected]]);
+  });
+
+  it('takes a profile that holds a newer correction already as done, and reports a record whose profile write failed', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    dynamo
+      .on(PutCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'newer', $metadata: {} }))
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    const older = record(withoutCustomer(), aggregate('s1', 'picked'));
+    const failing = record(withoutCustomer(), aggregate('s2', 'picked'));
+
+    const response = await router()({ Records: [older, failing] }, lambdaContext('StreamRouterFunction'));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: failing.dynamodb?.SequenceNumber }]);
+  });
+});
+
+/** A state item before its shipment.created arrived: no customer, no customer mark. */
+function withoutCustomer() {
+  const { customer: _customer, ...item } = aggregate('p', 'picked', { marks: { status: `${TIME}#10#ams#s#p` } });
+  return item;
+}

@@ -1,12 +1,13 @@
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { shipmentView } from '../../functions/lib/app/read-shipment.ts';
+import { HISTORY_PAGE_SIZE, shipmentView } from '../../functions/lib/app/read-shipment.ts';
 import { readWallet } from '../../functions/lib/app/read-wallet.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import type { WalletSnapshot } from '../../functions/lib/domain/ports.ts';
-import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
+import { timelineKey } from '../../functions/lib/domain/shipment.ts';
 import { buildOpenApi } from '../../scripts/openapi.ts';
 import { shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { entriesOf, stateAfter } from '../support/shipments.ts';
 
 // The read model the handlers return must be what docs/openapi.json promises integrators.
 type Validator = {
@@ -20,19 +21,26 @@ ajv.addSchema({ components: buildOpenApi().components }, 'openapi');
 const validate = (name: string) => ajv.compile({ $ref: `openapi#/components/schemas/${name}` });
 
 describe('responses match docs/openapi.json', () => {
-  it('a shipment with its customer, timeline and notifications is a Shipment', () => {
+  it('a shipment with its customer, a page of its timeline and notifications is a Shipment, on the last page or not', () => {
     const events = parseEvents([
       shipmentCreated('shp-doc', 0, { trackingUrl: 'https://track.example.com/1' }),
       shipmentStatus('shipped', 'shp-doc', 5, { carrier: 'DHL' }),
+      shipmentStatus('delivery_failed', 'shp-doc', 9, { reason: 'nobody home' }),
     ]).events as ShipmentEvent[];
-    const shipment = events.reduce<Shipment | undefined>((current, event) => applyEvent(current, event), undefined) as Shipment;
-    const view = shipmentView({
-      shipment,
-      notifications: [{ status: 'shipped', channel: 'sms', outcome: 'sent', at: '2026-11-28T08:00:00.000Z' }],
-    });
-
+    const entries = entriesOf(events);
     const isShipment = validate('Shipment');
-    expect(isShipment(JSON.parse(JSON.stringify(view))), JSON.stringify(isShipment.errors)).toBe(true);
+    for (const nextAfter of [undefined, timelineKey(entries[2]!)]) {
+      const view = shipmentView(
+        {
+          state: stateAfter(events)!,
+          entries,
+          ...(nextAfter ? { nextAfter } : {}),
+          notifications: [{ status: 'shipped', channel: 'sms', outcome: 'sent', at: '2026-11-28T08:00:00.000Z' }],
+        },
+        { order: 'oldest', limit: HISTORY_PAGE_SIZE },
+      );
+      expect(isShipment(JSON.parse(JSON.stringify(view))), JSON.stringify(isShipment.errors)).toBe(true);
+    }
   });
 
   it('a wallet, confirmed or pending, is a Wallet', async () => {
@@ -40,6 +48,7 @@ describe('responses match docs/openapi.json', () => {
     for (const reconciledAt of [undefined, '2026-11-28T08:00:00.000Z']) {
       const snapshot: WalletSnapshot = {
         walletId: 'wal-doc',
+        owner: 'ams',
         customerId: 'cus-1',
         balance: -1299,
         currency: 'EUR',

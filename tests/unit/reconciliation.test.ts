@@ -114,7 +114,14 @@ describe('planStarts', () => {
 });
 
 describe('balanceConfirmedMessages', () => {
-  const confirmed = { walletId: 'wal-1', customerId: 'cus-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T08:01:30.000Z' };
+  const confirmed = {
+    walletId: 'wal-1',
+    owner: 'ams',
+    customerId: 'cus-1',
+    balance: 1234,
+    currency: 'EUR',
+    reconciledAt: '2026-11-01T08:01:30.000Z',
+  };
 
   it('builds one message per allowed channel that has a contact, without the contact itself', () => {
     const messages = balanceConfirmedMessages(confirmed, { id: 'cus-1', email: 'ana@example.com', channels: ['sms', 'email'] }, 'exec-1');
@@ -125,6 +132,7 @@ describe('balanceConfirmedMessages', () => {
         channel: 'email',
         locale: 'en',
         customerId: 'cus-1',
+        owner: 'ams',
         wallet: { walletId: 'wal-1', balance: 1234, currency: 'EUR', reconciledAt: '2026-11-01T08:01:30.000Z' },
         occurredAt: '2026-11-01T08:01:30.000Z',
       },

@@ -1,14 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
-import { applyEvent, type Shipment } from '../../functions/lib/domain/shipment.ts';
+import {
+  mergeEvent,
+  receiptKey,
+  type ShipmentEntry,
+  type ShipmentState,
+  timelineKey,
+  toShipmentEntry,
+} from '../../functions/lib/domain/shipment.ts';
 import { type cloudEvent, customer, shipmentCreated, shipmentStatus } from '../support/events.ts';
 
-// The shipment aggregate's rules (docs/data-model.md, "Status rules"), pure: events in, shipment out.
+// The shipment's rules (docs/data-model.md, "Precedence"), pure: entries in, state out.
 const ID = 'shp-rules';
+const OWNER = 'ams';
+const RECEIVED = Date.UTC(2026, 10, 2, 8, 0);
+let received = 0;
 
-/** A validated shipment event, as the ingest path hands it to the domain. */
-function event(raw: ReturnType<typeof cloudEvent>): ShipmentEvent {
-  return parseEvents(raw).events[0] as ShipmentEvent;
+/** A validated shipment event as the store records it: for OWNER, received after every entry made before it. */
+function event(raw: ReturnType<typeof cloudEvent>): ShipmentEntry {
+  received += 1;
+  const validated = parseEvents(raw).events[0] as ShipmentEvent;
+  return toShipmentEntry(validated, OWNER, { receivedAt: new Date(RECEIVED + received * 1000).toISOString(), position: 0 });
 }
 
 const created = (minute: number, extra: Record<string, unknown> = {}) => event(shipmentCreated(ID, minute, extra));
@@ -16,9 +28,9 @@ const status = (name: string, minute: number, extra: Record<string, unknown> = {
   name === 'created' ? created(minute, extra) : event(shipmentStatus(name, ID, minute, extra));
 const failed = (minute: number) => status('delivery_failed', minute, { reason: 'nobody home' });
 
-/** Folds events in arrival order, as the store does one request at a time. */
-function fold(...events: ShipmentEvent[]): Shipment {
-  return events.reduce<Shipment | undefined>(applyEvent, undefined)!;
+/** Merges entries in arrival order, as the store does one request at a time. */
+function fold(...entries: ShipmentEntry[]): ShipmentState {
+  return entries.reduce<ShipmentState | undefined>(mergeEvent, undefined)!;
 }
 
 describe('status order', () => {
@@ -51,9 +63,15 @@ describe('status order', () => {
     expect(shipment.statusTime).toBe('2026-11-01T08:30:00.000Z');
   });
 
-  it('keeps every event in the timeline, ordered by when it happened rather than when it arrived', () => {
-    const shipment = fold(status('shipped', 30), created(0), status('packed', 20), status('picked', 10));
-    expect(shipment.timeline.map((entry) => entry.status)).toEqual(['created', 'picked', 'packed', 'shipped']);
+  it('orders history by when each event happened, whatever order they arrived in', () => {
+    const arrivals = [status('shipped', 30), created(0), status('packed', 20), status('picked', 10)];
+    const history = [...arrivals].sort((a, b) => (timelineKey(a) < timelineKey(b) ? -1 : 1));
+    expect(history.map((entry) => entry.status)).toEqual(['created', 'picked', 'packed', 'shipped']);
+  });
+
+  it('orders two events of one instant by stage, so history reads as it happened', () => {
+    const [shipped, packed] = [status('shipped', 10), status('packed', 10)] as [ShipmentEntry, ShipmentEntry];
+    expect(timelineKey(packed) < timelineKey(shipped)).toBe(true);
   });
 });
 
@@ -127,25 +145,75 @@ describe('events before shipment.created', () => {
   });
 });
 
-describe('duplicates', () => {
-  it('returns the very same shipment when an event is applied again', () => {
+describe('merging again', () => {
+  it('returns the very same state when an entry is merged again', () => {
     const shipped = status('shipped', 10);
     const shipment = fold(created(0), shipped);
-    expect(applyEvent(shipment, shipped)).toBe(shipment);
+    expect(mergeEvent(shipment, shipped)).toBe(shipment);
   });
 
-  it('treats another event with the same source and id as a duplicate, whatever it carries', () => {
-    const shipped = status('shipped', 10);
-    const shipment = fold(created(0), shipped);
-    const replay = event({ ...shipmentStatus('delivered', ID, 50), id: shipped.id, source: shipped.source });
-    expect(applyEvent(shipment, replay)).toBe(shipment);
+  it('returns the very same state for an older entry that changes nothing', () => {
+    const shipment = fold(created(0), status('shipped', 10));
+    expect(mergeEvent(shipment, status('picked', 5))).toBe(shipment);
   });
 
   it('treats the same id from another source as a different event', () => {
     const picked = status('picked', 10);
-    const shipment = fold(created(0), picked);
     const other = event({ ...shipmentStatus('packed', ID, 20), id: picked.id, source: '//warehouse/mad-2' });
-    expect(applyEvent(shipment, other).timeline).toHaveLength(3);
+    expect(fold(created(0), picked, other).status).toBe('packed');
+  });
+
+  it("refuses to merge another warehouse's entry into a state", () => {
+    const shipment = fold(created(0));
+    expect(() => mergeEvent(shipment, { ...status('shipped', 10), owner: 'mad' })).toThrow(/another warehouse/);
+  });
+});
+
+describe("the current status's own details", () => {
+  it("keeps the reason of a failed delivery for the customer's message", () => {
+    const shipment = fold(created(0), status('delivery_failed', 10, { reason: 'nobody home', nextAttemptAt: '2026-11-02T09:00:00Z' }));
+    expect(shipment.statusDetails).toEqual({ reason: 'nobody home', nextAttemptAt: '2026-11-02T09:00:00Z' });
+  });
+
+  it('drops them when the status moves on, and keeps them when an older event arrives', () => {
+    const failedFirst = fold(failed(10), status('delivered', 20, { signedBy: 'neighbour' }));
+    expect(failedFirst.statusDetails).toEqual({ signedBy: 'neighbour' });
+    expect(fold(failed(10), status('in_transit', 5, { location: 'Lyon' })).statusDetails).toEqual({ reason: 'nobody home' });
+  });
+
+  it('holds no detail that is a field of the shipment itself', () => {
+    expect(fold(status('shipped', 10, { carrier: 'DHL' })).statusDetails).toEqual({});
+  });
+});
+
+describe('the customer: the newest correction by receipt wins', () => {
+  const contact = (phone: string, minute: number) => created(minute, { customer: { ...customer, phone } });
+
+  it('takes the later-received shipment.created even when it says it happened earlier', () => {
+    const first = contact('+34600000001', 30);
+    const correction = contact('+34600000002', 0);
+    expect(fold(first, correction).customer?.phone).toBe('+34600000002');
+    expect(fold(correction, first).customer?.phone).toBe('+34600000002');
+  });
+
+  it('is not moved by an old shipment.created merged again with its first receipt', () => {
+    const first = contact('+34600000001', 0);
+    const correction = contact('+34600000002', 5);
+    const shipment = fold(first, correction);
+    expect(mergeEvent(shipment, first)).toBe(shipment);
+  });
+
+  it('orders two corrections of one request by their place in it', () => {
+    const receivedAt = '2026-11-03T08:00:00.000Z';
+    const [a, b] = [contact('+34600000001', 9), contact('+34600000002', 1)].map((entry, position) => ({ ...entry, receivedAt, position }));
+    expect(receiptKey(a as ShipmentEntry) < receiptKey(b as ShipmentEntry)).toBe(true);
+    expect(fold(b as ShipmentEntry, a as ShipmentEntry).customer?.phone).toBe('+34600000002');
+  });
+
+  it('keeps the order and promised date of the latest shipment.created by event time', () => {
+    const late = created(30, { orderId: 'ord-late', promisedBy: '2026-11-09T18:00:00Z' });
+    const early = created(0, { orderId: 'ord-early', promisedBy: '2026-11-05T18:00:00Z' });
+    expect(fold(late, early)).toMatchObject({ orderId: 'ord-late', promisedBy: '2026-11-09T18:00:00Z' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -194,7 +194,8 @@ describe('ingest handler signatures', () => {
 
   beforeEach(() => {
     dynamo.on(GetCommand).resolves({});
-    dynamo.on(TransactWriteCommand).resolves({});
+    dynamo.on(BatchGetCommand).resolves({ Responses: {} });
+    dynamo.on(PutCommand).resolves({});
   });
 
   afterEach(() => {

@@ -5,7 +5,8 @@ import {
   decodeClaimState,
   decodeCustomer,
   decodeNotificationRecord,
-  decodeShipment,
+  decodeShipmentEntry,
+  decodeShipmentState,
   decodeWallet,
   UnreadableItemError,
 } from '../../functions/lib/adapters/stored-items.ts';
@@ -14,21 +15,36 @@ import { shipmentChangeOf, walletChangeOf } from '../../functions/lib/adapters/s
 // Items read back from the table and stream images are parsed, not cast: a wrong shape fails at
 // the edge, naming where, and keys and bookkeeping attributes never reach the domain.
 
+const CREATED = '2026-11-01T08:00:00.000Z#00#ams#%2F%2Fw#e0';
+const SHIPPED = '2026-11-01T09:00:00.000Z#30#ams#%2F%2Fw#e1';
+const RECEIPT = '2026-11-01T09:00:01.000Z#000#%2F%2Fw#e0';
+
+/** A state item as the store writes it: each mark stored once, registers pointing at it. */
 const aggregate = {
   PK: 'SHIPMENT#shp-1',
   SK: 'SHIPMENT',
-  entity: 'shipment',
   version: 3,
-  updatedAt: '2026-11-01T10:00:00.000Z',
   shipmentId: 'shp-1',
+  owner: 'ams',
+  orderId: 'ord-1',
+  status: 'shipped',
+  customer: { id: 'cus-1', phone: '+34600111222', channels: ['sms'] },
+  carrier: 'DHL',
+  marks: [SHIPPED, CREATED, RECEIPT],
+  // One character per register (status, customer, orderId, carrier, trackingNumber, trackingUrl, promisedBy, eta).
+  markOf: '0210----',
+};
+
+const state = {
+  shipmentId: 'shp-1',
+  owner: 'ams',
   orderId: 'ord-1',
   status: 'shipped',
   statusTime: '2026-11-01T09:00:00.000Z',
-  customer: { id: 'cus-1', phone: '+34600111222', channels: ['sms'], profileTime: '2026-11-01T08:00:00.000Z' },
+  statusDetails: {},
+  customer: { id: 'cus-1', phone: '+34600111222', channels: ['sms'] },
   carrier: 'DHL',
-  timeline: [
-    { source: '//w', id: 'e1', status: 'shipped', time: '2026-11-01T09:00:00.000Z', data: { shipmentId: 'shp-1', carrier: 'DHL' } },
-  ],
+  marks: { status: SHIPPED, customer: RECEIPT, orderId: CREATED, carrier: SHIPPED },
 };
 
 function streamRecord(
@@ -48,24 +64,59 @@ function streamRecord(
 }
 
 describe('stored items', () => {
-  it('reads a shipment aggregate without its keys and bookkeeping', () => {
-    const { PK: _pk, SK: _sk, entity: _entity, version: _version, updatedAt: _updatedAt, ...shipment } = aggregate;
-    const { profileTime: _time, ...customer } = shipment.customer;
-    expect(decodeShipment(aggregate)).toEqual({ ...shipment, customer });
+  it('reads a shipment state without its keys and bookkeeping, each register with its mark', () => {
+    expect(decodeShipmentState(aggregate)).toEqual(state);
   });
 
   it.each([
     ['a status it does not know', { ...aggregate, status: 'lost' }, 'status'],
-    ['no timeline', { ...aggregate, timeline: undefined }, 'timeline'],
-    ['a timeline entry without time', { ...aggregate, timeline: [{ ...aggregate.timeline[0], time: undefined }] }, 'timeline.0.time'],
+    ['no marks', { ...aggregate, marks: undefined }, 'marks'],
+    ['a register pointing past its marks', { ...aggregate, markOf: '0213----' }, 'markOf.carrier'],
+    ['no mark for its status', { ...aggregate, markOf: '-210----' }, 'markOf.status'],
+    ['a mark index that is not a digit', { ...aggregate, markOf: '0210---x' }, 'markOf'],
     ['a channel it does not know', { ...aggregate, customer: { id: 'c', channels: ['fax'] } }, 'customer.channels.0'],
-  ])('refuses a shipment with %s, naming where', (_, item, path) => {
-    expect(() => decodeShipment(item)).toThrow(new UnreadableItemError(`shipment item is not readable at ${path}`));
+  ])('refuses a shipment state with %s, naming where', (_, item, path) => {
+    expect(() => decodeShipmentState(item)).toThrow(new UnreadableItemError(`shipment item is not readable at ${path}`));
+  });
+
+  it('reads an event of a history as merged and listed, and refuses one whose event is not a shipment event', () => {
+    const item = {
+      PK: 'SHIPMENT#shp-1',
+      SK: 'EVENT#ams#%2F%2Fw#e1',
+      owner: 'ams',
+      timelineKey: SHIPPED,
+      receivedAt: '2026-11-01T09:00:01.000Z',
+      position: 2,
+      event: {
+        specversion: '1.0',
+        id: 'e1',
+        source: '//w',
+        type: 'shipment.shipped',
+        time: '2026-11-01T10:00:00+01:00',
+        data: { shipmentId: 'shp-1' },
+      },
+    };
+    expect(decodeShipmentEntry(item)).toEqual({
+      owner: 'ams',
+      source: '//w',
+      id: 'e1',
+      status: 'shipped',
+      time: '2026-11-01T09:00:00.000Z',
+      data: { shipmentId: 'shp-1' },
+      receivedAt: '2026-11-01T09:00:01.000Z',
+      position: 2,
+    });
+    expect(() => decodeShipmentEntry({ ...item, event: { ...item.event, type: 'wallet.debited' } })).toThrow(
+      'shipment event item is not readable at event.type',
+    );
   });
 
   it('reads a wallet, counting what it has not got yet as 0', () => {
-    expect(decodeWallet({ PK: 'WALLET#w', SK: 'WALLET', walletId: 'w', customerId: 'c', currency: 'EUR', balance: -250 })).toEqual({
+    expect(
+      decodeWallet({ PK: 'WALLET#w', SK: 'WALLET', walletId: 'w', owner: 'ams', customerId: 'c', currency: 'EUR', balance: -250 }),
+    ).toEqual({
       walletId: 'w',
+      owner: 'ams',
       customerId: 'c',
       currency: 'EUR',
       balance: -250,
@@ -74,13 +125,13 @@ describe('stored items', () => {
       reconciliationPending: false,
     });
     expect(() => decodeWallet({ walletId: 'w', customerId: 'c', balance: '12' })).toThrow(
-      'wallet item is not readable at currency, balance',
+      'wallet item is not readable at owner, currency, balance',
     );
   });
 
   it('reads a customer profile, a notification record and a claim outcome', () => {
     expect(
-      decodeCustomer({ PK: 'CUSTOMER#c', SK: 'PROFILE', entity: 'customer', id: 'c', email: 'a@b.example', profileTime: 't' }),
+      decodeCustomer({ PK: 'CUSTOMER#ams#c', SK: 'PROFILE', entity: 'customer', owner: 'ams', id: 'c', email: 'a@b.example', mark: 't' }),
     ).toEqual({
       id: 'c',
       email: 'a@b.example',
@@ -106,17 +157,18 @@ describe('stored items', () => {
 });
 
 describe('stream images', () => {
-  it('decodes a shipment change, with no aggregate before the first event', () => {
+  it('decodes a shipment change, with no state before the first event', () => {
     const change = shipmentChangeOf(streamRecord('7', aggregate, undefined, 'INSERT'));
-    expect(change).toEqual({ sequenceNumber: '7', before: undefined, after: decodeShipment(aggregate) });
+    expect(change).toEqual({ sequenceNumber: '7', before: undefined, after: state });
   });
 
-  it('reads of the aggregate before a write only its status and customer, what deciding whom to tell needs', () => {
-    const before = { ...aggregate, status: 'packed', statusTime: '2026-11-01T08:30:00.000Z', timeline: 'not read' };
+  it('reads of the state before a write its status and customer with its mark, what deciding whom to tell needs', () => {
+    const before = { ...aggregate, status: 'packed', marks: ['2026-11-01T08:30:00.000Z#20#ams#%2F%2Fw#e2', CREATED, RECEIPT] };
     expect(shipmentChangeOf(streamRecord('14', aggregate, before))?.before).toEqual({
       status: 'packed',
       statusTime: '2026-11-01T08:30:00.000Z',
       customer: { id: 'cus-1', phone: '+34600111222', channels: ['sms'] },
+      customerMark: RECEIPT,
     });
   });
 
@@ -126,8 +178,8 @@ describe('stream images', () => {
   });
 
   it('names the sequence number of a record it cannot read', () => {
-    expect(() => shipmentChangeOf(streamRecord('10', { ...aggregate, timeline: 'none' }))).toThrow(
-      new UnreadableItemError('stream record 10: shipment item is not readable at timeline'),
+    expect(() => shipmentChangeOf(streamRecord('10', { ...aggregate, marks: 'none' }))).toThrow(
+      new UnreadableItemError('stream record 10: shipment item is not readable at marks'),
     );
   });
 

@@ -5,6 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { composeIngestEvents } from '../../functions/lib/composition/ingest-events.ts';
 import { composeStreamRouter } from '../../functions/lib/composition/stream-router.ts';
 import { OTHER_SECRET, postEvents, shipmentCreated, TEST_SECRET } from '../support/events.ts';
@@ -123,16 +124,20 @@ describe('StreamRouterFunction composed on AWS', () => {
       ...LIMITS,
     });
     const shipped = (owner: string) => {
-      const image = (status: string) => ({
-        PK: `SHIPMENT#shp-${owner}`,
-        SK: 'SHIPMENT',
-        shipmentId: `shp-${owner}`,
-        status,
-        statusTime: '2026-11-01T10:00:00.000Z',
-        customer: { id: 'cus-1', phone: '+34600111222', email: 'a@example.com' },
-        timeline: [],
-        owner,
-      });
+      const time = '2026-11-01T10:00:00.000Z';
+      const image = (status: 'packed' | 'shipped') =>
+        stateItem(
+          {
+            shipmentId: `shp-${owner}`,
+            owner,
+            status,
+            statusTime: time,
+            statusDetails: {},
+            customer: { id: 'cus-1', phone: '+34600111222', email: 'a@example.com' },
+            marks: { status: `${time}#${status === 'packed' ? 30 : 40}#${owner}#s#${status}`, customer: `${time}#000#s#e0` },
+          },
+          status === 'packed' ? 3 : 4,
+        );
       return {
         eventName: 'MODIFY' as const,
         dynamodb: {

@@ -36,6 +36,7 @@ class MemoryBooks implements WalletBooks {
   constructor(stored: number, ledger: number[], customer: Customer | null = ana) {
     this.wallet = {
       walletId: 'wal-1',
+      owner: 'ams',
       customerId: 'cus-1',
       currency: 'EUR',
       balance: stored,
@@ -58,8 +59,8 @@ class MemoryBooks implements WalletBooks {
     Object.assign(this.wallet, { balance: confirmation.balance, reconciledAt: confirmation.reconciledAt, reconciliationPending: false });
     return true;
   }
-  async customerProfile() {
-    return this.customer;
+  async customerProfile(owner: string) {
+    return owner === this.wallet.owner ? this.customer : undefined;
   }
 }
 

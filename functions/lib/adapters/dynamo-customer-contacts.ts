@@ -7,8 +7,8 @@ const CONTACT_ATTRIBUTE: Record<Channel, 'phone' | 'email'> = { sms: 'phone', em
 
 /**
  * The senders' read of a customer's contact: one GetCommand on the profile item
- * (`CUSTOMER#<id> / PROFILE`, written by ingest of `shipment.created`), projecting only the
- * channel's attribute, so a wallet message can travel without its recipient.
+ * (`CUSTOMER#<warehouse>#<id> / PROFILE`, kept by the stream router from shipment states),
+ * projecting only the channel's attribute, so a wallet message can travel without its recipient.
  */
 export class DynamoCustomerContacts implements CustomerContacts {
   private readonly client: DynamoDBDocumentClient;
@@ -19,12 +19,12 @@ export class DynamoCustomerContacts implements CustomerContacts {
     this.tableName = tableName;
   }
 
-  async contactFor(customerId: string, channel: Channel): Promise<string | undefined> {
+  async contactFor(owner: string, customerId: string, channel: Channel): Promise<string | undefined> {
     const attribute = CONTACT_ATTRIBUTE[channel];
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: keys.customer(customerId),
+        Key: keys.customer(owner, customerId),
         ProjectionExpression: '#contact',
         ExpressionAttributeNames: { '#contact': attribute },
         ConsistentRead: true,

@@ -5,7 +5,7 @@ import { DEFAULT_PREFERENCE, type PreferenceLevel } from '#domain/preferences.ts
 import { keys } from './keys.ts';
 import { decodePreference } from './stored-items.ts';
 
-/** Customers' choices in the single table: `CUSTOMER#[<owner>#]<customer> / PREFERENCE#<channel>` {level}; none stored means `all`. */
+/** Customers' choices in the single table: `CUSTOMER#<owner>#<customer> / PREFERENCE#<channel>` {level}; none stored means `all`. */
 export class DynamoPreferences implements PreferenceStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;

@@ -1,167 +1,320 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginatedBatchGet, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
-import type { RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
-import { applyEvent, type Shipment, ShipmentHistoryFullError } from '#domain/shipment.ts';
-import { eventRecordPut } from './event-record.ts';
-import { keys, SORT_KEY } from './keys.ts';
-import { decodeNotificationRecord, decodeOwner, decodeShipment, decodeShipmentVersion } from './stored-items.ts';
-import { writeEventTransaction } from './transactions.ts';
+import { ContentionError, NotYoursError } from '#domain/errors.ts';
+import { keyProblem } from '#domain/key-limits.ts';
+import type { HistoryPage, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
+import { backoff, type RetryPolicy } from '#domain/retry.ts';
+import { mergeEvent, type Receipt, type ShipmentEntry, type ShipmentState, timelineKey, toShipmentEntry } from '#domain/shipment.ts';
+import { eventSortKeyOf, keys, SORT_KEY, TIMELINE_INDEX } from './keys.ts';
+import {
+  decodeNotificationRecord,
+  decodeShipmentEntry,
+  decodeShipmentOwner,
+  decodeShipmentState,
+  decodeShipmentVersion,
+  encodeMarks,
+} from './stored-items.ts';
 
-/** A shipment aggregate as this adapter knows it: the aggregate and the version its optimistic lock checks. */
-interface VersionedShipment {
-  shipment: Shipment;
+/** A shipment's state as this adapter knows it: the state and the version its optimistic lock checks. */
+interface VersionedState {
+  state: ShipmentState;
   version: number;
-  /** The warehouse that first wrote it (absent on aggregates written before owners were recorded). */
-  owner: string | undefined;
+}
+
+/** How many states a container remembers having written (see `lastWritten`). */
+const REMEMBERED_STATES = 1000;
+
+/** Concurrent writers of one state: eight tries, waits of up to 20, 40, … 1280 ms between them. */
+const CONTENTION: RetryPolicy = { attempts: 8, baseDelayMs: 20 };
+
+/** DynamoDB allows at most 100 keys per BatchGetItem. */
+const BATCH_GET_LIMIT = 100;
+
+/** The error a conditional write answers, with the item it found when it was asked for it (ALL_OLD). */
+function conditionFailure(error: unknown): { item: Record<string, unknown> | undefined } | undefined {
+  if (!(error instanceof ConditionalCheckFailedException)) return undefined;
+  return { item: error.Item ? unmarshall(error.Item) : undefined };
+}
+
+function assertKey(key: { PK: string; SK?: string }, what: string): void {
+  // The schemas and the warehouse id's bound make this impossible; a key DynamoDB would refuse is never sent.
+  const problem = keyProblem(key);
+  if (problem) throw new RangeError(`${what}: ${problem}`);
 }
 
 /**
- * DynamoDB items hold at most 400 KB. The aggregate keeps its whole timeline, so a shipment with
- * hundreds of large events would outgrow it and every later event would fail on the server;
- * past this margin the event is refused as the client's (a 400) instead.
+ * Shipments in the single table (docs/data-model.md): one item per event in the shipment's
+ * partition, which is the event's idempotency record and its place in the history (ordered by
+ * the `Timeline` index), and one small item with the current state. An event is two single writes,
+ * no transaction: the event item, guarded by `attribute_not_exists`, and the state, merged with
+ * `mergeEvent` (commutative, idempotent) and written conditionally on its version. A crash
+ * between the two is repaired by the warehouse's resend: the duplicate is merged again.
  */
-const MAX_AGGREGATE_BYTES = 380 * 1024;
-
-/** How many aggregates a container remembers having written (see `lastWritten`). */
-const REMEMBERED_AGGREGATES = 1000;
-
-/** Shipment aggregates in the single table, written with an optimistic lock on `version`. */
 export class DynamoShipmentStore implements ShipmentStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   /**
-   * The aggregates this container wrote last. The next event of the same shipment (the rest of a
-   * batch, a warehouse posting in order) starts from it instead of reading first (see firstGuess).
+   * The states this container wrote last. The next event of the same shipment (the rest of a
+   * batch, a warehouse posting in order) starts from it instead of reading first, and knows its
+   * owner without asking (an owner never changes).
    */
-  private readonly lastWritten = new Map<string, VersionedShipment>();
+  private readonly lastWritten = new Map<string, VersionedState>();
 
   constructor(client: DynamoDBDocumentClient, tableName: string) {
     this.client = client;
     this.tableName = tableName;
   }
 
-  async recordShipmentEvent(event: ShipmentEvent, owner: string): Promise<RecordOutcome> {
-    let attempt = 0;
-    let written: VersionedShipment | undefined;
-    const outcome = await writeEventTransaction(this.client, async () => {
-      attempt += 1;
-      const current = attempt === 1 ? await this.firstGuess(event) : await this.readAggregate(event.data.shipmentId);
-      const next = applyEvent(current?.shipment, event);
-      const version = (current?.version ?? 0) + 1;
-      // The first writer owns the shipment; whose notification cap its messages count against.
-      const itemOwner = current ? current.owner : owner;
-      const item = {
-        ...keys.shipment(next.shipmentId),
-        entity: 'shipment',
-        ...next,
-        owner: itemOwner,
-        version,
-        updatedAt: new Date().toISOString(),
-      };
-      if (Buffer.byteLength(JSON.stringify(item)) > MAX_AGGREGATE_BYTES) {
-        throw new ShipmentHistoryFullError(
-          `shipment ${next.shipmentId} holds as much history as one shipment can (${next.timeline.length - 1} events)`,
-        );
-      }
-      written = { shipment: next, version, owner: itemOwner };
-      return {
-        TransactItems: [
-          eventRecordPut(this.tableName, event, keys.shipmentPartition(next.shipmentId)),
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: item,
-              ...(current
-                ? {
-                    ConditionExpression: '#version = :expected',
-                    ExpressionAttributeNames: { '#version': 'version' },
-                    ExpressionAttributeValues: { ':expected': current.version },
-                  }
-                : { ConditionExpression: 'attribute_not_exists(PK)' }),
+  async shipmentOwners(shipmentIds: readonly string[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    const unknown: string[] = [];
+    for (const shipmentId of new Set(shipmentIds)) {
+      const remembered = this.lastWritten.get(shipmentId);
+      if (remembered) owners.set(shipmentId, remembered.state.owner);
+      else unknown.push(shipmentId);
+    }
+    for (let start = 0; start < unknown.length; start += BATCH_GET_LIMIT) {
+      // lib-dynamodb's paginator sends the UnprocessedKeys of each response again until none are left.
+      const pages = paginatedBatchGet(
+        { client: this.client },
+        {
+          RequestItems: {
+            [this.tableName]: {
+              Keys: unknown.slice(start, start + BATCH_GET_LIMIT).map((id) => keys.shipment(id)),
+              ProjectionExpression: 'shipmentId, #owner',
+              ExpressionAttributeNames: { '#owner': 'owner' },
+              ConsistentRead: true,
             },
           },
-        ],
-      };
-    });
-    if (outcome === 'written' && written) this.remember(written);
-    if (event.type === 'shipment.created') await this.rememberCustomer(event, outcome === 'written');
-    return outcome === 'written' ? 'accepted' : 'duplicate';
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Responses?.[this.tableName] ?? []) {
+          const { shipmentId, owner } = decodeShipmentOwner(item);
+          owners.set(shipmentId, owner);
+        }
+      }
+    }
+    return owners;
+  }
+
+  async recordShipmentEvent(event: ShipmentEvent, owner: string, receipt: Receipt): Promise<RecordOutcome> {
+    const entry = toShipmentEntry(event, owner, receipt);
+    let current = await this.firstGuess(entry);
+    if (!current) {
+      // The shipment's first event claims it for its warehouse: the state is created before the
+      // event item, so another warehouse's event can never be stored in it, even for a moment.
+      const first = mergeEvent(undefined, entry);
+      const created = await this.createState(first);
+      if (created.won) {
+        const stored = await this.putEvent(entry, event);
+        // Stored before its shipment's state existed: only if the state was deleted by hand since.
+        if (stored) await this.mergeIntoState({ state: first, version: 1 }, stored);
+        return stored ? 'duplicate' : 'accepted';
+      }
+      current = created.existing;
+    }
+    if (current.state.owner !== owner) throw new NotYoursError(`shipment ${entry.data.shipmentId} belongs to another warehouse`);
+    const stored = await this.putEvent(entry, event);
+    // A repeat is merged too, as first received: it mends a state that a crash left without it.
+    await this.mergeIntoState(current, stored ?? entry);
+    return stored ? 'duplicate' : 'accepted';
   }
 
   /**
-   * The aggregate a first attempt builds on without a read where it can: the one this container
-   * wrote last, or none at all for `shipment.created` (a shipment's first event, nearly always).
-   * A wrong guess costs only a retry: the write is conditional on the version (or on there being
-   * no aggregate), so it is cancelled and the next attempt reads the table.
+   * The state a first attempt builds on without a read where it can: the one this container wrote
+   * last, or none at all for `shipment.created` (a shipment's first event, nearly always). A wrong
+   * guess costs only a failed conditional write, which answers the stored state (ALL_OLD).
    */
-  private async firstGuess(event: ShipmentEvent): Promise<VersionedShipment | undefined> {
-    const remembered = this.lastWritten.get(event.data.shipmentId);
-    if (remembered || event.type === 'shipment.created') return remembered;
-    return this.readAggregate(event.data.shipmentId);
+  private async firstGuess(entry: ShipmentEntry): Promise<VersionedState | undefined> {
+    const shipmentId = String(entry.data.shipmentId);
+    const remembered = this.lastWritten.get(shipmentId);
+    if (remembered || entry.status === 'created') return remembered;
+    return this.readState(shipmentId);
   }
 
-  private remember(written: VersionedShipment): void {
-    this.lastWritten.delete(written.shipment.shipmentId);
-    this.lastWritten.set(written.shipment.shipmentId, written);
-    if (this.lastWritten.size > REMEMBERED_AGGREGATES) {
+  private async createState(state: ShipmentState): Promise<{ won: true } | { won: false; existing: VersionedState }> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: stateItem(state, 1),
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      this.remember({ state, version: 1 });
+      return { won: true };
+    } catch (error) {
+      const failure = conditionFailure(error);
+      if (!failure) throw error;
+      const existing = failure.item ? versioned(failure.item) : await this.readState(state.shipmentId);
+      // A state is never deleted; gone again would be a table emptied by hand.
+      if (!existing) throw new ContentionError(`shipment ${state.shipmentId} vanished while it was being created`);
+      return { won: false, existing };
+    }
+  }
+
+  /** Puts the event item; answers the entry already stored under its key (a repeat), or undefined when it is new. */
+  private async putEvent(entry: ShipmentEntry, event: ShipmentEvent): Promise<ShipmentEntry | undefined> {
+    const key = keys.shipmentEvent(String(entry.data.shipmentId), entry.owner, entry.source, entry.id);
+    assertKey(key, 'event item key');
+    assertKey({ PK: key.PK, SK: timelineKey(entry) }, 'timeline key');
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: eventItem(entry, event),
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      const failure = conditionFailure(error);
+      if (!failure) throw error;
+      const item = failure.item ?? (await this.read(key));
+      if (!item) throw new ContentionError(`event ${entry.id} of shipment ${entry.data.shipmentId} vanished after its write failed`);
+      return decodeShipmentEntry(item);
+    }
+  }
+
+  /** Merges the entry into the state and writes it if it changed, conditionally on the version it was merged into. */
+  private async mergeIntoState(start: VersionedState, entry: ShipmentEntry): Promise<void> {
+    let current = start;
+    for (let attempt = 1; ; attempt++) {
+      const next = mergeEvent(current.state, entry);
+      if (next === current.state) {
+        this.remember(current);
+        return;
+      }
+      const version = current.version + 1;
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: stateItem(next, version),
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': current.version },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        this.remember({ state: next, version });
+        return;
+      } catch (error) {
+        const failure = conditionFailure(error);
+        if (!failure) throw error;
+        this.lastWritten.delete(current.state.shipmentId);
+        if (attempt >= CONTENTION.attempts) {
+          throw new ContentionError(`state of shipment ${current.state.shipmentId} still contended after ${attempt} attempts`, {
+            cause: error,
+          });
+        }
+        const fresh = failure.item ? versioned(failure.item) : await this.readState(current.state.shipmentId);
+        if (!fresh) throw new ContentionError(`shipment ${current.state.shipmentId} vanished while it was being written`);
+        current = fresh;
+        await backoff(CONTENTION, attempt);
+      }
+    }
+  }
+
+  private remember(written: VersionedState): void {
+    this.lastWritten.delete(written.state.shipmentId);
+    this.lastWritten.set(written.state.shipmentId, written);
+    if (this.lastWritten.size > REMEMBERED_STATES) {
       const oldest = this.lastWritten.keys().next().value as string;
       this.lastWritten.delete(oldest);
     }
   }
 
-  /**
-   * Keeps the customer's newest contact details (by event time) for messages that no shipment
-   * carries, such as a confirmed wallet balance. Outside the event transaction so an older
-   * shipment.created arriving late can be ignored without failing the event. A duplicate only
-   * fills a missing profile (a crash between the two writes, mended by the warehouse's retry):
-   * a repeated event never changes what is stored.
-   */
-  private async rememberCustomer(event: Extract<ShipmentEvent, { type: 'shipment.created' }>, isNew: boolean): Promise<void> {
-    const profileTime = new Date(event.time).toISOString();
-    try {
-      await this.client.send(
-        new PutCommand({
+  async getShipment(shipmentId: string, page: HistoryPage): Promise<StoredShipment | undefined> {
+    const partition = keys.shipmentPartition(shipmentId);
+    const after = page.after === undefined ? undefined : eventSortKeyOf(page.after);
+    const [stateItem, history, notifications] = await Promise.all([
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.shipment(shipmentId) })),
+      this.client.send(
+        new QueryCommand({
           TableName: this.tableName,
-          Item: { ...keys.customer(event.data.customer.id), entity: 'customer', ...event.data.customer, profileTime },
-          ...(isNew
-            ? {
-                ConditionExpression: 'attribute_not_exists(PK) OR profileTime <= :profileTime',
-                ExpressionAttributeValues: { ':profileTime': profileTime },
-              }
-            : { ConditionExpression: 'attribute_not_exists(PK)' }),
+          IndexName: TIMELINE_INDEX.name,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': partition },
+          ScanIndexForward: page.order === 'oldest',
+          // One more than the page, to know whether another page follows without reading an empty one.
+          Limit: page.limit + 1,
+          ...(page.after !== undefined && after !== undefined
+            ? { ExclusiveStartKey: { PK: partition, SK: after, [TIMELINE_INDEX.sortKey]: page.after } }
+            : {}),
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :notification)',
+          ExpressionAttributeValues: { ':pk': partition, ':notification': SORT_KEY.notificationPrefix },
+        }),
+      ),
+    ]);
+    if (!stateItem.Item) return undefined;
+    const found = (history.Items ?? []).map((item) => decodeShipmentEntry(item));
+    const entries = found.slice(0, page.limit);
+    const last = entries.at(-1);
+    // More follow when the query found one beyond the page, or stopped early at its 1 MB limit.
+    const more = found.length > page.limit || history.LastEvaluatedKey !== undefined;
+    return {
+      state: decodeShipmentState(stateItem.Item),
+      entries,
+      ...(more && last ? { nextAfter: timelineKey(last) } : {}),
+      notifications: (notifications.Items ?? []).map((item) => decodeNotificationRecord(item)),
+    };
   }
 
-  async getShipment(shipmentId: string): Promise<StoredShipment | undefined> {
-    const items: Record<string, unknown>[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.shipmentPartition(shipmentId) },
-      },
-    );
-    for await (const page of pages) items.push(...(page.Items ?? []));
-    const aggregate = items.find((item) => item.SK === SORT_KEY.shipment);
-    if (!aggregate) return undefined;
-    const notifications = items
-      .filter((item) => String(item.SK).startsWith(SORT_KEY.notificationPrefix))
-      .map((item) => decodeNotificationRecord(item));
-    return { shipment: decodeShipment(aggregate), notifications };
+  private async readState(shipmentId: string): Promise<VersionedState | undefined> {
+    const item = await this.read(keys.shipment(shipmentId));
+    return item ? versioned(item) : undefined;
   }
 
-  private async readAggregate(shipmentId: string): Promise<VersionedShipment | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.shipment(shipmentId), ConsistentRead: true }),
-    );
-    return Item
-      ? { shipment: decodeShipment(Item), version: decodeShipmentVersion(Item).version, owner: decodeOwner(Item).owner }
-      : undefined;
+  private async read(Key: { PK: string; SK: string }): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+    return Item;
   }
+}
+
+/**
+ * The state item (`SHIPMENT#<id> / SHIPMENT`): the state's values, its marks stored once each
+ * (stored-items.ts), the version, and when it was written (for operators; nothing reads it back).
+ */
+export function stateItem(state: ShipmentState, version: number): Record<string, unknown> {
+  const { marks, statusTime: _derived, statusDetails, ...values } = state;
+  return {
+    ...keys.shipment(state.shipmentId),
+    entity: 'shipment',
+    ...values,
+    ...(Object.keys(statusDetails).length > 0 ? { statusDetails } : {}),
+    ...encodeMarks(marks),
+    version,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * The event item (`SHIPMENT#<id> / EVENT#<warehouse>#<source>#<id>`): the CloudEvent as accepted,
+ * its owner, when it was received, and its timeline key, which puts it in the `Timeline` index.
+ */
+export function eventItem(entry: ShipmentEntry, event: ShipmentEvent): Record<string, unknown> {
+  return {
+    ...keys.shipmentEvent(String(entry.data.shipmentId), entry.owner, entry.source, entry.id),
+    entity: 'event',
+    owner: entry.owner,
+    [TIMELINE_INDEX.sortKey]: timelineKey(entry),
+    receivedAt: entry.receivedAt,
+    position: entry.position,
+    event,
+  };
+}
+
+function versioned(item: Record<string, unknown>): VersionedState {
+  return { state: decodeShipmentState(item), version: decodeShipmentVersion(item).version };
 }

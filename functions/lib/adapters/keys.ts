@@ -5,15 +5,23 @@
 const part = (value: string) => encodeURIComponent(value);
 
 export const keys = {
-  event: (source: string, id: string) => ({ PK: `EVENT#${part(source)}#${part(id)}`, SK: 'EVENT' }),
+  /** A shipment's current state (small, bounded): status, details, customer, owner. */
   shipment: (shipmentId: string) => ({ PK: `SHIPMENT#${part(shipmentId)}`, SK: 'SHIPMENT' }),
   shipmentPartition: (shipmentId: string) => `SHIPMENT#${part(shipmentId)}`,
+  /**
+   * One event of a shipment's history, under its idempotency key (warehouse, source, id). The
+   * `Timeline` index orders the same items by event time (`timelineKey`).
+   */
+  shipmentEvent: (shipmentId: string, warehouseId: string, source: string, id: string) => ({
+    PK: `SHIPMENT#${part(shipmentId)}`,
+    SK: `EVENT#${part(warehouseId)}#${part(source)}#${part(id)}`,
+  }),
   notification: (shipmentId: string, status: string, channel: string) => ({
     PK: `SHIPMENT#${part(shipmentId)}`,
     SK: `NOTIFICATION#${status}#${channel}`,
   }),
-  /** Contact details by customer, so wallet messages reach the people shipments introduced. */
-  customer: (customerId: string) => ({ PK: `CUSTOMER#${part(customerId)}`, SK: 'PROFILE' }),
+  /** Contact details by warehouse and customer, so wallet messages reach the people shipments introduced. */
+  customer: (warehouseId: string, customerId: string) => ({ PK: `CUSTOMER#${part(warehouseId)}#${part(customerId)}`, SK: 'PROFILE' }),
   wallet: (walletId: string) => ({ PK: `WALLET#${part(walletId)}`, SK: 'WALLET' }),
   walletPartition: (walletId: string) => `WALLET#${part(walletId)}`,
   /** Claim of a confirmed-balance message: one per (wallet, reconciliation, channel). */
@@ -23,14 +31,15 @@ export const keys = {
   }),
   /** Parcelcast's suppression list: one item per contact, keyed by its digest (domain/suppression.ts), never the contact. */
   suppression: (channel: string, digest: string) => ({ PK: `SUPPRESSION#${channel}#${digest}`, SK: 'SUPPRESSION' }),
-  /** A customer's choice for one channel, beside their profile; per owner warehouse and customer when the owner is known. */
-  preference: (customer: { customerId: string; owner?: string | undefined }, channel: string) => ({
-    PK: customer.owner ? `CUSTOMER#${part(customer.owner)}#${part(customer.customerId)}` : `CUSTOMER#${part(customer.customerId)}`,
+  /** A customer's choice for one channel, beside their profile: customers are per warehouse, so per owner and customer. */
+  preference: (customer: { customerId: string; owner: string }, channel: string) => ({
+    PK: `CUSTOMER#${part(customer.owner)}#${part(customer.customerId)}`,
     SK: `PREFERENCE#${channel}`,
   }),
-  ledgerEntry: (walletId: string, source: string, id: string) => ({
+  /** A ledger entry, which is also the wallet event's record under its idempotency key (warehouse, source, id). */
+  ledgerEntry: (walletId: string, warehouseId: string, source: string, id: string) => ({
     PK: `WALLET#${part(walletId)}`,
-    SK: `LEDGER#${part(source)}#${part(id)}`,
+    SK: `LEDGER#${part(warehouseId)}#${part(source)}#${part(id)}`,
   }),
   /** A warehouse's notification count of one UTC day (docs/warehouses.md), kept by the stream router. */
   warehouseDay: (warehouseId: string, day: string) => ({ PK: `WAREHOUSE#${part(warehouseId)}`, SK: `NOTIFICATIONS#${day}` }),
@@ -39,7 +48,20 @@ export const keys = {
 export const SORT_KEY = {
   shipment: 'SHIPMENT',
   wallet: 'WALLET',
+  eventPrefix: 'EVENT#',
   notificationPrefix: 'NOTIFICATION#',
   preferencePrefix: 'PREFERENCE#',
   ledgerPrefix: 'LEDGER#',
 } as const;
+
+/** The local secondary index that orders a shipment's events by `timelineKey` (template.yaml). */
+export const TIMELINE_INDEX = { name: 'Timeline', sortKey: 'timelineKey' } as const;
+
+/**
+ * The event item's sort key from its timeline key: both end in the same encoded
+ * `<warehouse>#<source>#<id>`, so a page cursor needs to carry only the timeline key.
+ */
+export function eventSortKeyOf(timelineKey: string): string | undefined {
+  const parts = timelineKey.split('#');
+  return parts.length === 5 ? `${SORT_KEY.eventPrefix}${parts.slice(2).join('#')}` : undefined;
+}

@@ -4,9 +4,17 @@ import { CHANNELS, type Channel } from '#domain/channels.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, SUPPRESSION_REASONS, type SuppressedBecause } from '#domain/delivery-status.ts';
 import { parseNotificationMessage } from '#domain/notification-message-schema.ts';
 import type { ClaimState } from '#domain/notification-ports.ts';
-import type { NotificationRecord, WalletSnapshot } from '#domain/ports.ts';
+import type { NotificationRecord, WalletHead, WalletSnapshot } from '#domain/ports.ts';
 import { PREFERENCE_LEVELS, type PreferenceLevel } from '#domain/preferences.ts';
-import { type Customer, SHIPMENT_STATUSES, type Shipment } from '#domain/shipment.ts';
+import {
+  type Customer,
+  DETAIL_FIELDS,
+  SHIPMENT_STATUSES,
+  type ShipmentEntry,
+  type ShipmentState,
+  type StateMarks,
+  statusOf,
+} from '#domain/shipment.ts';
 import type { SuppressionEntry } from '#domain/suppression.ts';
 
 /**
@@ -45,51 +53,137 @@ const customer = z.object({
   channels: z.optional(z.array(z.enum(CHANNELS))),
 });
 
-const timelineEntry = z.object({
-  source: text,
-  id: text,
-  status: z.enum(SHIPMENT_STATUSES),
-  time: text,
-  // The event's data as ingest validated it: any object (a loose object checks that much, faster than a record).
-  data: z.looseObject({}),
-});
+/**
+ * A shipment state item stores the precedence mark of each register once per distinct mark: the
+ * marks of the few events its values came from, listed in `marks`, and `markOf`, one character per
+ * register in REGISTERS order, the index of its mark in that list or `-` when the register is
+ * empty (several registers nearly always share one event's mark). It keeps the item small, under
+ * 1 KB for ordinary shipments (docs/data-model.md). The status's time is its mark's first 24
+ * characters.
+ */
+const REGISTERS = ['status', 'customer', ...DETAIL_FIELDS] as const;
+const EMPTY_REGISTER = '-';
 
-const status = { status: z.enum(SHIPMENT_STATUSES), statusTime: text, customer: z.optional(customer) };
+/** The stored form of a state's marks (see REGISTERS); at most one distinct mark per register, so one digit each. */
+export function encodeMarks(marks: StateMarks): { marks: string[]; markOf: string } {
+  const list: string[] = [];
+  let markOf = '';
+  for (const register of REGISTERS) {
+    const mark = marks[register];
+    if (mark === undefined) {
+      markOf += EMPTY_REGISTER;
+      continue;
+    }
+    let index = list.indexOf(mark);
+    if (index < 0) index = list.push(mark) - 1;
+    markOf += String(index);
+  }
+  return { marks: list, markOf };
+}
 
-const shipment = z.object({
+const TIME_LENGTH = 24;
+
+const stateItem = z.object({
   shipmentId: text,
+  owner: text,
+  status: z.enum(SHIPMENT_STATUSES),
+  statusDetails: z.optional(z.record(z.string(), z.string())),
+  customer: z.optional(customer),
   orderId: optionalText,
-  ...status,
   carrier: optionalText,
   trackingNumber: optionalText,
   trackingUrl: optionalText,
   promisedBy: optionalText,
   eta: optionalText,
-  timeline: z.array(timelineEntry),
+  marks: z.array(text),
+  markOf: z.string().check(z.regex(new RegExp(`^[0-9${EMPTY_REGISTER}]{${REGISTERS.length}}$`))),
 });
 
-/** The shipment aggregate (`SHIPMENT#<id> / SHIPMENT`). */
-export const decodeShipment: (item: unknown) => Shipment = decoder('shipment', shipment);
+const decodeStateItem = decoder('shipment', stateItem);
 
-/**
- * Only the status and the customer of a shipment aggregate: what the stream router compares in
- * the image before a write (the whole timeline need not be read twice per record).
- */
-export const decodeShipmentStatus: (item: unknown) => ShipmentStatusView = decoder('shipment', z.object(status));
+/** The shipment's current state (`SHIPMENT#<id> / SHIPMENT`), marks and all. */
+export function decodeShipmentState(item: unknown): ShipmentState {
+  const { marks: list, markOf, statusDetails, ...values } = decodeStateItem(item);
+  const marks: Partial<StateMarks> = {};
+  REGISTERS.forEach((register, at) => {
+    const index = markOf[at] as string;
+    if (index === EMPTY_REGISTER) return;
+    const mark = list[Number(index)];
+    if (mark === undefined) throw new UnreadableItemError(`shipment item is not readable at markOf.${register}`);
+    marks[register] = mark;
+  });
+  if (marks.status === undefined || marks.status.length < TIME_LENGTH) {
+    throw new UnreadableItemError('shipment item is not readable at markOf.status');
+  }
+  return { ...values, statusTime: marks.status.slice(0, TIME_LENGTH), statusDetails: statusDetails ?? {}, marks: marks as StateMarks };
+}
 
-/** The aggregate and the version its optimistic lock checks. */
+/** The version a state item's optimistic lock checks. */
 export const decodeShipmentVersion: (item: unknown) => { version: number } = decoder(
   'shipment',
   z.object({ version: z.number().check(z.int()) }),
 );
 
-/** A customer profile (`CUSTOMER#<id> / PROFILE`). */
+/**
+ * A state as the stream router compares it in the image before a write: its status and customer,
+ * with the customer's mark (a profile is written only when that moved).
+ */
+export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
+  const state = decodeShipmentState(item);
+  return {
+    status: state.status,
+    statusTime: state.statusTime,
+    ...(state.customer ? { customer: state.customer } : {}),
+    ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
+  };
+}
+
+/** The `shipmentId, owner` projection ingest reads to check who may write a shipment. */
+export const decodeShipmentOwner: (item: unknown) => { shipmentId: string; owner: string } = decoder(
+  'shipment',
+  z.object({ shipmentId: text, owner: text }),
+);
+
+const eventItem = z.object({
+  owner: text,
+  receivedAt: text,
+  position: z.number().check(z.int(), z.nonnegative()),
+  event: z.looseObject({
+    id: text,
+    source: text,
+    type: z.enum(SHIPMENT_STATUSES.map((status) => `shipment.${status}` as const)),
+    time: text,
+    // The event's data as ingest validated it: any object (a loose object checks that much, faster than a record).
+    data: z.looseObject({}),
+  }),
+});
+const decodeEventItem = decoder('shipment event', eventItem);
+
+/** One event of a shipment's history (`SHIPMENT#<id> / EVENT#<warehouse>#<source>#<id>`), as merged and listed. */
+export function decodeShipmentEntry(item: unknown): ShipmentEntry {
+  const { owner, receivedAt, position, event } = decodeEventItem(item);
+  const time = new Date(event.time);
+  if (Number.isNaN(time.getTime())) throw new UnreadableItemError('shipment event item is not readable at event.time');
+  return {
+    owner,
+    source: event.source,
+    id: event.id,
+    status: statusOf(event.type),
+    time: time.toISOString(),
+    data: event.data,
+    receivedAt,
+    position,
+  };
+}
+
+/** A customer profile (`CUSTOMER#<warehouse>#<id> / PROFILE`). */
 export const decodeCustomer: (item: unknown) => Customer = decoder('customer profile', customer);
 
 const count = z.optional(z.number().check(z.int()));
 
 const wallet = z.object({
   walletId: text,
+  owner: text,
   customerId: text,
   currency: text,
   balance: count,
@@ -107,6 +201,7 @@ export function decodeWallet(item: unknown): WalletSnapshot {
   const decoded = decodeWalletItem(item);
   return {
     walletId: decoded.walletId,
+    owner: decoded.owner,
     customerId: decoded.customerId,
     currency: decoded.currency,
     balance: decoded.balance ?? 0,
@@ -132,11 +227,17 @@ export const decodeWalletWrite: (item: unknown) => {
 /** Only the version of a wallet item (an older stream image). */
 export const decodeWalletVersion: (item: unknown) => { version?: number | undefined } = decoder('wallet', z.object({ version: count }));
 
-/** The `walletId, currency` projection ingest reads to check a batch's currencies. */
-export const decodeWalletCurrency: (item: unknown) => { walletId: string; currency: string } = decoder(
-  'wallet',
-  z.object({ walletId: text, currency: text }),
-);
+const head = z.object({ walletId: text, owner: text, currency: text, balance: count });
+const decodeHeadItem = decoder('wallet', head);
+
+/** The `walletId, owner, currency, balance` projection ingest reads to check a request's entries. */
+export function decodeWalletHead(item: unknown): WalletHead & { walletId: string } {
+  const { walletId, owner, currency, balance } = decodeHeadItem(item);
+  return { walletId, owner, currency, balance: balance ?? 0 };
+}
+
+/** A ledger entry's key attributes, as ingest reads them to learn which entries of a request are booked. */
+export const decodeLedgerKey: (item: unknown) => { PK: string; SK: string } = decoder('ledger entry', z.object({ PK: text, SK: text }));
 
 /** A ledger entry read for its `delta` only. */
 export const decodeLedgerDelta: (item: unknown) => { delta: number } = decoder(
@@ -233,7 +334,7 @@ export const decodeSuppression: (item: unknown) => SuppressionEntry = decoder(
   }),
 );
 
-/** A customer's choice for a channel (`CUSTOMER#… / PREFERENCE#<channel>`). */
+/** A customer's choice for a channel (`CUSTOMER#<warehouse>#<id> / PREFERENCE#<channel>`). */
 export const decodePreference: (item: unknown) => { channel: Channel; level: PreferenceLevel } = decoder(
   'preference',
   z.object({ channel: z.enum(CHANNELS), level: z.enum(PREFERENCE_LEVELS) }),
@@ -244,6 +345,3 @@ export const decodeNotificationCount: (item: unknown) => { notifications: number
   'notification count',
   z.object({ notifications: z.number().check(z.int(), z.minimum(0)) }),
 );
-
-/** The warehouse that owns an item (`owner`), absent on items written before owners were recorded. */
-export const decodeOwner: (item: unknown) => { owner?: string | undefined } = decoder('owner', z.object({ owner: optionalText }));

@@ -3,14 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { ShipmentChange, WalletChange } from '#domain/changes.ts';
 import { SORT_KEY } from './keys.ts';
-import {
-  decodeOwner,
-  decodeShipment,
-  decodeShipmentStatus,
-  decodeWalletVersion,
-  decodeWalletWrite,
-  UnreadableItemError,
-} from './stored-items.ts';
+import { decodeShipmentState, decodeShipmentStatus, decodeWalletVersion, decodeWalletWrite, UnreadableItemError } from './stored-items.ts';
 
 /**
  * The table's stream records, decoded into the changes the use cases react to. An image is
@@ -39,7 +32,7 @@ function readable<T>(record: DynamoDBRecord, read: () => T): T {
   }
 }
 
-/** The shipment aggregate before and after one stream record; undefined for removals and other items. */
+/** A shipment's state before and after one stream record; undefined for removals and other items. */
 export function shipmentChangeOf(record: DynamoDBRecord): ShipmentChange | undefined {
   if (record.eventName === 'REMOVE') return undefined;
   return readable(record, () => {
@@ -49,8 +42,7 @@ export function shipmentChangeOf(record: DynamoDBRecord): ShipmentChange | undef
     return {
       sequenceNumber: sequenceOf(record),
       before: before ? decodeShipmentStatus(before) : undefined,
-      after: decodeShipment(after),
-      owner: decodeOwner(after).owner,
+      after: decodeShipmentState(after),
     };
   });
 }

@@ -83,7 +83,7 @@ const pick = (settlement: Settlement) => (settlement.suppressedBecause ? { suppr
 
 /** A contact on the suppression list, or a message the customer's preference leaves out: not sent. */
 async function skipped(ports: DeliveryPorts, message: NotificationMessage, recipient: string): Promise<Settlement | undefined> {
-  const subject = { customerId: message.customerId, ...(message.owner ? { owner: message.owner } : {}) };
+  const subject = { customerId: message.customerId, owner: message.owner };
   const [suppressed, level] = await Promise.all([
     ports.suppressions.find(message.channel, recipient),
     ports.preferences.levelFor(subject, message.channel),
@@ -105,7 +105,7 @@ export interface AddressingPorts {
  */
 export async function recipientOf(ports: AddressingPorts, message: NotificationMessage): Promise<string> {
   if (message.recipient) return message.recipient;
-  const contact = await ports.contacts.contactFor(message.customerId, message.channel);
+  const contact = await ports.contacts.contactFor(message.owner, message.customerId, message.channel);
   if (!contact) {
     const what = message.channel === 'sms' ? 'phone number' : 'email address';
     throw new PermanentDeliveryError(`customer ${message.customerId} has no ${what} on their profile any more`);
@@ -141,7 +141,7 @@ async function suppress(ports: DeliveryPorts, message: NotificationMessage, phon
     reason: 'opted_out',
     since: ports.clock().toISOString(),
     source: message.notificationId,
-    ...(message.owner ? { owner: message.owner } : {}),
+    owner: message.owner,
   });
 }
 
@@ -161,7 +161,7 @@ export async function deliverEmail(ports: EmailPorts, message: NotificationMessa
 }
 
 function subjectOf(message: NotificationMessage, channel: Channel) {
-  return { customerId: message.customerId, ...(message.owner ? { owner: message.owner } : {}), channel };
+  return { customerId: message.customerId, owner: message.owner, channel };
 }
 
 function describe(error: unknown): string {

@@ -22,7 +22,7 @@ export class FallbackNotPublishedError extends Error {
 export async function fallBack(ports: FallbackPorts, message: NotificationMessage, outcome: Outcome): Promise<Channel | undefined> {
   const channel = fallbackChannel(message, outcome);
   if (!channel) return undefined;
-  const recipient = await ports.contacts.contactFor(message.customerId, channel);
+  const recipient = await ports.contacts.contactFor(message.owner, message.customerId, channel);
   if (!recipient) return undefined;
   const { failed } = await ports.publisher.publish([fallbackMessage(message, channel, recipient)]);
   if (failed.length > 0) throw new FallbackNotPublishedError(`the ${channel} fallback of ${message.notificationId} was not published`);

@@ -41,5 +41,5 @@ export async function changePreferences(
 }
 
 function customerOf(subject: PreferenceSubject) {
-  return { customerId: subject.customerId, ...(subject.owner ? { owner: subject.owner } : {}) };
+  return { customerId: subject.customerId, owner: subject.owner };
 }

@@ -20,6 +20,8 @@ export interface ReconcileRequest {
 
 export interface ReconciliationResult {
   walletId: string;
+  /** The warehouse that opened the wallet. */
+  owner: string;
   customerId: string;
   /** The confirmed balance, from the ledger, in minor units. */
   balance: number;
@@ -62,11 +64,12 @@ export async function reconcileWallet(
     const wallet = await books.readWallet(request.walletId);
     if (!wallet) throw new NotFoundError(`No wallet ${request.walletId} is known.`);
     const ledger = await books.sumLedger(request.walletId);
-    const customer = await books.customerProfile(wallet.customerId);
+    const customer = await books.customerProfile(wallet.owner, wallet.customerId);
     const reconciledAt = now().toISOString();
     const drift = wallet.balance - ledger.balance;
     const confirmed = {
       walletId: wallet.walletId,
+      owner: wallet.owner,
       customerId: wallet.customerId,
       balance: ledger.balance,
       currency: wallet.currency,

@@ -33,8 +33,7 @@ export async function recordDelivery(ports: RecordDeliveryPorts, receipt: Delive
     await ports.suppressions.add(receipt.channel, receipt.recipient, {
       reason: receipt.suppress,
       since: receipt.at,
-      ...(claim.message ? { source: claim.message.notificationId } : {}),
-      ...(claim.message?.owner ? { owner: claim.message.owner } : {}),
+      ...(claim.message ? { source: claim.message.notificationId, owner: claim.message.owner } : {}),
     });
   }
   const fallback = claim.message

@@ -1,10 +1,27 @@
-import { isWalletEvent, type ParcelEvent } from '#domain/cloud-events.ts';
+import { isWalletEvent, type ParcelEvent, type WalletEvent } from '#domain/cloud-events.ts';
 import { currencyConflicts } from '#domain/currency.ts';
-import { type FieldError, ForbiddenError, ValidationError } from '#domain/errors.ts';
-import type { RecordOutcome, ShipmentStore, WalletLedger } from '#domain/ports.ts';
-import { ShipmentHistoryFullError } from '#domain/shipment.ts';
-import { CurrencyMismatchError } from '#domain/wallet.ts';
-import { hasScope, ownsSource, scopeOf, type Warehouse } from '#domain/warehouse.ts';
+import {
+  ConfigurationError,
+  type EventStatus,
+  type FieldError,
+  ForbiddenError,
+  IncompleteBatchError,
+  NotYoursError,
+  ValidationError,
+} from '#domain/errors.ts';
+import { ledgerEntryId, type RecordOutcome, type ShipmentStore, type WalletLedger } from '#domain/ports.ts';
+import type { Receipt } from '#domain/shipment.ts';
+import { BalanceLimitError, balanceLimitMessage, balanceProblems, CurrencyMismatchError } from '#domain/wallet.ts';
+import {
+  hasScope,
+  NOT_YOURS,
+  ownershipRefusals,
+  ownsSource,
+  scopeOf,
+  sharesWallet,
+  type Warehouse,
+  warehouseIdProblem,
+} from '#domain/warehouse.ts';
 
 export interface RecordResult {
   id: string;
@@ -17,13 +34,24 @@ export interface RecordEventsPorts {
   wallets: WalletLedger;
 }
 
+export interface RecordRequest {
+  /** The warehouse the request authenticated as. */
+  warehouse: Warehouse;
+  events: readonly ParcelEvent[];
+  /** Whether the body was a batch (error paths then start with `[i].`). */
+  batch: boolean;
+  /** When the request was received: stored with each event, it orders corrections of a customer's details. */
+  receivedAt: Date;
+}
+
+const unique = <T>(values: T[]) => [...new Set(values)];
+
 const position = (batch: boolean, index: number) => (batch ? `[${index}].` : '');
 
 /**
  * What `warehouse` may not post in this request: an event whose `source` is not one of its own, an
- * event of a kind its scopes do not cover. Checked for every event before anything is written, so
- * a request with one such event stores nothing (403). Ownership of the shipment or wallet an
- * event is about is the stores' to decide (data-model.md).
+ * event of a kind its scopes do not cover. Needs nothing stored, so it is checked for every event
+ * before anything is read or written: a request with one such event stores nothing (403).
  */
 export function refusedEvents(warehouse: Warehouse, events: readonly ParcelEvent[], batch: boolean): ForbiddenError | undefined {
   const sources: FieldError[] = [];
@@ -51,50 +79,117 @@ export function refusedEvents(warehouse: Warehouse, events: readonly ParcelEvent
   return undefined;
 }
 
+const NOT_OWNER = 'This warehouse may not write what the request names; nothing of it is stored.';
+
 /**
- * Records validated events of `warehouse` in request order, one transaction each, after checking
- * that it may post every one of them (refusedEvents). Business rules that need
- * stored state (a wallet's currency) are checked for the whole batch before anything is written,
- * so a batch rejected by them stores nothing. Two rules can only be broken by a concurrent
- * request between that check and the writes (another batch opening the wallet in another
- * currency) or by the table itself (a shipment's history full); then the events before the
- * offending one are stored, and resending the batch answers them `duplicate`.
+ * Records a request's validated events for the warehouse it authenticated as.
+ *
+ * Everything that can refuse the request is decided first, for the whole batch, from reads only:
+ * sources and scopes, then who owns each shipment and wallet named (403), then each wallet's
+ * currency and balance bound (400). Only then are the events written, in request order, each on
+ * its own (docs/data-model.md). What can still fail is transient, or a concurrent request that
+ * changed what was checked; then IncompleteBatchError says which events are stored, so the
+ * client sends the request again and gets the rest written and the stored ones `duplicate`.
  */
-export async function recordEvents(
-  ports: RecordEventsPorts,
-  warehouse: Warehouse,
-  events: readonly ParcelEvent[],
-  batch: boolean,
-): Promise<RecordResult[]> {
+export async function recordEvents(ports: RecordEventsPorts, request: RecordRequest): Promise<RecordResult[]> {
+  const { warehouse, events, batch } = request;
+  const idProblem = warehouseIdProblem(warehouse.id);
+  if (idProblem) throw new ConfigurationError(idProblem);
+  const prefix = (index: number) => position(batch, index);
+
   const refused = refusedEvents(warehouse, events, batch);
   if (refused) throw refused;
-  const walletEvents = events.flatMap((event, index) => (isWalletEvent(event) ? [{ event, position: position(batch, index) }] : []));
+
+  const walletEvents = events.flatMap((event, index) => (isWalletEvent(event) ? [{ event, position: prefix(index) }] : []));
+  const shipmentIds = unique(events.flatMap((event) => (isWalletEvent(event) ? [] : [event.data.shipmentId])));
+  const walletIds = unique(walletEvents.map(({ event }) => event.data.walletId));
+  // A request about one shipment alone needs no read of its owner: the store checks it before its
+  // first write (the state's conditional creation, or the read it merges into), so a refusal there
+  // still leaves everything unwritten.
+  const readOwners = shipmentIds.length > 1 || (shipmentIds.length > 0 && walletEvents.length > 0);
+  const [shipmentOwners, wallets] = await Promise.all([
+    readOwners ? ports.shipments.shipmentOwners(shipmentIds) : new Map<string, string>(),
+    walletIds.length > 0 ? ports.wallets.walletHeads(walletIds) : new Map(),
+  ]);
+  const walletOwners = new Map([...wallets].map(([id, head]) => [id, head.owner]));
+  const notYours = ownershipRefusals(warehouse, events, { shipments: shipmentOwners, wallets: walletOwners }, prefix);
+  if (notYours.length > 0) throw new ForbiddenError('not-owner', notYours, NOT_OWNER);
+
   if (walletEvents.length > 0) {
-    const known = await ports.wallets.walletCurrencies(walletEvents.map(({ event }) => event.data.walletId));
-    const errors = currencyConflicts(walletEvents, known);
-    if (errors.length > 0) throw new ValidationError(errors, 'An entry does not match its wallet.');
+    const currencies = new Map([...wallets].map(([id, head]) => [id, head.currency]));
+    const mismatched = currencyConflicts(walletEvents, currencies);
+    if (mismatched.length > 0) throw new ValidationError(mismatched, 'An entry does not match its wallet.');
+    const balances = new Map([...wallets].map(([id, head]) => [id, head.balance]));
+    const outOfBounds = await balanceRefusals(ports.wallets, warehouse, walletEvents, balances);
+    if (outOfBounds.length > 0) throw new ValidationError(outOfBounds, 'An entry would take its wallet past the balance limit.');
   }
 
+  const receivedAt = request.receivedAt.toISOString();
   const results: RecordResult[] = [];
   for (const [index, event] of events.entries()) {
-    results.push({ id: event.id, type: event.type, status: await recordOne(ports, warehouse, event, position(batch, index)) });
+    const receipt: Receipt = { receivedAt, position: index };
+    try {
+      const status = isWalletEvent(event)
+        ? await ports.wallets.recordWalletEvent(
+            event,
+            { warehouseId: warehouse.id, shared: sharesWallet(warehouse, event.data.walletId) },
+            receipt,
+          )
+        : await ports.shipments.recordShipmentEvent(event, warehouse.id, receipt);
+      results.push({ id: event.id, type: event.type, status });
+    } catch (error) {
+      const refusal = asRefusal(error, event, prefix(index));
+      // Refused at its first write, a request has nothing stored: the refusal is the whole answer.
+      if (index === 0 && refusal !== error) throw refusal;
+      const stored: { id: string; status: EventStatus }[] = events.map((each, at) => ({
+        id: each.id,
+        status: results[at]?.status ?? 'not_stored',
+      }));
+      throw new IncompleteBatchError(refusal, stored);
+    }
   }
   return results;
 }
 
-async function recordOne(ports: RecordEventsPorts, warehouse: Warehouse, event: ParcelEvent, at: string): Promise<RecordOutcome> {
-  try {
-    return isWalletEvent(event)
-      ? await ports.wallets.recordWalletEvent(event)
-      : await ports.shipments.recordShipmentEvent(event, warehouse.id);
-  } catch (error) {
-    // Only reachable when another request opened the wallet in a different currency meanwhile.
-    if (error instanceof CurrencyMismatchError) {
-      throw new ValidationError([{ path: `${at}data.amount.currency`, message: error.message }]);
-    }
-    if (error instanceof ShipmentHistoryFullError) {
-      throw new ValidationError([{ path: `${at}data.shipmentId`, message: error.message }]);
-    }
-    throw error;
+/**
+ * Balance bounds for the request's entries. An entry already booked (a resend) moves nothing, so
+ * when the first reckoning finds a problem the ledger is asked which entries it holds, and the
+ * reckoning is done again without them: the extra read is paid only near the bound.
+ */
+async function balanceRefusals(
+  ledger: WalletLedger,
+  warehouse: Warehouse,
+  walletEvents: { event: WalletEvent; position: string }[],
+  balances: Map<string, number>,
+): Promise<FieldError[]> {
+  const first = balanceProblems(walletEvents, balances);
+  if (first.length === 0) return first;
+  const keyOf = (event: WalletEvent) => ({ walletId: event.data.walletId, owner: warehouse.id, source: event.source, id: event.id });
+  const booked = await ledger.bookedEntries(walletEvents.map(({ event }) => keyOf(event)));
+  return balanceProblems(walletEvents, balances, (event) => booked.has(ledgerEntryId(keyOf(event))));
+}
+
+/** A refusal that a concurrent request made possible after the checks, said as the checks would have. */
+function asRefusal(error: unknown, event: ParcelEvent, at: string): unknown {
+  if (error instanceof NotYoursError) {
+    return new ForbiddenError(
+      'not-owner',
+      [
+        isWalletEvent(event)
+          ? { path: `${at}data.walletId`, message: NOT_YOURS.wallet }
+          : { path: `${at}data.shipmentId`, message: NOT_YOURS.shipment },
+      ],
+      NOT_OWNER,
+    );
   }
+  if (error instanceof CurrencyMismatchError) {
+    return new ValidationError([{ path: `${at}data.amount.currency`, message: error.message }], 'An entry does not match its wallet.');
+  }
+  if (error instanceof BalanceLimitError && isWalletEvent(event)) {
+    return new ValidationError(
+      [{ path: `${at}data.amount.value`, message: balanceLimitMessage(event.data.walletId) }],
+      'An entry would take its wallet past the balance limit.',
+    );
+  }
+  return error;
 }

@@ -1,3 +1,4 @@
+import { DynamoCustomerProfiles } from '#adapters/dynamo-customer-profiles.ts';
 import { documentClient } from '#adapters/dynamo-documents.ts';
 import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
 import { DynamoNotificationCounts } from '#adapters/dynamo-notification-counts.ts';
@@ -8,7 +9,7 @@ import { dynamoClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts'
 import { loadSettings, type Settings } from '#lib/runtime/config.ts';
 import { createObservability } from '#lib/runtime/observability.ts';
 
-/** StreamRouterFunction (the table's stream → NotificationsTopic), composed once per container. */
+/** StreamRouterFunction (the table's stream → NotificationsTopic, and customer profiles), composed once per container. */
 export function composeStreamRouter(settings: Settings<'stream-router'> = loadSettings('stream-router')) {
   const observability = createObservability();
   const documents = documentClient(dynamoClient(observability.tracer));
@@ -28,6 +29,7 @@ export function composeStreamRouter(settings: Settings<'stream-router'> = loadSe
         (await warehouses?.registrations())?.get(warehouseId)?.warehouse.limits.notificationsPerDay ?? defaultCap,
       suppressions: new DynamoNotificationClaims(documents, settings.TABLE_NAME),
       clock: () => new Date(),
+      profiles: new DynamoCustomerProfiles(documents, settings.TABLE_NAME),
     },
     observability,
   );

@@ -1,24 +1,22 @@
-import type { Shipment } from './shipment.ts';
+import type { Customer, ShipmentState } from './shipment.ts';
 
 /**
- * Changes to the aggregates as the table's stream reports them, decoded by the adapters
+ * Changes to the stored state as the table's stream reports them, decoded by the adapters
  * (adapters/stream-images.ts) for the use cases that react to them.
  */
 
-/** What a shipment was before a write, as far as deciding whom to notify needs: its status and customer. */
-export type ShipmentStatusView = Pick<Shipment, 'status' | 'statusTime' | 'customer'>;
+/**
+ * What a shipment was before a write, as far as reacting to it needs: its status, its customer and
+ * the customer's precedence mark (the profile follows the customer only when that moved).
+ */
+export type ShipmentStatusView = Pick<ShipmentState, 'status' | 'statusTime' | 'customer'> & { customerMark?: string };
 
-/** One write of a shipment aggregate: the aggregate before (none for its first event) and after. */
+/** One write of a shipment's state: the state before (none for its first event) and after. */
 export interface ShipmentChange {
   /** The stream record's sequence number, what a batch item failure names. */
   sequenceNumber: string;
   before: ShipmentStatusView | undefined;
-  after: Shipment;
-  /**
-   * The warehouse that owns the shipment (the aggregate's `owner`): whose daily notification cap
-   * its messages count against. Undefined for an aggregate written before owners were recorded.
-   */
-  owner: string | undefined;
+  after: ShipmentState;
 }
 
 /** One write of a wallet item: what deciding on a reconciliation needs of it. */
@@ -32,4 +30,14 @@ export interface WalletChange {
   /** When ingest booked the wallet's latest entry. */
   lastEntryAt: string;
   reconciliationPending: boolean;
+}
+
+/**
+ * The customer profile a shipment change calls for keeping (docs/data-model.md, "Customer
+ * profiles"): the state's customer, under its owner, whenever the customer's mark moved.
+ */
+export function profileToKeep(change: ShipmentChange): { owner: string; customer: Customer; mark: string } | undefined {
+  const { customer, marks, owner } = change.after;
+  if (!customer || marks.customer === undefined || marks.customer === change.before?.customerMark) return undefined;
+  return { owner, customer, mark: marks.customer };
 }

@@ -83,3 +83,27 @@ export class ConfigurationError extends Error {
 export class ContentionError extends Error {
   override readonly name = 'ContentionError';
 }
+
+/** A write found its subject (a shipment or wallet) owned by another warehouse: nothing was written. */
+export class NotYoursError extends Error {
+  override readonly name = 'NotYoursError';
+}
+
+/** What became of one event of a request: stored now, stored before, or not (completely) stored. */
+export type EventStatus = 'accepted' | 'duplicate' | 'not_stored';
+
+/**
+ * A request whose writes had begun failed part-way: `results` says, per event in request order,
+ * which are stored (`accepted`, `duplicate`) and which are not (`not_stored`, to send again), and
+ * `cause` why it stopped. Every check that can refuse a request runs before the first write, so
+ * what remains is transient (a throttled table, lost races) or a concurrent request that changed
+ * what the checks read (a wallet opened meanwhile in another currency or by another warehouse).
+ */
+export class IncompleteBatchError extends Error {
+  override readonly name = 'IncompleteBatchError';
+  readonly results: { id: string; status: EventStatus }[];
+  constructor(cause: unknown, results: { id: string; status: EventStatus }[]) {
+    super('the request stopped part-way', { cause });
+    this.results = results;
+  }
+}

@@ -6,9 +6,11 @@
  * part with `encodeURIComponent`, so a `#` can never make two keys collide), and the adapters
  * can assert a whole key with `keyProblem` before they send it.
  *
- * The budget, for the longest key that combines parts today, the ledger entry's sort key
- * `LEDGER#<source>#<id>`: 7 + 384 + 1 + 256 = 648 bytes of 1024. The other 376 bytes are
- * headroom for what later key designs add (a time, a warehouse id, another separator).
+ * The budget, for the longest key that combines parts, the shipment event's timeline key (the
+ * sort key of the `Timeline` index, domain/shipment.ts `timelineKey`):
+ * `<time>#<stage>#<warehouse>#<source>#<id>` = 24 + 1 + 2 + 1 + 128 + 1 + 384 + 1 + 256 = 798 bytes
+ * of 1024. The event's own sort key `EVENT#<warehouse>#<source>#<id>` takes at most 776 and a
+ * ledger entry's `LEDGER#<warehouse>#<source>#<id>` 777; the rest is headroom.
  */
 
 export const DYNAMODB_PARTITION_KEY_MAX_BYTES = 2048;
@@ -18,6 +20,8 @@ export const DYNAMODB_SORT_KEY_MAX_BYTES = 1024;
 export const MAX_SOURCE_KEY_BYTES = 384;
 /** CloudEvent `id` and every other identifier: shipmentId, orderId, walletId, customerId. */
 export const MAX_IDENTIFIER_KEY_BYTES = 256;
+/** A warehouse id (domain/warehouse.ts), part of every key its events are stored under. */
+export const MAX_WAREHOUSE_ID_KEY_BYTES = 128;
 
 /**
  * Bytes `value` takes as a key part: the length of its URI encoding (which is ASCII, so one

@@ -12,7 +12,7 @@ const schema = z.object({
   locale: z.string().check(z.minLength(1)),
   timeZone: z.optional(z.string()),
   customerId: z.string().check(z.minLength(1)),
-  owner: z.optional(z.string().check(z.minLength(1))),
+  owner: z.string().check(z.minLength(1)),
   customerName: z.optional(z.string()),
   shipment: z.optional(
     z.object({

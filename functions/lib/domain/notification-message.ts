@@ -25,10 +25,10 @@ export interface NotificationMessage {
   timeZone?: string;
   customerId: string;
   /**
-   * The warehouse that owns the customer, when the shipment records one: preferences are kept per
-   * owner and customer. Absent, they are kept per customer.
+   * The warehouse whose customer this is (the shipment's or the wallet's owner): its profiles hold
+   * the contact, and the customer's preferences are kept under it.
    */
-  owner?: string;
+  owner: string;
   customerName?: string;
   shipment?: {
     shipmentId: string;

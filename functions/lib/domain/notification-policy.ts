@@ -1,10 +1,10 @@
 import type { Channel } from './cloud-events.ts';
 import type { NotificationMessage } from './notification-message.ts';
-import type { Customer, Shipment, ShipmentStatus } from './shipment.ts';
+import type { Customer, ShipmentState, ShipmentStatus } from './shipment.ts';
 
 /**
  * Which shipment changes the customer hears about (docs/notifications.md, Policy), and on which
- * channels. Pure: the stream-router feeds it the aggregate before and after a write.
+ * channels. Pure: the stream-router feeds it the shipment's state before and after a write.
  */
 
 export const ANNOUNCED_STATUSES: ReadonlySet<ShipmentStatus> = new Set([
@@ -30,15 +30,15 @@ export function shipmentNotificationId(shipmentId: string, status: ShipmentStatu
 }
 
 /**
- * The messages one change of a shipment aggregate calls for, one per channel.
+ * The messages one change of a shipment's state calls for, one per channel.
  * - The status moved to an announced one: every reachable channel.
  * - The status stayed (an older event, a duplicate, a detail) but a channel became reachable
  *   (shipment.created arrived after the status): the current status on the new channels only.
- * An older event never moves the aggregate's status, so it never notifies.
+ * An older event never moves the status, so it never notifies.
  */
 export function notificationsForChange(
-  before: Pick<Shipment, 'status' | 'statusTime' | 'customer'> | undefined,
-  after: Shipment,
+  before: Pick<ShipmentState, 'status' | 'statusTime' | 'customer'> | undefined,
+  after: ShipmentState,
 ): NotificationMessage[] {
   if (!ANNOUNCED_STATUSES.has(after.status)) return [];
   const now = reachableChannels(after.customer);
@@ -48,10 +48,9 @@ export function notificationsForChange(
   return channels.map((channel) => shipmentMessage(after, channel));
 }
 
-function shipmentMessage(shipment: Shipment, channel: Channel): NotificationMessage {
+function shipmentMessage(shipment: ShipmentState, channel: Channel): NotificationMessage {
   const customer = shipment.customer as Customer;
-  const current = [...shipment.timeline].reverse().find((entry) => entry.status === shipment.status && entry.time === shipment.statusTime);
-  const reason = typeof current?.data.reason === 'string' ? current.data.reason : undefined;
+  const reason = shipment.statusDetails.reason;
   return {
     notificationId: shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
     eventType: `shipment.${shipment.status}`,
@@ -60,6 +59,7 @@ function shipmentMessage(shipment: Shipment, channel: Channel): NotificationMess
     locale: customer.locale ?? DEFAULT_LOCALE,
     ...(customer.timeZone ? { timeZone: customer.timeZone } : {}),
     customerId: customer.id,
+    owner: shipment.owner,
     ...(customer.name ? { customerName: customer.name } : {}),
     shipment: {
       shipmentId: shipment.shipmentId,

@@ -98,7 +98,8 @@ export interface EmailGateway {
  * those say where they want to hear first, the fallback is for when that cannot reach them.
  */
 export interface CustomerContacts {
-  contactFor(customerId: string, channel: Channel): Promise<string | undefined>;
+  /** `owner` is the warehouse whose customer it is: each warehouse's customers are its own. */
+  contactFor(owner: string, customerId: string, channel: Channel): Promise<string | undefined>;
 }
 
 /** Puts an SMS back on its queue to be delivered again after `delaySeconds` (quiet hours). */

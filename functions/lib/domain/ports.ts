@@ -1,6 +1,6 @@
 import type { ShipmentEvent, WalletEvent } from './cloud-events.ts';
 import type { DeliveryStatus } from './delivery-status.ts';
-import type { Customer, Shipment } from './shipment.ts';
+import type { Customer, Receipt, ShipmentEntry, ShipmentState } from './shipment.ts';
 
 /** Ports: what the use cases need from the outside world, in the domain's words. */
 
@@ -25,30 +25,79 @@ export interface NotificationRecord {
   fallbackFrom?: string;
 }
 
+/** Which page of a shipment's history to read. */
+export interface HistoryPage {
+  order: 'oldest' | 'newest';
+  /** Start after the entry with this timeline key (the previous page's last); the first page without. */
+  after?: string;
+  /** At most this many entries. */
+  limit: number;
+}
+
 export interface StoredShipment {
-  shipment: Shipment;
+  state: ShipmentState;
+  /** One page of the history, in the order asked for. */
+  entries: ShipmentEntry[];
+  /** The timeline key to read the next page after; absent on the last page. */
+  nextAfter?: string;
   notifications: NotificationRecord[];
 }
 
 export interface ShipmentStore {
+  /** The owner of each of these shipments that exists (a shipment without events is absent). */
+  shipmentOwners(shipmentIds: readonly string[]): Promise<Map<string, string>>;
   /**
-   * Stores the event once under its (source, id) key and folds it into the shipment; `owner`, the
-   * posting warehouse, owns a shipment it creates.
+   * Stores the event once under its (owner, source, id) key in its shipment's history and merges
+   * it into the shipment's state. Throws NotYoursError, having written nothing, when the shipment
+   * is another warehouse's.
    */
-  recordShipmentEvent(event: ShipmentEvent, owner: string): Promise<RecordOutcome>;
-  getShipment(shipmentId: string): Promise<StoredShipment | undefined>;
+  recordShipmentEvent(event: ShipmentEvent, owner: string, receipt: Receipt): Promise<RecordOutcome>;
+  getShipment(shipmentId: string, page: HistoryPage): Promise<StoredShipment | undefined>;
+}
+
+/** Who books an entry, as the wallet write checks it: the warehouse, and whether the wallet is shared with it. */
+export interface WalletWriter {
+  warehouseId: string;
+  /** The warehouse's registry names the wallet shared: it may book to it whoever opened it. */
+  shared: boolean;
+}
+
+/** What checking a request's wallet entries before writing needs of a stored wallet. */
+export interface WalletHead {
+  owner: string;
+  currency: string;
+  balance: number;
+}
+
+/** A ledger entry's identity: its wallet and its idempotency key there. */
+export interface LedgerEntryKey {
+  walletId: string;
+  owner: string;
+  source: string;
+  id: string;
 }
 
 export interface WalletLedger {
-  /** Appends the entry once under its (source, id) key and moves the running balance. */
-  recordWalletEvent(event: WalletEvent): Promise<RecordOutcome>;
-  /** The currency each wallet is fixed to by its first entry; wallets without entries are absent. */
-  walletCurrencies(walletIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Books the entry once under its (owner, source, id) key in the wallet's ledger and moves the
+   * running balance. Throws NotYoursError, CurrencyMismatchError or BalanceLimitError, having
+   * written nothing, when the wallet changed since the request was checked.
+   */
+  recordWalletEvent(event: WalletEvent, writer: WalletWriter, receipt: Receipt): Promise<RecordOutcome>;
+  /** Owner, currency and balance of each of these wallets that exists (a wallet without entries is absent). */
+  walletHeads(walletIds: readonly string[]): Promise<Map<string, WalletHead>>;
+  /** Which of these entries are booked already, by `ledgerEntryId`. */
+  bookedEntries(entries: readonly LedgerEntryKey[]): Promise<Set<string>>;
 }
+
+/** One string per ledger entry key, for sets of them. */
+export const ledgerEntryId = (key: LedgerEntryKey) => JSON.stringify([key.walletId, key.owner, key.source, key.id]);
 
 /** A wallet's stored state: the running balance and what the last reconciliation confirmed. */
 export interface WalletSnapshot {
   walletId: string;
+  /** The warehouse that opened it; its customer profiles are the ones told. */
+  owner: string;
   customerId: string;
   currency: string;
   /** Running balance in minor units, moved at once by every entry. */
@@ -88,7 +137,17 @@ export interface WalletBooks {
   sumLedger(walletId: string): Promise<LedgerTotal>;
   /** Writes the confirmed balance unless the wallet's version moved; false when it did. */
   confirmBalance(walletId: string, confirmation: BalanceConfirmation): Promise<boolean>;
-  customerProfile(customerId: string): Promise<Customer | undefined>;
+  /** The profile of `customerId` as warehouse `owner` keeps it (customers of one warehouse are invisible to another). */
+  customerProfile(owner: string, customerId: string): Promise<Customer | undefined>;
+}
+
+/**
+ * Customer profiles per warehouse, kept from shipment states by the stream router for messages
+ * that no shipment carries. `mark` is the customer's receipt mark in the state: a profile only
+ * ever moves to a higher one.
+ */
+export interface CustomerProfiles {
+  remember(owner: string, customer: Customer, mark: string): Promise<void>;
 }
 
 export type StartOutcome = 'started' | 'already-started';

@@ -27,10 +27,10 @@ export function allowedBy(level: PreferenceLevel, message: Pick<NotificationMess
   return level === 'all' || isEssential(message);
 }
 
-/** Whose preferences a link manages: a customer (of an owner warehouse, when known), opened from a message on `channel`. */
+/** Whose preferences a link manages: a customer of its owner warehouse (customers are per warehouse), opened from a message on `channel`. */
 export interface PreferenceSubject {
   customerId: string;
-  owner?: string;
+  owner: string;
   channel: Channel;
 }
 
@@ -56,9 +56,7 @@ function mac(secret: string, payload: string): Buffer {
  */
 export function signPreferenceToken(subject: PreferenceSubject, secret: string, now: Date, days = PREFERENCE_LINK_DAYS): string {
   const expires = Math.floor(now.getTime() / 1000) + days * 86_400;
-  const payload = base64url(
-    JSON.stringify({ c: subject.customerId, ...(subject.owner ? { o: subject.owner } : {}), ch: subject.channel, e: expires }),
-  );
+  const payload = base64url(JSON.stringify({ c: subject.customerId, o: subject.owner, ch: subject.channel, e: expires }));
   return `${payload}.${base64url(mac(secret, payload))}`;
 }
 
@@ -79,8 +77,8 @@ export function verifyPreferenceToken(token: string, secrets: readonly string[],
     throw new InvalidPreferenceLinkError('the link is malformed');
   }
   const { c, o, ch, e } = claims;
-  if (typeof c !== 'string' || typeof e !== 'number' || !CHANNELS.includes(ch as Channel) || (o !== undefined && typeof o !== 'string'))
+  if (typeof c !== 'string' || typeof o !== 'string' || typeof e !== 'number' || !CHANNELS.includes(ch as Channel))
     throw new InvalidPreferenceLinkError('the link is malformed');
   if (e * 1000 <= now.getTime()) throw new InvalidPreferenceLinkError('the link has expired');
-  return { customerId: c, ...(typeof o === 'string' ? { owner: o } : {}), channel: ch as Channel };
+  return { customerId: c, owner: o, channel: ch as Channel };
 }

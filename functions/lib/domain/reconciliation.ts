@@ -69,6 +69,8 @@ export function walletNotificationId(walletId: string, reconciliation: string, c
 
 export interface ConfirmedBalance {
   walletId: string;
+  /** The warehouse that opened the wallet: its customer is told. */
+  owner: string;
   customerId: string;
   balance: number;
   currency: string;
@@ -105,6 +107,7 @@ export function balanceConfirmedMessages(
     locale: customer.locale ?? DEFAULT_LOCALE,
     ...(customer.timeZone ? { timeZone: customer.timeZone } : {}),
     customerId: confirmed.customerId,
+    owner: confirmed.owner,
     ...(customer.name ? { customerName: customer.name } : {}),
     wallet: {
       walletId: confirmed.walletId,

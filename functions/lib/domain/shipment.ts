@@ -1,8 +1,11 @@
 import type { Channel, ShipmentEvent } from './cloud-events.ts';
 
 /**
- * The shipment aggregate and its rules. Pure: the same set of events always folds to the
- * same shipment, in whatever order and however often they arrive.
+ * The shipment's rules. A shipment is its history (one entry per event, kept apart, paged in
+ * time order) and its current state, which `mergeEvent` folds one entry at a time. Every field of
+ * the state is a register that keeps the value of the entry with the highest precedence mark, so
+ * the same set of entries gives the same state in whatever order and however often they are
+ * merged (docs/data-model.md, "Precedence").
  */
 
 export const SHIPMENT_STATUSES = [
@@ -59,105 +62,167 @@ export interface Customer {
   channels?: Channel[];
 }
 
-/** One event as kept in a shipment's history. */
-export interface TimelineEntry {
-  /** Idempotency key of the event: its source and id. */
+/** One event as recorded in a shipment's history. (owner, source, id) is its idempotency key. */
+export interface ShipmentEntry {
+  /** The warehouse that sent it, which owns the shipment. */
+  owner: string;
   source: string;
   id: string;
   status: ShipmentStatus;
-  /** When it happened at the warehouse, normalised to UTC. */
+  /** When it happened at the warehouse, normalised to UTC (24 characters: it sorts as text). */
   time: string;
   data: Record<string, unknown>;
+  /** When Parcelcast received it (the request's receipt time, UTC). */
+  receivedAt: string;
+  /** Its index in the request that brought it: later in a batch is received later. */
+  position: number;
 }
 
-export interface Shipment {
-  shipmentId: string;
-  orderId?: string;
-  status: ShipmentStatus;
-  statusTime: string;
-  customer?: Customer;
-  carrier?: string;
-  trackingNumber?: string;
-  trackingUrl?: string;
-  promisedBy?: string;
-  eta?: string;
-  /** Every event ever recorded for the shipment, ordered by time. */
-  timeline: TimelineEntry[];
+/** How the request that brought an event is remembered: when, and where in it. */
+export interface Receipt {
+  receivedAt: string;
+  position: number;
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A total order of history: by time, then stage, then idempotency key. */
-function chronological(a: TimelineEntry, b: TimelineEntry): number {
-  return (
-    compareText(a.time, b.time) ||
-    STAGE[a.status] - STAGE[b.status] ||
-    (WITHIN_STAGE[a.status] ?? 0) - (WITHIN_STAGE[b.status] ?? 0) ||
-    compareText(a.source, b.source) ||
-    compareText(a.id, b.id)
-  );
-}
-
-/** Does `candidate` take over the current status from `current`? */
-export function supersedes(candidate: TimelineEntry, current: TimelineEntry): boolean {
-  const stageDelta = STAGE[candidate.status] - STAGE[current.status];
-  if (stageDelta !== 0) return stageDelta > 0;
-  const order = chronological(candidate, current);
-  // The first terminal status reached is final; otherwise the later event of the stage wins.
-  return isTerminal(candidate.status) ? order < 0 : order > 0;
-}
-
-export function toTimelineEntry(event: ShipmentEvent): TimelineEntry {
+export function toShipmentEntry(event: ShipmentEvent, owner: string, receipt: Receipt): ShipmentEntry {
   return {
+    owner,
     source: event.source,
     id: event.id,
     status: statusOf(event.type),
     time: new Date(event.time).toISOString(),
     data: event.data as Record<string, unknown>,
+    receivedAt: receipt.receivedAt,
+    position: receipt.position,
   };
 }
 
-function sameEvent(a: TimelineEntry, b: TimelineEntry): boolean {
-  return a.source === b.source && a.id === b.id;
-}
+const part = (value: string) => encodeURIComponent(value);
+const stageDigits = (status: ShipmentStatus) => String(STAGE[status] * 10 + (WITHIN_STAGE[status] ?? 0)).padStart(2, '0');
 
-const DETAIL_FIELDS = ['orderId', 'carrier', 'trackingNumber', 'trackingUrl', 'promisedBy', 'eta'] as const;
-
-/** Derives the whole aggregate from its history; the only place shipment state is computed. */
-export function projectShipment(shipmentId: string, history: readonly TimelineEntry[]): Shipment {
-  const timeline = [...history].sort(chronological);
-  const first = timeline[0];
-  if (!first) throw new RangeError('a shipment needs at least one event');
-  let current = first;
-  const shipment: Shipment = { shipmentId, status: first.status, statusTime: first.time, timeline };
-  for (const entry of timeline) {
-    if (supersedes(entry, current)) current = entry;
-    // Later facts override earlier ones (a re-labelled parcel gets a new tracking number).
-    for (const field of DETAIL_FIELDS) {
-      const value = entry.data[field];
-      if (typeof value === 'string') shipment[field] = value;
-    }
-    if (entry.status === 'created' && entry.data.customer) shipment.customer = entry.data.customer as Customer;
-  }
-  shipment.status = current.status;
-  shipment.statusTime = current.time;
-  return shipment;
+/**
+ * The entry's place in history, as text that sorts in it: `<time>#<stage>#<owner>#<source>#<id>`
+ * (the parts after the stage URI-encoded, so a `#` inside one cannot reorder two keys). By time,
+ * then stage (so of two events at one instant the later stage comes last), then the idempotency
+ * key, which makes the order total. It is the sort key of the table's `Timeline` index and every
+ * event-time precedence rule below compares it.
+ */
+export function timelineKey(entry: Pick<ShipmentEntry, 'time' | 'status' | 'owner' | 'source' | 'id'>): string {
+  return `${entry.time}#${stageDigits(entry.status)}#${part(entry.owner)}#${part(entry.source)}#${part(entry.id)}`;
 }
 
 /**
- * Folds one event into the shipment (undefined before its first event). A duplicate
- * (same source and id) returns the shipment unchanged.
+ * The entry's place in receipt order: `<receivedAt>#<position>#<source>#<id>`, the idempotency key
+ * making it total within a shipment (its owner is the shipment's). Built from what is stored with
+ * the entry, so a repeat of an old event is merged with its first receipt, never as a new one.
  */
-export function applyEvent(shipment: Shipment | undefined, event: ShipmentEvent): Shipment {
-  const entry = toTimelineEntry(event);
-  if (!shipment) return projectShipment(event.data.shipmentId, [entry]);
-  if (shipment.timeline.some((known) => sameEvent(known, entry))) return shipment;
-  return projectShipment(shipment.shipmentId, [...shipment.timeline, entry]);
+export function receiptKey(entry: Pick<ShipmentEntry, 'receivedAt' | 'position' | 'source' | 'id'>): string {
+  return `${entry.receivedAt}#${String(entry.position).padStart(3, '0')}#${part(entry.source)}#${part(entry.id)}`;
 }
 
-/** The shipment's history no longer fits in one stored item; the event is refused, nothing changes. */
-export class ShipmentHistoryFullError extends Error {
-  override readonly name = 'ShipmentHistoryFullError';
+/** The details a shipment carries, each the value of the latest event by time that carries it. */
+export const DETAIL_FIELDS = ['orderId', 'carrier', 'trackingNumber', 'trackingUrl', 'promisedBy', 'eta'] as const;
+export type DetailField = (typeof DETAIL_FIELDS)[number];
+
+/** The precedence mark of each register of the state: timeline keys, and a receipt key for the customer. */
+export type StateMarks = { status: string; customer?: string } & Partial<Record<DetailField, string>>;
+
+/**
+ * The current state of a shipment: small and bounded whatever its history (no timeline in it).
+ */
+export interface ShipmentState {
+  shipmentId: string;
+  /** The warehouse that wrote its first event; only it may write more. */
+  owner: string;
+  status: ShipmentStatus;
+  /** When the current status happened (UTC). */
+  statusTime: string;
+  /** What the current status's own event said (reason, location, signedBy, nextAttemptAt), for messages. */
+  statusDetails: Record<string, string>;
+  customer?: Customer;
+  orderId?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  trackingUrl?: string;
+  promisedBy?: string;
+  eta?: string;
+  marks: StateMarks;
+}
+
+/** Fields of an event's data that are not the status's own details. */
+const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', ...DETAIL_FIELDS]);
+
+function statusDetailsOf(entry: ShipmentEntry): Record<string, string> {
+  const details: Record<string, string> = {};
+  for (const [field, value] of Object.entries(entry.data)) {
+    if (!NOT_STATUS_DETAILS.has(field) && typeof value === 'string') details[field] = value;
+  }
+  return details;
+}
+
+/** Does a status set by the entry with key `candidate` take over from the one set by `current`? */
+export function supersedes(candidate: { status: ShipmentStatus; key: string }, current: { status: ShipmentStatus; key: string }): boolean {
+  const stageDelta = STAGE[candidate.status] - STAGE[current.status];
+  if (stageDelta !== 0) return stageDelta > 0;
+  if (candidate.key === current.key) return false;
+  // The first terminal status reached is final; otherwise the later event of the stage wins.
+  return isTerminal(candidate.status) ? candidate.key < current.key : candidate.key > current.key;
+}
+
+/** The shipment's state is another warehouse's: an entry of one owner never merges into another's. */
+export class ForeignEntryError extends Error {
+  override readonly name = 'ForeignEntryError';
+}
+
+/**
+ * Folds one entry into the state (undefined before the shipment's first entry). Each register
+ * takes the entry's value only if the entry's mark outranks the register's, so merging is
+ * commutative and idempotent: any order of the same entries gives the same state, and an entry
+ * merged again returns the very same state object (the store then writes nothing).
+ * - status (with statusTime and statusDetails): the entry that `supersedes` all others;
+ * - each detail field: the latest entry by timeline key that carries it;
+ * - customer: the latest `shipment.created` by receipt key, whatever `time` it carries, so the
+ *   warehouse's newest correction of a contact wins.
+ */
+export function mergeEvent(state: ShipmentState | undefined, entry: ShipmentEntry): ShipmentState {
+  const key = timelineKey(entry);
+  if (state && state.owner !== entry.owner) throw new ForeignEntryError(`an entry of another warehouse for shipment ${state.shipmentId}`);
+  let next: ShipmentState | undefined;
+  const change = () => {
+    next ??= state ? { ...state, marks: { ...state.marks } } : undefined;
+    return next as ShipmentState;
+  };
+
+  if (!state) {
+    next = {
+      shipmentId: String(entry.data.shipmentId),
+      owner: entry.owner,
+      status: entry.status,
+      statusTime: entry.time,
+      statusDetails: statusDetailsOf(entry),
+      marks: { status: key },
+    };
+  } else if (supersedes({ status: entry.status, key }, { status: state.status, key: state.marks.status })) {
+    Object.assign(change(), { status: entry.status, statusTime: entry.time, statusDetails: statusDetailsOf(entry) });
+    change().marks.status = key;
+  }
+
+  for (const field of DETAIL_FIELDS) {
+    const value = entry.data[field];
+    if (typeof value !== 'string') continue;
+    const mark = (next ?? state)?.marks[field];
+    if (mark !== undefined && mark >= key) continue;
+    change()[field] = value;
+    change().marks[field] = key;
+  }
+
+  if (entry.status === 'created' && entry.data.customer) {
+    const receipt = receiptKey(entry);
+    const mark = (next ?? state)?.marks.customer;
+    if (mark === undefined || mark < receipt) {
+      change().customer = entry.data.customer as Customer;
+      change().marks.customer = receipt;
+    }
+  }
+  return next ?? (state as ShipmentState);
 }

@@ -1,4 +1,5 @@
 import type { WalletEvent } from './cloud-events.ts';
+import type { FieldError } from './errors.ts';
 
 /** A wallet's ledger: every debit and credit once, and a running balance in minor units. */
 
@@ -65,4 +66,36 @@ export function balanceRangeBefore(delta: number): { min: number; max: number } 
 /** Raised when an entry's currency differs from the one its wallet was opened in. */
 export class CurrencyMismatchError extends Error {
   override readonly name = 'CurrencyMismatchError';
+}
+
+/** Raised when booking an entry would take its wallet's balance past ±MAX_WALLET_BALANCE_MINOR_UNITS. */
+export class BalanceLimitError extends Error {
+  override readonly name = 'BalanceLimitError';
+}
+
+export const balanceLimitMessage = (walletId: string) =>
+  `would take the balance of wallet ${walletId} past ±${MAX_WALLET_BALANCE_MINOR_UNITS} minor units`;
+
+/**
+ * The entries of a request that would take a wallet's balance out of bounds, booked in request
+ * order from the stored balances (a wallet not yet opened starts at 0), as field errors at
+ * `<position>data.amount.value`. Entries the ledger already holds (`booked`) move nothing.
+ */
+export function balanceProblems(
+  entries: ReadonlyArray<{ event: WalletEvent; position: string }>,
+  balances: ReadonlyMap<string, number>,
+  booked: (event: WalletEvent) => boolean = () => false,
+): FieldError[] {
+  const running = new Map(balances);
+  const errors: FieldError[] = [];
+  for (const { event, position } of entries) {
+    if (booked(event)) continue;
+    const { walletId } = event.data;
+    const before = running.get(walletId) ?? 0;
+    const delta = toLedgerEntry(event).delta;
+    const { min, max } = balanceRangeBefore(delta);
+    if (before < min || before > max) errors.push({ path: `${position}data.amount.value`, message: balanceLimitMessage(walletId) });
+    else running.set(walletId, before + delta);
+  }
+  return errors;
 }

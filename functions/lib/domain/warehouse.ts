@@ -1,11 +1,14 @@
 import * as z from 'zod/mini';
-import './cloud-events.ts'; // installs zod/mini's English messages, as for every schema of the domain
+import { isWalletEvent, type ParcelEvent } from './cloud-events.ts'; // also installs zod/mini's English messages, as for every schema of the domain
+import type { FieldError } from './errors.ts';
+import { keyPartBytes, MAX_WAREHOUSE_ID_KEY_BYTES } from './key-limits.ts';
 
 /**
  * Warehouses: who may post events, with which keys, for which sources, and how much
  * (docs/warehouses.md). A warehouse is known from the request's authentication, never from its
  * body. Pure: the registry adapters parse each registration with `parseRegistration`, the ingest
- * use case asks `ownsSource` and `hasScope`, and wallet ownership asks `sharesWallet`.
+ * use case asks `ownsSource` and `hasScope`, then `ownershipRefusals` for the shipments and
+ * wallets a request names (docs/data-model.md, "Who may write what").
  */
 
 export const SCOPES = ['shipments', 'wallets'] as const;
@@ -149,7 +152,7 @@ export function hasScope(warehouse: Warehouse, scope: Scope): boolean {
 }
 
 /** Does the registry let `warehouse` write this wallet although another warehouse opened it? */
-export function sharesWallet(warehouse: Warehouse, walletId: string): boolean {
+export function sharesWallet(warehouse: Pick<Warehouse, 'sharedWallets'>, walletId: string): boolean {
   return warehouse.sharedWallets.some((rule) => matches(rule, walletId));
 }
 
@@ -233,4 +236,64 @@ export interface NotificationCounts {
   counted(warehouseId: string, day: string): Promise<number>;
   /** Adds `count` and answers the new total. */
   add(warehouseId: string, day: string, count: number): Promise<number>;
+}
+
+/**
+ * Why a warehouse id could not be part of a key, or undefined. The registry's WAREHOUSE_ID already
+ * refuses such an id; this is the last guard before a write, so a key DynamoDB would refuse is never sent.
+ */
+export function warehouseIdProblem(id: string): string | undefined {
+  if (id.length === 0) return 'a warehouse id must not be empty';
+  if (keyPartBytes(id) > MAX_WAREHOUSE_ID_KEY_BYTES)
+    return `a warehouse id takes at most ${MAX_WAREHOUSE_ID_KEY_BYTES} bytes once URI-encoded`;
+  return undefined;
+}
+
+/** May `warehouse` write to a shipment that `owner` (undefined: nobody yet) owns? */
+export function mayWriteShipment(warehouse: Pick<Warehouse, 'id'>, owner: string | undefined): boolean {
+  return owner === undefined || owner === warehouse.id;
+}
+
+/** May `warehouse` book to wallet `walletId` that `owner` (undefined: nobody yet) opened? */
+export function mayWriteWallet(warehouse: Pick<Warehouse, 'id' | 'sharedWallets'>, walletId: string, owner: string | undefined): boolean {
+  return owner === undefined || owner === warehouse.id || sharesWallet(warehouse, walletId);
+}
+
+/**
+ * The refusal for a subject the warehouse may not write. The same words whether the id is taken by
+ * another warehouse or was taken by one a moment ago: it says no more than a 404 would, and never
+ * who owns it.
+ */
+export const NOT_YOURS = {
+  shipment: 'is not a shipment this warehouse may write',
+  wallet: 'is not a wallet this warehouse may write',
+} as const;
+
+/** What a request's events name, as far as deciding who may write them needs. */
+export interface Owners {
+  /** The owner of each named shipment that exists. */
+  shipments: ReadonlyMap<string, string>;
+  /** The owner of each named wallet that exists. */
+  wallets: ReadonlyMap<string, string>;
+}
+
+/** The shipments and wallets of another warehouse that `events` name, as field errors for a 403 (empty: none). */
+export function ownershipRefusals(
+  warehouse: Pick<Warehouse, 'id' | 'sharedWallets'>,
+  events: readonly ParcelEvent[],
+  owners: Owners,
+  prefix: (index: number) => string,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  events.forEach((event, index) => {
+    if (isWalletEvent(event)) {
+      const { walletId } = event.data;
+      if (!mayWriteWallet(warehouse, walletId, owners.wallets.get(walletId))) {
+        errors.push({ path: `${prefix(index)}data.walletId`, message: NOT_YOURS.wallet });
+      }
+    } else if (!mayWriteShipment(warehouse, owners.shipments.get(event.data.shipmentId))) {
+      errors.push({ path: `${prefix(index)}data.shipmentId`, message: NOT_YOURS.shipment });
+    }
+  });
+  return errors;
 }

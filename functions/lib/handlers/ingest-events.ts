@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ForbiddenError, RateLimitedError, SignatureError } from '#domain/errors.ts';
+import { ForbiddenError, IncompleteBatchError, RateLimitedError, SignatureError } from '#domain/errors.ts';
 import type { RecordResult } from '#lib/app/record-events.ts';
 import { type IngestPorts, ingestEventsRequest, type RequestAudit } from '#lib/http/ingest-controller.ts';
 import { forLog, loggableHeader } from '#lib/http/request.ts';
@@ -30,7 +30,8 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
     onError: async (request) => {
       const status = request.response?.statusCode;
       if (status !== undefined) countBy(metrics, status >= 500 ? 'IngestFaults' : 'EventsRejected', 'status', [String(status)]);
-      const error = request.error;
+      // A refusal that a concurrent request made possible after the checks comes wrapped with the batch's results.
+      const error = request.error instanceof IncompleteBatchError ? request.error.cause : request.error;
       if (error instanceof SignatureError || error instanceof ForbiddenError || error instanceof RateLimitedError) {
         audit(observability, error, status ?? 0, audits.get(request.event) ?? {}, request.event);
       }

@@ -9,17 +9,22 @@ import { batchItemFailures, decodeBatch } from './stream-records.ts';
 export type StreamRouterPorts = RouteShipmentPorts;
 
 /**
- * The stream router (StreamRouterFunction): shipment aggregate changes from the table's stream
+ * The stream router (StreamRouterFunction): changes of shipment states from the table's stream
  * (the template's filter lets only SK = SHIPMENT through) become NotificationMessages on the
- * topic, one per channel, within each warehouse's daily cap. A record whose messages were not all
- * published is a batch item failure.
+ * topic, one per channel, within each warehouse's daily cap, and keep the customer profiles. A
+ * record whose messages were not all published, or whose profile was not written, is a batch item failure.
  */
 export function streamRouterHandler(ports: StreamRouterPorts, observability: Observability) {
   const { logger, metrics } = observability;
   return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability, { metrics: true }).handler(async (event) => {
     const changes = decodeBatch(event.Records, shipmentChangeOf, logger);
-    const { failedSequenceNumbers, published, suppressed } = await routeShipmentChanges(ports, changes);
-    logger.info('routed shipment changes', { records: event.Records.length, published, failures: failedSequenceNumbers.length });
+    const { failedSequenceNumbers, published, suppressed, profiles } = await routeShipmentChanges(ports, changes);
+    logger.info('routed shipment changes', {
+      records: event.Records.length,
+      published,
+      profiles,
+      failures: failedSequenceNumbers.length,
+    });
     // Every invocation flushes at least this one, so the metrics middleware never warns of an empty set.
     metrics.addMetric('NotificationsPublished', MetricUnit.Count, published);
     for (const [warehouse, count] of suppressed) {

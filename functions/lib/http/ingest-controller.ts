@@ -92,7 +92,7 @@ export async function ingestEventsRequest(
 
   const { events, batch } = parseEvents(parsed, receivedAt);
   audit.eventIds = events.map((event) => event.id);
-  const results = await recordEvents(ports, warehouse, events, batch);
+  const results = await recordEvents(ports, { warehouse, events, batch, receivedAt });
   ports.recorded?.(results);
   return jsonResponse(202, { results: results.map(({ id, status }) => ({ id, status })) });
 }

@@ -2,7 +2,9 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   ContentionError,
+  type EventStatus,
   ForbiddenError,
+  IncompleteBatchError,
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
@@ -19,6 +21,8 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: { path: string; message: string }[];
+  /** When the request stopped after its writes had begun: per event, in request order, whether it is stored. */
+  results?: { id: string; status: EventStatus }[];
 }
 
 interface Logs {
@@ -28,6 +32,8 @@ interface Logs {
 
 /** Events of a batch written before the failure are safe to resend: they come back `duplicate`. */
 const RETRY_ADVICE = 'The request did not complete; send it again. Events already stored are answered "duplicate".';
+const PARTIAL_ADVICE =
+  '`results` says which events are stored; send the request again (or the events marked "not_stored"): stored ones are answered "duplicate".';
 
 /** AWS throttling that outlasted the SDK's retries: our capacity, not the client's fault. */
 const THROTTLING = new Set([
@@ -42,6 +48,11 @@ function isThrottling(error: unknown): boolean {
 
 /** The one place errors become HTTP statuses. */
 export function problemFor(error: unknown): Problem {
+  if (error instanceof IncompleteBatchError) {
+    const problem = problemFor(error.cause);
+    const detail = problem.status >= 500 ? PARTIAL_ADVICE : `${problem.detail ?? problem.title} ${PARTIAL_ADVICE}`;
+    return { ...problem, detail, results: error.results };
+  }
   if (error instanceof ValidationError) {
     return {
       type: 'urn:parcelcast:problem:validation',
