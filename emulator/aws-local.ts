@@ -21,6 +21,8 @@ export const localArn = {
   table: (name: string) => `arn:aws:dynamodb:${scope}:table/${name}`,
   role: (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
   key: (id: string) => `arn:aws:kms:${scope}:key/${id}`,
+  /** An End User Messaging SMS resource: `pool`, `phone-number`, `configuration-set`, `opt-out-list`. */
+  smsVoice: (type: string, id: string) => `arn:aws:sms-voice:${scope}:${type}/${id}`,
 } as const;
 
 /** A queue's URL as SQS forms it: `<endpoint>/<account>/<name>`. */

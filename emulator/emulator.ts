@@ -5,11 +5,13 @@ import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, localArn } from './aws-local.ts
 import { createTableFromTemplate } from './dynamodb-local.ts';
 import { type CodeLocator, sourceCode } from './function-runner.ts';
 import { type LambdaService, startLambdaService, templateMappings } from './lambda-service.ts';
-import { declareMessaging } from './messaging.ts';
+import { configurationSetDestinations, declareMessaging } from './messaging.ts';
 import { resourceNames } from './resource-names.ts';
+import { ProviderEvents } from './services/provider-events.ts';
 import { startServiceEndpoint } from './services/server.ts';
 import { type EmailSink, LocalSesV2 } from './services/sesv2.ts';
 import { LocalSfn } from './services/sfn.ts';
+import { LocalSmsVoiceV2, type TextMessageSink } from './services/sms-voice.ts';
 import { LocalSns, type SmsSink } from './services/sns.ts';
 import { type DeadLetter, LocalSqs } from './services/sqs.ts';
 import { LocalSsm } from './services/ssm.ts';
@@ -45,6 +47,10 @@ export interface EmulatorOptions {
   sms: SmsSink;
   /** Where SES v2 emails go. */
   email: EmailSink;
+  /** Where End User Messaging SMS text messages go, and who has opted out; by default they go nowhere and nobody has. */
+  textMessages?: TextMessageSink;
+  /** How long after a send SES and End User Messaging publish its events (ms); AWS takes seconds. */
+  deliveryEventDelayMs?: number;
   /** Variables a function gets on top of its template environment and the runtime's (e.g. log levels). */
   environmentOverrides?: (functionId: string) => Record<string, string>;
   onOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
@@ -91,6 +97,9 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/** SES and End User Messaging report within seconds; locally they wait this long unless told otherwise. */
+export const DEFAULT_DELIVERY_EVENT_DELAY_MS = 3000;
+
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const { template } = options;
   const definitions = functionDefinitions(template);
@@ -103,7 +112,29 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const sns = new LocalSns({ sqs, sms: options.sms });
     const ssm = new LocalSsm(`${LOCAL_REGION}:${LOCAL_ACCOUNT}`, options.ssmParameters);
     const stepFunctions = new LocalStepFunctions();
-    const endpoint = await startServiceEndpoint({ sqs, sns, sesv2: new LocalSesV2(options.email), sfn: new LocalSfn(stepFunctions), ssm });
+    // The configuration sets' event destinations are read once the names are known (below).
+    let destinations: ReturnType<typeof configurationSetDestinations> = { email: new Map(), sms: new Map() };
+    const providerEvents = (channel: 'email' | 'sms') =>
+      new ProviderEvents({
+        destinations: (name) => destinations[channel].get(name) ?? [],
+        publish: (topicArn, message) => void sns.publish(topicArn, message),
+        delayMs: options.deliveryEventDelayMs ?? DEFAULT_DELIVERY_EVENT_DELAY_MS,
+        onError: (error) => console.error('local provider event not published', error),
+      });
+    const emailEvents = providerEvents('email');
+    const smsEvents = providerEvents('sms');
+    cleanups.push(() => {
+      emailEvents.stop();
+      smsEvents.stop();
+    });
+    const endpoint = await startServiceEndpoint({
+      sqs,
+      sns,
+      sesv2: new LocalSesV2(options.email, emailEvents),
+      smsVoice: new LocalSmsVoiceV2(options.textMessages ?? { send: () => undefined, isOptedOut: () => false }, smsEvents),
+      sfn: new LocalSfn(stepFunctions),
+      ssm,
+    });
     cleanups.push(() => endpoint.stop());
 
     const tableNames: Record<string, string> = Object.fromEntries(
@@ -111,6 +142,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     );
     const names: Record<string, string> = { ...options.parameterOverrides, ...tableNames, ...resourceNames(template, endpoint.url) };
     declareMessaging(template, names, sqs, sns);
+    destinations = configurationSetDestinations(template, names);
 
     // A function's environment may name a table (Ref) but not its Arn or StreamArn, which only the
     // running table knows: the environments are resolved before the tables exist.
@@ -185,7 +217,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       functionsReady: lambda.ready,
       invoke,
       environmentOf: (functionId) => ({ ...environments.get(functionId) }),
-      settled: () => lambda.eventSources.settled(() => stepFunctions.settled()),
+      // Provider events published while draining are more work: drain again until a round adds none.
+      settled: async () => {
+        for (let round = 0; round < 5; round++) {
+          const before = emailEvents.published + smsEvents.published;
+          await lambda.eventSources.settled(async () => {
+            await stepFunctions.settled();
+            await Promise.all([emailEvents.idle(), smsEvents.idle()]);
+          });
+          if (emailEvents.published + smsEvents.published === before) return;
+        }
+      },
       holdStreams: () => lambda.eventSources.holdStreams(),
       executions: () => stepFunctions.list(),
       published: () => [...published],
@@ -222,6 +264,7 @@ export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: 
     AWS_ENDPOINT_URL_SNS: servicesUrl,
     AWS_ENDPOINT_URL_SQS: servicesUrl,
     AWS_ENDPOINT_URL_SESV2: servicesUrl,
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: servicesUrl,
     AWS_ENDPOINT_URL_SFN: servicesUrl,
     AWS_ENDPOINT_URL_SSM: servicesUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,

@@ -1,3 +1,4 @@
+import type { EventDestination } from './services/provider-events.ts';
 import type { LocalSns } from './services/sns.ts';
 import type { LocalSqs } from './services/sqs.ts';
 import { resolveValue, resourcesOfType, type Template } from './template.ts';
@@ -39,4 +40,42 @@ export function declareMessaging(template: Template, names: Record<string, strin
       ...(properties.FilterPolicy ? { filterPolicy: asObject(properties.FilterPolicy) } : {}),
     });
   }
+}
+
+/**
+ * Where SES and End User Messaging publish a configuration set's events, as the template declares
+ * them: each AWS::SES::ConfigurationSetEventDestination and each AWS::SMSVOICE::ConfigurationSet's
+ * inline EventDestinations with an SNS destination, by configuration set name.
+ */
+export function configurationSetDestinations(
+  template: Template,
+  names: Record<string, string>,
+): { email: Map<string, EventDestination[]>; sms: Map<string, EventDestination[]> } {
+  const resolve = (value: unknown) => String(resolveValue(template, value, names));
+  const add = (map: Map<string, EventDestination[]>, name: string, destination: EventDestination) =>
+    map.set(name, [...(map.get(name) ?? []), destination]);
+  const email = new Map<string, EventDestination[]>();
+  for (const [, resource] of resourcesOfType(template, 'AWS::SES::ConfigurationSetEventDestination')) {
+    const properties = resource.Properties ?? {};
+    const destination = properties.EventDestination ?? {};
+    if (!destination.SnsDestination) continue; // EventBridge, CloudWatch and Firehose destinations have no local reader
+    add(email, resolve(properties.ConfigurationSetName), {
+      topicArn: resolve(destination.SnsDestination.TopicARN),
+      matchingEventTypes: (destination.MatchingEventTypes ?? []).map((type: string) => type.toUpperCase()),
+      enabled: destination.Enabled !== false && destination.Enabled !== 'false',
+    });
+  }
+  const sms = new Map<string, EventDestination[]>();
+  for (const [id, resource] of resourcesOfType(template, 'AWS::SMSVOICE::ConfigurationSet')) {
+    const properties = resource.Properties ?? {};
+    for (const destination of (properties.EventDestinations ?? []) as Record<string, any>[]) {
+      if (!destination.SnsDestination) continue;
+      add(sms, resolve({ Ref: id }), {
+        topicArn: resolve(destination.SnsDestination.TopicArn),
+        matchingEventTypes: destination.MatchingEventTypes ?? [],
+        enabled: destination.Enabled !== false && destination.Enabled !== 'false',
+      });
+    }
+  }
+  return { email, sms };
 }

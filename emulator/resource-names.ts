@@ -30,6 +30,30 @@ export function resourceNames(template: Template, servicesUrl: string): Record<s
         // Named resources keep their template name (e.g. the SES configuration set, per stage).
         names[id] = String(resolveValue(template, resource.Properties?.Name ?? id, names));
         break;
+      case 'AWS::SMSVOICE::ConfigurationSet': {
+        const name = String(resolveValue(template, resource.Properties?.ConfigurationSetName ?? id, names));
+        Object.assign(names, { [id]: name, [`${id}.Arn`]: localArn.smsVoice('configuration-set', name) });
+        break;
+      }
+      case 'AWS::SMSVOICE::OptOutList': {
+        const name = String(resolveValue(template, resource.Properties?.OptOutListName ?? id, names));
+        Object.assign(names, { [id]: name, [`${id}.Arn`]: localArn.smsVoice('opt-out-list', name) });
+        break;
+      }
+      case 'AWS::SMSVOICE::Pool':
+        Object.assign(names, {
+          [id]: `pool-${id}`,
+          [`${id}.PoolId`]: `pool-${id}`,
+          [`${id}.Arn`]: localArn.smsVoice('pool', `pool-${id}`),
+        });
+        break;
+      case 'AWS::SMSVOICE::PhoneNumber':
+        Object.assign(names, {
+          [id]: `phone-${id}`,
+          [`${id}.PhoneNumberId`]: `phone-${id}`,
+          [`${id}.Arn`]: localArn.smsVoice('phone-number', `phone-${id}`),
+        });
+        break;
       default:
         break;
     }

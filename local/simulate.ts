@@ -30,7 +30,7 @@ const { values, fail } = parseCommandLine(
   {
     name: 'npm run simulate',
     usage: `usage: npm run simulate -- [--samples] [--shipments N] [--wallets N] [--seed N] [--at ISO-TIME] [--time-zone IANA]
-       [--duplicates RATE] [--out-of-order RATE] [--failures RATE] [--invalid RATE]
+       [--duplicates RATE] [--out-of-order RATE] [--failures RATE] [--invalid RATE] [--simulator-contacts SHARE]
        [--url URL] [--warehouse ID] [--secret whsec_…] [--warehouses-file FILE [--hostile ID]] [--concurrency N] [--json]`,
   },
   {
@@ -50,6 +50,8 @@ const { values, fail } = parseCommandLine(
       'out-of-order': { type: 'string', default: '0.08' },
       failures: { type: 'string', default: '0.15' },
       invalid: { type: 'string', default: '0.02' },
+      // A quarter of the customers get AWS's simulator addresses and numbers, whose outcomes come back as on AWS.
+      'simulator-contacts': { type: 'string', default: '0.25' },
       concurrency: { type: 'string', default: '8' },
       json: { type: 'boolean', default: false },
     },
@@ -133,6 +135,7 @@ const trafficOptions = {
   outOfOrderRate: number('out-of-order', values['out-of-order'], { max: 1 }),
   failureRate: number('failures', values.failures, { max: 1 }),
   invalidRate: number('invalid', values.invalid, { max: 1 }),
+  simulatorShare: number('simulator-contacts', values['simulator-contacts'], { max: 1 }),
   ...(values['time-zone'] ? { timeZone: values['time-zone'] } : {}),
 };
 const generated = values.samples ? undefined : warehouseTraffic(honest, hostile, { ...trafficOptions, seed });

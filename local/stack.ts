@@ -1,9 +1,10 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { checkJava, freePort, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
 import { type Emulator, startEmulator } from '../emulator/emulator.ts';
 import { resolveValue } from '../emulator/template.ts';
+import { DEVELOPMENT_PREFERENCE_SECRET } from '../support/development-secret.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { LocalOutbox } from './outbox.ts';
@@ -34,8 +35,12 @@ export interface StackOptions {
   dataDir?: string;
   /** Template parameter values, as `sam local --parameter-overrides` (e.g. ReconcileDelaySeconds). */
   parameterOverrides?: Record<string, string>;
-  /** Phone numbers CheckIfPhoneNumberIsOptedOut answers true for. */
+  /** Phone numbers on the SMS opt-out list (they replied STOP): End User Messaging refuses them. */
   smsOptedOut?: string[];
+  /** How long after a send SES and End User Messaging publish its delivery events (ms); 3 s by default. */
+  deliveryEventDelayMs?: number;
+  /** The secrets preference links are signed with (comma-separated), served as the SSM parameter the functions read. */
+  preferenceSecrets?: string;
   /** The functions' Powertools log level; WARN keeps the terminal for the outbox. */
   logLevel?: string;
   /** Where the functions' log lines go; this process's stdout and stderr by default. */
@@ -96,6 +101,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   let emulator: Emulator | undefined;
   try {
     const outbox = new LocalOutbox({ dataDir, optedOut: options.smsOptedOut ?? [] });
+    // The links in emails lead to this server (its port is known before it listens).
+    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
+    const functionParameters = { PublicApiUrl: `http://${host}:${port}`, ...parameterOverrides };
+    // The preference links' secret is read from Parameter Store too.
+    const preferencesParameter = String(resolveValue(template, { Ref: 'PreferenceSecretsParameterName' }, functionParameters));
     const powertools = powertoolsFor(options.logLevel ?? 'WARN');
     emulator = await startEmulator({
       template,
@@ -103,10 +113,15 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
       dynamodbReady: starting,
       tableName: (logicalId) => `parcelcast-local-${logicalId}`,
-      parameterOverrides,
-      ssmParameters: warehouses.parameters(),
+      parameterOverrides: functionParameters,
+      ssmParameters: {
+        ...warehouses.parameters(),
+        [preferencesParameter]: options.preferenceSecrets ?? DEVELOPMENT_PREFERENCE_SECRET,
+      },
       sms: outbox.sms,
       email: outbox.email,
+      textMessages: outbox.textMessages,
+      ...(options.deliveryEventDelayMs !== undefined ? { deliveryEventDelayMs: options.deliveryEventDelayMs } : {}),
       environmentOverrides: () => powertools,
       ...(options.onFunctionOutput ? { onOutput: options.onFunctionOutput } : {}),
       ...(options.functionPreload ? { preload: options.functionPreload } : {}),
@@ -155,7 +170,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       return running.api.serve(request, response, url);
     }
 
-    const port = await listen(server, options.port ?? 3000, host);
+    await listen(server, port, host);
+    // Where operator commands (npm run suppression) find this stack's table.
+    writeFileSync(
+      join(dataDir, 'stack.json'),
+      `${JSON.stringify({ url: `http://${host}:${port}`, tableName, dynamoEndpoint: database.endpoint }, null, 2)}\n`,
+    );
     return {
       url: `http://${host}:${port}`,
       tableNames: running.tableNames,

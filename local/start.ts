@@ -11,8 +11,9 @@ import { DEVELOPMENT_WAREHOUSE, type RegistrySource, WarehousesFileError } from 
  * `npm start`: the whole pipeline on this machine, no AWS account needed. The only place the
  * local stack reads its settings from the shell: PORT, WAREHOUSES_FILE (else <data dir>/warehouses.json
  * when it exists), WEBHOOK_SECRETS (the development warehouse's secrets), RECONCILE_DELAY_SECONDS
- * (the template's ReconcileDelaySeconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers), LOG_LEVEL
- * and PARCELCAST_DATA_DIR.
+ * (the template's ReconcileDelaySeconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers on the SMS
+ * opt-out list), LOCAL_DELIVERY_EVENT_DELAY_SECONDS (how long SES and End User Messaging take to
+ * report a delivery, bounce or complaint; 3 by default), LOG_LEVEL and PARCELCAST_DATA_DIR.
  */
 
 const { values } = parseArgs({
@@ -47,6 +48,9 @@ try {
     persistDir: values.persist ? resolve(dataDir, 'dynamodb') : undefined,
     parameterOverrides: process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {},
     smsOptedOut: (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean),
+    ...(process.env.LOCAL_DELIVERY_EVENT_DELAY_SECONDS
+      ? { deliveryEventDelayMs: Number(process.env.LOCAL_DELIVERY_EVENT_DELAY_SECONDS) * 1000 }
+      : {}),
     logLevel: process.env.LOG_LEVEL ?? 'WARN',
   });
   console.log(`Parcelcast is running on ${stack.url}`);
@@ -55,6 +59,8 @@ try {
   console.log(`  GET  ${stack.url}/v1/shipments/{id}  a shipment's status and timeline`);
   console.log(`  GET  ${stack.url}/v1/wallets/{id}    a wallet's balance and whether it is confirmed yet`);
   console.log(`  GET  ${stack.url}/local/executions   wallet reconciliations (RECONCILE_DELAY_SECONDS sets the wait)`);
+  console.log(`  GET  ${stack.url}/local/outbox       SMS and email as the providers were handed them; bounce@simulator.amazonses.com,`);
+  console.log('                                       +33755512502 and the other AWS simulator contacts report back as on AWS');
   console.log(`  GET  ${stack.url}/health`);
   console.log(`  Dashboard: ${stack.url}/   (npm run simulate posts a day of warehouse traffic)`);
   if (stack.registry.kind === 'file') {

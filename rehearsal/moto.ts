@@ -25,7 +25,8 @@ export interface Authorization {
 }
 
 export interface Outbox {
-  sms: { messageId: string; phoneNumber: string; message: string }[];
+  /** SNS's SMS, and End User Messaging's texts (those name the pool they were sent from). */
+  sms: { messageId: string; phoneNumber: string; message: string; originationIdentity?: string }[];
   emails: { messageId: string; source: string; destinations: Record<string, string[]>; subject: string | null }[];
 }
 

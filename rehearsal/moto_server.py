@@ -1,4 +1,4 @@
-"""moto_server for `npm run rehearse`, with three additions the rehearsal needs from moto 5.x.
+"""moto_server for `npm run rehearse`, with four additions the rehearsal needs from moto 5.x.
 
 1. IAM on the resources AWS authorises. moto evaluates a caller's identity policies (an IAM user's,
    or an assumed role's inline and attached policies) once INITIAL_NO_AUTH_ACTION_COUNT requests
@@ -19,6 +19,10 @@
    mappings; here moto's own invocation answers with an empty error at once, which leaves stream
    records in place (without Docker, moto's own error text counts as a delivery and drops them).
    GET /_rehearsal/outbox?account=…&region=… returns the SMS and email moto recorded.
+4. AWS End User Messaging SMS's SendTextMessage, which moto does not have (no pinpoint-sms-voice-v2
+   backend): authorised as AWS authorises it (sms-voice:SendTextMessage on the origination identity
+   the request names, a pool here) and recorded in the outbox beside SNS's SMS. Nothing else of the
+   service: its pools, configuration sets and delivery events are not modelled.
 
 Prints {"port": N} on its first line once it listens (port 0 picks a free one).
 """
@@ -30,6 +34,7 @@ import json
 import os
 import sys
 import threading
+import uuid
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -205,6 +210,7 @@ def outbox(account: str, region: str) -> dict[str, Any]:
     from moto.sns.models import sns_backends
 
     sms = [{"messageId": message_id, "phoneNumber": number, "message": text} for message_id, (number, text) in sns_backends[account][region].sms_messages.items()]
+    sms += [{key: message[key] for key in ("messageId", "phoneNumber", "message", "originationIdentity", "configurationSetName")} for message in TEXT_MESSAGES]
     emails = [
         {"messageId": message.id, "source": message.source, "destinations": message.destinations, "subject": getattr(message, "subject", None)}
         for message in ses_backends[account][region].sent_messages
@@ -212,9 +218,60 @@ def outbox(account: str, region: str) -> dict[str, Any]:
     return {"sms": sms, "emails": emails}
 
 
+TEXT_MESSAGES: list[dict[str, Any]] = []
+
+
+def send_text_message(environ: dict[str, Any], start_response: Any) -> Any:
+    """SendTextMessage (JSON 1.0), checked against the caller's identity policies like any other call."""
+    request = Request(environ)
+    body = request.get_data()
+    params = json.loads(body or b"{}")
+    headers = dict(request.headers)
+    scope = headers.get("Authorization", "").partition("Credential=")[2].partition(",")[0].split("/")
+    region = scope[2] if len(scope) > 2 else "us-east-1"
+
+    def error(status: int, code: str, message: str) -> Any:
+        payload = json.dumps({"__type": code, "message": message})
+        return Response(payload, status=status, content_type="application/x-amz-json-1.0", headers={"x-amzn-ErrorType": code})(environ, start_response)
+
+    check = IAMRequest(account_id="123456789012", method="POST", path="/", data={}, body=body, headers=headers, action="SendTextMessage")
+    check._action = "sms-voice:SendTextMessage"
+    try:
+        check.check_signature()
+    except Exception as failure:  # noqa: BLE001 - any signature problem is the caller's
+        return error(403, "AccessDeniedException", str(failure))
+    account = check._access_key.account_id if hasattr(check._access_key, "account_id") else "123456789012"
+    identity = str(params.get("OriginationIdentity") or "")
+    arn = identity if identity.startswith("arn:") else f"arn:aws:sms-voice:{region}:{account}:pool/{identity or '*'}"
+    principal = check._access_key.arn
+    try:
+        check.check_action_permitted(arn)
+    except AccessDeniedError:
+        record(principal, "SendTextMessage", "sms-voice:SendTextMessage", arn, False)
+        return error(403, "AccessDeniedException", f"User: {principal} is not authorized to perform: sms-voice:SendTextMessage on resource: {arn}")
+    record(principal, "SendTextMessage", "sms-voice:SendTextMessage", arn, True)
+    number = str(params.get("DestinationPhoneNumber") or "")
+    if not number.startswith("+") or not number[1:].isdigit():
+        return error(400, "ValidationException", "DestinationPhoneNumber is not an E.164 number")
+    message_id = str(uuid.uuid4())
+    TEXT_MESSAGES.append(
+        {
+            "messageId": message_id,
+            "phoneNumber": number,
+            "message": params.get("MessageBody", ""),
+            "originationIdentity": identity,
+            "configurationSetName": params.get("ConfigurationSetName"),
+            "context": params.get("Context", {}),
+        }
+    )
+    return Response(json.dumps({"MessageId": message_id}), content_type="application/x-amz-json-1.0")(environ, start_response)
+
+
 def with_rehearsal_routes(app: Any) -> Any:
     def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        if environ.get("HTTP_X_AMZ_TARGET") == "PinpointSMSVoiceV2.SendTextMessage":
+            return send_text_message(environ, start_response)
         if path == "/_rehearsal/authorizations":
             with DECISIONS_LOCK:
                 body = json.dumps(DECISIONS)

@@ -61,12 +61,15 @@ export async function runOperatorSteps(
   steps: string[],
   endpoint: string,
   credentials: Credentials,
-  registryPath: string,
+  parameterNames: { registryPath: string; preferenceSecrets: string },
 ): Promise<OperatorStep[]> {
   const runs: OperatorStep[] = [];
   for (const step of steps) {
-    // The guide writes the dev stage's registry; another config env names its own.
-    const commands = registryPath === DEV_REGISTRY_PATH ? step : step.replaceAll('--stage dev', `--registry-path ${registryPath}`);
+    // The guide writes the dev stage's registry and parameter names; another config env names its own.
+    const { registryPath, preferenceSecrets } = parameterNames;
+    const commands = (
+      registryPath === DEV_REGISTRY_PATH ? step : step.replaceAll('--stage dev', `--registry-path ${registryPath}`)
+    ).replaceAll('/parcelcast/dev/preference-link-secrets', preferenceSecrets);
     try {
       const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', commands], {
         encoding: 'utf8',

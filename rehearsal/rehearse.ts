@@ -14,6 +14,7 @@ import { roleUsage } from './least-privilege.ts';
 import { type Moto, REGION, startMoto } from './moto.ts';
 import { createOperator, DEV_REGISTRY_PATH, operatorSteps, runOperatorSteps } from './operator.ts';
 import { packageAndTranslate, readSamconfig } from './package.ts';
+import { publishReceipts } from './receipts.ts';
 import { startRecorder } from './recorder.ts';
 import { type Invocation, type Rehearsal, renderReport, verdict } from './report.ts';
 import { daytimeZone, HttpApi, registeredWarehouse, SAMPLE_EVENTS, sampleEvent } from './scenario.ts';
@@ -102,6 +103,7 @@ export async function rehearse(
 
   const settings = readSamconfig(configEnv);
   const registryPath = settings.parameterOverrides.WarehouseRegistryPath ?? DEV_REGISTRY_PATH;
+  const preferenceSecrets = settings.parameterOverrides.PreferenceSecretsParameterName ?? '/parcelcast/dev/preference-link-secrets';
   const moto: Moto = await startMoto();
   const recorder = await startRecorder(moto.endpoint);
   let lambda: LambdaService | undefined;
@@ -116,7 +118,10 @@ export async function rehearse(
     const operatorCredentials = await createOperator(awsClients(recorder.endpoint, UNCHECKED));
     recorder.label(operatorCredentials.accessKeyId, 'operator');
     const operator = awsClients(recorder.endpoint, operatorCredentials);
-    const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, registryPath);
+    const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, {
+      registryPath,
+      preferenceSecrets,
+    });
     phase('operator steps from docs/deployment.md');
 
     const packaged = await packageAndTranslate(operator, settings, workDir, templatePath);
@@ -193,6 +198,10 @@ export async function rehearse(
       functionIds,
     );
     settled = (await drained(deadline)) && settled;
+    // The providers' receipts, which moto never sends: RecordDeliveryFunction records them under its own role.
+    const sentItems = await operator.dynamodb.send(new ScanCommand({ TableName: stack.physical('ParcelTable') }));
+    const receipts = await publishReceipts(operator, stack.physical('DeliveryEventsTopic'), sentItems.Items ?? []);
+    settled = (await drained(deadline)) && settled;
     const caller = { ...operatorCredentials, arn: 'arn:aws:iam::123456789012:user/rehearsal-operator' };
     await api.request('GET', '/v1/shipments/shp-1001', { caller });
     await api.request('GET', '/v1/wallets/wal-2001', { caller });
@@ -224,6 +233,7 @@ export async function rehearse(
       resources: stack.resources,
       steps: stack.steps,
       uncreated: stack.uncreated,
+      notModelled: stack.notModelled,
       outputs: stack.outputs,
       operatorRuns,
       timeZone,
@@ -232,6 +242,10 @@ export async function rehearse(
       settled,
       invocations,
       items: (items.Items ?? []).map((item) => ({ pk: String(item.PK?.S), sk: String(item.SK?.S) })),
+      notifications: (items.Items ?? [])
+        .filter((item) => item.entity?.S === 'notification')
+        .map((item) => ({ notification: String(item.notificationId?.S), outcome: String(item.outcome?.S) })),
+      receipts,
       outbox: await moto.outbox(),
       workflows,
       executions: (executions.executions ?? []).map((execution) => ({ name: String(execution.name), status: String(execution.status) })),

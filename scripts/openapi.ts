@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HISTORY_ORDERS, HISTORY_PAGE_SIZE } from '../functions/lib/app/read-shipment.ts';
 import { CHANNELS, cloudEventSchemas, EVENT_TYPES, identifierSchema, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
+import { DELIVERY_STATUSES } from '../functions/lib/domain/delivery-status.ts';
+import { PREFERENCE_LEVELS } from '../functions/lib/domain/preferences.ts';
 import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
 import { WAREHOUSE_ID } from '../functions/lib/domain/warehouse.ts';
 import { parseCommandLine } from '../support/cli.ts';
@@ -159,6 +161,51 @@ export function buildOpenApi() {
           },
         },
       },
+      '/v1/preferences/{token}': {
+        parameters: [
+          {
+            name: 'token',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', maxLength: 1200 },
+            description: 'The signed, expiring token of the link in a notification email (List-Unsubscribe and the footer).',
+          },
+        ],
+        get: {
+          operationId: 'showPreferences',
+          summary: "The customer's preference page: what they get per channel, and a form to change it. Changes nothing.",
+          security: [],
+          responses: {
+            '200': { description: 'The preference page.', content: { 'text/html': { schema: { type: 'string' } } } },
+            '404': {
+              description: 'The link is expired or not one Parcelcast signed: a page saying so.',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+          },
+        },
+        post: {
+          operationId: 'changePreferences',
+          summary:
+            'One-click unsubscribe (RFC 8058: `List-Unsubscribe=One-Click` keeps only essential messages on the link’s channel), or the page’s form (`sms`, `email`: `all` or `essential`). No redirect.',
+          security: [],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': { schema: { $ref: '#/components/schemas/PreferenceForm' } },
+              'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/PreferenceForm' } },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'Recorded; a page saying what the customer now gets.',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            '400': problem('A level that does not exist (errors[].path names the channel), or a form that changes nothing.'),
+            '404': problem('The link is expired or not one Parcelcast signed.'),
+            '415': problem('Neither form encoding.'),
+          },
+        },
+      },
       '/v1/wallets/{walletId}': {
         get: {
           operationId: 'getWallet',
@@ -278,15 +325,40 @@ export function buildOpenApi() {
               items: {
                 type: 'object',
                 required: ['status', 'channel', 'outcome', 'at'],
+                additionalProperties: false,
                 properties: {
-                  status: { type: 'string' },
+                  status: { type: 'string', description: 'The shipment status the message announced.' },
                   channel: { enum: [...CHANNELS] },
-                  outcome: { type: 'string', examples: ['sent', 'opted_out', 'failed', 'suppressed'] },
-                  at: { type: 'string', format: 'date-time' },
-                  reason: { type: 'string' },
+                  outcome: {
+                    enum: [...DELIVERY_STATUSES],
+                    description:
+                      'Delivery status (docs/notifications.md): claimed → sent → delivered | failed | bounced | complained; suppressed or failed when decided at send time. Only ever moves forward.',
+                  },
+                  at: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
+                  reason: {
+                    type: 'string',
+                    description:
+                      "The provider's classification (`Permanent/General`, `TEXT_INVALID`) or why it was suppressed (`bounced`, `complained`, `opted_out`, `invalid_number`, `preference`).",
+                  },
+                  providerMessageId: { type: 'string', description: 'SES or End User Messaging message id.' },
+                  sentAt: { type: 'string', format: 'date-time' },
+                  finalAt: {
+                    type: 'string',
+                    format: 'date-time',
+                    description: 'When the final receipt (or the send-time decision) said how it ended.',
+                  },
+                  fallbackFrom: { enum: [...CHANNELS], description: 'Sent on this channel because the other could not deliver it.' },
                 },
               },
             },
+          },
+        },
+        PreferenceForm: {
+          type: 'object',
+          properties: {
+            'List-Unsubscribe': { const: 'One-Click' },
+            sms: { enum: [...PREFERENCE_LEVELS] },
+            email: { enum: [...PREFERENCE_LEVELS] },
           },
         },
         Wallet: {

@@ -76,11 +76,25 @@ function renderShipment(shipment) {
       ? h(
           'p',
           { class: 'notifications' },
+          // One chip per message: its delivery status as the provider's receipts left it, why, and whether it was a fallback.
           shipment.notifications.map((n) =>
             h(
               'span',
-              { class: `chip outcome-${n.outcome}`, title: time(n.at) },
-              `${n.channel === 'sms' ? '✉︎ SMS' : '@ email'} ${label(n.status)}: ${n.outcome}`,
+              {
+                class: `chip outcome-${n.outcome}`,
+                dataOutcome: n.outcome,
+                dataChannel: n.channel,
+                title: [
+                  n.sentAt && `sent ${time(n.sentAt)}`,
+                  n.finalAt && `${n.outcome} ${time(n.finalAt)}`,
+                  `last change ${time(n.at)}`,
+                  n.providerMessageId && `provider id ${n.providerMessageId}`,
+                ]
+                  .filter(Boolean)
+                  .join(' · '),
+              },
+              `${n.channel === 'sms' ? '✉︎ SMS' : '@ email'} ${label(n.status)}: ${n.outcome}` +
+                `${n.reason ? ` (${n.reason})` : ''}${n.fallbackFrom ? ` ← fallback from ${n.fallbackFrom}` : ''}`,
             ),
           ),
         )

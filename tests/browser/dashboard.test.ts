@@ -11,7 +11,7 @@ import { chromiumPath } from '../../scripts/preflight.ts';
 import { stateMachineSources } from '../../support/diagrams.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 import { daytimeZone } from '../../support/time-zones.ts';
-import { OTHER_SECRET, TEST_SECRET } from '../support/events.ts';
+import { cloudEvent, OTHER_SECRET, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
 // The dashboard in a real headless Chromium, watching a short simulated day of two warehouses on a local stack.
 const CHROMIUM = chromiumPath();
@@ -146,5 +146,32 @@ describe('the dashboard at /', () => {
 
   it('says it is live', async () => {
     await expect.poll(() => page.locator('#status').getAttribute('class'), { timeout: 5_000 }).toBe('live');
+  });
+
+  it('shows each message’s delivery status as the providers reported it: the email bounced, the text delivered', async () => {
+    const shipmentId = 'browser-feedback';
+    const customer = {
+      id: 'cus-browser-feedback',
+      name: 'Sam Doe',
+      phone: '+447860019066', // the destination simulator's success number for the United Kingdom
+      email: 'bounce+browser@simulator.amazonses.com',
+      locale: 'en',
+      timeZone: daytimeZone(),
+    };
+    // ams-1 of the registry above: its own path, its default source.
+    await postSignedEvent(
+      stack.url,
+      cloudEvent('shipment.created', { shipmentId, orderId: 'o-browser', customer }, { minute: 0 }),
+      'ams-1',
+    );
+    await postSignedEvent(stack.url, cloudEvent('shipment.shipped', { shipmentId }, { minute: 1 }), 'ams-1');
+
+    const card = page.locator(`[data-shipment-id="${shipmentId}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    const outcome = (channel: string) => card.locator(`.chip[data-channel="${channel}"]`).getAttribute('data-outcome');
+    await expect.poll(() => outcome('email'), { timeout: 20_000 }).toBe('bounced');
+    await expect.poll(() => outcome('sms'), { timeout: 20_000 }).toBe('delivered');
+    expect(await card.locator('.chip[data-channel="email"]').textContent()).toBe('@ email shipped: bounced (Permanent/General)');
+    expect(await card.locator('.chip[data-channel="email"]').getAttribute('title')).toMatch(/provider id \S+/);
   });
 });

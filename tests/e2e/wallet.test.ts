@@ -10,7 +10,7 @@ import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 // Wallet reconciliation through the local stack: HTTP ingest → DynamoDB Local stream →
 // start-reconciliation → StartExecution on the local Step Functions endpoint → the real ASL on
 // aws-local-stepfunctions (a 2 s wait) → reconcile-wallet → sns:publish into the local topic →
-// senders → SNS SMS and SES v2 endpoints → outbox.
+// senders → End User Messaging SMS and SES v2 endpoints → outbox.
 // Long enough that three signed POSTs land in one window even on a loaded machine (at 2 s, a
 // CI run under load split them across two windows and started two executions).
 const DELAY_SECONDS = 4;
@@ -120,10 +120,10 @@ describe('wallet reconciliation through the local stack', () => {
       delivered = await deliveredTo('+34600111222', 'ana@example.com');
       await sleep(100);
     }
-    // One SMS and one email, the email tagged as the balance confirmation it is.
+    // One SMS and one email, the email tagged as the balance confirmation it is (in SES's tag characters: no `.`).
     expect(delivered.map((entry) => (entry.channel === 'email' ? `${entry.tags?.eventType}/email` : 'sms')).sort()).toEqual([
       'sms',
-      'wallet.balance_confirmed/email',
+      'wallet-balance_confirmed/email',
     ]);
     expect(delivered.find((entry) => entry.channel === 'sms')?.text).toContain('35');
     // The senders found the contacts on the customer profile: the execution never held them.

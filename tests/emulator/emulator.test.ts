@@ -148,6 +148,9 @@ describe('the local AWS endpoints, reached by clients built with no endpoint', (
         text: 'text',
         html: '<p>html</p>',
         tags: { run },
+        headers: {},
+        // The id SendEmail answered, which SES's events for it carry as mail.messageId.
+        messageId: answer.emailId,
       },
     ]);
   });

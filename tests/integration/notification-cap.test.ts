@@ -15,6 +15,7 @@ import { mergeEvent, type ShipmentState, toShipmentEntry } from '../../functions
 import { capDay } from '../../functions/lib/domain/warehouse.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { MemoryPreferences, MemorySuppressions } from '../support/notification-fakes.ts';
 
 // The daily notification cap as the stream router keeps it, on a real DynamoDB Local table: one
 // atomic ADD per warehouse per batch, what goes over recorded `suppressed`, and the ingest's read.
@@ -117,9 +118,14 @@ describe('the daily notification cap in the stream router', () => {
         email: {
           send: async () => {
             sent += 1;
+            return { providerMessageId: `ses-${sent}` };
           },
         },
         clock: () => NOW,
+        suppressions: new MemorySuppressions(),
+        preferences: new MemoryPreferences(),
+        publisher: { publish: async () => ({ failed: [] }) },
+        links: { linkFor: async () => 'https://api.parcelcast.example/v1/preferences/t' },
       },
       message as NotificationMessage,
     );
@@ -135,7 +141,7 @@ describe('the daily notification cap in the stream router', () => {
     const [first] = notificationsForChange(change.before, change.after);
     const claim = await claims.claim(first as NotificationMessage, NOW);
     if (claim.kind !== 'claimed') throw new Error('expected to claim');
-    await claims.settle(first as NotificationMessage, claim.token, 'sent', NOW);
+    await claims.settle(first as NotificationMessage, claim.token, { status: 'sent', providerMessageId: 'ses-1' }, NOW);
 
     const retry = await routeShipmentChanges(ports({ 'cap-1': 2 }), [change]);
     const { Item } = await table.documents.send(

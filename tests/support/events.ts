@@ -96,16 +96,24 @@ export function apiEvent(
   });
 }
 
-/** Posts one event, signed with TEST_SECRET, to a running stack; expects 202 and returns its results. */
-export async function postSignedEvent(baseUrl: string, event: unknown): Promise<{ results: { id: string; status: string }[] }> {
+/**
+ * Posts one event, signed with TEST_SECRET, to a running stack (to `warehouseId`'s own path when
+ * given, as a stack serving several warehouses requires); expects 202 and returns its results.
+ */
+export async function postSignedEvent(
+  baseUrl: string,
+  event: unknown,
+  warehouseId?: string,
+): Promise<{ results: { id: string; status: string }[] }> {
   const body = JSON.stringify(event);
-  const response = await fetch(`${baseUrl}/v1/events`, {
+  const path = warehouseId === undefined ? '/v1/events' : `/v1/warehouses/${warehouseId}/events`;
+  const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
     body,
   });
   const text = await response.text();
-  if (response.status !== 202) throw new Error(`POST /v1/events answered ${response.status}: ${text}`);
+  if (response.status !== 202) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text);
 }
 

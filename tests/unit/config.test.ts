@@ -33,12 +33,14 @@ describe('function settings', () => {
   });
 
   it('counts an empty value as unset, as CloudFormation passes an empty parameter', () => {
-    expect(
-      loadSettings('send-email', { TABLE_NAME: 't', EMAIL_FROM_ADDRESS: 'n@parcelcast.example', EMAIL_CONFIGURATION_SET: '' }),
-    ).toEqual({
+    const required = {
       TABLE_NAME: 't',
       EMAIL_FROM_ADDRESS: 'n@parcelcast.example',
-    });
+      NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic',
+      PREFERENCES_BASE_URL: 'https://api.parcelcast.example',
+      PREFERENCE_SECRETS_PARAMETER: '/parcelcast/dev/preference-link-secrets',
+    };
+    expect(loadSettings('send-email', { ...required, EMAIL_CONFIGURATION_SET: '' })).toEqual(required);
   });
 
   const limits = {

@@ -20,7 +20,15 @@ describe('the outbox terminal line', () => {
     const outbox = new LocalOutbox({ dataDir, print: (line) => printed.push(line) });
 
     outbox.sms.send({ phoneNumber: '+34600111222\n[outbox] sms   → +1', message: hostile, attributes: {} });
-    outbox.email.send({ from: 'n@parcelcast.example', to: ['a@example.com'], subject: `Your parcel${hostile}`, text: 'body', tags: {} });
+    outbox.email.send({
+      from: 'n@parcelcast.example',
+      to: ['a@example.com'],
+      subject: `Your parcel${hostile}`,
+      text: 'body',
+      tags: {},
+      headers: {},
+      messageId: 'm-1',
+    });
 
     expect(printed).toHaveLength(2);
     for (const line of printed) {

@@ -31,8 +31,10 @@ const schema = z.object({
       balance: z.number().check(z.int()),
       currency: z.string().check(z.length(3)),
       reconciledAt: z.string(),
+      corrected: z.optional(z.boolean()),
     }),
   ),
+  fallbackFrom: z.optional(z.enum(CHANNELS)),
   occurredAt: z.string(),
 });
 

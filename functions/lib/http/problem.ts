@@ -12,6 +12,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '#domain/errors.ts';
+import { InvalidPreferenceLinkError } from '#domain/preferences.ts';
 
 /** RFC 9457 problem details; `type` URIs are listed in docs/problems.md. */
 export interface Problem {
@@ -79,10 +80,20 @@ export function problemFor(error: unknown): Problem {
   if (error instanceof NotFoundError) {
     return { type: 'urn:parcelcast:problem:not-found', title: 'Not found', status: 404, detail: error.message };
   }
+  if (error instanceof InvalidPreferenceLinkError) {
+    // Expired and forged links alike: which it was is no business of whoever holds it.
+    return {
+      type: 'urn:parcelcast:problem:not-found',
+      title: 'Not found',
+      status: 404,
+      detail: 'This preference link is not valid any more.',
+    };
+  }
   if (error instanceof PayloadTooLargeError) {
     return { type: 'urn:parcelcast:problem:too-large', title: 'Payload too large', status: 413, detail: error.message };
   }
-  if (error instanceof UnsupportedMediaTypeError) {
+  // middy's body parsers refuse a body their content type promised and did not deliver with a 415 of their own.
+  if (error instanceof UnsupportedMediaTypeError || (error instanceof Error && (error as { statusCode?: number }).statusCode === 415)) {
     return { type: 'urn:parcelcast:problem:media-type', title: 'Unsupported media type', status: 415, detail: error.message };
   }
   if (error instanceof ContentionError || isThrottling(error)) {

@@ -1,5 +1,6 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -46,6 +47,11 @@ export function sqsClient(tracer: Tracer | undefined): SQSClient {
 
 export function sesClient(tracer: Tracer | undefined): SESv2Client {
   return traced(tracer, new SESv2Client({ ...RETRY_POLICY }));
+}
+
+/** AWS End User Messaging SMS (the SDK still names it Pinpoint SMS Voice V2). */
+export function smsVoiceClient(tracer: Tracer | undefined): PinpointSMSVoiceV2Client {
+  return traced(tracer, new PinpointSMSVoiceV2Client({ ...RETRY_POLICY }));
 }
 
 export function sfnClient(tracer: Tracer | undefined): SFNClient {

@@ -66,8 +66,27 @@ export const FUNCTION_SETTINGS = {
   'get-wallet': z.object({ TABLE_NAME: text }),
   // Without a registry (the WEBHOOK_SECRETS shorthand) every warehouse has the default cap.
   'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap }),
-  'send-sms': z.object({ TABLE_NAME: text, SMS_QUEUE_URL: text }),
-  'send-email': z.object({ TABLE_NAME: text, EMAIL_FROM_ADDRESS: text, EMAIL_CONFIGURATION_SET: optionalText }),
+  'send-sms': z.object({
+    TABLE_NAME: text,
+    SMS_QUEUE_URL: text,
+    /** The End User Messaging pool every SMS is sent from, and the configuration set that returns its receipts. */
+    SMS_ORIGINATION_IDENTITY: text,
+    SMS_CONFIGURATION_SET: text,
+    /** Where a fallback to email is published. */
+    NOTIFICATIONS_TOPIC_ARN: text,
+  }),
+  'send-email': z.object({
+    TABLE_NAME: text,
+    EMAIL_FROM_ADDRESS: text,
+    EMAIL_CONFIGURATION_SET: optionalText,
+    NOTIFICATIONS_TOPIC_ARN: text,
+    /** The API's public base URL, which the preference links in every email point at. */
+    PREFERENCES_BASE_URL: text,
+    /** The SSM SecureString holding the preference links' signing secrets. */
+    PREFERENCE_SECRETS_PARAMETER: text,
+  }),
+  'record-delivery': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text }),
+  preferences: z.object({ TABLE_NAME: text, PREFERENCE_SECRETS_PARAMETER: text }),
   // The template's ReconcileDelaySeconds allows 1 to 86400.
   'start-reconciliation': z.object({ STATE_MACHINE_ARN: text, RECONCILE_DELAY_SECONDS: seconds(1, 86_400) }),
   'reconcile-wallet': z.object({ TABLE_NAME: text }),
