@@ -53,6 +53,14 @@ async function outboxFor(...recipients: string[]): Promise<Delivered[]> {
   return entries.filter((entry) => recipients.includes(entry.recipient));
 }
 
+/** The shipment's notifications once there are `count` of them and none is still only claimed. */
+function settledNotifications(shipmentId: string, count: number): Promise<Notification[]> {
+  return eventually(
+    () => notifications(shipmentId),
+    (list) => list.length === count && list.every((n) => n.outcome !== 'claimed'),
+  );
+}
+
 async function notifications(shipmentId: string): Promise<Notification[]> {
   const shipment = (await (await fetch(`${stack.url}/v1/shipments/${shipmentId}`)).json()) as { notifications: Notification[] };
   return shipment.notifications;
@@ -101,10 +109,7 @@ describe('delivery feedback through the local stack', () => {
 
     await post(cloudEvent('shipment.out_for_delivery', { shipmentId: id }, { minute: 2 }));
     await post(cloudEvent('shipment.delivered', { shipmentId: id }, { minute: 3 }));
-    const after = await eventually(
-      () => notifications(id),
-      (list) => list.length === 6 && list.every((n) => n.outcome !== 'claimed'),
-    );
+    const after = await settledNotifications(id, 6);
 
     expect(summary(after)).toEqual([
       'delivered/email: suppressed (bounced)',
@@ -188,10 +193,7 @@ describe('delivery feedback through the local stack', () => {
 
     await post(cloudEvent('shipment.out_for_delivery', { shipmentId: id }, { minute: 2 }));
     await post(cloudEvent('shipment.delivery_failed', { shipmentId: id, reason: 'nobody home' }, { minute: 3 }));
-    const recorded = await eventually(
-      () => notifications(id),
-      (list) => list.length === 6 && list.every((n) => n.outcome !== 'claimed'),
-    );
+    const recorded = await settledNotifications(id, 6);
 
     expect(summary(recorded)).toEqual([
       'delivery_failed/email: sent',

@@ -78,6 +78,16 @@ async function shipment(shipmentId: string) {
   return (await (await fetch(`${url}/v1/shipments/${shipmentId}`)).json()) as Record<string, any>;
 }
 
+/** The attack on A's wallet: a debit of all but one cent of its 5000, under the given source. */
+function customsFee(source: string, walletId: string) {
+  return event('wallet.debited', source, {
+    walletId,
+    customerId: 'cus-w',
+    amount: { value: 4999, currency: 'EUR' },
+    reference: 'customs fee',
+  });
+}
+
 async function wallet(walletId: string) {
   return (await (await fetch(`${url}/v1/wallets/${walletId}`)).json()) as Record<string, any>;
 }
@@ -183,12 +193,7 @@ describe('npm start with a WAREHOUSES_FILE of two warehouses', () => {
       reference: 'top-up',
     });
     expect((await post(A, credit)).status).toBe(202);
-    const debit = event('wallet.debited', A.source, {
-      walletId,
-      customerId: 'cus-w',
-      amount: { value: 4999, currency: 'EUR' },
-      reference: 'customs fee',
-    });
+    const debit = customsFee(A.source, walletId);
 
     expect((await post(B, debit)).status).toBe(403);
     expect(await wallet(walletId)).toMatchObject({ balance: 5000, entries: 1 });
@@ -342,12 +347,7 @@ describe('attacks under B’s own source, refused by the data model’s ownershi
   });
 
   it('ownership: B’s wallet.debited of 4999 on A’s wallet under B’s source → 403, the balance stays', async () => {
-    const debit = event('wallet.debited', B.source, {
-      walletId,
-      customerId: 'cus-w',
-      amount: { value: 4999, currency: 'EUR' },
-      reference: 'customs fee',
-    });
+    const debit = customsFee(B.source, walletId);
 
     expect((await post(B, debit)).status).toBe(403);
     expect(await wallet(walletId)).toMatchObject({ balance: 5000, entries: 1 });
