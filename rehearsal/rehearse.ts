@@ -11,10 +11,10 @@ import { PROJECT_ROOT, TEMPLATE_PATH } from '../support/project.ts';
 import { awsClients, UNCHECKED } from './aws.ts';
 import { deployedCode, readDeployedFunctions } from './functions.ts';
 import { roleUsage } from './least-privilege.ts';
-import { type Moto, REGION, startMoto } from './moto.ts';
+import { type Moto, type ProviderReceipts, REGION, startMoto } from './moto.ts';
 import { createOperator, DEV_REGISTRY_PATH, operatorSteps, runOperatorSteps } from './operator.ts';
 import { packageAndTranslate, readSamconfig } from './package.ts';
-import { publishReceipts } from './receipts.ts';
+import { claimOf } from './receipts.ts';
 import { startRecorder } from './recorder.ts';
 import { type Invocation, type Rehearsal, renderReport, verdict } from './report.ts';
 import { daytimeZone, HttpApi, registeredWarehouse, SAMPLE_EVENTS, sampleEvent } from './scenario.ts';
@@ -198,9 +198,9 @@ export async function rehearse(
       functionIds,
     );
     settled = (await drained(deadline)) && settled;
-    // The providers' receipts, which moto never sends: RecordDeliveryFunction records them under its own role.
-    const sentItems = await operator.dynamodb.send(new ScanCommand({ TableName: stack.physical('ParcelTable') }));
-    const receipts = await publishReceipts(operator, stack.physical('DeliveryEventsTopic'), sentItems.Items ?? []);
+    // The providers' receipts, published by SES and End User Messaging (rehearsal/moto_server.py) to
+    // their configuration sets' event destinations: RecordDeliveryFunction records them under its own role.
+    const providerReceipts = await moto.receipts(deadline);
     settled = (await drained(deadline)) && settled;
     const caller = { ...operatorCredentials, arn: 'arn:aws:iam::123456789012:user/rehearsal-operator' };
     await api.request('GET', '/v1/shipments/shp-1001', { caller });
@@ -233,7 +233,6 @@ export async function rehearse(
       resources: stack.resources,
       steps: stack.steps,
       uncreated: stack.uncreated,
-      notModelled: stack.notModelled,
       outputs: stack.outputs,
       operatorRuns,
       timeZone,
@@ -245,7 +244,11 @@ export async function rehearse(
       notifications: (items.Items ?? [])
         .filter((item) => item.entity?.S === 'notification')
         .map((item) => ({ notification: String(item.notificationId?.S), outcome: String(item.outcome?.S) })),
-      receipts,
+      receipts: receiptsOf(providerReceipts, items.Items ?? []),
+      receiptErrors: [
+        ...providerReceipts.failed.map((failure) => `${failure.provider}: ${failure.error}`),
+        ...(providerReceipts.pending > 0 ? [`${providerReceipts.pending} send(s) still without receipts at the deadline`] : []),
+      ],
       outbox: await moto.outbox(),
       workflows,
       executions: (executions.executions ?? []).map((execution) => ({ name: String(execution.name), status: String(execution.status) })),
@@ -260,6 +263,19 @@ export async function rehearse(
   } finally {
     await stopAll();
   }
+}
+
+/** Each published receipt, named by the notification whose claim it carries. */
+function receiptsOf(receipts: ProviderReceipts, items: Record<string, any>[]): { notification: string; event: string }[] {
+  const notifications = new Map(
+    items
+      .filter((item) => item.entity?.S === 'notification')
+      .map((item) => [`${item.PK?.S}|${item.SK?.S}`, String(item.notificationId?.S)]),
+  );
+  return receipts.published.map((receipt) => ({
+    notification: notifications.get(claimOf(receipt) ?? '') ?? `unknown claim ${claimOf(receipt) ?? '(none)'}`,
+    event: receipt.event,
+  }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -21,8 +21,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AttachRolePolicyCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  AssociateOriginationIdentityCommand,
+  CreateEventDestinationCommand,
+  CreateOptOutListCommand,
+  CreatePoolCommand,
+  CreateConfigurationSetCommand as CreateSmsConfigurationSetCommand,
+  PutKeywordCommand,
+  RequestPhoneNumberCommand,
+  UpdatePoolCommand,
+} from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { CreateConfigurationSetCommand } from '@aws-sdk/client-sesv2';
+import { CreateConfigurationSetCommand, CreateConfigurationSetEventDestinationCommand } from '@aws-sdk/client-sesv2';
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { SetTopicAttributesCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -42,7 +52,7 @@ export interface CreatedResource {
   logicalId: string;
   type: string;
   physicalId: string;
-  createdBy: 'CloudFormation' | 'rehearsal (API)' | 'not modelled by moto';
+  createdBy: 'CloudFormation' | 'rehearsal (API)';
 }
 
 export interface RehearsalStep {
@@ -59,12 +69,6 @@ export interface DeployedStack {
   steps: RehearsalStep[];
   /** Template resources neither moto nor the rehearsal could create: a deploy the rehearsal cannot vouch for. */
   uncreated: RehearsalStep[];
-  /**
-   * Resources of types moto has no model or API for (End User Messaging SMS, SES event destinations):
-   * given the id CloudFormation would give them, so the stack resolves, and checked only by cfn-lint
-   * with the SAM transform and the template's schema tests.
-   */
-  notModelled: RehearsalStep[];
   outputs: Record<string, string>;
   intrinsics: Intrinsics;
   physical(logicalId: string): string;
@@ -112,26 +116,12 @@ export async function deployStack(clients: AwsClients, translated: Template, set
 
   const steps: RehearsalStep[] = [];
   const uncreated: RehearsalStep[] = [];
-  const notModelled: RehearsalStep[] = [];
   const wanted = Object.entries(translated.Resources).filter(
     ([, resource]) => typeof resource.Condition !== 'string' || intrinsics.condition(resource.Condition),
   );
   const skipped = wanted.filter(([logicalId]) => !names.physical.has(logicalId));
   skipped.sort(([, a], [, b]) => creationOrder(a.Type) - creationOrder(b.Type));
   for (const [logicalId, resource] of skipped) {
-    const stand = NOT_MODELLED[resource.Type];
-    if (stand) {
-      const properties = intrinsics.resolve(resource.Properties ?? {}) as Record<string, any>;
-      const physicalId = stand(properties, { logicalId, stackName: settings.stackName, resource, intrinsics });
-      names.physical.set(logicalId, physicalId);
-      resources.push({ logicalId, type: resource.Type, physicalId, createdBy: 'not modelled by moto' });
-      notModelled.push({
-        logicalId,
-        type: resource.Type,
-        what: 'moto has no model or API for it: checked by cfn-lint with the SAM transform and the schema tests, not deployed',
-      });
-      continue;
-    }
     const recipe = RECIPES[resource.Type];
     if (!recipe) {
       uncreated.push({
@@ -173,7 +163,6 @@ export async function deployStack(clients: AwsClients, translated: Template, set
     resources,
     steps,
     uncreated,
-    notModelled,
     outputs,
     intrinsics,
     physical: (logicalId) => {
@@ -215,11 +204,12 @@ const ORDER = [
   'AWS::SMSVOICE::OptOutList',
   'AWS::SMSVOICE::PhoneNumber',
   'AWS::SMSVOICE::Pool',
-  'AWS::SMSVOICE::ConfigurationSet',
   'AWS::SES::ConfigurationSet',
-  'AWS::SES::ConfigurationSetEventDestination',
   'AWS::SQS::QueuePolicy',
   'AWS::SNS::TopicPolicy',
+  // Both DependsOn the DeliveryEventsTopicPolicy that lets the services publish.
+  'AWS::SMSVOICE::ConfigurationSet',
+  'AWS::SES::ConfigurationSetEventDestination',
   'AWS::SNS::Subscription',
   'AWS::ApiGatewayV2::Api',
   'AWS::ApiGatewayV2::Stage',
@@ -235,20 +225,118 @@ const asJson = (value: unknown) => (typeof value === 'string' ? value : JSON.str
 const randomId = () => crypto.randomUUID().replaceAll('-', '');
 
 /**
- * Types moto has neither a CloudFormation model nor an API for (no pinpoint-sms-voice-v2 backend; SES
- * v2 event destinations answer 404): the physical id CloudFormation would give each, as its Ref
- * returns it. SendTextMessage itself is answered by rehearsal/moto_server.py, under IAM.
+ * CloudFormation's AWS::SMSVOICE::PhoneNumber and ::Pool have no MessageType, which
+ * RequestPhoneNumber and CreatePool require: notifications are transactional.
  */
-const NOT_MODELLED: Record<string, (properties: Record<string, any>, context: RecipeContext) => string> = {
-  'AWS::SMSVOICE::OptOutList': (properties, context) => String(properties.OptOutListName ?? generatedName(context)),
-  'AWS::SMSVOICE::PhoneNumber': () => `phone-${randomId()}`,
-  'AWS::SMSVOICE::Pool': () => `pool-${randomId()}`,
-  'AWS::SMSVOICE::ConfigurationSet': (properties, context) => String(properties.ConfigurationSetName ?? generatedName(context)),
-  'AWS::SES::ConfigurationSetEventDestination': () => randomId(),
-};
+const MESSAGE_TYPE = 'TRANSACTIONAL';
+
+/** PutKeyword for each of a resource's MandatoryKeywords and OptionalKeywords, as CloudFormation sets them. */
+async function putKeywords(clients: AwsClients, originationIdentity: string, properties: Record<string, any>): Promise<number> {
+  const keywords = [
+    ...Object.entries((properties.MandatoryKeywords ?? {}) as Record<string, { Message: string }>).map(([keyword, { Message }]) => ({
+      Keyword: keyword,
+      KeywordMessage: Message,
+    })),
+    ...((properties.OptionalKeywords ?? []) as { Keyword: string; Message: string; Action: string }[]).map((keyword) => ({
+      Keyword: keyword.Keyword,
+      KeywordMessage: keyword.Message,
+      KeywordAction: keyword.Action as never,
+    })),
+  ];
+  for (const keyword of keywords)
+    await clients.smsVoice.send(new PutKeywordCommand({ OriginationIdentity: originationIdentity, ...keyword }));
+  return keywords.length;
+}
+
+const tagList = (properties: Record<string, any>) => (properties.Tags as { Key: string; Value: string }[] | undefined) ?? undefined;
 
 /** How CloudFormation creates each type moto's CloudFormation skips, through the service's own API. */
 const RECIPES: Record<string, Recipe> = {
+  // End User Messaging SMS (moto has none: rehearsal/moto_server.py answers these calls).
+  'AWS::SMSVOICE::OptOutList': async (clients, properties, context) => {
+    const name = String(properties.OptOutListName ?? generatedName(context));
+    await clients.smsVoice.send(new CreateOptOutListCommand({ OptOutListName: name, Tags: tagList(properties) }));
+    return { physicalId: name, what: 'sms-voice CreateOptOutList' };
+  },
+  'AWS::SMSVOICE::PhoneNumber': async (clients, properties) => {
+    const number = await clients.smsVoice.send(
+      new RequestPhoneNumberCommand({
+        IsoCountryCode: properties.IsoCountryCode,
+        MessageType: MESSAGE_TYPE,
+        NumberCapabilities: properties.NumberCapabilities,
+        NumberType: properties.NumberType,
+        OptOutListName: properties.OptOutListName,
+        DeletionProtectionEnabled: properties.DeletionProtectionEnabled,
+        Tags: tagList(properties),
+      }),
+    );
+    const keywords = await putKeywords(clients, String(number.PhoneNumberId), properties);
+    return {
+      physicalId: String(number.PhoneNumberId),
+      what: `sms-voice RequestPhoneNumber (${properties.NumberType}), PutKeyword x${keywords}`,
+    };
+  },
+  'AWS::SMSVOICE::Pool': async (clients, properties) => {
+    const [first, ...others] = properties.OriginationIdentities as string[];
+    const pool = await clients.smsVoice.send(
+      new CreatePoolCommand({
+        OriginationIdentity: first,
+        MessageType: MESSAGE_TYPE,
+        DeletionProtectionEnabled: properties.DeletionProtectionEnabled,
+        Tags: tagList(properties),
+      }),
+    );
+    const poolId = String(pool.PoolId);
+    for (const identity of others) {
+      await clients.smsVoice.send(new AssociateOriginationIdentityCommand({ PoolId: poolId, OriginationIdentity: identity }));
+    }
+    await clients.smsVoice.send(
+      new UpdatePoolCommand({
+        PoolId: poolId,
+        OptOutListName: properties.OptOutListName,
+        SelfManagedOptOutsEnabled: properties.SelfManagedOptOutsEnabled,
+        SharedRoutesEnabled: properties.SharedRoutesEnabled,
+      }),
+    );
+    const keywords = await putKeywords(clients, poolId, properties);
+    const associated = others.length > 0 ? `, AssociateOriginationIdentity x${others.length}` : '';
+    return { physicalId: poolId, what: `sms-voice CreatePool${associated}, UpdatePool, PutKeyword x${keywords}` };
+  },
+  'AWS::SMSVOICE::ConfigurationSet': async (clients, properties, context) => {
+    const name = String(properties.ConfigurationSetName ?? generatedName(context));
+    await clients.smsVoice.send(new CreateSmsConfigurationSetCommand({ ConfigurationSetName: name, Tags: tagList(properties) }));
+    const destinations = (properties.EventDestinations ?? []) as Record<string, any>[];
+    for (const destination of destinations) {
+      await clients.smsVoice.send(
+        new CreateEventDestinationCommand({
+          ConfigurationSetName: name,
+          EventDestinationName: destination.EventDestinationName,
+          MatchingEventTypes: destination.MatchingEventTypes,
+          SnsDestination: destination.SnsDestination,
+          CloudWatchLogsDestination: destination.CloudWatchLogsDestination,
+          KinesisFirehoseDestination: destination.KinesisFirehoseDestination,
+        }),
+      );
+    }
+    return { physicalId: name, what: `sms-voice CreateConfigurationSet, CreateEventDestination x${destinations.length}` };
+  },
+  // SES v2 event destinations (moto's sesv2 has none: rehearsal/moto_server.py answers these calls).
+  'AWS::SES::ConfigurationSetEventDestination': async (clients, properties) => {
+    const destination = properties.EventDestination as Record<string, any>;
+    await clients.ses.send(
+      new CreateConfigurationSetEventDestinationCommand({
+        ConfigurationSetName: properties.ConfigurationSetName,
+        EventDestinationName: destination.Name ?? randomId(),
+        EventDestination: {
+          Enabled: destination.Enabled === true || destination.Enabled === 'true',
+          MatchingEventTypes: destination.MatchingEventTypes,
+          // CloudFormation spells it TopicARN, the API TopicArn.
+          ...(destination.SnsDestination ? { SnsDestination: { TopicArn: destination.SnsDestination.TopicARN } } : {}),
+        },
+      }),
+    );
+    return { physicalId: randomId(), what: 'sesv2 CreateConfigurationSetEventDestination' };
+  },
   'AWS::SNS::Subscription': async (clients, properties) => {
     const attributes: Record<string, string> = {};
     for (const name of ['RawMessageDelivery', 'FilterPolicyScope', 'DeliveryPolicy', 'SubscriptionRoleArn']) {

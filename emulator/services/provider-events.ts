@@ -46,16 +46,12 @@ export class ProviderEvents {
     if (destinations.length === 0) return;
     const timer = setTimeout(() => {
       this.pending.delete(timer);
-      for (const event of events) {
-        for (const destination of destinations) {
-          const names = [event.type, ...(event.aliases ?? [])];
-          if (!destination.matchingEventTypes.some((type) => names.includes(type))) continue;
-          try {
-            this.options.publish(destination.topicArn, JSON.stringify(event.body));
-            this.published += 1;
-          } catch (error) {
-            this.options.onError?.(error);
-          }
+      for (const { topicArn, message } of routeEvents(destinations, events)) {
+        try {
+          this.options.publish(topicArn, message);
+          this.published += 1;
+        } catch (error) {
+          this.options.onError?.(error);
         }
       }
       if (this.pending.size === 0) for (const resolve of this.waiters.splice(0)) resolve();
@@ -76,4 +72,20 @@ export class ProviderEvents {
     this.pending.clear();
     for (const resolve of this.waiters.splice(0)) resolve();
   }
+}
+
+/**
+ * Each message a provider publishes for `events`: every event, in order, to every enabled
+ * destination whose MatchingEventTypes name its type or one of its aliases.
+ */
+export function routeEvents(
+  destinations: EventDestination[],
+  events: { type: string; aliases?: string[]; body: unknown }[],
+): { topicArn: string; type: string; message: string }[] {
+  return events.flatMap((event) => {
+    const names = [event.type, ...(event.aliases ?? [])];
+    return destinations
+      .filter((destination) => destination.enabled && destination.matchingEventTypes.some((type) => names.includes(type)))
+      .map((destination) => ({ topicArn: destination.topicArn, type: event.type, message: JSON.stringify(event.body) }));
+  });
 }
