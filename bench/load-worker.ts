@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, type PutCommandInput, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_AWS } from '../emulator/aws-local.ts';
+import { eventItem, stateItem } from '../functions/lib/adapters/dynamo-shipment-store.ts';
+import type { Channel } from '../functions/lib/domain/channels.ts';
+import { parseEvents, type ShipmentEvent } from '../functions/lib/domain/cloud-events.ts';
+import { shipmentNotificationId } from '../functions/lib/domain/notification-policy.ts';
+import { mergeEvent, type ShipmentState, toShipmentEntry } from '../functions/lib/domain/shipment.ts';
 import { pool } from './stats.ts';
-import { postStories, type ShipmentStory } from './workload.ts';
+import { postStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
 
 /**
  * The load generator of the throughput benchmark, in its own thread: a warehouse is not the
@@ -16,67 +22,105 @@ export type LoadJob =
   | { kind: 'post'; url: string; stories: ShipmentStory[]; concurrency: number; secret: string }
   | { kind: 'raw'; endpoint: string; tableName: string; stories: ShipmentStory[]; concurrency: number; notifications: boolean };
 
+type Request = { kind: 'put'; input: PutCommandInput } | { kind: 'update'; input: UpdateCommandInput };
+
 /**
- * The floors: per event, raw, the DynamoDB requests the design needs (docs/data-model.md), with
- * nothing else around them. The event item (conditional on being new, in the Timeline index
- * through its `timelineKey`), then the state item (conditional on its version); with
- * `notifications`, per notification the event calls for, a claim and a settle, as the senders
- * write them. Keys under FLOOR#: no item of the floor is a shipment state, so none wakes the
- * notification pipeline.
+ * The floors' requests for one story, built before the clock starts: per event, the very items
+ * the design writes (docs/data-model.md), byte for byte, with the same conditions. The event item,
+ * conditional on being new, in the Timeline index through its `timelineKey`; then the state item,
+ * conditional on its version. With `notifications`, per notification the event calls for, the
+ * claim and the settle the senders write (adapters/dynamo-notification-claims.ts). Keys under
+ * FLOOR#, the state's sort key FLOOR-STATE: no item of the floor wakes the notification pipeline.
  */
-async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: job.endpoint }));
-  const started = performance.now();
-  await pool(job.stories, job.concurrency, async (story) => {
-    const partition = `FLOOR#${story.shipmentId}`;
-    const notified = new Set<string>();
-    for (const [version, event] of story.events.entries()) {
-      const status = event.type.slice('shipment.'.length);
-      await documents.send(
-        new PutCommand({
-          TableName: job.tableName,
-          Item: {
-            PK: partition,
-            SK: `EVENT#${encodeURIComponent(event.source)}#${encodeURIComponent(event.id)}`,
-            timelineKey: `${event.time}#${encodeURIComponent(event.source)}#${encodeURIComponent(event.id)}`,
-            receivedAt: new Date().toISOString(),
-            event,
+function floorRequests(story: ShipmentStory, tableName: string, notifications: boolean): Request[] {
+  const partition = { PK: `FLOOR#${story.shipmentId}` };
+  const requests: Request[] = [];
+  const notified = new Set<string>();
+  let state: ShipmentState | undefined;
+  for (const [index, raw] of story.events.entries()) {
+    const event = parseEvents(raw, new Date(Date.parse(raw.time) + 60_000)).events[0] as ShipmentEvent;
+    const entry = toShipmentEntry(event, WAREHOUSE.id, { receivedAt: new Date().toISOString(), position: 0 });
+    state = mergeEvent(state, entry);
+    requests.push({
+      kind: 'put',
+      input: { TableName: tableName, Item: { ...eventItem(entry, event), ...partition }, ConditionExpression: 'attribute_not_exists(PK)' },
+    });
+    requests.push({
+      kind: 'put',
+      input: {
+        TableName: tableName,
+        Item: { ...stateItem(state, index + 1), ...partition, SK: 'FLOOR-STATE' },
+        ...(index === 0
+          ? { ConditionExpression: 'attribute_not_exists(PK)' }
+          : {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': index },
+            }),
+      },
+    });
+    if (!notifications) continue;
+    for (const notification of story.expectedNotifications) {
+      const [status, channel] = notification.split('/') as [string, string];
+      if (status !== entry.status || notified.has(notification)) continue;
+      notified.add(notification);
+      const Key = { ...partition, SK: `FLOOR-NOTIFICATION#${status}#${channel}` };
+      const now = new Date();
+      const token = randomUUID();
+      requests.push({
+        kind: 'update',
+        input: {
+          TableName: tableName,
+          Key,
+          UpdateExpression:
+            'SET entity = :entity, #status = :status, channel = :channel, notificationId = :id, outcome = :pending, ' +
+            'leaseUntil = :leaseUntil, claimToken = :token, updatedAt = :now, attempts = if_not_exists(attempts, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(PK) OR (outcome = :pending AND leaseUntil <= :nowMs)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':entity': 'notification',
+            ':status': status,
+            ':channel': channel,
+            ':id': shipmentNotificationId(story.shipmentId, entry.status, channel as Channel),
+            ':pending': 'pending',
+            ':leaseUntil': now.getTime() + 30_000,
+            ':token': token,
+            ':now': now.toISOString(),
+            ':nowMs': now.getTime(),
+            ':zero': 0,
+            ':one': 1,
           },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-      await documents.send(
-        new PutCommand({
-          TableName: job.tableName,
-          Item: { PK: partition, SK: 'FLOOR-STATE', status, time: event.time, data: event.data, version: version + 1 },
-          ConditionExpression: 'attribute_not_exists(PK) OR version = :version',
-          ExpressionAttributeValues: { ':version': version },
-        }),
-      );
-      if (!job.notifications) continue;
-      for (const notification of story.expectedNotifications) {
-        if (!notification.startsWith(`${status}/`) || notified.has(notification)) continue;
-        notified.add(notification);
-        const Key = { PK: partition, SK: `FLOOR-NOTIFICATION#${notification}` };
-        await documents.send(
-          new UpdateCommand({
-            TableName: job.tableName,
-            Key,
-            UpdateExpression: 'SET outcome = :pending, leaseUntil = :lease',
-            ConditionExpression: 'attribute_not_exists(PK)',
-            ExpressionAttributeValues: { ':pending': 'pending', ':lease': Date.now() + 30_000 },
-          }),
-        );
-        await documents.send(
-          new UpdateCommand({
-            TableName: job.tableName,
-            Key,
-            UpdateExpression: 'SET outcome = :sent REMOVE leaseUntil',
-            ConditionExpression: 'outcome = :pending',
-            ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending' },
-          }),
-        );
-      }
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+      requests.push({
+        kind: 'update',
+        input: {
+          TableName: tableName,
+          Key,
+          UpdateExpression: 'SET outcome = :outcome, updatedAt = :now REMOVE leaseUntil, claimToken, reason',
+          ConditionExpression: 'claimToken = :token',
+          ExpressionAttributeValues: { ':outcome': 'sent', ':now': now.toISOString(), ':token': token },
+        },
+      });
+    }
+  }
+  return requests;
+}
+
+/** The floors: each story's requests sent raw, one after another, stories side by side as the product posts them. */
+async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: job.endpoint }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const stories = job.stories.map((story) => floorRequests(story, job.tableName, job.notifications));
+  await ready();
+  const started = performance.now();
+  await pool(stories, job.concurrency, async (requests) => {
+    for (const request of requests) {
+      if (request.kind === 'put') await documents.send(new PutCommand(request.input));
+      else await documents.send(new UpdateCommand(request.input));
     }
   });
   const seconds = (performance.now() - started) / 1000;
@@ -84,14 +128,20 @@ async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
   return { seconds };
 }
 
+/**
+ * Loaded and ready: the parent starts its CPU meter now and says go, so the thread's start-up
+ * (TypeScript and SDK loading, the floors' requests built) is not counted against the events.
+ */
+async function ready(): Promise<void> {
+  parentPort?.postMessage('ready');
+  await new Promise((resolve) => parentPort?.once('message', resolve));
+}
+
 const job = workerData as LoadJob;
-// Loaded and ready: the parent starts its CPU meter now and says go, so the thread's start-up
-// (TypeScript and SDK loading) is not counted against the events.
-parentPort?.postMessage('ready');
-await new Promise((resolve) => parentPort?.once('message', resolve));
 if (job.kind === 'raw') {
   parentPort?.postMessage(await rawWrites(job));
 } else {
+  await ready();
   const started = performance.now();
   const posted = await postStories(job.url, job.stories, job.concurrency, job.secret);
   parentPort?.postMessage({ seconds: (performance.now() - started) / 1000, ...posted });

@@ -6,9 +6,10 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_AWS } from '../emulator/aws-local.ts';
 import { type RunningStack, startStack } from '../local/stack.ts';
+import { projectTemplate } from '../support/project.ts';
 import { type Invocations, REQUEST_COUNTER_PRELOAD, type RequestCount, type RequestCounter } from './aws-requests.ts';
 import type { LoadJob } from './load-worker.ts';
-import { type PostOutcome, SECRET, shipmentStories } from './workload.ts';
+import { type PostOutcome, SECRET, shipmentStories, WAREHOUSE } from './workload.ts';
 
 /**
  * Throughput through the local stack (`npm start`'s): signed events posted over loopback with
@@ -147,7 +148,14 @@ export async function measureThroughput(options: {
     return true;
   }) as typeof process.stderr.write;
   // Each function worker counts its own AWS requests (bench/aws-requests.ts).
-  const stack = await startStack({ port: 0, dataDir, webhookSecrets: SECRET, functionPreload: [REQUEST_COUNTER_PRELOAD] });
+  const stack = await startStack({
+    port: 0,
+    dataDir,
+    warehouses: { entries: [WAREHOUSE] },
+    // The registry read as often as on AWS (the local stack's 1-second default is for editing it live).
+    parameterOverrides: { WarehouseRegistryCacheSeconds: String(projectTemplate().Parameters?.WarehouseRegistryCacheSeconds?.Default) },
+    functionPreload: [REQUEST_COUNTER_PRELOAD],
+  });
   const outboxSize = async () => ((await (await fetch(`${stack.url}/local/outbox`)).json()) as unknown[]).length;
   const tableName = stack.tableNames.ParcelTable as string;
   const startCpu = cpuMeter(stack);

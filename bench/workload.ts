@@ -11,6 +11,19 @@ import { daytimeZone } from '../support/time-zones.ts';
  */
 
 export const SECRET = 'whsec_YmVuY2gtc2VjcmV0LWZvci1wYXJjZWxjYXN0LWxvYWQ=';
+
+/**
+ * The warehouse the workload posts as: its own source, both scopes, and limits far above what one
+ * machine can send, so the benchmark measures the pipeline, not the rate limit (the limiter still
+ * runs on every request).
+ */
+export const WAREHOUSE = {
+  id: 'bench-1',
+  sources: ['//warehouse/bench-1'],
+  secrets: [SECRET],
+  scopes: ['shipments', 'wallets'],
+  limits: { requestsPerSecond: 1_000_000, burst: 1_000_000, notificationsPerDay: 1_000_000_000 },
+};
 export const ANNOUNCED = ['shipped', 'out_for_delivery', 'delivered', 'delivery_failed', 'returned', 'cancelled'] as const;
 
 /** Ten events per story; every one moves the status forward, so each announced status is reached once. */
@@ -118,7 +131,7 @@ export interface PostOutcome {
   error?: string;
 }
 
-/** Posts the stories with `concurrency` shipments in flight, each shipment's events in order. */
+/** Posts the stories as WAREHOUSE, with `concurrency` shipments in flight, each shipment's events in order. */
 export async function postStories(url: string, stories: readonly ShipmentStory[], concurrency: number, secret = SECRET) {
   const outcomes: PostOutcome[] = [];
   const latencies: number[] = [];
@@ -129,7 +142,7 @@ export async function postStories(url: string, stories: readonly ShipmentStory[]
       for (const event of story.events) {
         const started = performance.now();
         try {
-          const response = await postSigned(url, event, secret);
+          const response = await postSigned(url, event, secret, { warehouse: WAREHOUSE.id });
           const text = await response.text();
           latencies.push(performance.now() - started);
           outcomes.push({

@@ -22,6 +22,8 @@ export const localArn = {
   role: (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
   key: (id: string) => `arn:aws:kms:${scope}:key/${id}`,
   scheduleGroup: (name: string) => `arn:aws:scheduler:${scope}:schedule-group/${name}`,
+  /** An End User Messaging SMS resource: `pool`, `phone-number`, `configuration-set`, `opt-out-list`. */
+  smsVoice: (type: string, id: string) => `arn:aws:sms-voice:${scope}:${type}/${id}`,
 } as const;
 
 /** A queue's URL as SQS forms it: `<endpoint>/<account>/<name>`. */
@@ -29,6 +31,13 @@ export const localQueueUrl = (endpoint: string, name: string) => `${endpoint.rep
 
 /** Where the local Scheduler is: its ARNs' region and account. */
 export const LOCAL_SCOPE = scope;
+
+/** A queue's URL at `endpoint` from its ARN (`arn:aws:sqs:<region>:<account>:<name>`), in any account: no GetQueueUrl call, which a function's role may not be allowed. */
+export function queueUrlOfArn(endpoint: string, queueArn: string): string {
+  const [, , , , account, name] = queueArn.split(':');
+  if (!account || !name) throw new Error(`not an SQS queue ARN: ${queueArn}`);
+  return `${endpoint.replace(/\/$/, '')}/${account}/${name}`;
+}
 
 /** The resource name at the end of an ARN (a function, topic, queue or state machine). */
 export const nameOfArn = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);

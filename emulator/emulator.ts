@@ -1,22 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { HttpApi } from './api-gateway.ts';
 import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, LOCAL_SCOPE, localArn, nameOfArn } from './aws-local.ts';
 import { createTableFromTemplate } from './dynamodb-local.ts';
-import { type CodeLocator, FunctionRunner, sourceCode } from './function-runner.ts';
-import { declareMessaging, queueEventSources } from './messaging.ts';
+import { type CodeLocator, sourceCode } from './function-runner.ts';
+import { type LambdaService, startLambdaService, templateMappings } from './lambda-service.ts';
+import { configurationSetDestinations, declareMessaging } from './messaging.ts';
 import { resourceNames } from './resource-names.ts';
+import { ProviderEvents } from './services/provider-events.ts';
 import { LocalScheduler, type ScheduleRecord } from './services/scheduler.ts';
 import { startServiceEndpoint } from './services/server.ts';
 import { type EmailSink, LocalSesV2 } from './services/sesv2.ts';
 import { LocalSfn } from './services/sfn.ts';
+import { LocalSmsVoiceV2, type TextMessageSink } from './services/sms-voice.ts';
 import { LocalSns, type SmsSink } from './services/sns.ts';
 import { type DeadLetter, LocalSqs } from './services/sqs.ts';
 import { LocalSsm } from './services/ssm.ts';
 import { type ExecutionRecord, LocalStepFunctions, loadDefinition, type PublishRequest } from './step-functions.ts';
-import { StreamPoller, type StreamSource, streamSourceSettings } from './stream-poller.ts';
 import { type FunctionDefinition, functionDefinitions, httpRoutes, resolveValue, resourcesOfType, type Template } from './template.ts';
 
 /**
@@ -48,6 +48,10 @@ export interface EmulatorOptions {
   sms: SmsSink;
   /** Where SES v2 emails go. */
   email: EmailSink;
+  /** Where End User Messaging SMS text messages go, and who has opted out; by default they go nowhere and nobody has. */
+  textMessages?: TextMessageSink;
+  /** How long after a send SES and End User Messaging publish its events (ms); AWS takes seconds. */
+  deliveryEventDelayMs?: number;
   /** Variables a function gets on top of its template environment and the runtime's (e.g. log levels). */
   environmentOverrides?: (functionId: string) => Record<string, string>;
   onOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
@@ -91,15 +95,13 @@ export interface Emulator {
   schedules(): ScheduleRecord[];
   published(): PublishedMessage[];
   sqs: LocalSqs;
+  /** Parameter Store, to change what the functions read while they run (e.g. a rotated secret). */
+  ssm: LocalSsm;
   stop(): Promise<void>;
 }
 
-/** settled() gives up after this many rounds that each still moved stream records. */
-const SETTLE_ROUNDS = 10;
-
-type EventSource = { Type: string; Properties: Record<string, any> };
-const eventSources = (definition: FunctionDefinition) =>
-  Object.values((definition.resource.Properties?.Events ?? {}) as Record<string, EventSource>);
+/** SES and End User Messaging report within seconds; locally they wait this long unless told otherwise. */
+export const DEFAULT_DELIVERY_EVENT_DELAY_MS = 3000;
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const { template } = options;
@@ -129,10 +131,26 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       },
     });
     cleanups.push(() => scheduler.stop());
+    // The configuration sets' event destinations are read once the names are known (below).
+    let destinations: ReturnType<typeof configurationSetDestinations> = { email: new Map(), sms: new Map() };
+    const providerEvents = (channel: 'email' | 'sms') =>
+      new ProviderEvents({
+        destinations: (name) => destinations[channel].get(name) ?? [],
+        publish: (topicArn, message) => void sns.publish(topicArn, message),
+        delayMs: options.deliveryEventDelayMs ?? DEFAULT_DELIVERY_EVENT_DELAY_MS,
+        onError: (error) => console.error('local provider event not published', error),
+      });
+    const emailEvents = providerEvents('email');
+    const smsEvents = providerEvents('sms');
+    cleanups.push(() => {
+      emailEvents.stop();
+      smsEvents.stop();
+    });
     const endpoint = await startServiceEndpoint({
       sqs,
       sns,
-      sesv2: new LocalSesV2(options.email),
+      sesv2: new LocalSesV2(options.email, emailEvents),
+      smsVoice: new LocalSmsVoiceV2(options.textMessages ?? { send: () => undefined, isOptedOut: () => false }, smsEvents),
       sfn: new LocalSfn(stepFunctions),
       ssm,
       scheduler,
@@ -145,9 +163,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const names: Record<string, string> = { ...options.parameterOverrides, ...tableNames, ...resourceNames(template, endpoint.url) };
     declareMessaging(template, names, sqs, sns);
     for (const [id] of resourcesOfType(template, 'AWS::Scheduler::ScheduleGroup')) scheduler.createGroup(names[id] as string);
+    destinations = configurationSetDestinations(template, names);
 
     // A function's environment may name a table (Ref) but not its Arn or StreamArn, which only the
-    // running table knows: the functions' workers are set up before the tables exist.
+    // running table knows: the environments are resolved before the tables exist.
     const environments = new Map<string, Record<string, string>>();
     for (const definition of definitions) {
       environments.set(definition.logicalId, {
@@ -156,15 +175,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         ...options.environmentOverrides?.(definition.logicalId),
       });
     }
-    const runner = new FunctionRunner(definitions, {
-      code: options.code ?? sourceCode(options.root),
-      environment: (definition) => environments.get(definition.logicalId) as Record<string, string>,
-      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
-      ...(options.preload ? { preload: options.preload } : {}),
-    });
-    cleanups.push(() => runner.stop());
-    const invoke = (functionId: string, event: unknown) => runner.invoke(functionId, event);
-    invokeLater = invoke;
 
     await options.dynamodbReady;
     const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: options.dynamodbEndpoint });
@@ -182,10 +192,29 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       });
     }
 
+    // The functions' init phases start once DynamoDB Local is up: they take seconds of CPU that would
+    // otherwise delay its start.
+    const lambda: LambdaService = startLambdaService({
+      definitions,
+      code: options.code ?? sourceCode(options.root),
+      environment: (functionId) => environments.get(functionId) as Record<string, string>,
+      mappings: templateMappings(template, definitions, names),
+      access: () => ({
+        ...LOCAL_AWS,
+        streamsEndpoint: options.dynamodbEndpoint,
+        sqsEndpoint: endpoint.url,
+      }),
+      sqsRetryDelaySeconds: options.sqsRetryDelaySeconds ?? 1,
+      ...(options.onStreamFailure ? { onStreamFailure: options.onStreamFailure } : {}),
+      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+      ...(options.preload ? { preload: options.preload } : {}),
+    });
+    cleanups.push(() => lambda.stop());
+
     const published: PublishedMessage[] = [];
     for (const [id] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
       stepFunctions.register(names[id] as string, loadDefinition(template, id, names, options.root), {
-        invoke: (functionId, payload) => invoke(functionId, payload),
+        invoke: (functionId, payload) => lambda.invoke(functionId, payload, 'Step Functions'),
         async publish(request) {
           const { messageId, deliveredTo } = sns.publish(
             request.TopicArn,
@@ -199,71 +228,34 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       });
     }
     cleanups.push(() => stepFunctions.stop());
-
-    // Every function's init phase starts now, in the background, as warm-up: it takes seconds of CPU that
-    // would otherwise delay DynamoDB Local's start. An invocation waits for its function's init, as after a
-    // cold start on Lambda; a function whose init fails says so here and fails every invocation with it.
-    const functionsReady = Promise.allSettled(
-      definitions.map(async ({ logicalId }) => {
-        try {
-          await runner.ready(logicalId);
-        } catch (error) {
-          console.error(`${logicalId} failed to start: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`);
-          throw error;
-        }
-      }),
-    ).then((results) => {
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
-    });
-    functionsReady.catch(() => undefined);
-
-    const sqsClient = new SQSClient({ ...LOCAL_AWS, endpoint: endpoint.url, maxAttempts: 1 });
-    cleanups.push(() => sqsClient.destroy());
-    const queueSources = queueEventSources(template, names, sqs, sqsClient, invoke, options.sqsRetryDelaySeconds);
-    for (const consumer of queueSources) consumer.start();
-    cleanups.push(async () => {
-      for (const consumer of queueSources) await consumer.stop();
-    });
-
-    const pollers = streamPollers(template, definitions, names, options, invoke, async (queueArn, body) => {
-      await sqsClient.send(new SendMessageCommand({ QueueUrl: sqs.queue(queueArn).url, MessageBody: body }));
-    });
-    for (const poller of pollers) poller.start();
-    cleanups.push(async () => {
-      for (const poller of pollers) await poller.stop();
-    });
+    const invoke = (functionId: string, event: unknown) => lambda.invoke(functionId, event);
+    invokeLater = invoke;
 
     return {
       names,
       servicesUrl: endpoint.url,
       tableNames,
       api: new HttpApi(httpRoutes(template), invoke),
-      functionsReady,
+      functionsReady: lambda.ready,
       invoke,
       environmentOf: (functionId) => ({ ...environments.get(functionId) }),
-      async settled() {
-        // Round after round until the streams hand nothing new to a consumer: what the queues and
-        // workflows write may feed a stream again. Bounded, so steady traffic cannot hold it forever.
-        for (let round = 1; ; round++) {
-          let moved = 0;
-          for (const poller of pollers) moved += await poller.settled();
-          if (round > 1 && moved === 0) return;
-          for (const consumer of queueSources) await consumer.settled();
-          await stepFunctions.settled();
-          if (round >= SETTLE_ROUNDS) return;
+      // Provider events published while draining are more work: drain again until a round adds none.
+      settled: async () => {
+        for (let round = 0; round < 5; round++) {
+          const before = emailEvents.published + smsEvents.published;
+          await lambda.eventSources.settled(async () => {
+            await stepFunctions.settled();
+            await Promise.all([emailEvents.idle(), smsEvents.idle()]);
+          });
+          if (emailEvents.published + smsEvents.published === before) return;
         }
       },
-      holdStreams() {
-        for (const poller of pollers) poller.hold();
-        return () => {
-          for (const poller of pollers) poller.resume();
-        };
-      },
+      holdStreams: () => lambda.eventSources.holdStreams(),
       executions: () => stepFunctions.list(),
       schedules: () => scheduler.list(),
       published: () => [...published],
       sqs,
+      ssm,
       stop: stopAll,
     };
   } catch (error) {
@@ -295,72 +287,14 @@ export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: 
     AWS_ENDPOINT_URL_SNS: servicesUrl,
     AWS_ENDPOINT_URL_SQS: servicesUrl,
     AWS_ENDPOINT_URL_SESV2: servicesUrl,
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: servicesUrl,
     AWS_ENDPOINT_URL_SFN: servicesUrl,
     AWS_ENDPOINT_URL_SSM: servicesUrl,
     AWS_ENDPOINT_URL_SCHEDULER: servicesUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-    // Until every function reads the SDK's standard variable above; then this line goes.
-    DYNAMODB_ENDPOINT: dynamodbEndpoint,
   };
 }
 
 function stringValues(variables: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));
-}
-
-/** A DynamoDB stream poller per table whose stream a function consumes (`Type: DynamoDB` event sources). */
-function streamPollers(
-  template: Template,
-  definitions: readonly FunctionDefinition[],
-  names: Record<string, string>,
-  options: EmulatorOptions,
-  invoke: (functionId: string, event: unknown) => Promise<unknown>,
-  sendToQueue: (queueArn: string, body: string) => Promise<void>,
-): StreamPoller[] {
-  const byStream = new Map<string, StreamSource[]>();
-  for (const definition of definitions) {
-    for (const source of eventSources(definition).filter((candidate) => candidate.Type === 'DynamoDB')) {
-      const streamArn = String(resolveValue(template, source.Properties.Stream, names));
-      const onFailureArn = source.Properties.DestinationConfig?.OnFailure?.Destination;
-      const destination = onFailureArn ? String(resolveValue(template, onFailureArn, names)) : undefined;
-      const list = byStream.get(streamArn) ?? [];
-      list.push({
-        functionId: definition.logicalId,
-        handler: (event) => invoke(definition.logicalId, event) as never,
-        ...streamSourceSettings(source.Properties),
-        async onFailure(functionId, records, error, shardId) {
-          options.onStreamFailure?.({ functionId, records, error });
-          if (destination) await sendToQueue(destination, JSON.stringify(streamFailureRecord(functionId, streamArn, records, shardId)));
-        },
-      });
-      byStream.set(streamArn, list);
-    }
-  }
-  return [...byStream].map(([streamArn, sources]) => new StreamPoller(options.dynamodbEndpoint, streamArn, sources));
-}
-
-/** The record Lambda sends a stream event source's OnFailure destination: where the batch was, not the records. */
-function streamFailureRecord(functionId: string, streamArn: string, records: DynamoDBRecord[], shardId: string | undefined) {
-  const arrival = (record: DynamoDBRecord | undefined) =>
-    new Date((record?.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000).toISOString();
-  return {
-    requestContext: {
-      requestId: randomUUID(),
-      functionArn: localArn.function(functionId),
-      condition: 'RetryAttemptsExhausted',
-      approximateInvokeCount: 1,
-    },
-    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-    version: '1.0',
-    timestamp: new Date().toISOString(),
-    DDBStreamBatchInfo: {
-      shardId: shardId ?? 'unknown',
-      startSequenceNumber: records[0]?.dynamodb?.SequenceNumber,
-      endSequenceNumber: records.at(-1)?.dynamodb?.SequenceNumber,
-      approximateArrivalOfFirstRecord: arrival(records[0]),
-      approximateArrivalOfLastRecord: arrival(records.at(-1)),
-      batchSize: records.length,
-      streamArn,
-    },
-  };
 }

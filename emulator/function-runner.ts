@@ -60,6 +60,8 @@ export interface RunnerOptions {
   onOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
   /** Modules each worker imports before the function's (file URLs), e.g. instrumentation. */
   preload?: string[];
+  /** The ARN each function's context names (the local account's by default). */
+  functionArn?: (definition: FunctionDefinition) => string;
 }
 
 interface Running {
@@ -69,6 +71,9 @@ interface Running {
 }
 
 const WORKER = new URL('./function-worker.ts', import.meta.url);
+
+/** How long stop() lets a function still loading finish its init before ending its worker. */
+const STOP_GRACE_MS = 5000;
 
 export class FunctionRunner {
   private readonly definitions: Map<string, FunctionDefinition>;
@@ -117,7 +122,17 @@ export class FunctionRunner {
       for (const { reject } of pending.values()) reject(new Error('the function runner stopped during the invocation'));
       pending.clear();
     }
-    await Promise.all(workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(
+      workers.map(async ({ worker, ready }) => {
+        // A worker terminated while a module that awaits at top level is still evaluating can abort
+        // the whole process (V8: "Check failed" in AsyncModuleExecutionFulfilled): its init phase
+        // is let finish first, for a few seconds at most.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ready.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS)))]);
+        clearTimeout(timer);
+        await worker.terminate();
+      }),
+    );
   }
 
   private instance(functionId: string): Running {
@@ -132,6 +147,7 @@ export class FunctionRunner {
       timeoutMs: definition.timeoutSeconds * 1000,
       memoryMb: definition.memoryMb,
       preload: this.options.preload ?? [],
+      ...(this.options.functionArn ? { functionArn: this.options.functionArn(definition) } : {}),
     };
     const worker = new Worker(WORKER, {
       workerData: setup,

@@ -17,6 +17,8 @@ export interface WorkerSetup {
   exportName: string;
   timeoutMs: number;
   memoryMb: number;
+  /** The ARN the context names; the local account's for the function's name if not given. */
+  functionArn?: string;
   /** Modules imported before the function's own, e.g. a benchmark's request counter (file URLs). */
   preload: string[];
 }
@@ -67,7 +69,14 @@ try {
 }
 
 port.on('message', (request: WorkerRequest) => {
-  const context = lambdaContext(setup.functionName, { timeoutMs: setup.timeoutMs, memoryMb: setup.memoryMb });
+  // Named as Lambda's runtime names it, from the variables the function was given.
+  const context = lambdaContext(process.env.AWS_LAMBDA_FUNCTION_NAME ?? setup.functionName, {
+    timeoutMs: setup.timeoutMs,
+    memoryMb: setup.memoryMb,
+    ...(setup.functionArn ? { functionArn: setup.functionArn } : {}),
+    ...(process.env.AWS_LAMBDA_LOG_GROUP_NAME ? { logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME } : {}),
+    ...(process.env.AWS_LAMBDA_LOG_STREAM_NAME ? { logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME } : {}),
+  });
   // Invocations interleave on this thread's event loop, as they did in one process before; Lambda
   // would give each concurrent one a container of its own.
   void (async () => {

@@ -1,15 +1,13 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventDestination } from './services/provider-events.ts';
 import type { LocalSns } from './services/sns.ts';
 import type { LocalSqs } from './services/sqs.ts';
-import { SqsEventSource, sqsSourceSettings } from './sqs-event-source.ts';
-import { functionDefinitions, resolveValue, resourcesOfType, type Template } from './template.ts';
+import { resolveValue, resourcesOfType, type Template } from './template.ts';
 
 /**
  * The template's messaging, as CloudFormation would create it: every AWS::SQS::Queue (with its
  * VisibilityTimeout, DelaySeconds and RedrivePolicy), every AWS::SNS::Topic, every sqs-protocol
- * AWS::SNS::Subscription (FilterPolicy, FilterPolicyScope, RawMessageDelivery), and an event source
- * mapping for every function event source of `Type: SQS` (BatchSize, MaximumBatchingWindowInSeconds,
- * ReportBatchItemFailures).
+ * AWS::SNS::Subscription (FilterPolicy, FilterPolicyScope, RawMessageDelivery). The functions'
+ * event source mappings are the Lambda service's (lambda-service.ts).
  */
 
 const asObject = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, any> | undefined;
@@ -44,36 +42,40 @@ export function declareMessaging(template: Template, names: Record<string, strin
   }
 }
 
-/** One SQS event source mapping per `Type: SQS` event source, polling through `client`; not started. */
-export function queueEventSources(
+/**
+ * Where SES and End User Messaging publish a configuration set's events, as the template declares
+ * them: each AWS::SES::ConfigurationSetEventDestination and each AWS::SMSVOICE::ConfigurationSet's
+ * inline EventDestinations with an SNS destination, by configuration set name.
+ */
+export function configurationSetDestinations(
   template: Template,
   names: Record<string, string>,
-  sqs: LocalSqs,
-  client: SQSClient,
-  invoke: (functionId: string, event: unknown) => Promise<unknown>,
-  retryDelaySeconds?: number,
-): SqsEventSource[] {
-  const sources: SqsEventSource[] = [];
-  for (const definition of functionDefinitions(template)) {
-    const events = Object.values(
-      (definition.resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, any> }>,
-    );
-    for (const source of events.filter((candidate) => candidate.Type === 'SQS')) {
-      const queue = sqs.queue(String(resolveValue(template, source.Properties.Queue, names)));
-      sources.push(
-        new SqsEventSource(
-          client,
-          {
-            functionId: definition.logicalId,
-            queueUrl: queue.url,
-            queueArn: queue.arn,
-            ...sqsSourceSettings(source.Properties),
-            ...(retryDelaySeconds !== undefined ? { retryDelaySeconds } : {}),
-          },
-          (event) => invoke(definition.logicalId, event) as never,
-        ),
-      );
+): { email: Map<string, EventDestination[]>; sms: Map<string, EventDestination[]> } {
+  const resolve = (value: unknown) => String(resolveValue(template, value, names));
+  const add = (map: Map<string, EventDestination[]>, name: string, destination: EventDestination) =>
+    map.set(name, [...(map.get(name) ?? []), destination]);
+  const email = new Map<string, EventDestination[]>();
+  for (const [, resource] of resourcesOfType(template, 'AWS::SES::ConfigurationSetEventDestination')) {
+    const properties = resource.Properties ?? {};
+    const destination = properties.EventDestination ?? {};
+    if (!destination.SnsDestination) continue; // EventBridge, CloudWatch and Firehose destinations have no local reader
+    add(email, resolve(properties.ConfigurationSetName), {
+      topicArn: resolve(destination.SnsDestination.TopicARN),
+      matchingEventTypes: (destination.MatchingEventTypes ?? []).map((type: string) => type.toUpperCase()),
+      enabled: destination.Enabled !== false && destination.Enabled !== 'false',
+    });
+  }
+  const sms = new Map<string, EventDestination[]>();
+  for (const [id, resource] of resourcesOfType(template, 'AWS::SMSVOICE::ConfigurationSet')) {
+    const properties = resource.Properties ?? {};
+    for (const destination of (properties.EventDestinations ?? []) as Record<string, any>[]) {
+      if (!destination.SnsDestination) continue;
+      add(sms, resolve({ Ref: id }), {
+        topicArn: resolve(destination.SnsDestination.TopicArn),
+        matchingEventTypes: destination.MatchingEventTypes ?? [],
+        enabled: destination.Enabled !== false && destination.Enabled !== 'false',
+      });
     }
   }
-  return sources;
+  return { email, sms };
 }

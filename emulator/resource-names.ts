@@ -38,8 +38,48 @@ export function resourceNames(template: Template, servicesUrl: string): Record<s
         // Named resources keep their template name (e.g. the SES configuration set, per stage).
         names[id] = String(resolveValue(template, resource.Properties?.Name ?? id, names));
         break;
+      case 'AWS::SMSVOICE::ConfigurationSet': {
+        const name = String(resolveValue(template, resource.Properties?.ConfigurationSetName ?? id, names));
+        Object.assign(names, { [id]: name, [`${id}.Arn`]: localArn.smsVoice('configuration-set', name) });
+        break;
+      }
+      case 'AWS::SMSVOICE::OptOutList': {
+        const name = String(resolveValue(template, resource.Properties?.OptOutListName ?? id, names));
+        Object.assign(names, { [id]: name, [`${id}.Arn`]: localArn.smsVoice('opt-out-list', name) });
+        break;
+      }
+      case 'AWS::SMSVOICE::Pool':
+        Object.assign(names, {
+          [id]: `pool-${id}`,
+          [`${id}.PoolId`]: `pool-${id}`,
+          [`${id}.Arn`]: localArn.smsVoice('pool', `pool-${id}`),
+        });
+        break;
+      case 'AWS::SMSVOICE::PhoneNumber':
+        Object.assign(names, {
+          [id]: `phone-${id}`,
+          [`${id}.PhoneNumberId`]: `phone-${id}`,
+          [`${id}.Arn`]: localArn.smsVoice('phone-number', `phone-${id}`),
+        });
+        break;
       default:
         break;
+    }
+  }
+  return names;
+}
+
+/**
+ * A stand-in for what `Ref` and `Fn::GetAtt` give for every resource of the template (a name, and
+ * an ARN-shaped value for each attribute), so a function's environment resolves as it would on
+ * AWS without running anything: for checking and building functions, not for reaching them.
+ */
+export function placeholderNames(template: Template): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const id of Object.keys(template.Resources)) {
+    names[id] = `${id}-name`;
+    for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
+      names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
     }
   }
   return names;

@@ -15,8 +15,9 @@ import type { MessageAttribute } from './services/protocol.ts';
  * mapping can drive functions against any SQS endpoint): long-poll the queue, gather up to
  * BatchSize messages for at most MaximumBatchingWindowInSeconds, invoke, delete what succeeded
  * (with ReportBatchItemFailures, everything but the reported items; on a thrown error, nothing).
- * What failed comes back after `retryDelaySeconds` rather than the queue's VisibilityTimeout, so a
- * local retry does not hold a test for a minute; the queue's RedrivePolicy still counts receives.
+ * What failed comes back after the queue's VisibilityTimeout, as on AWS, or after
+ * `retryDelaySeconds` when that is set, so that a local retry does not hold a test for a minute;
+ * the queue's RedrivePolicy still counts receives.
  */
 
 export interface SqsEventSourceSettings {
@@ -27,7 +28,7 @@ export interface SqsEventSourceSettings {
   /** MaximumBatchingWindowInSeconds, in ms. */
   batchingWindowMs: number;
   reportBatchItemFailures: boolean;
-  /** How long a failed message stays invisible locally (AWS: the queue's VisibilityTimeout). */
+  /** How long a failed message stays invisible; unset, the queue's VisibilityTimeout (AWS's behaviour). */
   retryDelaySeconds?: number;
 }
 
@@ -82,7 +83,11 @@ export class SqsEventSource {
     })();
   }
 
-  /** Resolves once the queue has no message visible or in flight (delayed ones, such as quiet-hours SMS, do not count). */
+  /**
+   * Resolves once the queue has no message visible or in a batch (delayed ones, such as quiet-hours
+   * SMS, do not count). A message a function failed counts while it waits for its retry when that
+   * retry is local (`retryDelaySeconds`), not while it waits out the queue's VisibilityTimeout.
+   */
   async settled(): Promise<void> {
     this.settling += 1;
     try {
@@ -93,7 +98,8 @@ export class SqsEventSource {
             AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
           }),
         );
-        const waiting = Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+        const retrying = this.settings.retryDelaySeconds !== undefined ? Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) : 0;
+        const waiting = Number(Attributes.ApproximateNumberOfMessages ?? 0) + retrying;
         if ((waiting === 0 && !this.inFlight) || !this.running) return;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -165,6 +171,8 @@ export class SqsEventSource {
         }),
       );
     }
+    const retryDelay = this.settings.retryDelaySeconds;
+    if (retryDelay === undefined) return;
     for (let start = 0; start < retry.length; start += 10) {
       await this.client.send(
         new ChangeMessageVisibilityBatchCommand({
@@ -172,7 +180,7 @@ export class SqsEventSource {
           Entries: retry.slice(start, start + 10).map((message, index) => ({
             Id: String(index),
             ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: this.settings.retryDelaySeconds ?? 1,
+            VisibilityTimeout: retryDelay,
           })),
         }),
       );

@@ -146,7 +146,8 @@ export class LocalStepFunctions implements Executions {
   start(stateMachineArn: string, name: string, input: unknown): ExecutionRecord {
     const registered = this.machines.get(stateMachineArn);
     if (!registered) throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${stateMachineArn}'`);
-    const executionArn = localArn.execution(registered.name, name);
+    // As Step Functions names it: the state machine's ARN, `execution` for `stateMachine`, and the name.
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     if (this.executions.has(executionArn)) throw new ExecutionAlreadyExistsError(`Execution already exists: '${executionArn}'`);
     const startDate = new Date();
     const record: ExecutionRecord = {

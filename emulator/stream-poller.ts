@@ -79,8 +79,9 @@ export class StreamPoller {
   /** Records that passed a consumer's filters, ever: settled() tells from it whether anything moved. */
   private wanted = 0;
 
-  constructor(endpoint: string, streamArn: string, sources: StreamSource[]) {
-    this.client = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint });
+  /** `streams` is a client to read with (its endpoint, region and credentials), or an endpoint to read as the local account. */
+  constructor(streams: DynamoDBStreamsClient | string, streamArn: string, sources: StreamSource[]) {
+    this.client = typeof streams === 'string' ? new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: streams }) : streams;
     this.streamArn = streamArn;
     this.sources = sources;
   }

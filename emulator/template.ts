@@ -153,8 +153,31 @@ export function httpRoutes(template: Template): HttpRoute[] {
 }
 
 /**
+ * Whether the template's condition `name` holds with these names (parameter values among them):
+ * `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` and `Condition` references, as CloudFormation evaluates them.
+ */
+export function conditionHolds(template: Template, name: string, names: Record<string, string>): boolean {
+  const condition = (template as { Conditions?: Record<string, unknown> }).Conditions?.[name];
+  if (condition === undefined) throw new Error(`the template has no condition ${name}`);
+  const evaluate = (value: unknown): boolean => {
+    const intrinsic = value as Record<string, unknown[] | string>;
+    if ('Condition' in intrinsic) return conditionHolds(template, String(intrinsic.Condition), names);
+    if ('Fn::Equals' in intrinsic) {
+      const [left, right] = (intrinsic['Fn::Equals'] as unknown[]).map((side) => String(resolveValue(template, side, names)));
+      return left === right;
+    }
+    if ('Fn::Not' in intrinsic) return !evaluate((intrinsic['Fn::Not'] as unknown[])[0]);
+    if ('Fn::And' in intrinsic) return (intrinsic['Fn::And'] as unknown[]).every(evaluate);
+    if ('Fn::Or' in intrinsic) return (intrinsic['Fn::Or'] as unknown[]).some(evaluate);
+    throw new Error(`cannot evaluate condition ${name} locally`);
+  };
+  return evaluate(condition);
+}
+
+/**
  * Resolves intrinsic values for the local stack: `Ref`s and `GetAtt`s from `names`
- * (logical id → local name or ARN), falling back to parameter defaults; `Fn::Sub` likewise.
+ * (logical id → local name or ARN), falling back to parameter defaults; `Fn::Sub` likewise;
+ * `Fn::If` by the template's conditions.
  */
 export function resolveValue(template: Template, value: unknown, names: Record<string, string>): unknown {
   const lookup = (reference: string): string => {
@@ -164,6 +187,7 @@ export function resolveValue(template: Template, value: unknown, names: Record<s
     if (reference === 'AWS::Region') return LOCAL_REGION;
     if (reference === 'AWS::AccountId') return LOCAL_ACCOUNT;
     if (reference === 'AWS::Partition') return 'aws';
+    if (reference === 'AWS::URLSuffix') return 'amazonaws.com';
     throw new Error(`cannot resolve ${reference} locally; name it in the emulator's names`);
   };
   if (typeof value !== 'object' || value === null) return value;
@@ -172,6 +196,10 @@ export function resolveValue(template: Template, value: unknown, names: Record<s
   if ('Fn::GetAtt' in intrinsic) {
     const [id, attribute] = intrinsic['Fn::GetAtt'] as [string, string];
     return lookup(`${id}.${attribute}`);
+  }
+  if ('Fn::If' in intrinsic) {
+    const [condition, whenTrue, whenFalse] = intrinsic['Fn::If'] as [string, unknown, unknown];
+    return resolveValue(template, conditionHolds(template, condition, names) ? whenTrue : whenFalse, names);
   }
   if ('Fn::Sub' in intrinsic) {
     const sub = intrinsic['Fn::Sub'];

@@ -2,13 +2,16 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentedMessage } from 'sms-segments-calculator';
 import type { EmailRequest, EmailSink } from '../emulator/services/sesv2.ts';
+import type { TextMessage, TextMessageSink } from '../emulator/services/sms-voice.ts';
 import type { SmsRequest, SmsSink } from '../emulator/services/sns.ts';
+import { terminalText } from './terminal-text.ts';
 
 /**
- * The local stand-in for phones and inboxes: what the senders hand SNS (an SMS to a phone number)
- * and SES (an email) arrives here, through the local AWS endpoints, exactly as the providers would
+ * The local stand-in for phones and inboxes: what the senders hand End User Messaging (an SMS;
+ * SNS's direct-to-number SMS too) and SES (an email) arrives here, through the local AWS endpoints, exactly as the providers would
  * receive it. Entries are kept in order, appended to `<dataDir>/outbox.jsonl`, printed as one line
- * each (contacts masked) and served on GET /local/outbox (this run's messages, oldest first).
+ * each (contacts masked, control characters escaped) and served on GET /local/outbox (this run's
+ * messages, oldest first).
  */
 
 export interface OutboxEntry {
@@ -22,6 +25,12 @@ export interface OutboxEntry {
   configurationSetName?: string;
   /** Email only: the SES EmailTags (e.g. eventType). */
   tags?: Record<string, string>;
+  /** Email only: the extra headers (List-Unsubscribe, List-Unsubscribe-Post). */
+  headers?: Record<string, string>;
+  /** The provider's message id, which its delivery receipts carry. */
+  messageId?: string;
+  /** SMS only: the pool or number it was sent from, and the configuration set. */
+  originationIdentity?: string;
   /** SMS only: how a carrier would carry it (GSM-7 in septets, else UCS-2 in UTF-16 units), by Twilio's segment calculator. */
   sms?: { encoding: string; segments: number; units: number; type?: string };
   time: string;
@@ -57,7 +66,23 @@ export class LocalOutbox {
     return [...this.entries];
   }
 
-  /** SNS's SMS side: the phone numbers listed as opted out (LOCAL_SMS_OPTED_OUT) answer CheckIfPhoneNumberIsOptedOut with true. */
+  /** End User Messaging's side: numbers listed as opted out (LOCAL_SMS_OPTED_OUT) are refused as AWS refuses them. */
+  readonly textMessages: TextMessageSink = {
+    send: (message: TextMessage) => {
+      this.add({
+        channel: 'sms',
+        recipient: message.phoneNumber,
+        text: message.message,
+        messageId: message.messageId,
+        ...(message.originationIdentity ? { originationIdentity: message.originationIdentity } : {}),
+        ...(message.configurationSetName ? { configurationSetName: message.configurationSetName } : {}),
+        sms: { ...measureSms(message.message), ...(message.messageType ? { type: message.messageType } : {}) },
+      });
+    },
+    isOptedOut: (phoneNumber: string) => this.optedOut.has(phoneNumber),
+  };
+
+  /** SNS's SMS side (direct-to-number Publish): the same opt-out list answers CheckIfPhoneNumberIsOptedOut. */
   readonly sms: SmsSink = {
     send: (request: SmsRequest) => {
       const type = request.attributes['AWS.SNS.SMS.SMSType']?.StringValue;
@@ -84,6 +109,8 @@ export class LocalOutbox {
           ...(request.html ? { html: request.html } : {}),
           ...(request.configurationSetName ? { configurationSetName: request.configurationSetName } : {}),
           tags: request.tags,
+          ...(Object.keys(request.headers).length > 0 ? { headers: request.headers } : {}),
+          messageId: request.messageId,
         });
       }
     },
@@ -93,8 +120,7 @@ export class LocalOutbox {
     const full: OutboxEntry = { ...entry, time: new Date().toISOString() };
     this.entries.push(full);
     appendFileSync(this.file, `${JSON.stringify(full)}\n`);
-    this.print(
-      `[outbox] ${entry.channel.padEnd(5)} → ${maskRecipient(entry.recipient)}  ${entry.channel === 'sms' ? entry.text : entry.subject}`,
-    );
+    const shown = entry.channel === 'sms' ? entry.text : (entry.subject ?? '');
+    this.print(terminalText(`[outbox] ${entry.channel.padEnd(5)} → ${maskRecipient(entry.recipient)}  ${shown}`));
   }
 }

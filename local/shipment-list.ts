@@ -12,7 +12,7 @@ import { LOCAL_AWS } from '../emulator/aws-local.ts';
  */
 
 /** A shipment as GET /v1/shipments/{id} answers it, with when its item last changed. */
-export type ShipmentSummary = Record<string, unknown> & { shipmentId: string; updatedAt: string };
+export type ShipmentSummary = Record<string, unknown> & { shipmentId: string; updatedAt: string; owner?: string };
 
 export interface ShipmentList {
   list(limit?: number): Promise<ShipmentSummary[]>;

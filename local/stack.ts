@@ -1,14 +1,16 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { checkJava, freePort, startDynamoDbLocal } from '../emulator/dynamodb-local.ts';
 import { type Emulator, startEmulator } from '../emulator/emulator.ts';
 import { resolveValue } from '../emulator/template.ts';
-import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
+import { DEVELOPMENT_PREFERENCE_SECRET } from '../support/development-secret.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
 import { dashboardFile, dashboardRoutes } from './dashboard.ts';
 import { LocalOutbox } from './outbox.ts';
 import { localShipmentList } from './shipment-list.ts';
+import { terminalText } from './terminal-text.ts';
+import { type LocalRegistry, localRegistry, type RegistrySource } from './warehouses.ts';
 
 /**
  * Parcelcast's local stack, behind `npm start`: DynamoDB Local, the emulator running template.yaml
@@ -20,16 +22,25 @@ import { localShipmentList } from './shipment-list.ts';
 export interface StackOptions {
   port?: number;
   host?: string;
-  /** The active signing secrets (comma-separated whsec_ values), served as the SSM parameter the ingest reads. */
-  webhookSecrets?: string;
+  /**
+   * Where the warehouses come from (local/warehouses.ts): a WAREHOUSES_FILE (watched: edits reach
+   * the functions within a second or two), entries given here, or the development warehouse
+   * `local` with these secrets (the WEBHOOK_SECRETS shorthand) or the printed development secret.
+   * Served as the SSM parameters the functions read, one per warehouse, as on AWS.
+   */
+  warehouses?: RegistrySource;
   /** Keep DynamoDB Local data in this folder across restarts. */
   persistDir?: string;
   /** Outbox, dead letters and other local files; `.local/` by default. */
   dataDir?: string;
   /** Template parameter values, as `sam local --parameter-overrides` (e.g. ReconcileDelaySeconds). */
   parameterOverrides?: Record<string, string>;
-  /** Phone numbers CheckIfPhoneNumberIsOptedOut answers true for. */
+  /** Phone numbers on the SMS opt-out list (they replied STOP): End User Messaging refuses them. */
   smsOptedOut?: string[];
+  /** How long after a send SES and End User Messaging publish its delivery events (ms); 3 s by default. */
+  deliveryEventDelayMs?: number;
+  /** The secrets preference links are signed with (comma-separated), served as the SSM parameter the functions read. */
+  preferenceSecrets?: string;
   /** The functions' Powertools log level; WARN keeps the terminal for the outbox. */
   logLevel?: string;
   /** Where the functions' log lines go; this process's stdout and stderr by default. */
@@ -44,6 +55,8 @@ export interface RunningStack {
   dynamoEndpoint: string;
   /** The local AWS endpoint the functions' SNS, SQS, SES, Step Functions and SSM clients call. */
   servicesUrl: string;
+  /** The warehouses the stack registered, and where from. */
+  registry: LocalRegistry;
   /** Invokes a function of the stack by logical id. */
   invoke(functionId: string, event: unknown): Promise<unknown>;
   /** A function's environment, exactly as its worker has it. */
@@ -73,6 +86,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const dataDir = options.dataDir ?? join(PROJECT_ROOT, '.local');
   mkdirSync(dataDir, { recursive: true });
   if (options.persistDir) mkdirSync(options.persistDir, { recursive: true });
+  // A registry edit reaches the functions within a second, not the 5 minutes of AWS's default.
+  const parameterOverrides = { WarehouseRegistryCacheSeconds: '1', ...options.parameterOverrides };
+  // The functions read the warehouses from Parameter Store, as on AWS: the local SSM serves them.
+  // Read before anything starts, so an unreadable WAREHOUSES_FILE stops nothing but this.
+  const registryPath = String(resolveValue(template, { Ref: 'WarehouseRegistryPath' }, parameterOverrides));
+  const warehouses = localRegistry(registryPath, options.warehouses ?? {});
   // Fail on a taken port before starting a JVM that would only have to be stopped again.
   await assertPortFree(options.port ?? 3000, host);
   checkJava();
@@ -82,9 +101,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   let emulator: Emulator | undefined;
   try {
     const outbox = new LocalOutbox({ dataDir, optedOut: options.smsOptedOut ?? [] });
-    const parameterOverrides = options.parameterOverrides ?? {};
-    // The ingest reads its signing secrets from Parameter Store, as on AWS: the local SSM serves them.
-    const secretsParameter = String(resolveValue(template, { Ref: 'WebhookSecretsParameterName' }, parameterOverrides));
+    // The links in emails lead to this server (its port is known before it listens).
+    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
+    const functionParameters = { PublicApiUrl: `http://${host}:${port}`, ...parameterOverrides };
+    // The preference links' secret is read from Parameter Store too.
+    const preferencesParameter = String(resolveValue(template, { Ref: 'PreferenceSecretsParameterName' }, functionParameters));
     const powertools = powertoolsFor(options.logLevel ?? 'WARN');
     emulator = await startEmulator({
       template,
@@ -92,26 +113,34 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
       dynamodbReady: starting,
       tableName: (logicalId) => `parcelcast-local-${logicalId}`,
-      parameterOverrides,
-      ssmParameters: { [secretsParameter]: options.webhookSecrets ?? DEVELOPMENT_SECRET },
+      parameterOverrides: functionParameters,
+      ssmParameters: {
+        ...warehouses.parameters(),
+        [preferencesParameter]: options.preferenceSecrets ?? DEVELOPMENT_PREFERENCE_SECRET,
+      },
       sms: outbox.sms,
       email: outbox.email,
+      textMessages: outbox.textMessages,
+      ...(options.deliveryEventDelayMs !== undefined ? { deliveryEventDelayMs: options.deliveryEventDelayMs } : {}),
       environmentOverrides: () => powertools,
       ...(options.onFunctionOutput ? { onOutput: options.onFunctionOutput } : {}),
       ...(options.functionPreload ? { preload: options.functionPreload } : {}),
       onStreamFailure: ({ functionId, records, error }) => {
-        console.warn(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`);
+        console.warn(terminalText(`${functionId}: ${records.length} stream record(s) sent to the on-failure destination (${error})`));
         appendFileSync(
           join(dataDir, 'dead-letters.jsonl'),
           `${JSON.stringify({ at: new Date().toISOString(), functionId, error, records })}\n`,
         );
       },
       onDeadLetter: (moved) => {
-        console.warn(`${moved.queue}: message ${moved.messageId} moved to its dead-letter queue after ${moved.receiveCount} receives`);
+        console.warn(
+          terminalText(`${moved.queue}: message ${moved.messageId} moved to its dead-letter queue after ${moved.receiveCount} receives`),
+        );
         appendFileSync(join(dataDir, 'sqs-dead-letters.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), ...moved })}\n`);
       },
     });
     const running = emulator;
+    warehouses.follow(running.ssm);
     const database = await starting;
     const tableName = running.tableNames.ParcelTable as string;
     const shipments = localShipmentList(database.endpoint, tableName, running.api);
@@ -142,12 +171,18 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       return running.api.serve(request, response, url);
     }
 
-    const port = await listen(server, options.port ?? 3000, host);
+    await listen(server, port, host);
+    // Where operator commands (npm run suppression) find this stack's table.
+    writeFileSync(
+      join(dataDir, 'stack.json'),
+      `${JSON.stringify({ url: `http://${host}:${port}`, tableName, dynamoEndpoint: database.endpoint }, null, 2)}\n`,
+    );
     return {
       url: `http://${host}:${port}`,
       tableNames: running.tableNames,
       dynamoEndpoint: database.endpoint,
       servicesUrl: running.servicesUrl,
+      registry: warehouses,
       invoke: (functionId, event) => running.invoke(functionId, event),
       environmentOf: (functionId) => running.environmentOf(functionId),
       settled: () => running.settled(),
@@ -157,11 +192,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         shipments.close();
+        warehouses.stop();
         await running.stop();
         await database.stop();
       },
     };
   } catch (error) {
+    warehouses.stop();
     await emulator?.stop();
     await (await starting.catch(() => undefined))?.stop();
     throw error;

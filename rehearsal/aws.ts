@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -36,6 +37,7 @@ export function awsClients(endpoint: string, credentials: Credentials) {
     scheduler: new SchedulerClient(config),
     ses: new SESv2Client(config),
     sfn: new SFNClient(config),
+    smsVoice: new PinpointSMSVoiceV2Client(config),
     sns: new SNSClient(config),
     sqs: new SQSClient(config),
     ssm: new SSMClient(config),

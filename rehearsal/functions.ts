@@ -2,35 +2,39 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type EventSourceMappingConfiguration,
-  GetFunctionConfigurationCommand,
-  ListEventSourceMappingsCommand,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import type { Template } from '../emulator/template.ts';
+import type { EventSourceMapping } from '../emulator/lambda-service.ts';
+import type { FunctionDefinition, Template } from '../emulator/template.ts';
 import type { AwsClients, Credentials } from './aws.ts';
-import type { FunctionSpec } from './drive.ts';
 import { REGION } from './moto.ts';
 import type { DeployedStack, RehearsalStep } from './stack.ts';
 
 /**
  * Reads each deployed function back from Lambda (its configuration, its code in the deployment
  * bucket, its event source mappings) and gives it what the Lambda service would: the execution
- * role's credentials (sts AssumeRole, as Lambda assumes it) and Lambda's own variables.
+ * role's credentials (sts AssumeRole, as Lambda assumes it) and Lambda's own variables. The
+ * emulator's Lambda service then runs it as read back: its handler from its unpacked bundle, with
+ * exactly that environment, its mappings reading as its role.
  */
 
 const HELPER = fileURLToPath(new URL('./sam_translate.py', import.meta.url));
 
 export interface DeployedFunction {
-  spec: FunctionSpec;
+  /** As Lambda holds it: the handler, timeout and memory of its configuration. */
+  definition: FunctionDefinition;
   functionName: string;
+  functionArn: string;
   roleArn: string;
   credentials: Credentials;
-  mappings: EventSourceMappingConfiguration[];
+  /** The whole environment of its runtime: its configuration, Lambda's own variables, its role's credentials. */
+  environment: Record<string, string>;
+  mappings: EventSourceMapping[];
 }
+
+/** Where the deployed bundles are unpacked, `<folder>/<LogicalId>/` each, as the emulator's builtCode reads them. */
+export const deployedCode = (workDir: string) => join(workDir, 'functions');
 
 export async function readDeployedFunctions(
   clients: AwsClients,
@@ -50,7 +54,7 @@ export async function readDeployedFunctions(
     const archive = join(workDir, `${logicalId}.deployed.zip`);
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: code.S3Bucket, Key: code.S3Key }));
     writeFileSync(archive, await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-    const codeDirectory = join(workDir, 'functions', logicalId);
+    const codeDirectory = join(deployedCode(workDir), logicalId);
     mkdirSync(codeDirectory, { recursive: true });
     execFileSync(process.env.PYTHON ?? 'python3', [HELPER, 'unzip', archive, codeDirectory]);
 
@@ -100,18 +104,30 @@ export async function readDeployedFunctions(
       // The one difference from AWS: every SDK client of the function talks to moto.
       AWS_ENDPOINT_URL: awsEndpoint,
     };
+    const handler = String(configuration.Handler);
     functions.push({
+      definition: {
+        logicalId,
+        handler,
+        entryPoint: join(codeDirectory, `${handler.slice(0, handler.lastIndexOf('.'))}.mjs`),
+        exportName: handler.slice(handler.lastIndexOf('.') + 1),
+        environment,
+        timeoutSeconds: configuration.Timeout ?? 3,
+        memoryMb: Number(memory),
+        resource,
+      },
       functionName,
+      functionArn: String(configuration.FunctionArn),
       roleArn,
       credentials,
-      mappings: EventSourceMappings,
-      spec: {
-        logicalId,
-        functionArn: String(configuration.FunctionArn),
-        timeoutSeconds: configuration.Timeout ?? 3,
-        codeDirectory,
-        environment,
-      },
+      environment,
+      // Lambda's API and SAM's event source properties share their names: the emulator reads either.
+      mappings: EventSourceMappings.map((mapping) => ({
+        functionId: logicalId,
+        functionArn: String(mapping.FunctionArn),
+        eventSourceArn: String(mapping.EventSourceArn),
+        properties: mapping,
+      })),
     });
   }
   return { functions, steps };

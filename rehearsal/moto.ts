@@ -25,8 +25,17 @@ export interface Authorization {
 }
 
 export interface Outbox {
-  sms: { messageId: string; phoneNumber: string; message: string }[];
+  /** SNS's SMS, and End User Messaging's texts (those name the pool they were sent from). */
+  sms: { messageId: string; phoneNumber: string; message: string; originationIdentity?: string }[];
   emails: { messageId: string; source: string; destinations: Record<string, string[]>; subject: string | null }[];
+}
+
+/** What the rehearsal's SES and End User Messaging published to their event destinations' topics. */
+export interface ProviderReceipts {
+  /** Sends whose receipts are still to be published. */
+  pending: number;
+  published: { provider: 'ses' | 'sms'; topicArn: string; event: string; message: Record<string, any> }[];
+  failed: { provider: string; error: string }[];
 }
 
 export interface Moto {
@@ -35,6 +44,8 @@ export interface Moto {
   enforceIam(): Promise<void>;
   authorizations(): Promise<Authorization[]>;
   outbox(): Promise<Outbox>;
+  /** The receipts published so far, once every send's are (or the deadline passed). */
+  receipts(deadline: number): Promise<ProviderReceipts>;
   /** moto's own log (stderr), for the report when something went wrong. */
   log(): string;
   stop(): Promise<void>;
@@ -49,6 +60,8 @@ export async function startMoto(python = process.env.PYTHON ?? 'python3'): Promi
       INITIAL_NO_AUTH_ACTION_COUNT: 'inf',
       // AWS managed policies (AWSLambdaBasicExecutionRole, …) exist, so roles can attach them.
       MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
+      // The receipts' events are built by rehearsal/receipts.ts, run with this Node.
+      REHEARSAL_NODE: process.execPath,
     },
   });
   let stderr = '';
@@ -77,6 +90,13 @@ export async function startMoto(python = process.env.PYTHON ?? 'python3'): Promi
     },
     authorizations: () => json<Authorization[]>('/_rehearsal/authorizations'),
     outbox: () => json<Outbox>(`/_rehearsal/outbox?account=${ACCOUNT}&region=${REGION}`),
+    receipts: async (deadline) => {
+      for (;;) {
+        const receipts = await json<ProviderReceipts>('/_rehearsal/receipts');
+        if (receipts.pending === 0 || Date.now() > deadline) return receipts;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
     log: () => stderr,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -49,33 +49,47 @@ export interface OperatorStep {
   ok: boolean;
 }
 
-/** Runs each step with bash and the AWS CLI, as the operator would, against `endpoint` (served by this process: never block it). */
+/** The warehouse registry the guide's commands write, for the dev stage (`--stage dev`). */
+export const DEV_REGISTRY_PATH = '/parcelcast/dev/warehouses';
+
+/**
+ * Runs each step with bash, the AWS CLI and the project's own commands (`npm run warehouse`), from
+ * the project's folder, as the operator would, against `endpoint` (served by this process: never
+ * block it).
+ */
 export async function runOperatorSteps(
   steps: string[],
   endpoint: string,
   credentials: Credentials,
-  parameterName: string,
+  parameterNames: { registryPath: string; preferenceSecrets: string },
 ): Promise<OperatorStep[]> {
   const runs: OperatorStep[] = [];
   for (const step of steps) {
-    // The guide writes the dev stage's parameter name; another config env uses its own.
-    const commands = step.replaceAll('/parcelcast/dev/webhook-secrets', parameterName);
+    // The guide writes the dev stage's registry and parameter names; another config env names its own.
+    const { registryPath, preferenceSecrets } = parameterNames;
+    const commands = (
+      registryPath === DEV_REGISTRY_PATH ? step : step.replaceAll('--stage dev', `--registry-path ${registryPath}`)
+    ).replaceAll('/parcelcast/dev/preference-link-secrets', preferenceSecrets);
     try {
       const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', commands], {
         encoding: 'utf8',
+        cwd: PROJECT_ROOT,
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           AWS_ENDPOINT_URL: endpoint,
           AWS_ACCESS_KEY_ID: credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          // The AWS CLI reads the first, the SDK for JavaScript (npm run warehouse) the second.
           AWS_DEFAULT_REGION: REGION,
+          AWS_REGION: REGION,
           AWS_CONFIG_FILE: '/dev/null',
           AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
           AWS_PAGER: '',
         },
       });
-      runs.push({ commands, output: stdout.trim(), ok: true });
+      // A secret the step printed for the operator (npm run warehouse) stays out of the report.
+      runs.push({ commands, output: stdout.trim().replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_…'), ok: true });
     } catch (error) {
       const failure = error as { stderr?: string; message: string };
       runs.push({ commands, output: String(failure.stderr || failure.message).trim(), ok: false });

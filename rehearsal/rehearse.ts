@@ -5,18 +5,20 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { builtCode } from '../emulator/function-runner.ts';
+import { type LambdaService, startLambdaService } from '../emulator/lambda-service.ts';
 import { parseCommandLine } from '../support/cli.ts';
 import { PROJECT_ROOT, TEMPLATE_PATH } from '../support/project.ts';
 import { awsClients, UNCHECKED } from './aws.ts';
-import { drain, FunctionRunner, type Poller, QueueMappingPoller, StreamMappingPoller } from './drive.ts';
-import { readDeployedFunctions } from './functions.ts';
+import { deployedCode, readDeployedFunctions } from './functions.ts';
 import { roleUsage } from './least-privilege.ts';
-import { type Moto, startMoto } from './moto.ts';
-import { createOperator, operatorSteps, runOperatorSteps } from './operator.ts';
+import { type Moto, type ProviderReceipts, REGION, startMoto } from './moto.ts';
+import { createOperator, DEV_REGISTRY_PATH, operatorSteps, runOperatorSteps } from './operator.ts';
 import { packageAndTranslate, readSamconfig } from './package.ts';
+import { claimOf } from './receipts.ts';
 import { startRecorder } from './recorder.ts';
-import { type Rehearsal, renderReport, verdict } from './report.ts';
-import { daytimeZone, HttpApi, SAMPLE_EVENTS, sampleEvent, signingSecret } from './scenario.ts';
+import { type Invocation, type Rehearsal, renderReport, verdict } from './report.ts';
+import { daytimeZone, HttpApi, registeredWarehouse, SAMPLE_EVENTS, sampleEvent } from './scenario.ts';
 import { deployStack } from './stack.ts';
 import { runExecutions } from './workflow.ts';
 
@@ -25,8 +27,9 @@ import { runExecutions } from './workflow.ts';
  * packages every function, translates template.yaml with the SAM translator, creates the stack in
  * moto's CloudFormation (and what moto skips through the ordinary APIs), does the operator's
  * manual steps from docs/deployment.md, then runs each handler from its deployed bundle with its
- * configured environment and its own role's credentials under IAM enforcement, and carries a
- * shipment from a signed POST to an SMS and an email, and a wallet debit to a started execution.
+ * configured environment and its own role's credentials under IAM enforcement (the emulator's
+ * Lambda service, as `npm start` runs the functions, here against moto), and carries a shipment
+ * from a signed POST to an SMS and an email, and a wallet debit to a started execution.
  * Writes .rehearsal/report.md; exits 0 only when all of that happened with no unexpected AWS error.
  */
 
@@ -100,12 +103,13 @@ export async function rehearse(
   }
 
   const settings = readSamconfig(configEnv);
-  const parameterName = settings.parameterOverrides.WebhookSecretsParameterName ?? '/parcelcast/dev/webhook-secrets';
+  const registryPath = settings.parameterOverrides.WarehouseRegistryPath ?? DEV_REGISTRY_PATH;
+  const preferenceSecrets = settings.parameterOverrides.PreferenceSecretsParameterName ?? '/parcelcast/dev/preference-link-secrets';
   const moto: Moto = await startMoto();
   const recorder = await startRecorder(moto.endpoint);
-  let runner: FunctionRunner | undefined;
+  let lambda: LambdaService | undefined;
   const stopAll = async () => {
-    await runner?.stop();
+    await lambda?.stop();
     await recorder.stop();
     await moto.stop();
   };
@@ -115,7 +119,10 @@ export async function rehearse(
     const operatorCredentials = await createOperator(awsClients(recorder.endpoint, UNCHECKED));
     recorder.label(operatorCredentials.accessKeyId, 'operator');
     const operator = awsClients(recorder.endpoint, operatorCredentials);
-    const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, parameterName);
+    const operatorRuns = await runOperatorSteps(operatorSteps(), recorder.endpoint, operatorCredentials, {
+      registryPath,
+      preferenceSecrets,
+    });
     phase('operator steps from docs/deployment.md');
 
     const packaged = await packageAndTranslate(operator, settings, workDir, templatePath);
@@ -127,7 +134,7 @@ export async function rehearse(
 
     const deployed = await readDeployedFunctions(operator, stack, packaged.translated, workDir, recorder.endpoint);
     stack.steps.push(...deployed.steps);
-    for (const fn of deployed.functions) recorder.label(fn.credentials.accessKeyId, fn.spec.logicalId);
+    for (const fn of deployed.functions) recorder.label(fn.credentials.accessKeyId, fn.definition.logicalId);
     // Step Functions works with the state machine's role, as Lambda does with a function's.
     const stateMachineRoleArn = String(stack.intrinsics.resolve(packaged.translated.Resources[STATE_MACHINE]?.Properties?.RoleArn));
     const { Credentials: assumed } = await operator.sts.send(
@@ -142,39 +149,64 @@ export async function rehearse(
     await moto.enforceIam();
     phase('functions read back from Lambda, roles assumed; IAM enforced from here on');
 
-    runner = new FunctionRunner(deployed.functions.map((fn) => fn.spec));
-    const pollers: Poller[] = [];
-    for (const fn of deployed.functions) {
-      const asFunction = awsClients(recorder.endpoint, fn.credentials);
-      for (const mapping of fn.mappings) {
-        const arn = String(mapping.EventSourceArn);
-        if (arn.includes(':dynamodb:')) pollers.push(new StreamMappingPoller(fn.spec.logicalId, mapping, runner, asFunction));
-        else if (arn.startsWith('arn:aws:sqs:')) pollers.push(new QueueMappingPoller(fn.spec.logicalId, mapping, runner, asFunction));
-      }
-    }
-    // Stream consumers first, then the queues they feed, as records flow.
-    pollers.sort((a, b) => Number(a instanceof QueueMappingPoller) - Number(b instanceof QueueMappingPoller));
+    const invocations: Invocation[] = [];
+    const logs = new Map<string, string[]>();
+    const byId = new Map(deployed.functions.map((fn) => [fn.definition.logicalId, fn]));
+    const deployedFunction = (functionId: string) => byId.get(functionId) as (typeof deployed.functions)[number];
+    // Lambda's part, as the emulator plays it for `npm start`: each function in its own worker with
+    // exactly its deployed environment (its role's credentials among it), each event source mapping
+    // as Lambda holds it, reading and sending as that function's role.
+    lambda = startLambdaService({
+      definitions: deployed.functions.map((fn) => fn.definition),
+      code: builtCode(deployedCode(workDir)),
+      environment: (functionId) => deployedFunction(functionId).environment,
+      functionArn: (functionId) => deployedFunction(functionId).functionArn,
+      mappings: deployed.functions.flatMap((fn) => fn.mappings),
+      access: (functionId) => ({
+        region: REGION,
+        credentials: deployedFunction(functionId).credentials,
+        streamsEndpoint: recorder.endpoint,
+        sqsEndpoint: recorder.endpoint,
+      }),
+      onInvocation: ({ functionId, ...invocation }) => invocations.push({ logicalId: functionId, ...invocation }),
+      onOutput: (functionId, _stream, text) => {
+        const lines = logs.get(functionId) ?? [];
+        lines.push(...text.split('\n').filter(Boolean));
+        logs.set(functionId, lines);
+      },
+    });
+    const running = lambda;
+    await running.ready;
+    const drained = (deadline: number) =>
+      Promise.race([
+        running.eventSources.settled().then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
+      ]);
 
-    const functionIds = new Map(deployed.functions.map((fn) => [fn.functionName, fn.spec.logicalId]));
-    const api = new HttpApi(operator, runner, stack.physical('ParcelApi'), settings.parameterOverrides.Stage ?? 'dev', functionIds);
-    const secret = await signingSecret(operator, parameterName);
+    const functionIds = new Map(deployed.functions.map((fn) => [fn.functionName, fn.definition.logicalId]));
+    const api = new HttpApi(operator, running, stack.physical('ParcelApi'), settings.parameterOverrides.Stage ?? 'dev', functionIds);
+    const warehouse = await registeredWarehouse(operator, registryPath);
     const timeZone = daytimeZone();
     const posted = [];
-    for (const file of SAMPLE_EVENTS) posted.push({ file, exchange: await api.postSigned(secret, sampleEvent(file, timeZone)) });
+    for (const file of SAMPLE_EVENTS) posted.push({ file, exchange: await api.postSigned(warehouse, sampleEvent(file, timeZone)) });
     const deadline = Date.now() + DRAIN_SECONDS * 1000;
-    let settled = await drain(pollers, deadline);
+    let settled = await drained(deadline);
     const workflows = await runExecutions(
       operator,
       awsClients(recorder.endpoint, stateMachineCredentials),
       stack.physical(STATE_MACHINE),
-      runner,
+      running,
       functionIds,
     );
-    settled = (await drain(pollers, deadline)) && settled;
+    settled = (await drained(deadline)) && settled;
+    // The providers' receipts, published by SES and End User Messaging (rehearsal/moto_server.py) to
+    // their configuration sets' event destinations: RecordDeliveryFunction records them under its own role.
+    const providerReceipts = await moto.receipts(deadline);
+    settled = (await drained(deadline)) && settled;
     const caller = { ...operatorCredentials, arn: 'arn:aws:iam::123456789012:user/rehearsal-operator' };
     await api.request('GET', '/v1/shipments/shp-1001', { caller });
     await api.request('GET', '/v1/wallets/wal-2001', { caller });
-    phase(`signed POSTs, ${runner.invocations.length} invocations, mappings ${settled ? 'drained' : 'still busy'}`);
+    phase(`signed POSTs, ${invocations.length} invocations, mappings ${settled ? 'drained' : 'still busy'}`);
 
     const items = await operator.dynamodb.send(new ScanCommand({ TableName: stack.physical('ParcelTable') }));
     const executions = await operator.sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.physical(STATE_MACHINE) }));
@@ -182,7 +214,10 @@ export async function rehearse(
     const authorizations = await moto.authorizations();
     const roles = [];
     for (const fn of deployed.functions)
-      roles.push({ logicalId: fn.spec.logicalId, ...(await roleUsage(operator, fn.roleArn.split('/').pop() as string, authorizations)) });
+      roles.push({
+        logicalId: fn.definition.logicalId,
+        ...(await roleUsage(operator, fn.roleArn.split('/').pop() as string, authorizations)),
+      });
     const stateMachineRole = packaged.translated.Resources.WalletReconciliationStateMachineRole
       ? stack.physical('WalletReconciliationStateMachineRole')
       : undefined;
@@ -206,8 +241,16 @@ export async function rehearse(
       posted: posted.map(({ file, exchange }) => ({ file, status: exchange.status, body: exchange.body })),
       exchanges: api.exchanges,
       settled,
-      invocations: runner.invocations,
+      invocations,
       items: (items.Items ?? []).map((item) => ({ pk: String(item.PK?.S), sk: String(item.SK?.S) })),
+      notifications: (items.Items ?? [])
+        .filter((item) => item.entity?.S === 'notification')
+        .map((item) => ({ notification: String(item.notificationId?.S), outcome: String(item.outcome?.S) })),
+      receipts: receiptsOf(providerReceipts, items.Items ?? []),
+      receiptErrors: [
+        ...providerReceipts.failed.map((failure) => `${failure.provider}: ${failure.error}`),
+        ...(providerReceipts.pending > 0 ? [`${providerReceipts.pending} send(s) still without receipts at the deadline`] : []),
+      ],
       outbox: await moto.outbox(),
       workflows,
       executions: (executions.executions ?? []).map((execution) => ({ name: String(execution.name), status: String(execution.status) })),
@@ -215,7 +258,7 @@ export async function rehearse(
       calls: recorder.calls,
       authorizations,
       roles,
-      logs: Object.fromEntries(runner.logs),
+      logs: Object.fromEntries(logs),
       samples: SAMPLE_EVENTS.map((file) => sampleEvent(file, timeZone)),
     };
     phase('report gathered');
@@ -223,6 +266,19 @@ export async function rehearse(
   } finally {
     await stopAll();
   }
+}
+
+/** Each published receipt, named by the notification whose claim it carries. */
+function receiptsOf(receipts: ProviderReceipts, items: Record<string, any>[]): { notification: string; event: string }[] {
+  const notifications = new Map(
+    items
+      .filter((item) => item.entity?.S === 'notification')
+      .map((item) => [`${item.PK?.S}|${item.SK?.S}`, String(item.notificationId?.S)]),
+  );
+  return receipts.published.map((receipt) => ({
+    notification: notifications.get(claimOf(receipt) ?? '') ?? `unknown claim ${claimOf(receipt) ?? '(none)'}`,
+    event: receipt.event,
+  }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

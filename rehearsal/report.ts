@@ -1,4 +1,3 @@
-import type { Invocation } from './drive.ts';
 import type { RoleUsage } from './least-privilege.ts';
 import type { Authorization, Outbox } from './moto.ts';
 import type { OperatorStep } from './operator.ts';
@@ -8,6 +7,14 @@ import type { CreatedResource, RehearsalStep } from './stack.ts';
 import type { WorkflowRun } from './workflow.ts';
 
 /** What a rehearsal saw, the verdict on it, and the report (terminal and .rehearsal/report.md). */
+
+/** One invocation of a deployed function: by whom (an HTTP route, a mapping, Step Functions) and how it ended. */
+export interface Invocation {
+  logicalId: string;
+  source: string;
+  records: number;
+  outcome: string;
+}
 
 export interface Rehearsal {
   configEnv: string;
@@ -26,6 +33,12 @@ export interface Rehearsal {
   settled: boolean;
   invocations: Invocation[];
   items: { pk: string; sk: string }[];
+  /** Each notification claim and its delivery status at the end. */
+  notifications: { notification: string; outcome: string }[];
+  /** The receipts SES and End User Messaging published to their event destinations, by notification. */
+  receipts: { notification: string; event: string }[];
+  /** Receipts that could not be built or published, or were still pending at the deadline. */
+  receiptErrors: string[];
   outbox: Outbox;
   executions: { name: string; status: string }[];
   /** EventBridge Scheduler schedules the functions created (stall timers), as moto holds them: never fired. */
@@ -49,7 +62,9 @@ export const MOTO_NOTES = [
   'moto ignores KMS on SNS topics (the key is never used); the rehearsal checks the publisher holds kms:GenerateDataKey and kms:Decrypt on the topic key, as AWS requires, but not the key policy that lets SNS and CloudWatch use it.',
   "moto does not run the state machine: an execution is recorded as started and stays RUNNING. The rehearsal runs each one with aws-local-stepfunctions from the definition moto holds, with Wait states cut short; Lambda tasks are authorised with an Invoke DryRun as the state machine's role, SNS tasks publish as that role. Retry timing, the execution log's delivery and X-Ray are not rehearsed.",
   "SES: moto checks that the sender's identity is verified, not the recipient (the SES sandbox would), and accepts any configuration set name. SNS records SMS without any sandbox or origination identity.",
-  "moto's event source mappings would run functions in Docker; its SQS mappings are disabled and its stream mapping invocations refused, and the rehearsal's pollers do Lambda's part with each function's role (no bisecting of failed stream batches).",
+  "AWS End User Messaging SMS (pinpoint-sms-voice-v2) is not in moto at all, and its SES v2 has no configuration set event destinations; moto's CloudFormation skips AWS::SMSVOICE::* and AWS::SES::ConfigurationSetEventDestination. rehearsal/moto_server.py answers the calls those resources and the sends need (CreateOptOutList, RequestPhoneNumber, CreatePool, UpdatePool, PutKeyword, CreateConfigurationSet, CreateEventDestination, their Describe*, SendTextMessage; sesv2 Create/GetConfigurationSetEventDestination(s)) in memory, under IAM, and the rehearsal creates them through those APIs (listed above). Not rehearsed: registration and sandbox limits, a simulator number reaching only simulator numbers, keyword replies, two-way SMS, spend limits.",
+  "Receipts: a send with a configuration set has its events published by rehearsal/moto_server.py, a second later, to the set's SNS event destinations through moto's SNS (built by the local emulator's builders, in AWS's shapes; a recipient the simulators do not know is delivered). moto enforces neither the DeliveryEventsTopic policy that admits ses.amazonaws.com and sms-voice.amazonaws.com (with aws:SourceArn the configuration set) nor the KMS key policy that must let those services use the topic's key: a wrong Principal, SourceArn or key policy passes here. RecordDeliveryFunction consumes them from the queue under its own role.",
+  "moto's event source mappings would run functions in Docker; its SQS mappings are disabled and its stream mapping invocations refused, and the emulator's mappings (those `npm start` runs) do Lambda's part as deployed, with each function's role. A message a function fails waits out its queue's VisibilityTimeout, as on AWS, so the rehearsal's drain does not wait for its retries.",
 ];
 
 /** AWS errors that are part of correct behaviour; every other error is a finding. */
@@ -86,6 +101,7 @@ export interface Check {
 
 export function verdict(rehearsal: Rehearsal): { passed: boolean; checks: Check[] } {
   const shipmentPosted = rehearsal.posted.filter((post) => post.file.startsWith('shipment-'));
+  const texts = rehearsal.outbox.sms.filter((sms) => sms.originationIdentity);
   const walletPosted = rehearsal.posted.filter((post) => post.file.startsWith('wallet-'));
   const accepted = (post: { status: number; body: string }) => post.status === 202 && !post.body.includes('"rejected"');
   const functionErrors = rehearsal.invocations.filter((invocation) => /^[\w.]+Error|Exception|Timedout/.test(invocation.outcome));
@@ -95,7 +111,9 @@ export function verdict(rehearsal: Rehearsal): { passed: boolean; checks: Check[
     {
       name: 'every template resource created',
       passed: rehearsal.uncreated.length === 0,
-      detail: rehearsal.uncreated.map((step) => `${step.logicalId} (${step.type})`).join(', ') || `${rehearsal.resources.length} resources`,
+      detail:
+        rehearsal.uncreated.map((step) => `${step.logicalId} (${step.type})`).join(', ') ||
+        `${rehearsal.resources.length} resources (${rehearsal.resources.filter((resource) => resource.createdBy === 'rehearsal (API)').length} through the APIs where moto's CloudFormation skips them)`,
     },
     {
       name: 'operator steps from docs/deployment.md',
@@ -108,9 +126,9 @@ export function verdict(rehearsal: Rehearsal): { passed: boolean; checks: Check[
       detail: rehearsal.posted.map((post) => `${post.file} ${post.status}`).join(', '),
     },
     {
-      name: 'shipment → SMS recorded by SNS',
-      passed: shipmentPosted.every(accepted) && rehearsal.outbox.sms.length > 0,
-      detail: `${rehearsal.outbox.sms.length} SMS`,
+      name: 'shipment → SMS sent from the pool',
+      passed: shipmentPosted.every(accepted) && texts.length > 0,
+      detail: `${texts.length} SMS`,
     },
     {
       name: 'shipment → email recorded by SES',
@@ -121,6 +139,19 @@ export function verdict(rehearsal: Rehearsal): { passed: boolean; checks: Check[
       name: 'wallet debit → execution started',
       passed: walletPosted.every(accepted) && rehearsal.executions.length > 0,
       detail: `${rehearsal.executions.length} executions`,
+    },
+    {
+      name: 'delivery receipts recorded on their notifications',
+      // Every notification sent ends delivered, from the receipts the providers published for it.
+      passed:
+        rehearsal.notifications.length > 0 &&
+        rehearsal.receiptErrors.length === 0 &&
+        rehearsal.notifications.every(
+          (n) => n.outcome === 'delivered' && rehearsal.receipts.some((receipt) => receipt.notification === n.notification),
+        ),
+      detail:
+        [...rehearsal.notifications.map((n) => `${n.notification} ${n.outcome}`), ...rehearsal.receiptErrors].join(', ') ||
+        'no notification',
     },
     {
       name: 'reconciliation ran to the end',
@@ -198,10 +229,15 @@ export function renderReport(rehearsal: Rehearsal): { markdown: string; terminal
     table(['type', 'created by', 'count'], byType),
     '## Items stored in the table (by sort-key kind)',
     table(['kind', 'items'], itemKinds),
-    '## SMS recorded by SNS',
+    "## Delivery receipts SES and End User Messaging published to their configuration sets' event destinations",
     table(
-      ['to', 'message'],
-      rehearsal.outbox.sms.map((sms) => [sms.phoneNumber, sms.message]),
+      ['notification', 'event'],
+      rehearsal.receipts.map((receipt) => [receipt.notification, receipt.event]),
+    ),
+    '## SMS recorded by End User Messaging (and SNS)',
+    table(
+      ['to', 'message', 'from'],
+      rehearsal.outbox.sms.map((sms) => [sms.phoneNumber, sms.message, sms.originationIdentity ?? 'SNS']),
     ),
     '## Emails recorded by SES',
     table(

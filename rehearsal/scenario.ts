@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetIntegrationCommand, GetRoutesCommand } from '@aws-sdk/client-apigatewayv2';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+import { FunctionError } from '../emulator/function-runner.ts';
+import type { LambdaService } from '../emulator/lambda-service.ts';
 import { isQuietHour } from '../functions/lib/domain/quiet-hours.ts';
 import { PROJECT_ROOT } from '../support/project.ts';
-import { signedHeaders } from '../support/signing.ts';
+import { eventsPath, signedHeaders } from '../support/signing.ts';
 import type { AwsClients, Credentials } from './aws.ts';
-import type { FunctionRunner } from './drive.ts';
 import { ACCOUNT, REGION } from './moto.ts';
 
 /**
@@ -41,14 +42,14 @@ export function sampleEvent(file: string, timeZone: string): Record<string, any>
 export class HttpApi {
   readonly exchanges: HttpExchange[] = [];
   private readonly clients: AwsClients;
-  private readonly runner: FunctionRunner;
+  private readonly lambda: LambdaService;
   private readonly apiId: string;
   private readonly stage: string;
   private readonly functionIds: Map<string, string>;
 
-  constructor(clients: AwsClients, runner: FunctionRunner, apiId: string, stage: string, functionIds: Map<string, string>) {
+  constructor(clients: AwsClients, lambda: LambdaService, apiId: string, stage: string, functionIds: Map<string, string>) {
     this.clients = clients;
-    this.runner = runner;
+    this.lambda = lambda;
     this.apiId = apiId;
     this.stage = stage;
     this.functionIds = functionIds;
@@ -113,34 +114,45 @@ export class HttpApi {
       ...(options.body !== undefined ? { body: options.body } : {}),
       isBase64Encoded: false,
     };
-    const answer = await this.runner.invoke(functionId, event, `${method} ${path}`);
-    const response = (answer.result ?? {}) as { statusCode?: number; body?: string };
-    const exchange = {
-      request: `${method} ${path}`,
-      functionId,
-      status: answer.error ? 502 : Number(response.statusCode ?? 200),
-      body: answer.error ? `${answer.error.errorType}: ${answer.error.errorMessage}` : String(response.body ?? ''),
-    };
+    let exchange: HttpExchange;
+    try {
+      const response = ((await this.lambda.invoke(functionId, event, `${method} ${path}`)) ?? {}) as { statusCode?: number; body?: string };
+      exchange = {
+        request: `${method} ${path}`,
+        functionId,
+        status: Number(response.statusCode ?? 200),
+        body: String(response.body ?? ''),
+      };
+    } catch (error) {
+      // A function error is API Gateway's 502.
+      if (!(error instanceof FunctionError)) throw error;
+      exchange = { request: `${method} ${path}`, functionId, status: 502, body: `${error.errorType}: ${error.message}` };
+    }
     this.exchanges.push(exchange);
     return exchange;
   }
 
-  /** A warehouse's signed POST of one CloudEvent, with the first active secret. */
-  async postSigned(secret: string, event: Record<string, unknown>): Promise<HttpExchange> {
+  /** A warehouse's signed POST of one CloudEvent to its own path, with its newest secret. */
+  async postSigned(warehouse: { id: string; secret: string }, event: Record<string, unknown>): Promise<HttpExchange> {
     const body = JSON.stringify(event);
-    return this.request('POST', '/v1/events', {
-      headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(secret, body) },
+    return this.request('POST', eventsPath(warehouse.id), {
+      headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(warehouse.secret, body) },
       body,
     });
   }
 }
 
-/** The signing secret as the warehouse integrators are given it: read back from SSM by the operator. */
-export async function signingSecret(clients: AwsClients, parameterName: string): Promise<string> {
-  const { Parameter } = await clients.ssm.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
-  const first = String(Parameter?.Value ?? '')
-    .split(',')[0]
-    ?.trim();
-  if (!first) throw new Error(`SSM parameter ${parameterName} holds no secret`);
-  return first;
+/**
+ * The warehouse the guide's steps registered, and the secret its integrators were given (printed
+ * once by `npm run warehouse`): read back from its SSM parameter by the operator.
+ */
+export async function registeredWarehouse(clients: AwsClients, registryPath: string): Promise<{ id: string; secret: string }> {
+  const { Parameters = [] } = await clients.ssm.send(new GetParametersByPathCommand({ Path: registryPath, WithDecryption: true }));
+  const entry = Parameters[0]
+    ? (JSON.parse(String(Parameters[0].Value)) as { id?: string; secrets?: (string | { secret: string })[] })
+    : {};
+  const newest = entry.secrets?.at(-1);
+  const secret = typeof newest === 'string' ? newest : newest?.secret;
+  if (!entry.id || !secret) throw new Error(`no warehouse with a signing secret under ${registryPath}`);
+  return { id: entry.id, secret };
 }

@@ -21,11 +21,21 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AttachRolePolicyCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  AssociateOriginationIdentityCommand,
+  CreateEventDestinationCommand,
+  CreateOptOutListCommand,
+  CreatePoolCommand,
+  CreateConfigurationSetCommand as CreateSmsConfigurationSetCommand,
+  PutKeywordCommand,
+  RequestPhoneNumberCommand,
+  UpdatePoolCommand,
+} from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
-import { CreateConfigurationSetCommand } from '@aws-sdk/client-sesv2';
+import { CreateConfigurationSetCommand, CreateConfigurationSetEventDestinationCommand } from '@aws-sdk/client-sesv2';
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
-import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { SetTopicAttributesCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Resource, Template } from '../emulator/template.ts';
 import type { AwsClients } from './aws.ts';
@@ -192,8 +202,15 @@ type Recipe = (
 ) => Promise<{ physicalId: string; what: string }>;
 
 const ORDER = [
+  'AWS::SMSVOICE::OptOutList',
+  'AWS::SMSVOICE::PhoneNumber',
+  'AWS::SMSVOICE::Pool',
   'AWS::SES::ConfigurationSet',
   'AWS::SQS::QueuePolicy',
+  'AWS::SNS::TopicPolicy',
+  // Both DependsOn the DeliveryEventsTopicPolicy that lets the services publish.
+  'AWS::SMSVOICE::ConfigurationSet',
+  'AWS::SES::ConfigurationSetEventDestination',
   'AWS::SNS::Subscription',
   'AWS::ApiGatewayV2::Api',
   'AWS::ApiGatewayV2::Stage',
@@ -206,8 +223,121 @@ const generatedName = (context: RecipeContext) =>
 
 const asJson = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
+const randomId = () => crypto.randomUUID().replaceAll('-', '');
+
+/**
+ * CloudFormation's AWS::SMSVOICE::PhoneNumber and ::Pool have no MessageType, which
+ * RequestPhoneNumber and CreatePool require: notifications are transactional.
+ */
+const MESSAGE_TYPE = 'TRANSACTIONAL';
+
+/** PutKeyword for each of a resource's MandatoryKeywords and OptionalKeywords, as CloudFormation sets them. */
+async function putKeywords(clients: AwsClients, originationIdentity: string, properties: Record<string, any>): Promise<number> {
+  const keywords = [
+    ...Object.entries((properties.MandatoryKeywords ?? {}) as Record<string, { Message: string }>).map(([keyword, { Message }]) => ({
+      Keyword: keyword,
+      KeywordMessage: Message,
+    })),
+    ...((properties.OptionalKeywords ?? []) as { Keyword: string; Message: string; Action: string }[]).map((keyword) => ({
+      Keyword: keyword.Keyword,
+      KeywordMessage: keyword.Message,
+      KeywordAction: keyword.Action as never,
+    })),
+  ];
+  for (const keyword of keywords)
+    await clients.smsVoice.send(new PutKeywordCommand({ OriginationIdentity: originationIdentity, ...keyword }));
+  return keywords.length;
+}
+
+const tagList = (properties: Record<string, any>) => (properties.Tags as { Key: string; Value: string }[] | undefined) ?? undefined;
+
 /** How CloudFormation creates each type moto's CloudFormation skips, through the service's own API. */
 const RECIPES: Record<string, Recipe> = {
+  // End User Messaging SMS (moto has none: rehearsal/moto_server.py answers these calls).
+  'AWS::SMSVOICE::OptOutList': async (clients, properties, context) => {
+    const name = String(properties.OptOutListName ?? generatedName(context));
+    await clients.smsVoice.send(new CreateOptOutListCommand({ OptOutListName: name, Tags: tagList(properties) }));
+    return { physicalId: name, what: 'sms-voice CreateOptOutList' };
+  },
+  'AWS::SMSVOICE::PhoneNumber': async (clients, properties) => {
+    const number = await clients.smsVoice.send(
+      new RequestPhoneNumberCommand({
+        IsoCountryCode: properties.IsoCountryCode,
+        MessageType: MESSAGE_TYPE,
+        NumberCapabilities: properties.NumberCapabilities,
+        NumberType: properties.NumberType,
+        OptOutListName: properties.OptOutListName,
+        DeletionProtectionEnabled: properties.DeletionProtectionEnabled,
+        Tags: tagList(properties),
+      }),
+    );
+    const keywords = await putKeywords(clients, String(number.PhoneNumberId), properties);
+    return {
+      physicalId: String(number.PhoneNumberId),
+      what: `sms-voice RequestPhoneNumber (${properties.NumberType}), PutKeyword x${keywords}`,
+    };
+  },
+  'AWS::SMSVOICE::Pool': async (clients, properties) => {
+    const [first, ...others] = properties.OriginationIdentities as string[];
+    const pool = await clients.smsVoice.send(
+      new CreatePoolCommand({
+        OriginationIdentity: first,
+        MessageType: MESSAGE_TYPE,
+        DeletionProtectionEnabled: properties.DeletionProtectionEnabled,
+        Tags: tagList(properties),
+      }),
+    );
+    const poolId = String(pool.PoolId);
+    for (const identity of others) {
+      await clients.smsVoice.send(new AssociateOriginationIdentityCommand({ PoolId: poolId, OriginationIdentity: identity }));
+    }
+    await clients.smsVoice.send(
+      new UpdatePoolCommand({
+        PoolId: poolId,
+        OptOutListName: properties.OptOutListName,
+        SelfManagedOptOutsEnabled: properties.SelfManagedOptOutsEnabled,
+        SharedRoutesEnabled: properties.SharedRoutesEnabled,
+      }),
+    );
+    const keywords = await putKeywords(clients, poolId, properties);
+    const associated = others.length > 0 ? `, AssociateOriginationIdentity x${others.length}` : '';
+    return { physicalId: poolId, what: `sms-voice CreatePool${associated}, UpdatePool, PutKeyword x${keywords}` };
+  },
+  'AWS::SMSVOICE::ConfigurationSet': async (clients, properties, context) => {
+    const name = String(properties.ConfigurationSetName ?? generatedName(context));
+    await clients.smsVoice.send(new CreateSmsConfigurationSetCommand({ ConfigurationSetName: name, Tags: tagList(properties) }));
+    const destinations = (properties.EventDestinations ?? []) as Record<string, any>[];
+    for (const destination of destinations) {
+      await clients.smsVoice.send(
+        new CreateEventDestinationCommand({
+          ConfigurationSetName: name,
+          EventDestinationName: destination.EventDestinationName,
+          MatchingEventTypes: destination.MatchingEventTypes,
+          SnsDestination: destination.SnsDestination,
+          CloudWatchLogsDestination: destination.CloudWatchLogsDestination,
+          KinesisFirehoseDestination: destination.KinesisFirehoseDestination,
+        }),
+      );
+    }
+    return { physicalId: name, what: `sms-voice CreateConfigurationSet, CreateEventDestination x${destinations.length}` };
+  },
+  // SES v2 event destinations (moto's sesv2 has none: rehearsal/moto_server.py answers these calls).
+  'AWS::SES::ConfigurationSetEventDestination': async (clients, properties) => {
+    const destination = properties.EventDestination as Record<string, any>;
+    await clients.ses.send(
+      new CreateConfigurationSetEventDestinationCommand({
+        ConfigurationSetName: properties.ConfigurationSetName,
+        EventDestinationName: destination.Name ?? randomId(),
+        EventDestination: {
+          Enabled: destination.Enabled === true || destination.Enabled === 'true',
+          MatchingEventTypes: destination.MatchingEventTypes,
+          // CloudFormation spells it TopicARN, the API TopicArn.
+          ...(destination.SnsDestination ? { SnsDestination: { TopicArn: destination.SnsDestination.TopicARN } } : {}),
+        },
+      }),
+    );
+    return { physicalId: randomId(), what: 'sesv2 CreateConfigurationSetEventDestination' };
+  },
   'AWS::SNS::Subscription': async (clients, properties) => {
     const attributes: Record<string, string> = {};
     for (const name of ['RawMessageDelivery', 'FilterPolicyScope', 'DeliveryPolicy', 'SubscriptionRoleArn']) {
@@ -227,6 +357,17 @@ const RECIPES: Record<string, Recipe> = {
     );
     return { physicalId: String(SubscriptionArn), what: `sns Subscribe with ${Object.keys(attributes).join(', ')}` };
   },
+  'AWS::SNS::TopicPolicy': async (clients, properties) => {
+    for (const topicArn of properties.Topics as string[]) {
+      await clients.sns.send(
+        new SetTopicAttributesCommand({ TopicArn: topicArn, AttributeName: 'Policy', AttributeValue: asJson(properties.PolicyDocument) }),
+      );
+    }
+    return {
+      physicalId: (properties.Topics as string[]).join(','),
+      what: `sns SetTopicAttributes Policy on ${properties.Topics.length} topic(s)`,
+    };
+  },
   'AWS::SQS::QueuePolicy': async (clients, properties) => {
     for (const queueUrl of properties.Queues as string[]) {
       await clients.sqs.send(
@@ -245,6 +386,7 @@ const RECIPES: Record<string, Recipe> = {
         ConfigurationSetName: name,
         ...(properties.ReputationOptions ? { ReputationOptions: properties.ReputationOptions } : {}),
         ...(properties.SendingOptions ? { SendingOptions: properties.SendingOptions } : {}),
+        ...(properties.SuppressionOptions ? { SuppressionOptions: properties.SuppressionOptions } : {}),
       }),
     );
     return { physicalId: name, what: 'sesv2 CreateConfigurationSet' };

@@ -2,8 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HISTORY_ORDERS, HISTORY_PAGE_SIZE } from '../functions/lib/app/read-shipment.ts';
-import { CHANNELS, cloudEventSchemas, EVENT_TYPES, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
+import { CHANNELS, cloudEventSchemas, EVENT_TYPES, identifierSchema, MAX_BATCH_EVENTS } from '../functions/lib/domain/cloud-events.ts';
+import { DELIVERY_STATUSES } from '../functions/lib/domain/delivery-status.ts';
+import { PREFERENCE_LEVELS } from '../functions/lib/domain/preferences.ts';
 import { SHIPMENT_STATUSES } from '../functions/lib/domain/shipment.ts';
+import { WAREHOUSE_ID } from '../functions/lib/domain/warehouse.ts';
 import { parseCommandLine } from '../support/cli.ts';
 
 /**
@@ -45,6 +48,50 @@ export function buildOpenApi() {
       description: 'Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` signatures.',
     },
   ];
+  const postEvents = (
+    operationId: string,
+    summary: string,
+    parameters: object[],
+    unauthorized: object,
+    more: Record<string, object> = {},
+  ) => ({
+    operationId,
+    summary: `${summary} Idempotent by (warehouse, source, id).`,
+    parameters: [...parameters, ...signatureHeaders],
+    requestBody: {
+      required: true,
+      content: {
+        'application/cloudevents+json': { schema: { $ref: '#/components/schemas/CloudEvent' } },
+        'application/cloudevents-batch+json': { schema: batch },
+        'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/CloudEvent' }, batch] } },
+      },
+    },
+    responses: {
+      '202': {
+        description: 'Every event is stored (new or already seen); results in request order.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
+      },
+      '400': problem(
+        'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, a currency mismatch or an entry past the balance limit; nothing of the batch is stored. Only if another request changed a wallet after the checks does the problem carry `results` (which events are stored).',
+      ),
+      '401': unauthorized,
+      '403': problem(
+        "An event whose source is not one of the warehouse's, of a kind its scopes do not cover, or about a shipment or wallet another warehouse owns (errors[] names each); nothing of the batch is stored (`results` only if another warehouse took a subject after the checks).",
+      ),
+      ...more,
+      '413': problem('Body over 256 KiB or batch over 100 events.'),
+      '415': problem('Unsupported content type.'),
+      '429': {
+        ...problem(
+          "The warehouse is over its request rate, or its events have triggered the day's notification cap (until midnight UTC); nothing was stored.",
+        ),
+        headers: { 'retry-after': { description: 'Seconds to wait before sending again.', schema: { type: 'integer', minimum: 1 } } },
+      },
+      '503': problem(
+        'Throttled or contended after the writes began: `results` says which events are stored; send the request again (stored ones are answered duplicate). `retry-after` header.',
+      ),
+    },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -54,39 +101,34 @@ export function buildOpenApi() {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     paths: {
+      '/v1/warehouses/{warehouseId}/events': {
+        post: postEvents(
+          'postWarehouseEvents',
+          "Record one CloudEvent or a batch of up to 100 (256 KiB in all) of the warehouse the path names, signed with one of that warehouse's keys (docs/warehouses.md).",
+          [
+            {
+              name: 'warehouseId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: WAREHOUSE_ID.source },
+              description: 'The id the operator registered the warehouse under; only its keys are tried.',
+            },
+          ],
+          problem('Missing, invalid or stale signature, or no such warehouse (the same answer, so ids cannot be probed).'),
+        ),
+      },
       '/v1/events': {
-        post: {
-          operationId: 'postEvents',
-          summary:
-            'Record one CloudEvent or a batch of up to 100 (256 KiB in all) for the warehouse that signed it, idempotently by (warehouse, source, id).',
-          parameters: signatureHeaders,
-          requestBody: {
-            required: true,
-            content: {
-              'application/cloudevents+json': { schema: { $ref: '#/components/schemas/CloudEvent' } },
-              'application/cloudevents-batch+json': { schema: batch },
-              'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/CloudEvent' }, batch] } },
-            },
-          },
-          responses: {
-            '202': {
-              description: 'Every event is stored (new or already seen); results in request order.',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
-            },
-            '400': problem(
-              'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, a currency mismatch or an entry past the balance limit; nothing of the batch is stored. Only if another request changed a wallet after the checks does the problem carry `results` (which events are stored).',
-            ),
-            '401': problem('Missing, invalid or stale signature.'),
-            '403': problem(
-              'A source or an event type (scope) the warehouse may not send, or a shipment or wallet another warehouse owns; nothing of the batch is stored (`results` only if another warehouse took a subject after the checks).',
-            ),
-            '413': problem('Body over 256 KiB or batch over 100 events.'),
-            '415': problem('Unsupported content type.'),
-            '503': problem(
-              'Throttled or contended after the writes began: `results` says which events are stored; send the request again (stored ones are answered duplicate). `retry-after` header.',
+        post: postEvents(
+          'postEvents',
+          'The same as /v1/warehouses/{warehouseId}/events for a deployment with a single registered warehouse.',
+          [],
+          problem('Missing, invalid or stale signature, or no warehouse registered.'),
+          {
+            '404': problem(
+              'The deployment serves several warehouses: post to /v1/warehouses/{warehouseId}/events instead (the problem says so).',
             ),
           },
-        },
+        ),
       },
       '/v1/shipments/{shipmentId}': {
         get: {
@@ -94,7 +136,7 @@ export function buildOpenApi() {
           summary: `Status, owner, one page of the timeline (${HISTORY_PAGE_SIZE} events) and notifications of a shipment; contact details masked.`,
           security: [{ sigv4: [] }],
           parameters: [
-            { name: 'shipmentId', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'shipmentId', in: 'path', required: true, schema: jsonSchema(identifierSchema) },
             {
               name: 'order',
               in: 'query',
@@ -112,8 +154,55 @@ export function buildOpenApi() {
           ],
           responses: {
             '200': { description: 'The shipment.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Shipment' } } } },
-            '400': problem('An `order` other than oldest or newest, or a cursor this API did not give out for this shipment.'),
+            '400': problem(
+              'The path names an id no shipment can have (the rules of ids in events; errors[].path is `shipmentId`), an `order` other than oldest or newest, or a cursor this API did not give out for this shipment.',
+            ),
             '404': problem('No such shipment.'),
+          },
+        },
+      },
+      '/v1/preferences/{token}': {
+        parameters: [
+          {
+            name: 'token',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', maxLength: 1200 },
+            description: 'The signed, expiring token of the link in a notification email (List-Unsubscribe and the footer).',
+          },
+        ],
+        get: {
+          operationId: 'showPreferences',
+          summary: "The customer's preference page: what they get per channel, and a form to change it. Changes nothing.",
+          security: [],
+          responses: {
+            '200': { description: 'The preference page.', content: { 'text/html': { schema: { type: 'string' } } } },
+            '404': {
+              description: 'The link is expired or not one Parcelcast signed: a page saying so.',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+          },
+        },
+        post: {
+          operationId: 'changePreferences',
+          summary:
+            'One-click unsubscribe (RFC 8058: `List-Unsubscribe=One-Click` keeps only essential messages on the link’s channel), or the page’s form (`sms`, `email`: `all` or `essential`). No redirect.',
+          security: [],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': { schema: { $ref: '#/components/schemas/PreferenceForm' } },
+              'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/PreferenceForm' } },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'Recorded; a page saying what the customer now gets.',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            '400': problem('A level that does not exist (errors[].path names the channel), or a form that changes nothing.'),
+            '404': problem('The link is expired or not one Parcelcast signed.'),
+            '415': problem('Neither form encoding.'),
           },
         },
       },
@@ -122,9 +211,10 @@ export function buildOpenApi() {
           operationId: 'getWallet',
           summary: 'Balance of a wallet, when it was last reconciled and whether a reconciliation is pending.',
           security: [{ sigv4: [] }],
-          parameters: [{ name: 'walletId', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [{ name: 'walletId', in: 'path', required: true, schema: jsonSchema(identifierSchema) }],
           responses: {
             '200': { description: 'The wallet.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Wallet' } } } },
+            '400': problem('The path names an id no wallet can have (the rules of ids in events); errors[].path is `walletId`.'),
             '404': problem('No such wallet.'),
           },
         },
@@ -235,15 +325,40 @@ export function buildOpenApi() {
               items: {
                 type: 'object',
                 required: ['status', 'channel', 'outcome', 'at'],
+                additionalProperties: false,
                 properties: {
-                  status: { type: 'string' },
+                  status: { type: 'string', description: 'The shipment status the message announced.' },
                   channel: { enum: [...CHANNELS] },
-                  outcome: { type: 'string', examples: ['sent', 'opted_out', 'failed'] },
-                  at: { type: 'string', format: 'date-time' },
-                  reason: { type: 'string' },
+                  outcome: {
+                    enum: [...DELIVERY_STATUSES],
+                    description:
+                      'Delivery status (docs/notifications.md): claimed → sent → delivered | failed | bounced | complained; suppressed or failed when decided at send time. Only ever moves forward.',
+                  },
+                  at: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
+                  reason: {
+                    type: 'string',
+                    description:
+                      "The provider's classification (`Permanent/General`, `TEXT_INVALID`) or why it was suppressed (`bounced`, `complained`, `opted_out`, `invalid_number`, `preference`).",
+                  },
+                  providerMessageId: { type: 'string', description: 'SES or End User Messaging message id.' },
+                  sentAt: { type: 'string', format: 'date-time' },
+                  finalAt: {
+                    type: 'string',
+                    format: 'date-time',
+                    description: 'When the final receipt (or the send-time decision) said how it ended.',
+                  },
+                  fallbackFrom: { enum: [...CHANNELS], description: 'Sent on this channel because the other could not deliver it.' },
                 },
               },
             },
+          },
+        },
+        PreferenceForm: {
+          type: 'object',
+          properties: {
+            'List-Unsubscribe': { const: 'One-Click' },
+            sms: { enum: [...PREFERENCE_LEVELS] },
+            email: { enum: [...PREFERENCE_LEVELS] },
           },
         },
         Wallet: {

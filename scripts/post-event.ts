@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { apiGatewayEvent } from '../emulator/lambda-events.ts';
+import { WAREHOUSE_ID } from '../functions/lib/domain/warehouse.ts';
 import { parseCommandLine } from '../support/cli.ts';
 import { DEVELOPMENT_SECRET } from '../support/development-secret.ts';
-import { signedRequest } from '../support/signing.ts';
+import { eventsPath, signedRequest } from '../support/signing.ts';
 
 /**
  * Signs sample events the way a warehouse does (Standard Webhooks) and
@@ -10,24 +11,29 @@ import { signedRequest } from '../support/signing.ts';
  *   prints a curl command:      npm run --silent post -- --curl events/shipment-created.json
  *   prints an API GW envelope:  npm run --silent post -- --envelope events/shipment-created.json > /tmp/e.json
  *                               (for `sam local invoke IngestFunction -e /tmp/e.json`; valid for 5 minutes)
- * Several files are sent as one batch. The secret is WEBHOOK_SECRET (first of WEBHOOK_SECRETS),
- * else the local stack's development secret.
+ * Several files are sent as one batch, as `--warehouse <id>` to its own path
+ * (/v1/warehouses/<id>/events), else to /v1/events (a deployment with one warehouse, such as
+ * `npm start`'s development one). The secret is WEBHOOK_SECRET (first of WEBHOOK_SECRETS), else the
+ * local stack's development secret.
  */
 
 const { values, positionals, fail } = parseCommandLine(
-  { name: 'npm run post', usage: 'usage: npm run post -- [--curl | --envelope] [--url URL] events/<file>.json [...]' },
+  { name: 'npm run post', usage: 'usage: npm run post -- [--curl | --envelope] [--url URL] [--warehouse ID] events/<file>.json [...]' },
   {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: process.env.PARCELCAST_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
       curl: { type: 'boolean', default: false },
       envelope: { type: 'boolean', default: false },
+      warehouse: { type: 'string' },
     },
   },
 );
 if (positionals.length === 0) fail('name at least one event file');
 if (values.curl && values.envelope) fail('--curl and --envelope are two different outputs; choose one');
 if (!/^https?:\/\//.test(values.url) || !URL.canParse(values.url)) fail(`--url must be an http(s) URL, got ${values.url}`);
+if (values.warehouse !== undefined && !WAREHOUSE_ID.test(values.warehouse))
+  fail(`--warehouse must be a warehouse id such as ams-1, got ${values.warehouse}`);
 
 const secret = process.env.WEBHOOK_SECRET ?? process.env.WEBHOOK_SECRETS?.split(',')[0]?.trim() ?? DEVELOPMENT_SECRET;
 const events = positionals.map((file) => {
@@ -44,10 +50,15 @@ const events = positionals.map((file) => {
   }
 });
 const { body, headers } = signedRequest(events.length === 1 ? events[0] : events, secret);
-const endpoint = `${values.url.replace(/\/$/, '')}/v1/events`;
+const path = eventsPath(values.warehouse);
+const endpoint = `${values.url.replace(/\/$/, '')}${path}`;
 
 if (values.envelope) {
-  console.log(JSON.stringify(apiGatewayEvent({ method: 'POST', routePath: '/v1/events', path: '/v1/events', headers, body }), null, 2));
+  const route =
+    values.warehouse === undefined
+      ? { routePath: path }
+      : { routePath: '/v1/warehouses/{warehouseId}/events', pathParameters: { warehouseId: values.warehouse } };
+  console.log(JSON.stringify(apiGatewayEvent({ method: 'POST', path, headers, body, ...route }), null, 2));
 } else if (values.curl) {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   const flags = Object.entries(headers).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`);

@@ -218,7 +218,7 @@ export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][
 }
 
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SKIPPED = new Set(['node_modules', 'dist', '.local', '.aws-sam', '.git', 'test-results', 'coverage']);
+const SKIPPED = new Set(['node_modules', 'dist', '.local', '.aws-sam', '.git', 'test-results', 'coverage', '.rehearsal']);
 
 /** Every TypeScript and JavaScript source of the project. */
 export function projectSources(root = PROJECT_ROOT): Map<string, string> {

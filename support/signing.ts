@@ -25,8 +25,22 @@ export function signedRequest(events: unknown, secret: string): { body: string; 
   return { body, headers: { 'content-type': contentType, ...signedHeaders(secret, body) } };
 }
 
-/** POSTs events, signed, to `<baseUrl>/v1/events`. */
-export function postSigned(baseUrl: string, events: unknown, secret: string, init: { signal?: AbortSignal } = {}): Promise<Response> {
+/**
+ * Where a warehouse posts: its own path, `/v1/warehouses/<id>/events`, or `/v1/events` when no
+ * warehouse is named (a deployment with a single warehouse).
+ */
+export function eventsPath(warehouse?: string): string {
+  return warehouse === undefined ? '/v1/events' : `/v1/warehouses/${encodeURIComponent(warehouse)}/events`;
+}
+
+/** POSTs events, signed with `secret`, to `warehouse`'s events path (or /v1/events). */
+export function postSigned(
+  baseUrl: string,
+  events: unknown,
+  secret: string,
+  init: { signal?: AbortSignal; warehouse?: string } = {},
+): Promise<Response> {
   const { body, headers } = signedRequest(events, secret);
-  return fetch(`${baseUrl.replace(/\/$/, '')}/v1/events`, { method: 'POST', headers, body, ...init });
+  const { warehouse, ...rest } = init;
+  return fetch(`${baseUrl.replace(/\/$/, '')}${eventsPath(warehouse)}`, { method: 'POST', headers, body, ...rest });
 }

@@ -16,18 +16,21 @@ export class AwsError extends Error {
   readonly code: string;
   /** The awsQueryCompatible code SQS also sends (`x-amzn-query-error`), when it differs. */
   readonly queryCode: string | undefined;
+  /** Members of the error shape beyond its message (a ConflictException's `Reason`), sent in JSON bodies. */
+  readonly details: Record<string, string> | undefined;
 
-  constructor(status: number, code: string, message: string, queryCode?: string) {
+  constructor(status: number, code: string, message: string, queryCode?: string, details?: Record<string, string>) {
     super(message);
     this.name = code;
     this.status = status;
     this.code = code;
     this.queryCode = queryCode;
+    this.details = details;
   }
 }
 
-export const awsError = (status: number, code: string, message: string, queryCode?: string) =>
-  new AwsError(status, code, message, queryCode);
+export const awsError = (status: number, code: string, message: string, queryCode?: string, details?: Record<string, string>) =>
+  new AwsError(status, code, message, queryCode, details);
 
 /** Escapes text for an XML element. */
 export const xmlText = (value: unknown) =>

@@ -4,6 +4,7 @@ import { AwsError, xmlText } from './protocol.ts';
 import type { LocalScheduler } from './scheduler.ts';
 import type { LocalSesV2 } from './sesv2.ts';
 import type { LocalSfn } from './sfn.ts';
+import type { LocalSmsVoiceV2 } from './sms-voice.ts';
 import type { LocalSns } from './sns.ts';
 import type { LocalSqs } from './sqs.ts';
 import type { LocalSsm } from './ssm.ts';
@@ -11,8 +12,8 @@ import type { LocalSsm } from './ssm.ts';
 /**
  * One loopback HTTP endpoint for the AWS services the functions call, each answered in the wire
  * protocol the AWS SDK sends it (told apart as the SDK marks them: `X-Amz-Target` for the JSON
- * protocols, the `/v2/email/` path for SES v2's REST-JSON, `/schedules/` for EventBridge Scheduler's
- * REST-JSON, a form-encoded `Action` for SNS's
+ * protocols (SQS, Step Functions, SSM, End User Messaging SMS), the `/v2/email/` path for SES v2's
+ * REST-JSON, `/schedules/` for EventBridge Scheduler's REST-JSON, a form-encoded `Action` for SNS's
  * Query). The functions reach it through `AWS_ENDPOINT_URL_<SERVICE>`, as they would any endpoint.
  *
  * Written by hand because no maintained Node library emulates these APIs (LocalStack and moto are
@@ -27,6 +28,7 @@ export interface ServiceSet {
   sfn?: LocalSfn;
   ssm?: LocalSsm;
   scheduler?: LocalScheduler;
+  smsVoice?: LocalSmsVoiceV2;
 }
 
 export interface ServiceEndpoint {
@@ -35,8 +37,9 @@ export interface ServiceEndpoint {
   stop(): Promise<void>;
 }
 
-const JSON_TARGETS: Record<string, { service: 'sqs' | 'sfn' | 'ssm'; contentType: string }> = {
+const JSON_TARGETS: Record<string, { service: 'sqs' | 'sfn' | 'ssm' | 'smsVoice'; contentType: string }> = {
   AmazonSQS: { service: 'sqs', contentType: 'application/x-amz-json-1.0' },
+  PinpointSMSVoiceV2: { service: 'smsVoice', contentType: 'application/x-amz-json-1.0' },
   AWSStepFunctions: { service: 'sfn', contentType: 'application/x-amz-json-1.0' },
   AmazonSSM: { service: 'ssm', contentType: 'application/x-amz-json-1.1' },
 };
@@ -86,7 +89,7 @@ async function serve(services: ServiceSet, request: IncomingMessage, response: S
       send(response, 200, contentType, JSON.stringify(output ?? {}));
     } catch (error) {
       const failure = asAwsError(error);
-      send(response, failure.status, contentType, JSON.stringify({ __type: failure.code, message: failure.message }), {
+      send(response, failure.status, contentType, JSON.stringify({ __type: failure.code, message: failure.message, ...failure.details }), {
         'x-amzn-errortype': failure.code,
         ...(failure.queryCode ? { 'x-amzn-query-error': `${failure.queryCode};Sender` } : {}),
       });

@@ -66,12 +66,7 @@ export class LocalSfn {
         const record = this.runtime.describe(String(input.executionArn));
         if (!record) throw awsError(400, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
         return {
-          executionArn: record.executionArn,
-          stateMachineArn: record.stateMachineArn,
-          name: record.name,
-          status: record.status,
-          startDate: Date.parse(record.startDate) / 1000,
-          ...(record.stopDate ? { stopDate: Date.parse(record.stopDate) / 1000 } : {}),
+          ...listed(record),
           input: JSON.stringify(record.input),
           ...(record.output !== undefined ? { output: JSON.stringify(record.output) } : {}),
           ...(record.error ? { error: record.error, cause: record.cause } : {}),
@@ -82,17 +77,22 @@ export class LocalSfn {
           executions: this.runtime
             .list()
             .filter((record) => !input.stateMachineArn || record.stateMachineArn === input.stateMachineArn)
-            .map((record) => ({
-              executionArn: record.executionArn,
-              stateMachineArn: record.stateMachineArn,
-              name: record.name,
-              status: record.status,
-              startDate: Date.parse(record.startDate) / 1000,
-              ...(record.stopDate ? { stopDate: Date.parse(record.stopDate) / 1000 } : {}),
-            })),
+            .map(listed),
         };
       default:
         throw awsError(400, 'UnknownOperationException', `the local Step Functions does not implement ${operation}`);
     }
   }
+}
+
+/** An execution as ListExecutions lists it (DescribeExecution adds its input, output and error); times in epoch seconds. */
+function listed(record: ExecutionDescription) {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: Date.parse(record.startDate) / 1000,
+    ...(record.stopDate ? { stopDate: Date.parse(record.stopDate) / 1000 } : {}),
+  };
 }

@@ -53,13 +53,8 @@ function renderShipment(shipment) {
       {},
       h('strong', {}, shipment.shipmentId),
       h('span', { class: `badge status-${shipment.status}`, dataStatus: shipment.status }, label(shipment.status)),
-      h(
-        'span',
-        { class: 'muted' },
-        [shipment.owner && `by ${shipment.owner}`, shipment.customer?.name, shipment.customer?.phone, shipment.carrier]
-          .filter(Boolean)
-          .join(' · '),
-      ),
+      shipment.owner ? h('span', { class: 'owner', dataOwner: shipment.owner, title: 'the warehouse that owns it' }, shipment.owner) : null,
+      h('span', { class: 'muted' }, [shipment.customer?.name, shipment.customer?.phone, shipment.carrier].filter(Boolean).join(' · ')),
     ),
     shipment.nextCursor ? h('p', { class: 'muted small' }, 'Earlier events: GET /v1/shipments/{id} with the cursor.') : null,
     h(
@@ -81,16 +76,46 @@ function renderShipment(shipment) {
       ? h(
           'p',
           { class: 'notifications' },
+          // One chip per message: its delivery status as the provider's receipts left it, why, and whether it was a fallback.
           shipment.notifications.map((n) =>
             h(
               'span',
-              { class: `chip outcome-${n.outcome}`, title: time(n.at) },
-              `${n.channel === 'sms' ? '✉︎ SMS' : '@ email'} ${label(n.status)}: ${n.outcome}`,
+              {
+                class: `chip outcome-${n.outcome}`,
+                dataOutcome: n.outcome,
+                dataChannel: n.channel,
+                title: [
+                  n.sentAt && `sent ${time(n.sentAt)}`,
+                  n.finalAt && `${n.outcome} ${time(n.finalAt)}`,
+                  `last change ${time(n.at)}`,
+                  n.providerMessageId && `provider id ${n.providerMessageId}`,
+                ]
+                  .filter(Boolean)
+                  .join(' · '),
+              },
+              `${n.channel === 'sms' ? '✉︎ SMS' : '@ email'} ${label(n.status)}: ${n.outcome}` +
+                `${n.reason ? ` (${n.reason})` : ''}${n.fallbackFrom ? ` ← fallback from ${n.fallbackFrom}` : ''}`,
             ),
           ),
         )
       : null,
   );
+}
+
+/** The warehouses that own a shown shipment, as the filter's choices; the chosen one kept. */
+function renderOwnerFilter(shipments) {
+  const select = $('#owner-filter');
+  const owners = [...new Set(shipments.map((shipment) => shipment.owner).filter(Boolean))].sort();
+  const chosen = select.value;
+  select.replaceChildren(h('option', { value: '' }, 'all'), ...owners.map((owner) => h('option', { value: owner }, owner)));
+  select.value = owners.includes(chosen) ? chosen : '';
+  select.closest('label').hidden = owners.length === 0;
+}
+
+function showShipments(shipments) {
+  renderOwnerFilter(shipments);
+  const owner = $('#owner-filter').value;
+  section('shipments', owner ? shipments.filter((shipment) => shipment.owner === owner) : shipments, renderShipment);
 }
 
 // ------------------------------------------------------------------ outbox
@@ -267,7 +292,8 @@ async function tick() {
     const response = await fetch('/local/dashboard', { cache: 'no-store' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const state = await response.json();
-    if (changed('shipments', state.shipments)) section('shipments', state.shipments, renderShipment);
+    lastShipments = state.shipments;
+    if (changed('shipments', state.shipments)) showShipments(state.shipments);
     if (changed('outbox', state.outbox)) section('outbox', [...state.outbox].reverse(), renderMessage);
     if (changed('timers', state.timers ?? [])) section('timers', state.timers ?? [], renderTimer);
     const running = state.executions.some((execution) => execution.status === 'RUNNING');
@@ -281,7 +307,9 @@ async function tick() {
   setTimeout(tick, POLL_MS);
 }
 
+let lastShipments = [];
 async function start() {
+  $('#owner-filter').addEventListener('change', () => showShipments(lastShipments));
   try {
     architecture = await (await fetch('/local/architecture')).json();
     renderArchitecture();

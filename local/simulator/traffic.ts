@@ -1,3 +1,4 @@
+import { MAILBOX_SIMULATOR_DOMAIN, SIMULATOR_NUMBERS } from '../../emulator/services/simulators.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface Delivery {
   event: CloudEvent;
   /** What this delivery exercises; `duplicate` resends an event already in the list. */
   kind: DeliveryKind;
+  /** The warehouse that posts it, to its own path; none: POST /v1/events. */
+  warehouse?: string;
 }
 
 export interface ExpectedShipment {
@@ -64,20 +67,30 @@ export interface TrafficOptions {
   invalidRate?: number;
   /** Every customer in this IANA time zone instead of their country's (SMS keep quiet hours there). */
   timeZone?: string;
+  /**
+   * Share of customers given the contacts AWS reserves for testing (SES's mailbox simulator, End User
+   * Messaging's destination simulator numbers), so their deliveries, bounces, complaints and failed
+   * texts come back as on AWS. Chosen by position, not by the random sequence, so a seed's traffic is
+   * otherwise the same whatever the share.
+   */
+  simulatorShare?: number;
   /** The day ends here: every event happened before it. */
   end: Date;
   source?: string;
 }
 
 const CUSTOMERS = [
-  { name: 'Ana García', locale: 'es-ES', timeZone: 'Europe/Madrid', phone: '+3460011', domain: 'example.es' },
-  { name: 'Oliver Smith', locale: 'en-GB', timeZone: 'Europe/London', phone: '+4477009', domain: 'example.co.uk' },
-  { name: 'Lena Müller', locale: 'de-DE', timeZone: 'Europe/Berlin', phone: '+4915155', domain: 'example.de' },
-  { name: 'Chloé Martin', locale: 'fr-FR', timeZone: 'Europe/Paris', phone: '+3361234', domain: 'example.fr' },
-  { name: 'Daan de Vries', locale: 'nl-NL', timeZone: 'Europe/Amsterdam', phone: '+3161234', domain: 'example.nl' },
-  { name: 'Олена Коваленко', locale: 'uk-UA', timeZone: 'Europe/Kyiv', phone: '+3805012', domain: 'example.com.ua' },
-  { name: 'Sofia Rossi', locale: 'it-IT', timeZone: 'Europe/Rome', phone: '+3934712', domain: 'example.it' },
+  { name: 'Ana García', locale: 'es-ES', timeZone: 'Europe/Madrid', phone: '+3460011', domain: 'example.es', country: 'ES' },
+  { name: 'Oliver Smith', locale: 'en-GB', timeZone: 'Europe/London', phone: '+4477009', domain: 'example.co.uk', country: 'GB' },
+  { name: 'Lena Müller', locale: 'de-DE', timeZone: 'Europe/Berlin', phone: '+4915155', domain: 'example.de', country: 'DE' },
+  { name: 'Chloé Martin', locale: 'fr-FR', timeZone: 'Europe/Paris', phone: '+3361234', domain: 'example.fr', country: 'FR' },
+  { name: 'Daan de Vries', locale: 'nl-NL', timeZone: 'Europe/Amsterdam', phone: '+3161234', domain: 'example.nl', country: 'NL' },
+  { name: 'Олена Коваленко', locale: 'uk-UA', timeZone: 'Europe/Kyiv', phone: '+3805012', domain: 'example.com.ua', country: 'UA' },
+  { name: 'Sofia Rossi', locale: 'it-IT', timeZone: 'Europe/Rome', phone: '+3934712', domain: 'example.it', country: 'IT' },
 ];
+/** What the simulated customers' contacts do, in turn: mostly arrive, sometimes bounce, complain or fail. */
+const SIMULATED_MAILBOXES = ['success', 'bounce', 'success', 'complaint', 'ooto', 'suppressionlist'];
+const SIMULATED_NUMBERS = ['success', 'failure', 'success'] as const;
 const CARRIERS = ['DHL', 'PostNL', 'UPS', 'DPD', 'GLS'];
 const HUBS = ['Amsterdam hub', 'Venlo sorting centre', 'Cologne hub', 'Paris Nord depot', 'Madrid Coslada', 'local depot'];
 const FAILURES = ['Nobody at home', 'Address not found', 'Recipient refused the parcel', 'Access code missing'];
@@ -129,6 +142,17 @@ export function generateTraffic(options: TrafficOptions): Traffic {
         .replace(/[^A-Za-z]/g, '')
         .toLowerCase() || 'customer'
     }.${index}@${person.domain}`;
+    const share = options.simulatorShare ?? 0;
+    const simulated = Math.floor(index * share) !== Math.floor((index - 1) * share);
+    const turn = Math.floor(index * share);
+    // The destination simulator has no number in some countries (Germany, Ukraine): those get the UK's.
+    const numbers = SIMULATOR_NUMBERS[person.country] ?? (SIMULATOR_NUMBERS.GB as { success: string; failure: string });
+    const contact = simulated
+      ? {
+          phone: numbers[SIMULATED_NUMBERS[turn % SIMULATED_NUMBERS.length] as 'success' | 'failure'],
+          email: `${SIMULATED_MAILBOXES[turn % SIMULATED_MAILBOXES.length]}+${customerId}@${MAILBOX_SIMULATOR_DOMAIN}`,
+        }
+      : undefined;
     const lifecycle: CloudEvent[] = [
       event('shipment.created', at, shipmentId, {
         shipmentId,
@@ -138,6 +162,7 @@ export function generateTraffic(options: TrafficOptions): Traffic {
           name: person.name,
           phone: `${person.phone}${String(between(10_000, 99_999))}`,
           email,
+          ...contact,
           locale: person.locale,
           timeZone: options.timeZone ?? person.timeZone,
           channels: pick(CHANNEL_CHOICES),

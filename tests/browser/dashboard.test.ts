@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,9 +11,9 @@ import { chromiumPath } from '../../scripts/preflight.ts';
 import { stateMachineSources } from '../../support/diagrams.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 import { daytimeZone } from '../../support/time-zones.ts';
-import { TEST_SECRET } from '../support/events.ts';
+import { cloudEvent, OTHER_SECRET, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 
-// The dashboard in a real headless Chromium, watching a short simulated day on a local stack.
+// The dashboard in a real headless Chromium, watching a short simulated day of two warehouses on a local stack.
 const CHROMIUM = chromiumPath();
 const run = promisify(execFile);
 
@@ -28,12 +28,27 @@ let expected: Traffic['expected'];
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-dashboard-'));
   userDataDir = mkdtempSync(join(tmpdir(), 'parcelcast-chromium-'));
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET, parameterOverrides: { ReconcileDelaySeconds: '1' } });
+  const warehousesFile = join(dataDir, 'warehouses.json');
+  writeFileSync(
+    warehousesFile,
+    JSON.stringify({
+      warehouses: [
+        { id: 'ams-1', sources: ['//warehouse/ams-1'], secrets: [TEST_SECRET], scopes: ['shipments', 'wallets'] },
+        { id: 'rtm-1', sources: ['//warehouse/rtm-1'], secrets: [OTHER_SECRET], scopes: ['shipments'] },
+      ],
+    }),
+  );
+  stack = await startStack({
+    port: 0,
+    dataDir,
+    warehouses: { file: warehousesFile },
+    parameterOverrides: { ReconcileDelaySeconds: '1' },
+  });
   const { stdout } = await run(
     process.execPath,
     [
       'local/simulate.ts',
-      ...['--url', stack.url, '--secret', TEST_SECRET, '--json', '--seed', '5', '--shipments', '4', '--wallets', '1'],
+      ...['--url', stack.url, '--warehouses-file', warehousesFile, '--json', '--seed', '5', '--shipments', '2', '--wallets', '1'],
       ...['--invalid', '0', '--failures', '0', '--time-zone', daytimeZone()],
     ],
     { cwd: PROJECT_ROOT, timeout: 60_000 },
@@ -118,7 +133,45 @@ describe('the dashboard at /', () => {
     expect(await architecture.locator('path.edge[data-from="ParcelApi"][data-to="IngestFunction"]').count()).toBe(1);
   });
 
+  it('shows which warehouse owns each shipment, and shows one warehouse’s shipments alone when asked', async () => {
+    const owners = () => page.locator('.shipment .owner').evaluateAll((nodes) => nodes.map((node) => node.textContent));
+    await expect.poll(async () => new Set(await owners()), { timeout: 10_000 }).toEqual(new Set(['ams-1', 'rtm-1']));
+    expect(await page.locator('#owner-filter option').allInnerTexts()).toEqual(['all', 'ams-1', 'rtm-1']);
+
+    await page.selectOption('#owner-filter', 'rtm-1');
+    await expect.poll(owners).toEqual(['rtm-1', 'rtm-1']);
+    await page.selectOption('#owner-filter', '');
+    await expect.poll(async () => (await owners()).length).toBe(Object.keys(expected.shipments).length);
+  });
+
   it('says it is live', async () => {
     await expect.poll(() => page.locator('#status').getAttribute('class'), { timeout: 5_000 }).toBe('live');
+  });
+
+  it('shows each message’s delivery status as the providers reported it: the email bounced, the text delivered', async () => {
+    const shipmentId = 'browser-feedback';
+    const customer = {
+      id: 'cus-browser-feedback',
+      name: 'Sam Doe',
+      phone: '+447860019066', // the destination simulator's success number for the United Kingdom
+      email: 'bounce+browser@simulator.amazonses.com',
+      locale: 'en',
+      timeZone: daytimeZone(),
+    };
+    // ams-1 of the registry above: its own path, its default source.
+    await postSignedEvent(
+      stack.url,
+      cloudEvent('shipment.created', { shipmentId, orderId: 'o-browser', customer }, { minute: 0 }),
+      'ams-1',
+    );
+    await postSignedEvent(stack.url, cloudEvent('shipment.shipped', { shipmentId }, { minute: 1 }), 'ams-1');
+
+    const card = page.locator(`[data-shipment-id="${shipmentId}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    const outcome = (channel: string) => card.locator(`.chip[data-channel="${channel}"]`).getAttribute('data-outcome');
+    await expect.poll(() => outcome('email'), { timeout: 20_000 }).toBe('bounced');
+    await expect.poll(() => outcome('sms'), { timeout: 20_000 }).toBe('delivered');
+    expect(await card.locator('.chip[data-channel="email"]').textContent()).toBe('@ email shipped: bounced (Permanent/General)');
+    expect(await card.locator('.chip[data-channel="email"]').getAttribute('title')).toMatch(/provider id \S+/);
   });
 });

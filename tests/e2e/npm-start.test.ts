@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../emulator/dynamodb-local.ts';
 import { DEVELOPMENT_SECRET } from '../../support/development-secret.ts';
@@ -11,6 +13,7 @@ import { dynamoJvmsBelow, isAlive } from '../support/processes.ts';
 let child: ChildProcess;
 let url: string;
 let output = '';
+let dataDir: string;
 
 beforeAll(async () => {
   const port = await freePort();
@@ -19,7 +22,13 @@ beforeAll(async () => {
   const environment = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => name !== 'WEBHOOK_SECRETS' && name !== 'LOG_LEVEL' && !name.startsWith('POWERTOOLS_')),
   );
-  child = spawn(process.execPath, ['local/start.ts'], { cwd: PROJECT_ROOT, env: { ...environment, PORT: String(port) }, stdio: 'pipe' });
+  // Nor a registry left in this checkout's .local/ by `npm run warehouse`: a data folder of its own.
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-npm-start-'));
+  child = spawn(process.execPath, ['local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...environment, PORT: String(port), PARCELCAST_DATA_DIR: dataDir },
+    stdio: 'pipe',
+  });
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
   const deadline = Date.now() + 45_000;
@@ -31,11 +40,13 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('npm start', () => {
-  it('prints its URL and the development signing secret', () => {
+  it('prints its URL, and the development warehouse with its signing secret', () => {
     expect(output).toContain(`Parcelcast is running on ${url}`);
+    expect(output).toContain('No WAREHOUSES_FILE: one development warehouse, "local", any source, both scopes.');
     expect(output).toContain(DEVELOPMENT_SECRET);
   });
 

@@ -21,7 +21,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-simulator-'));
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: TEST_SECRET });
+  stack = await startStack({ port: 0, dataDir, warehouses: { webhookSecrets: TEST_SECRET } });
 });
 
 afterAll(async () => {

@@ -133,3 +133,21 @@ describe('npm start without Java', () => {
     expect(started.jvms.size).toBe(0);
   });
 });
+
+describe('npm start with a WAREHOUSES_FILE it cannot use', () => {
+  it.each<[string, Record<string, string>, string]>([
+    ['missing', { WAREHOUSES_FILE: '/nonexistent/warehouses.json' }, 'cannot read WAREHOUSES_FILE /nonexistent/warehouses.json (ENOENT)'],
+    [
+      'given with WEBHOOK_SECRETS',
+      { WAREHOUSES_FILE: '/nonexistent/warehouses.json', WEBHOOK_SECRETS: DEVELOPMENT_SECRET },
+      'set WAREHOUSES_FILE or WEBHOOK_SECRETS, not both',
+    ],
+  ])('exits with code 2 and one line when it is %s, before starting anything', async (_, environment, says) => {
+    const started = start(await freePort(), [], environment);
+    const code = await Promise.race([started.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+    expect(code).toBe(2);
+    expect(started.output()).toContain(`Parcelcast cannot start: ${says}`);
+    expect(started.output()).not.toContain('whsec_');
+    expect(started.jvms.size).toBe(0);
+  });
+});

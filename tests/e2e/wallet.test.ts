@@ -10,8 +10,10 @@ import { cloudEvent, postSignedEvent, TEST_SECRET } from '../support/events.ts';
 // Wallet reconciliation through the local stack: HTTP ingest → DynamoDB Local stream →
 // start-reconciliation → StartExecution on the local Step Functions endpoint → the real ASL on
 // aws-local-stepfunctions (a 2 s wait) → reconcile-wallet → sns:publish into the local topic →
-// senders → SNS SMS and SES v2 endpoints → outbox.
-const DELAY_SECONDS = 2;
+// senders → End User Messaging SMS and SES v2 endpoints → outbox.
+// Long enough that three signed POSTs land in one window even on a loaded machine (at 2 s, a
+// CI run under load split them across two windows and started two executions).
+const DELAY_SECONDS = 4;
 let stack: RunningStack;
 let dataDir: string;
 
@@ -45,7 +47,7 @@ beforeAll(async () => {
   stack = await startStack({
     port: 0,
     dataDir,
-    webhookSecrets: TEST_SECRET,
+    warehouses: { webhookSecrets: TEST_SECRET },
     parameterOverrides: { ReconcileDelaySeconds: String(DELAY_SECONDS) },
   });
 });
@@ -83,7 +85,8 @@ describe('wallet reconciliation through the local stack', () => {
     expect(pending.body).toMatchObject({ walletId, balance: 3500, currency: 'EUR', reconciliationPending: true, reconciledAt: null });
 
     let executions: ExecutionRecord[] = [];
-    for (let attempt = 0; attempt < 100; attempt++) {
+    const deadline = Date.now() + (2 * DELAY_SECONDS + 15) * 1000;
+    while (Date.now() < deadline) {
       executions = await executionsOf(walletId);
       if (executions.length > 0 && executions.every((execution) => execution.status !== 'RUNNING')) break;
       await sleep(100);
@@ -117,10 +120,10 @@ describe('wallet reconciliation through the local stack', () => {
       delivered = await deliveredTo('+34600111222', 'ana@example.com');
       await sleep(100);
     }
-    // One SMS and one email, the email tagged as the balance confirmation it is.
+    // One SMS and one email, the email tagged as the balance confirmation it is (in SES's tag characters: no `.`).
     expect(delivered.map((entry) => (entry.channel === 'email' ? `${entry.tags?.eventType}/email` : 'sms')).sort()).toEqual([
       'sms',
-      'wallet.balance_confirmed/email',
+      'wallet-balance_confirmed/email',
     ]);
     expect(delivered.find((entry) => entry.channel === 'sms')?.text).toContain('35');
     // The senders found the contacts on the customer profile: the execution never held them.
@@ -134,7 +137,7 @@ describe('wallet reconciliation through the local stack', () => {
     await sleep(DELAY_SECONDS * 1000 + 500);
     expect(await executionsOf(walletId)).toHaveLength(1);
     expect(await deliveredTo('+34600111222', 'ana@example.com')).toHaveLength(2);
-  });
+  }, 60_000);
 
   it('answers 404 problem+json for an unknown wallet', async () => {
     const response = await getJson('/v1/wallets/wal-nobody');

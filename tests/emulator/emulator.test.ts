@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { paginateGetParametersByPath, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LOCAL_AWS } from '../../emulator/aws-local.ts';
 import { type Emulator, startEmulator } from '../../emulator/emulator.ts';
@@ -147,6 +148,9 @@ describe('the local AWS endpoints, reached by clients built with no endpoint', (
         text: 'text',
         html: '<p>html</p>',
         tags: { run },
+        headers: {},
+        // The id SendEmail answered, which SES's events for it carry as mail.messageId.
+        messageId: answer.emailId,
       },
     ]);
   });
@@ -167,6 +171,30 @@ describe('the local AWS endpoints, reached by clients built with no endpoint', (
 
   it('SSM: answers a parameter it holds and ParameterNotFound for another', () => {
     expect(answer).toMatchObject({ secret: 's3cret', missing: 'ParameterNotFound' });
+  });
+
+  it('SSM: answers GetParametersByPath as AWS does: children, or every level with Recursive, in pages; puts and deletes show at once', async () => {
+    const client = new SSMClient({ ...LOCAL_AWS, endpoint: emulator.servicesUrl });
+    for (let index = 0; index < 12; index++) emulator.ssm.put(`/fixture/by-path/p${String(index).padStart(2, '0')}`, `v${index}`);
+    emulator.ssm.put('/fixture/by-path/deeper/q', 'deep');
+    emulator.ssm.put('/fixture/by-pathology', 'not under the path');
+    const names = async (Recursive: boolean) => {
+      const found: string[] = [];
+      for await (const page of paginateGetParametersByPath({ client }, { Path: '/fixture/by-path', Recursive, WithDecryption: true })) {
+        found.push(...(page.Parameters ?? []).map((parameter) => `${parameter.Name}=${parameter.Value}`));
+      }
+      return found;
+    };
+
+    const children = await names(false);
+    const everything = await names(true);
+    emulator.ssm.delete('/fixture/by-path/p00');
+    const afterDelete = await names(false);
+    client.destroy();
+
+    expect(children).toEqual(Array.from({ length: 12 }, (_, index) => `/fixture/by-path/p${String(index).padStart(2, '0')}=v${index}`));
+    expect(everything).toEqual(['/fixture/by-path/deeper/q=deep', ...children]);
+    expect(afterDelete).toEqual(children.slice(1));
   });
 });
 

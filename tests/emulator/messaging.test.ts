@@ -1,14 +1,14 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LOCAL_AWS } from '../../emulator/aws-local.ts';
-import { declareMessaging, queueEventSources } from '../../emulator/messaging.ts';
+import { type EventSources, startEventSources, templateMappings } from '../../emulator/lambda-service.ts';
+import { declareMessaging } from '../../emulator/messaging.ts';
 import { resourceNames } from '../../emulator/resource-names.ts';
 import { type ServiceEndpoint, startServiceEndpoint } from '../../emulator/services/server.ts';
 import { LocalSesV2 } from '../../emulator/services/sesv2.ts';
 import { LocalSns } from '../../emulator/services/sns.ts';
 import { type DeadLetter, LocalSqs } from '../../emulator/services/sqs.ts';
-import type { SqsEventSource } from '../../emulator/sqs-event-source.ts';
+import { functionDefinitions } from '../../emulator/template.ts';
 import { projectTemplate } from '../../support/project.ts';
 
 // SNS → SQS → Lambda as the template wires it, built by the emulator from template.yaml: topics,
@@ -22,15 +22,8 @@ const channel = (value: string) => ({ channel: { DataType: 'String', StringValue
 let endpoint: ServiceEndpoint;
 let sqs: LocalSqs;
 let sns: LocalSns;
-let client: SQSClient;
 let deadLetters: DeadLetter[];
-let sources: SqsEventSource[] = [];
-
-beforeAll(async () => {
-  client = new SQSClient({ ...LOCAL_AWS, endpoint: 'http://127.0.0.1:1' });
-});
-
-afterAll(() => client.destroy());
+let sources: EventSources | undefined;
 
 /** A fresh messaging fabric from the template, its mappings invoking `invoke` instead of functions. */
 async function fabric(invoke: (functionId: string, event: SQSEvent) => Promise<SQSBatchResponse>) {
@@ -38,19 +31,25 @@ async function fabric(invoke: (functionId: string, event: SQSEvent) => Promise<S
   sqs = new LocalSqs({ onDeadLetter: (moved) => deadLetters.push(moved) });
   sns = new LocalSns({ sqs, sms: { send: () => undefined, isOptedOut: () => false } });
   endpoint = await startServiceEndpoint({ sqs, sns, sesv2: new LocalSesV2({ send: () => undefined }) });
-  client = new SQSClient({ ...LOCAL_AWS, endpoint: endpoint.url, maxAttempts: 1 });
   const names = resourceNames(template, endpoint.url);
   declareMessaging(template, names, sqs, sns);
-  sources = queueEventSources(template, names, sqs, client, invoke as (functionId: string, event: unknown) => Promise<unknown>, 0);
-  for (const source of sources) source.start();
+  // The queues' mappings only: the table's stream is not part of this fabric.
+  const mappings = templateMappings(template, functionDefinitions(template), {
+    ...names,
+    'ParcelTable.StreamArn': 'arn:aws:dynamodb:us-east-1:000000000000:table/ParcelTable/stream/none',
+  }).filter((mapping) => mapping.eventSourceArn.startsWith('arn:aws:sqs:'));
+  sources = startEventSources(mappings, {
+    access: () => ({ ...LOCAL_AWS, streamsEndpoint: 'http://127.0.0.1:1', sqsEndpoint: endpoint.url }),
+    invoke: (functionId, event) => invoke(functionId, event as SQSEvent),
+    sqsRetryDelaySeconds: 0,
+  });
 }
 
-const settled = async () => {
-  for (const source of sources) await source.settled();
-};
+const settled = () => sources?.settled() ?? Promise.resolve();
 
 afterEach(async () => {
-  for (const source of sources.splice(0)) await source.stop();
+  await sources?.stop();
+  sources = undefined;
   await endpoint?.stop();
 });
 

@@ -4,9 +4,9 @@ import { createTestTable, type TestTable, useTableForHandlers } from '../support
 import { apiEvent, cloudEvent, postEvents, shipmentCreated } from '../support/events.ts';
 
 // A shipment takes 10,000 events (issue 13 item 3): no ceiling, and no growth in what an event
-// costs as its history grows, because no write touches the history that came before. Real
-// handlers, DynamoDB Local. This is a test of "no growth", not of speed: the bound is loose, the
-// ratio of two medians taken on the same machine minutes apart.
+// costs as its history grows, because no write touches the history that came before: the state
+// an event rewrites stays small whatever the history (asserted below). Real handlers, DynamoDB
+// Local. Time per event is for `npm run bench`, not for a test on a shared machine.
 const SHIPMENT = 'shp-ten-thousand';
 const EVENTS = 10_000;
 const BATCH = 100;
@@ -23,8 +23,6 @@ beforeAll(async () => {
   ({ handler: getShipment } = await import('../../functions/get-shipment.ts'));
 });
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-
 async function read(query: Record<string, string>) {
   const request = apiEvent('GET', `/v1/shipments/${SHIPMENT}`, { pathParameters: { shipmentId: SHIPMENT } });
   const response = await getShipment({ ...request, queryStringParameters: query }, lambdaContext('GetShipmentFunction'));
@@ -35,7 +33,7 @@ describe('a shipment with 10,000 events', () => {
   const ids: string[] = [];
 
   it(
-    'accepts every one, batches of 100, with the time per event of the last thousand close to that of the first',
+    'accepts every one, in batches of 100',
     async () => {
       // Events one second apart, ending well before now (an event may not be dated in the future).
       const start = Date.now() - 4 * 60 * 60_000;
@@ -47,22 +45,15 @@ describe('a shipment with 10,000 events', () => {
         })),
       ];
       ids.push(...events.map((event) => event.id));
-      const perEvent: number[] = [];
       for (let at = 0; at < EVENTS; at += BATCH) {
         const batch = events.slice(at, at + BATCH);
-        const started = performance.now();
         const response = await ingest(
           postEvents(batch, { contentType: 'application/cloudevents-batch+json' }),
           lambdaContext('IngestFunction'),
         );
-        perEvent.push((performance.now() - started) / batch.length);
         expect(response.statusCode, response.body).toBe(202);
         expect(JSON.parse(response.body ?? '{}').results.every((result: { status: string }) => result.status === 'accepted')).toBe(true);
       }
-      const batches = 1000 / BATCH;
-      const first = median(perEvent.slice(0, batches));
-      const last = median(perEvent.slice(-batches));
-      expect(last / first, `first thousand ${first.toFixed(2)} ms per event, last ${last.toFixed(2)} ms`).toBeLessThan(2);
     },
     10 * 60_000,
   );

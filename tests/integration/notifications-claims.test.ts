@@ -2,14 +2,16 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
+import { DynamoPreferences } from '../../functions/lib/adapters/dynamo-preferences.ts';
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { keys } from '../../functions/lib/adapters/keys.ts';
-import { deliverEmail } from '../../functions/lib/app/deliver-notification.ts';
+import { deliverEmail, type EmailPorts } from '../../functions/lib/app/deliver-notification.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { EmailGateway } from '../../functions/lib/domain/notification-ports.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { shipmentCreated } from '../support/events.ts';
+import { MemorySuppressions } from '../support/notification-fakes.ts';
 
 // Exactly-once claims against a real DynamoDB Local table declared as in template.yaml.
 let table: TestTable;
@@ -22,6 +24,20 @@ beforeAll(async () => {
   claims = new DynamoNotificationClaims(table.documents, table.tableName, LEASE_SECONDS);
   contacts = new DynamoCustomerContacts(table.documents, table.tableName);
 });
+
+/** The email sender's ports around `email`, at the time `clock` says: the claims and preferences on DynamoDB Local. */
+function ports(email: EmailGateway, clock: () => Date): EmailPorts {
+  return {
+    claims,
+    contacts,
+    email,
+    clock,
+    suppressions: new MemorySuppressions(),
+    preferences: new DynamoPreferences(table.documents, table.tableName),
+    publisher: { publish: async () => ({ failed: [] }) },
+    links: { linkFor: async () => 'https://api.parcelcast.example/v1/preferences/t' },
+  };
+}
 
 function emailFor(shipmentId: string): NotificationMessage {
   return {
@@ -44,6 +60,7 @@ function countingGateway(): EmailGateway & { sent: number } {
     async send() {
       await new Promise((resolve) => setTimeout(resolve, 20));
       gateway.sent += 1;
+      return { providerMessageId: `ses-${gateway.sent}` };
     },
   };
   return gateway;
@@ -62,7 +79,12 @@ describe('notification claims on DynamoDB Local', () => {
     const at = new Date('2026-11-01T12:00:00Z');
 
     const outcomes = await Promise.all(
-      Array.from({ length: 10 }, () => deliverEmail({ claims, contacts, email, clock: () => at }, emailFor('shp-claim-concurrent'))),
+      Array.from({ length: 10 }, () =>
+        deliverEmail(
+          ports(email, () => at),
+          emailFor('shp-claim-concurrent'),
+        ),
+      ),
     );
 
     expect(email.sent).toBe(1);
@@ -78,12 +100,18 @@ describe('notification claims on DynamoDB Local', () => {
     expect(await claims.claim(message, crashedAt)).toMatchObject({ kind: 'claimed' });
     const email = countingGateway();
 
-    const during = await deliverEmail({ claims, contacts, email, clock: () => new Date(crashedAt.getTime() + 10_000) }, message);
-    const after = await deliverEmail(
-      { claims, contacts, email, clock: () => new Date(crashedAt.getTime() + (LEASE_SECONDS + 1) * 1000) },
+    const during = await deliverEmail(
+      ports(email, () => new Date(crashedAt.getTime() + 10_000)),
       message,
     );
-    const again = await deliverEmail({ claims, contacts, email, clock: () => new Date(crashedAt.getTime() + 3_600_000) }, message);
+    const after = await deliverEmail(
+      ports(email, () => new Date(crashedAt.getTime() + (LEASE_SECONDS + 1) * 1000)),
+      message,
+    );
+    const again = await deliverEmail(
+      ports(email, () => new Date(crashedAt.getTime() + 3_600_000)),
+      message,
+    );
 
     expect([during, after, again]).toEqual(['duplicate', 'sent', 'duplicate']);
     expect(email.sent).toBe(1);
@@ -100,27 +128,36 @@ describe('notification claims on DynamoDB Local', () => {
       },
     };
 
-    await expect(deliverEmail({ claims, contacts, email: failing, clock: now }, message)).rejects.toThrow('slow down');
-    expect(await claimItem('shp-claim-transient')).toMatchObject({ outcome: 'pending', reason: 'TooManyRequestsException: slow down' });
+    await expect(deliverEmail(ports(failing, now), message)).rejects.toThrow('slow down');
+    expect(await claimItem('shp-claim-transient')).toMatchObject({ outcome: 'claimed', reason: 'TooManyRequestsException: slow down' });
 
-    expect(await deliverEmail({ claims, contacts, email: flaky, clock: now }, message)).toBe('sent');
+    expect(await deliverEmail(ports(flaky, now), message)).toBe('sent');
     expect(flaky.sent).toBe(1);
   });
 
   it('shows the recorded outcome among the shipment’s notifications', async () => {
     const store = new DynamoShipmentStore(table.documents, table.tableName);
-    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams', {
+    await store.recordShipmentEvent(parseEvents(shipmentCreated('shp-claim-read')).events[0] as ShipmentEvent, 'ams-1', {
       receivedAt: '2026-11-01T11:00:00.000Z',
       position: 0,
     });
     await deliverEmail(
-      { claims, contacts, email: countingGateway(), clock: () => new Date('2026-11-01T12:00:00Z') },
+      ports(countingGateway(), () => new Date('2026-11-01T12:00:00Z')),
       emailFor('shp-claim-read'),
     );
 
     const stored = await store.getShipment('shp-claim-read', { order: 'oldest', limit: 10 });
 
-    expect(stored?.notifications).toEqual([{ status: 'delivered', channel: 'email', outcome: 'sent', at: '2026-11-01T12:00:00.000Z' }]);
+    expect(stored?.notifications).toEqual([
+      {
+        status: 'delivered',
+        channel: 'email',
+        outcome: 'sent',
+        at: '2026-11-01T12:00:00.000Z',
+        providerMessageId: 'ses-1',
+        sentAt: '2026-11-01T12:00:00.000Z',
+      },
+    ]);
   });
 
   it('sends a wallet message without recipient to the profile’s address, and records failed when the profile has none', async () => {
@@ -144,6 +181,7 @@ describe('notification claims on DynamoDB Local', () => {
     const email: EmailGateway = {
       async send({ to }) {
         sentTo.push(to);
+        return { providerMessageId: 'ses-w' };
       },
     };
     const now = () => new Date('2026-11-01T12:00:00Z');
@@ -151,8 +189,8 @@ describe('notification claims on DynamoDB Local', () => {
     expect(await contacts.contactFor('ams', 'cus-contacts', 'sms')).toBeUndefined();
     // Another warehouse's customer of the same id is another customer: not found.
     expect(await contacts.contactFor('mad', 'cus-contacts', 'email')).toBeUndefined();
-    expect(await deliverEmail({ claims, contacts, email, clock: now }, wallet('cus-contacts', 'exec-1'))).toBe('sent');
-    expect(await deliverEmail({ claims, contacts, email, clock: now }, wallet('cus-unknown', 'exec-2'))).toBe('failed');
+    expect(await deliverEmail(ports(email, now), wallet('cus-contacts', 'exec-1'))).toBe('sent');
+    expect(await deliverEmail(ports(email, now), wallet('cus-unknown', 'exec-2'))).toBe('failed');
 
     expect(sentTo).toEqual(['ana@example.com']);
     const { Item } = await table.documents.send(

@@ -4,31 +4,44 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
+import { DynamoNotificationCounts } from '../../functions/lib/adapters/dynamo-notification-counts.ts';
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { DynamoWallets } from '../../functions/lib/adapters/dynamo-wallets.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
+import { RequestRateLimiter } from '../../functions/lib/domain/request-rate.ts';
 import { MAX_WALLET_BALANCE_MINOR_UNITS } from '../../functions/lib/domain/wallet.ts';
-import type { Warehouse } from '../../functions/lib/domain/warehouse.ts';
+import type { Registration, Warehouse } from '../../functions/lib/domain/warehouse.ts';
 import { ingestEventsRequest } from '../../functions/lib/http/ingest-controller.ts';
 import { problemFor, problemResponse } from '../../functions/lib/http/problem.ts';
-import { WebhookVerifier } from '../../functions/lib/http/webhook-signature.ts';
+import { SignatureVerifier } from '../../functions/lib/http/webhook-signature.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { cloudEvent, customer, postEvents, TEST_SECRET } from '../support/events.ts';
 import { stateAfter } from '../support/shipments.ts';
 
-// Two warehouses on one table, through the ingest controller with the real adapters: each writes
-// only what it owns (issue 12 items 2 and 3). The warehouse is what the request authenticated as;
-// here the test hands it, as the registry will.
+// Three warehouses on one table, through the ingest controller with the real adapters: each writes
+// only what it owns (issue 12 items 2 and 3). Each posts to its own path, signed with its own key;
+// the registry is in memory (tests/integration/warehouses.test.ts tests the real one).
 let table: TestTable;
 
-const AMS: Warehouse = { id: 'ams-1', sources: [{ prefix: '//warehouse/ams-1' }], scopes: ['shipments', 'wallets'] };
-const MAD: Warehouse = { id: 'mad-2', sources: [{ exact: '//warehouse/mad-2' }], scopes: ['shipments'] };
+const LIMITS = { requestsPerSecond: 1_000_000, burst: 1_000_000, notificationsPerDay: 1_000_000 };
+const AMS: Warehouse = {
+  id: 'ams-1',
+  sources: [{ prefix: '//warehouse/ams-1' }],
+  scopes: ['shipments', 'wallets'],
+  sharedWallets: [],
+  limits: LIMITS,
+};
+const MAD: Warehouse = { id: 'mad-2', sources: [{ exact: '//warehouse/mad-2' }], scopes: ['shipments'], sharedWallets: [], limits: LIMITS };
 const BCN: Warehouse = {
   id: 'bcn-3',
   sources: [{ exact: '//warehouse/bcn-3' }],
   scopes: ['wallets'],
   sharedWallets: [{ prefix: 'wal-shared-' }],
+  limits: LIMITS,
 };
+const REGISTRY = new Map<string, Registration>(
+  [AMS, MAD, BCN].map((warehouse) => [warehouse.id, { warehouse, keys: [{ secret: TEST_SECRET }] }]),
+);
 const SOURCE: Record<string, string> = { 'ams-1': '//warehouse/ams-1', 'mad-2': '//warehouse/mad-2', 'bcn-3': '//warehouse/bcn-3' };
 
 /** One container per warehouse: its own adapters, as separate Lambda containers have. */
@@ -41,15 +54,20 @@ beforeAll(async () => {
     containers.set(warehouse.id, {
       shipments: new DynamoShipmentStore(documents, table.tableName),
       wallets: new DynamoWallets(documents, table.tableName),
-      verifier: async () => new WebhookVerifier([TEST_SECRET]),
-      warehouse,
+      warehouses: { registrations: async () => REGISTRY },
+      signatures: new SignatureVerifier(),
+      rate: new RequestRateLimiter(),
+      counts: new DynamoNotificationCounts(documents, table.tableName),
     });
   }
 });
 
 /** Posts `body` as `warehouse`, answering as the handler would (problem.ts maps errors). */
 async function post(warehouse: Warehouse, body: unknown) {
-  const request = postEvents(body, { contentType: Array.isArray(body) ? 'application/cloudevents-batch+json' : undefined });
+  const request = postEvents(body, {
+    contentType: Array.isArray(body) ? 'application/cloudevents-batch+json' : undefined,
+    warehouse: warehouse.id,
+  });
   try {
     const response = await ingestEventsRequest(containers.get(warehouse.id)!, request);
     return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') };

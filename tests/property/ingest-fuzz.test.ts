@@ -11,9 +11,9 @@ import {
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
-import { cloudEvent, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
+import { cloudEvent, postEvents, shipmentCreated, shipmentStatus, walletEvent, withoutRequestRateLimit } from '../support/events.ts';
 
 // Whatever a client sends, signed, the ingest handler answers without a server fault, and writes nothing it rejects.
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -27,11 +27,14 @@ beforeAll(async () => {
   dynamo.on(GetCommand).resolves({});
   dynamo.on(BatchGetCommand).resolves({ Responses: {} });
   dynamo.on(TransactWriteCommand).resolves({});
+  // Thousands of requests from one warehouse, about their bodies, not its rate.
+  withoutRequestRateLimit();
   ({ handler: ingest } = await import('../../functions/ingest-events.ts'));
 });
 
 afterAll(() => {
   dynamo.reset();
+  vi.unstubAllEnvs();
 });
 
 interface Outcome {

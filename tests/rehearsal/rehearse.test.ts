@@ -41,7 +41,7 @@ function section(report: string, title: string): string {
 }
 
 describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the AWS CLI)', () => {
-  it('deploys template.yaml to moto and carries a shipment to an SMS and an email, a debit to an execution', async () => {
+  it('deploys template.yaml to moto, carries a shipment to an SMS and an email, a debit to an execution, receipts to their notifications', async () => {
     const { code, output, report } = await rehearse();
     expect(code, output).toBe(0);
     expect(report).toMatch(/^# Deploy rehearsal: parcelcast-dev \(default\) on moto 5\.[\d.]+ — PASSED/);
@@ -49,7 +49,7 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
 
     // Created by moto's CloudFormation, and by the rehearsal where moto skips the type.
     const resources = section(report, 'Resources');
-    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 9 |');
+    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 11 |');
     expect(resources).toContain('| AWS::DynamoDB::Table | CloudFormation | 1 |');
     for (const type of [
       'AWS::SNS::Subscription',
@@ -61,47 +61,84 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
     ]) {
       expect(resources).toMatch(new RegExp(`\\| ${type} \\| rehearsal \\(API\\) \\| \\d+ \\|`));
     }
-    // The guide's operator steps ran as written.
+    // moto has no End User Messaging and no SES event destinations: rehearsal/moto_server.py answers
+    // their APIs, and the rehearsal creates them through those as CloudFormation would.
+    for (const type of [
+      'AWS::SMSVOICE::OptOutList',
+      'AWS::SMSVOICE::PhoneNumber',
+      'AWS::SMSVOICE::Pool',
+      'AWS::SMSVOICE::ConfigurationSet',
+      'AWS::SES::ConfigurationSetEventDestination',
+    ]) {
+      expect(resources).toContain(`| ${type} | rehearsal (API) | 1 |`);
+    }
+    expect(report).not.toContain('not modelled');
+    const done = section(report, 'What the rehearsal did where moto did not');
+    expect(done).toContain('| SmsPool | AWS::SMSVOICE::Pool | sms-voice CreatePool, UpdatePool, PutKeyword x2 |');
+    expect(done).toContain(
+      '| SmsConfigurationSet | AWS::SMSVOICE::ConfigurationSet | sms-voice CreateConfigurationSet, CreateEventDestination x1 |',
+    );
+    expect(done).toContain(
+      '| EmailDeliveryEvents | AWS::SES::ConfigurationSetEventDestination | sesv2 CreateConfigurationSetEventDestination |',
+    );
+    // The guide's operator steps ran as written, registering the warehouse the POSTs then sign as.
     expect(section(report, 'Operator steps')).not.toMatch(/\| NO \|/);
+    expect(section(report, 'Requests through the HTTP API')).toMatch(/\| POST \/v1\/warehouses\/ams-1\/events \| IngestFunction \| 202 \|/);
 
     // What the pipeline did: stored, sent, started; with nothing refused.
     expect(section(report, 'Items stored')).toMatch(/\| SHIPMENT \| 1 \|/);
     expect(section(report, 'Items stored')).toMatch(/\| LEDGER \| 1 \|/);
-    expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*JD014600003SE/);
+    const sms = section(report, 'SMS recorded by End User Messaging');
+    expect(sms).toMatch(/\| \+34600111222 \| Parcelcast: .*JD014600003SE.* \| arn:aws:sms-voice:us-east-1:123456789012:pool\/pool-\w+ \|/);
     expect(section(report, 'Emails recorded by SES')).toContain('| notifications@parcelcast.example | ana.garcia@example.com |');
     expect(section(report, 'Step Functions executions')).toMatch(/\| wal-2001-\S+ \| RUNNING \|/);
     // moto only records the execution; run through the deployed definition, it confirms the balance.
     expect(section(report, 'Executions run through the deployed definition')).toMatch(
       /\| wal-2001-\S+ \| SUCCEEDED \| \{"walletId":"wal-2001","balance":-1299,/,
     );
-    expect(section(report, 'SMS recorded by SNS')).toMatch(/\| \+34600111222 \| Parcelcast: .*-12,99 €/);
+    expect(sms).toMatch(/\| \+34600111222 \| Parcelcast: .*-12,99 €/);
+    // The providers' receipts, published by SES and End User Messaging to their configuration sets'
+    // event destinations (nobody else publishes to the topic), recorded by RecordDeliveryFunction under its role.
+    const receipts = section(report, 'Delivery receipts');
+    expect(section(report, 'AWS calls')).not.toMatch(/\| operator \| sns:Publish /);
+    expect(receipts).toContain('| shipment#shp-1001#shipped#email | DELIVERY |');
+    expect(receipts).toContain('| shipment#shp-1001#shipped#sms | TEXT_DELIVERED |');
+    expect(report).toMatch(
+      /\| delivery receipts recorded on their notifications \| PASS \| shipment#shp-1001#shipped#email delivered, shipment#shp-1001#shipped#sms delivered/,
+    );
     // The shipment's stall timer, created by the stream router under IAM enforcement (moto never fires it).
     expect(section(report, 'EventBridge Scheduler schedules')).toMatch(/\| stall-[0-9a-f]{40} \| \S*StallTimerScheduleGroup\S* \|/);
     expect(section(report, 'AWS errors')).toContain('_none_');
     expect(section(report, 'IAM refusals')).toContain('_none_');
     // The functions ran with their own roles: each action they used was granted to that role.
-    expect(section(report, 'Least privilege')).toMatch(/\| SendSmsFunction \| \S+SendSmsFunctionRole\S* \| [^|]*sns:Publish/);
+    expect(section(report, 'Least privilege')).toMatch(/\| SendSmsFunction \| \S+SendSmsFunctionRole\S* \| [^|]*sms-voice:SendTextMessage/);
+    expect(section(report, 'Least privilege')).toMatch(
+      /\| RecordDeliveryFunction \| \S+RecordDeliveryFunctionRole\S* \| [^|]*dynamodb:UpdateItem/,
+    );
   }, 300_000);
 
   it('fails and names the call when a role lacks a permission the code needs', async () => {
     const broken = join(scratch, 'template.yaml');
     const template = readFileSync(TEMPLATE_PATH, 'utf8');
-    const withoutSmsPublish = template.replace(
-      '                - sns:Publish\n                - sns:CheckIfPhoneNumberIsOptedOut',
-      '                - sns:CheckIfPhoneNumberIsOptedOut',
+    // SendSmsFunction may send from another pool only: not from the stack's.
+    const withoutPoolSend = template.replace(
+      /(# The pool's ARN \(Ref is its id\)\.\n\s+Resource: !Sub \S+:pool\/)\$\{SmsPool\}/,
+      '$1another-pool',
     );
-    expect(withoutSmsPublish).not.toBe(template);
-    writeFileSync(broken, withoutSmsPublish);
+    expect(withoutPoolSend).not.toBe(template);
+    writeFileSync(broken, withoutPoolSend);
 
     const { code, output, report } = await rehearse('--template', broken);
     expect(code, output).toBe(1);
     expect(report).toMatch(/— FAILED/);
-    expect(report).toMatch(/\| shipment → SMS recorded by SNS \| FAIL \| 0 SMS \|/);
+    expect(report).toMatch(/\| shipment → SMS sent from the pool \| FAIL \| 0 SMS \|/);
     expect(report).toMatch(/\| shipment → email recorded by SES \| PASS \|/);
     expect(section(report, 'AWS errors')).toMatch(
-      /\| SendSmsFunction \| sns:Publish \| 403 \| AccessDenied \| [^|]*SendSmsFunctionRole[^|]* \| NO \|/,
+      /\| SendSmsFunction \| sms-voice:SendTextMessage \| 403 \| AccessDeniedException \| [^|]*SendSmsFunctionRole[^|]* \| NO \|/,
     );
-    expect(section(report, 'IAM refusals')).toMatch(/SendSmsFunctionRole\S* \| sns:Publish \| \* \|/);
+    expect(section(report, 'IAM refusals')).toMatch(
+      /SendSmsFunctionRole\S* \| sms-voice:SendTextMessage \| arn:aws:sms-voice:us-east-1:123456789012:pool\/pool-\w+ \|/,
+    );
   }, 300_000);
 
   it('answers an unknown option with one line and its usage, exit code 2', async () => {

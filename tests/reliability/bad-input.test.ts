@@ -11,10 +11,18 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { signedHeaders } from '../../support/signing.ts';
-import { OTHER_SECRET, postEvents, shipmentCreated, shipmentStatus, TEST_SECRET, walletEvent } from '../support/events.ts';
+import {
+  OTHER_SECRET,
+  postEvents,
+  shipmentCreated,
+  shipmentStatus,
+  TEST_SECRET,
+  walletEvent,
+  withoutRequestRateLimit,
+} from '../support/events.ts';
 
 // Bad input at scale: 10,000 generated malformed, oversized, unsigned, type-confused and replayed
 // requests against the ingest handler, DynamoDB answering from memory. Never a 5xx, never a write
@@ -99,10 +107,15 @@ beforeAll(async () => {
         return {};
       },
     );
+  // Thousands of requests from one warehouse, about their bodies, not its rate.
+  withoutRequestRateLimit();
   ({ handler: ingest } = await import('../../functions/ingest-events.ts'));
 });
 
-afterAll(() => dynamo.reset());
+afterAll(() => {
+  dynamo.reset();
+  vi.unstubAllEnvs();
+});
 
 interface Answer {
   status: number;

@@ -9,23 +9,25 @@ import { StreamPoller, streamSourceSettings } from '../../emulator/stream-poller
 import { functionDefinitions } from '../../emulator/template.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
 import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
+import { DynamoPreferences } from '../../functions/lib/adapters/dynamo-preferences.ts';
 import { stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
+import { DynamoSuppressionList } from '../../functions/lib/adapters/dynamo-suppression-list.ts';
+import { EumSmsGateway } from '../../functions/lib/adapters/eum-sms-gateway.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
-import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
 import { deliverEmail, deliverSms } from '../../functions/lib/app/deliver-notification.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { NotificationPublisher } from '../../functions/lib/domain/notification-ports.ts';
 import { channelSenderHandler } from '../../functions/lib/handlers/channel-sender.ts';
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
-import { sesClient, snsClient, sqsClient } from '../../functions/lib/runtime/aws-clients.ts';
+import { sesClient, smsVoiceClient, snsClient, sqsClient } from '../../functions/lib/runtime/aws-clients.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { projectTemplate } from '../../support/project.ts';
 import * as awsFaults from '../support/aws-endpoint.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
-import { stallTimers } from '../support/stalls.ts';
+import { routerPorts } from '../support/router-ports.ts';
 
 // Fault injection: AWS failing in the ways it does (throttling, 5xx, cancelled transactions, a
 // crashed sender, a poison stream record). Each time the retry path is taken, nothing is lost and
@@ -122,7 +124,7 @@ beforeAll(async () => {
   // The handlers read their table and endpoints once, at cold start: point them at the proxy first.
   vi.stubEnv('TABLE_NAME', table.tableName);
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', proxy.endpoint);
-  for (const service of ['SNS', 'SQS', 'SESV2']) vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, aws.url);
+  for (const service of ['SNS', 'SQS', 'SESV2', 'PINPOINT_SMS_VOICE_V2']) vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, aws.url);
   ({ handler: ingest } = await import('../../functions/ingest-events.ts'));
 });
 
@@ -288,7 +290,7 @@ describe('SNS faults on the stream-router', () => {
     // Prepare
     aws.fail('PublishBatch', Number.POSITIVE_INFINITY, awsFaults.UNAVAILABLE.sns);
     const handler = streamRouterHandler(
-      { publisher: new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait), profiles: keptProfiles(), stalls: stallTimers() },
+      routerPorts(new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait), { profiles: keptProfiles() }),
       createObservability(),
     );
 
@@ -350,11 +352,19 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     (await table.scan()).find((item) => item.notificationId === m.notificationId) as Record<string, unknown> | undefined;
 
   // The senders as their composition roots build them, with a clock the test moves and the claims straight on DynamoDB Local.
+  const tablePorts = () => ({
+    claims: claimsTable(),
+    contacts: new DynamoCustomerContacts(table.documents, table.tableName),
+    suppressions: new DynamoSuppressionList(table.documents, table.tableName),
+    preferences: new DynamoPreferences(table.documents, table.tableName),
+    publisher: new SnsNotificationPublisher(snsClient(tracer), 'arn:topic', noWait),
+  });
+
   async function emailHandler(clock: () => Date) {
     const ports = {
-      claims: claimsTable(),
-      contacts: new DynamoCustomerContacts(table.documents, table.tableName),
+      ...tablePorts(),
       email: new SesEmailGateway(sesClient(tracer), { fromAddress: 'notify@parcelcast.example' }),
+      links: { linkFor: async () => 'https://api.parcelcast.example/v1/preferences/t' },
       clock,
     };
     return channelSenderHandler('email', (m) => deliverEmail(ports, m), createObservability());
@@ -362,9 +372,8 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
 
   async function smsHandler(clock: () => Date) {
     const ports = {
-      claims: claimsTable(),
-      contacts: new DynamoCustomerContacts(table.documents, table.tableName),
-      sms: new SnsSmsGateway(snsClient(tracer)),
+      ...tablePorts(),
+      sms: new EumSmsGateway(smsVoiceClient(tracer), { originationIdentity: 'pool-1', configurationSetName: 'parcelcast-test' }),
       deferral: new SqsSmsDeferral(sqsClient(tracer), `${aws.url}/000000000000/SmsQueue`),
       clock,
     };
@@ -400,7 +409,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     const again = await (await emailHandler(at(120)))(sqsEvent(m, 3), lambdaContext('SendEmailFunction'));
 
     // Assess
-    expect(claimAfterFailure).toMatchObject({ outcome: 'pending', leaseUntil: 0 });
+    expect(claimAfterFailure).toMatchObject({ outcome: 'claimed', leaseUntil: 0 });
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(again.batchItemFailures).toEqual([]);
     expect(attemptsBeforeRedelivery).toBe(3);
@@ -408,9 +417,9 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
     expect(await claimOf(m)).toMatchObject({ outcome: 'sent', attempts: 2 });
   });
 
-  it('retries a throttled SNS SMS publish and sends the SMS once', async () => {
+  it('retries a throttled End User Messaging SendTextMessage and sends the SMS once', async () => {
     // Prepare
-    aws.fail('Publish', 1, awsFaults.THROTTLED.sns);
+    aws.fail('SendTextMessage', 1, awsFaults.THROTTLED.sms);
     const m = notification('sms');
 
     // Act
@@ -418,8 +427,7 @@ describe('SES and SNS SMS faults on the senders, with claims in DynamoDB Local',
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(aws.count('CheckIfPhoneNumberIsOptedOut')).toBe(1);
-    expect(aws.count('Publish')).toBe(2);
+    expect(aws.count('SendTextMessage')).toBe(2);
     expect(await claimOf(m)).toMatchObject({ outcome: 'sent' });
   });
 
@@ -480,7 +488,7 @@ describe('a stream batch with one poison record', () => {
     const poller = new StreamPoller(streamTable.endpoint, Table?.LatestStreamArn as string, [
       {
         functionId: 'StreamRouterFunction',
-        handler: streamRouterHandler({ publisher, profiles: keptProfiles(), stalls: stallTimers() }, createObservability()),
+        handler: streamRouterHandler(routerPorts(publisher, { profiles: keptProfiles() }), createObservability()),
         ...streamSourceSettings(source.Properties),
         onFailure: (_id, records, error) => failures.push({ records, error }),
       },

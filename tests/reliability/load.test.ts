@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { postStories, SECRET, type ShipmentStory, shipmentStories } from '../../bench/workload.ts';
+import { postStories, type ShipmentStory, shipmentStories, WAREHOUSE } from '../../bench/workload.ts';
 import { LOCAL_AWS } from '../../emulator/aws-local.ts';
 import { type RunningStack, startStack } from '../../local/stack.ts';
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-load-'));
   // The outbox prints a line per message; 600-odd lines would drown the test report.
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  stack = await startStack({ port: 0, dataDir, webhookSecrets: SECRET });
+  stack = await startStack({ port: 0, dataDir, warehouses: { entries: [WAREHOUSE] } });
   stories = shipmentStories({ shipments: SHIPMENTS, seed: 7, runId: 'load' });
   posted = await postStories(stack.url, stories, CONCURRENCY);
   await stack.settled();

@@ -2,15 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 /**
- * A loopback stand-in for the AWS operations the senders and the stream router send: SNS Publish,
- * PublishBatch and CheckIfPhoneNumberIsOptedOut (Query protocol, XML), SQS SendMessage (JSON 1.0)
- * and SES v2 SendEmail (REST-JSON), each answered in its service's own wire format, successes and
+ * A loopback stand-in for the AWS operations the senders and the stream router send: SNS
+ * PublishBatch (Query protocol, XML), SQS SendMessage and End User Messaging SendTextMessage
+ * (JSON 1.0) and SES v2 SendEmail (REST-JSON), each answered in its service's own wire format, successes and
  * errors alike. The functions' real clients reach it through AWS_ENDPOINT_URL_<SERVICE>, so the
  * SDK's retry strategy (runtime/aws-clients.ts) runs exactly as it would against AWS; faults are
  * injected per operation. aws-sdk-client-mock cannot do this: it replaces `send`, retries and all.
  */
 
-export type Operation = 'Publish' | 'PublishBatch' | 'CheckIfPhoneNumberIsOptedOut' | 'SendMessage' | 'SendEmail';
+export type Operation = 'Publish' | 'PublishBatch' | 'SendMessage' | 'SendEmail' | 'SendTextMessage';
 
 export interface Fault {
   status: number;
@@ -21,6 +21,7 @@ export interface Fault {
 
 export const THROTTLED = {
   sns: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
+  sms: { status: 400, code: 'ThrottlingException', message: 'Rate exceeded' },
   sqs: { status: 400, code: 'RequestThrottled', message: 'Request is throttled.' },
   ses: { status: 429, code: 'TooManyRequestsException', message: 'Maximum sending rate exceeded.' },
 } satisfies Record<string, Fault>;
@@ -51,7 +52,7 @@ export interface FakeAwsEndpoint {
   fail(operation: Operation, times: number, fault: Fault): void;
   /** Makes the next PublishBatch report these entry ids failed inside a 200 response. */
   failEntries(ids: string[], code: string, senderFault: boolean): void;
-  /** Numbers CheckIfPhoneNumberIsOptedOut answers true for. */
+  /** Numbers SendTextMessage refuses as opted out (ConflictException DESTINATION_PHONE_NUMBER_OPTED_OUT). */
   optedOut: Set<string>;
   reset(): void;
   close(): Promise<void>;
@@ -84,7 +85,8 @@ export async function startFakeAwsEndpoint(): Promise<FakeAwsEndpoint> {
         );
       } else if (protocol === 'json') {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId });
-        response.end(JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message }));
+        const namespace = operation === 'SendTextMessage' ? 'com.amazonaws.pinpointsmsvoicev2' : 'com.amazonaws.sqs';
+        response.end(JSON.stringify({ __type: `${namespace}#${code}`, message }));
       } else {
         response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code, 'x-amzn-requestid': requestId });
         response.end(JSON.stringify({ message }));
@@ -100,8 +102,6 @@ export async function startFakeAwsEndpoint(): Promise<FakeAwsEndpoint> {
     switch (operation) {
       case 'Publish':
         return xml('Publish', `<MessageId>${randomUUID()}</MessageId>`);
-      case 'CheckIfPhoneNumberIsOptedOut':
-        return xml('CheckIfPhoneNumberIsOptedOut', `<isOptedOut>${optedOut.has(String(input.phoneNumber))}</isOptedOut>`);
       case 'PublishBatch': {
         const ids = Object.entries(input)
           .filter(([key]) => /^PublishBatchRequestEntries\.member\.\d+\.Id$/.test(key))
@@ -127,6 +127,23 @@ export async function startFakeAwsEndpoint(): Promise<FakeAwsEndpoint> {
       case 'SendEmail':
         response.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
         return void response.end(JSON.stringify({ MessageId: randomUUID() }));
+      case 'SendTextMessage': {
+        response.writeHead(optedOut.has(String(input.DestinationPhoneNumber)) ? 400 : 200, {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-requestid': requestId,
+        });
+        if (optedOut.has(String(input.DestinationPhoneNumber))) {
+          answer.status = 400;
+          return void response.end(
+            JSON.stringify({
+              __type: 'com.amazonaws.pinpointsmsvoicev2#ConflictException',
+              Message: 'The destination phone number is opted out.',
+              Reason: 'DESTINATION_PHONE_NUMBER_OPTED_OUT',
+            }),
+          );
+        }
+        return void response.end(JSON.stringify({ MessageId: randomUUID() }));
+      }
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -167,8 +184,8 @@ function identify(
   body: string,
 ): { operation: Operation; input: Record<string, unknown>; protocol: 'query' | 'json' | 'rest' } {
   const target = String(request.headers['x-amz-target'] ?? '');
-  if (target.startsWith('AmazonSQS.')) {
-    return { operation: target.slice('AmazonSQS.'.length) as Operation, input: JSON.parse(body || '{}'), protocol: 'json' };
+  if (target.startsWith('AmazonSQS.') || target.startsWith('PinpointSMSVoiceV2.')) {
+    return { operation: target.slice(target.indexOf('.') + 1) as Operation, input: JSON.parse(body || '{}'), protocol: 'json' };
   }
   if (request.url?.startsWith('/v2/email/outbound-emails'))
     return { operation: 'SendEmail', input: JSON.parse(body || '{}'), protocol: 'rest' };

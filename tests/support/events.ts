@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { vi } from 'vitest';
 import { apiGatewayEvent } from '../../emulator/lambda-events.ts';
 import { signedHeaders } from '../../support/signing.ts';
 
@@ -51,16 +52,32 @@ export function walletEvent(kind: 'debited' | 'credited', walletId: string, valu
   );
 }
 
-/** An HTTP API v2 event for POST /v1/events, signed unless told otherwise. */
+/**
+ * An HTTP API v2 event for POST /v1/events, or for POST /v1/warehouses/{warehouseId}/events when
+ * `warehouse` names one; signed (with TEST_SECRET unless told) unless `secret` is null.
+ */
 export function postEvents(
   body: unknown,
-  options: { contentType?: string; secret?: string | null; raw?: string; timestamp?: Date; headers?: Record<string, string> } = {},
+  options: {
+    contentType?: string;
+    secret?: string | null;
+    raw?: string;
+    timestamp?: Date;
+    headers?: Record<string, string>;
+    warehouse?: string;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const text = options.raw ?? JSON.stringify(body);
   const signature = options.secret === null ? {} : signedHeaders(options.secret ?? TEST_SECRET, text, { timestamp: options.timestamp });
-  return apiEvent('POST', '/v1/events', {
+  const headers = { 'content-type': options.contentType ?? 'application/cloudevents+json', ...signature, ...options.headers };
+  if (options.warehouse === undefined) return apiEvent('POST', '/v1/events', { body: text, headers });
+  return apiGatewayEvent({
+    method: 'POST',
+    path: `/v1/warehouses/${encodeURIComponent(options.warehouse)}/events`,
+    routePath: '/v1/warehouses/{warehouseId}/events',
+    pathParameters: { warehouseId: options.warehouse },
+    headers,
     body: text,
-    headers: { 'content-type': options.contentType ?? 'application/cloudevents+json', ...signature, ...options.headers },
   });
 }
 
@@ -79,15 +96,32 @@ export function apiEvent(
   });
 }
 
-/** Posts one event, signed with TEST_SECRET, to a running stack; expects 202 and returns its results. */
-export async function postSignedEvent(baseUrl: string, event: unknown): Promise<{ results: { id: string; status: string }[] }> {
+/**
+ * Posts one event, signed with TEST_SECRET, to a running stack (to `warehouseId`'s own path when
+ * given, as a stack serving several warehouses requires); expects 202 and returns its results.
+ */
+export async function postSignedEvent(
+  baseUrl: string,
+  event: unknown,
+  warehouseId?: string,
+): Promise<{ results: { id: string; status: string }[] }> {
   const body = JSON.stringify(event);
-  const response = await fetch(`${baseUrl}/v1/events`, {
+  const path = warehouseId === undefined ? '/v1/events' : `/v1/warehouses/${warehouseId}/events`;
+  const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(TEST_SECRET, body) },
     body,
   });
   const text = await response.text();
-  if (response.status !== 202) throw new Error(`POST /v1/events answered ${response.status}: ${text}`);
+  if (response.status !== 202) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text);
+}
+
+/**
+ * Lifts the development warehouse's request rate for the handlers imported after this call, for
+ * tests that send thousands of requests about something else; `vi.unstubAllEnvs()` undoes it.
+ */
+export function withoutRequestRateLimit(): void {
+  vi.stubEnv('WAREHOUSE_REQUESTS_PER_SECOND', '1000000');
+  vi.stubEnv('WAREHOUSE_REQUEST_BURST', '1000000');
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { placeholderNames } from '../../emulator/resource-names.ts';
 import { functionDefinitions, resolveValue } from '../../emulator/template.ts';
 import { FUNCTION_SETTINGS, type FunctionName, loadSettings, settingNames } from '../../functions/lib/runtime/config.ts';
 import { esbuildOptions } from '../../scripts/build.ts';
@@ -9,22 +10,11 @@ import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
 
 /**
  * A function's settings are the variables its schema in functions/lib/runtime/config.ts names,
- * parsed once by its composition root. Each must be set by template.yaml, or be one the local
- * stack alone sets (never on AWS).
+ * parsed once by its composition root. Each must be set by template.yaml, or be the inline form of
+ * one it sets by other means (never on AWS: WEBHOOK_SECRETS stands in for the SSM parameter where
+ * no Parameter Store answers, see functions/lib/composition/ingest-events.ts).
  */
-const LOCAL_ONLY = new Set(['WEBHOOK_SECRETS']);
-
-/** Stand-in names for every template resource, so the environment resolves as on AWS. */
-function placeholderNames(): Record<string, string> {
-  const names: Record<string, string> = {};
-  for (const id of Object.keys(projectTemplate().Resources)) {
-    names[id] = `${id}-name`;
-    for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
-      names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
-    }
-  }
-  return names;
-}
+const INLINE_ONLY = new Set(['WEBHOOK_SECRETS']);
 
 describe('every setting a function reads is set by template.yaml', () => {
   const definitions = functionDefinitions(projectTemplate());
@@ -38,8 +28,11 @@ describe('every setting a function reads is set by template.yaml', () => {
     const name = basename(definition.entryPoint, '.ts') as FunctionName;
 
     it(`${definition.logicalId} gets every variable its settings read, and they parse`, () => {
-      const missing = settingNames(name).filter((variable) => !(variable in definition.environment) && !LOCAL_ONLY.has(variable));
-      const environment = resolveValue(projectTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
+      const missing = settingNames(name).filter((variable) => !(variable in definition.environment) && !INLINE_ONLY.has(variable));
+      const environment = resolveValue(projectTemplate(), definition.environment, placeholderNames(projectTemplate())) as Record<
+        string,
+        string
+      >;
 
       expect(missing).toEqual([]);
       expect(() => loadSettings(name, environment)).not.toThrow();

@@ -109,6 +109,19 @@ describe('template.yaml rules', () => {
     });
   }
 
+  it('WS1003 allows no SES or SMS action on *: SMS straight to any number, as SNS needed, is refused', () => {
+    const broken = pristine();
+    for (const action of ['sns:Publish', 'ses:SendEmail', 'sms-voice:SendTextMessage']) {
+      broken.Resources.SendSmsFunction?.Properties?.Policies.push({ Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
+    }
+    const ws1003 = rules.find((rule) => rule.id === 'WS1003') as (typeof rules)[number];
+    expect(ws1003.check(broken)).toEqual([
+      'SendSmsFunction: inline allows sns:Publish on *',
+      'SendSmsFunction: inline allows ses:SendEmail on *',
+      'SendSmsFunction: inline allows sms-voice:SendTextMessage on *',
+    ]);
+  });
+
   it('has a broken copy for every rule', () => {
     expect(Object.keys(mistakes).sort()).toEqual(rules.map((rule) => rule.id).sort());
   });

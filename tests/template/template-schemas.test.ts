@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import cfnspec from '@aws-cdk/cfnspec';
 import AjvModule from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
@@ -48,12 +49,39 @@ describe(`AWS::Serverless resources against the SAM JSON schema of aws-sam-trans
   });
 });
 
-describe('plain CloudFormation resources against the CloudFormation resource specification (@aws-cdk/cfnspec)', () => {
+/**
+ * The registry schemas cfn-lint carries, for resource types newer than @aws-cdk/cfnspec's last
+ * specification (AWS::SMSVOICE::*): their properties and which are required, in the same form.
+ */
+function registryTypes(types: string[]): Record<string, { Properties: Record<string, { Required?: boolean }> }> {
+  if (types.length === 0) return {};
+  const probe = `
+import json, sys
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER as manager
+found = {}
+for name in sys.argv[1:]:
+    try:
+        schema = manager.get_resource_schema("us-east-1", name).schema
+    except Exception:
+        continue
+    required = set(schema.get("required", []))
+    read_only = {path.split("/")[-1] for path in schema.get("readOnlyProperties", [])}
+    found[name] = {"Properties": {key: {"Required": key in required} for key in schema["properties"] if key not in read_only}}
+json.dump(found, sys.stdout)
+`;
+  const result = spawnSync('python3', ['-c', probe, ...types], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`cfn-lint's schemas could not be read from python3: ${result.stderr.trim().split('\n').at(-1)}`);
+  return JSON.parse(result.stdout);
+}
+
+describe('plain CloudFormation resources against the CloudFormation resource specification (@aws-cdk/cfnspec, else cfn-lint)', () => {
   const specification = cfnspec.specification();
+  const plain = Object.values(template.Resources).filter((r) => !r.Type.startsWith('AWS::Serverless::'));
+  const newer = registryTypes([...new Set(plain.map((r) => r.Type).filter((type) => !specification.ResourceTypes[type]))]);
 
   /** Type exists, every property is known to the type, every required property is there. */
   function problemsOf(id: string, resource: { Type: string; Properties?: Record<string, unknown> }): string[] {
-    const type = specification.ResourceTypes[resource.Type];
+    const type = specification.ResourceTypes[resource.Type] ?? newer[resource.Type];
     if (!type) return [`${id}: unknown resource type ${resource.Type}`];
     const known = type.Properties ?? {};
     const problems = Object.keys(resource.Properties ?? {})
@@ -81,5 +109,10 @@ describe('plain CloudFormation resources against the CloudFormation resource spe
       }),
     ).toContain('Broken: AWS::DynamoDB::Table has no property BillingMod');
     expect(problemsOf('Made', { Type: 'AWS::Parcel::Drone' })).toEqual(['Made: unknown resource type AWS::Parcel::Drone']);
+    if (newer['AWS::SMSVOICE::Pool']) {
+      expect(problemsOf('Pool', { Type: 'AWS::SMSVOICE::Pool', Properties: { OriginationIdentities: [] } })).toEqual([
+        'Pool: AWS::SMSVOICE::Pool requires MandatoryKeywords',
+      ]);
+    }
   });
 });

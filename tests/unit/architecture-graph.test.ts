@@ -43,7 +43,10 @@ describe('the architecture graph of template.yaml', () => {
   });
 
   it('gives IngestFunction its HTTP route from the API and its table permissions', () => {
-    expect(edge('ParcelApi', 'IngestFunction', 'event')).toMatchObject({ label: 'POST /v1/events' });
+    expect(edge('ParcelApi', 'IngestFunction', 'event')?.label.split(', ')).toEqual([
+      'POST /v1/warehouses/{warehouseId}/events',
+      'POST /v1/events',
+    ]);
     expect(edge('IngestFunction', 'ParcelTable', 'policy')?.label.split(', ')).toEqual(
       expect.arrayContaining(['DynamoDBWritePolicy', 'DynamoDBReadPolicy']),
     );

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EumSmsGateway } from '../../functions/lib/adapters/eum-sms-gateway.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
-import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import { PermanentDeliveryError } from '../../functions/lib/domain/notification-ports.ts';
@@ -10,6 +10,7 @@ import {
   RETRY_POLICY,
   sesClient,
   sfnClient,
+  smsVoiceClient,
   snsClient,
   sqsClient,
   ssmClient,
@@ -29,6 +30,7 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ENDPOINT_URL_SNS', endpoint.url);
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', endpoint.url);
   vi.stubEnv('AWS_ENDPOINT_URL_SESV2', endpoint.url);
+  vi.stubEnv('AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2', endpoint.url);
 });
 afterEach(() => endpoint.reset());
 afterAll(async () => {
@@ -48,11 +50,11 @@ const message: NotificationMessage = {
   occurredAt: '2026-11-01T08:00:00.000Z',
 };
 const sms = { text: 'Parcelcast: shipped.', encoding: 'GSM-7', segments: 1 } as never;
-const email = { to: 'ana@example.com', subject: 's', text: 't', html: '<p>t</p>', message };
+const email = { to: 'ana@example.com', subject: 's', text: 't', html: '<p>t</p>', message, reference: 'ref' };
 
 describe('the AWS clients of every function', () => {
   it('share one retry policy: the SDK standard mode, 3 attempts', async () => {
-    const clients = [dynamoClient, snsClient, sqsClient, sesClient, sfnClient, ssmClient].map((build) => build(tracer));
+    const clients = [dynamoClient, snsClient, smsVoiceClient, sqsClient, sesClient, sfnClient, ssmClient].map((build) => build(tracer));
 
     const policies = await Promise.all(clients.map(async (client) => [client.config.retryMode, await client.config.maxAttempts()]));
 
@@ -67,29 +69,33 @@ describe('the AWS clients of every function', () => {
   });
 });
 
-describe('SNS SMS through the SDK retries', () => {
-  it('retries a throttled Publish and sends once', async () => {
-    endpoint.fail('Publish', 1, THROTTLED.sns);
+describe('End User Messaging SMS through the SDK retries', () => {
+  const gateway = () =>
+    new EumSmsGateway(smsVoiceClient(tracer), { originationIdentity: 'pool-1', configurationSetName: 'parcelcast-test' });
 
-    await new SnsSmsGateway(snsClient(tracer)).send({ phoneNumber: '+34600111222', sms });
+  it('retries a throttled SendTextMessage and sends once', async () => {
+    endpoint.fail('SendTextMessage', 1, THROTTLED.sms);
 
-    expect(endpoint.count('Publish')).toBe(2);
+    const result = await gateway().send({ phoneNumber: '+34600111222', sms, reference: 'ref' });
+
+    expect(result).toMatchObject({ kind: 'accepted', providerMessageId: expect.any(String) });
+    expect(endpoint.count('SendTextMessage')).toBe(2);
   });
 
   it('does not retry an invalid number, and calls it permanent', async () => {
-    endpoint.fail('Publish', 1, { status: 400, code: 'InvalidParameter', message: 'Invalid parameter: PhoneNumber' });
+    endpoint.fail('SendTextMessage', 1, { status: 400, code: 'ValidationException', message: 'Invalid destination' });
 
-    const sent = new SnsSmsGateway(snsClient(tracer)).send({ phoneNumber: '+1', sms });
+    const sent = gateway().send({ phoneNumber: '+1', sms, reference: 'ref' });
 
     await expect(sent).rejects.toThrow(PermanentDeliveryError);
-    expect(endpoint.count('Publish')).toBe(1);
+    expect(endpoint.count('SendTextMessage')).toBe(1);
   });
 
-  it('asks whether the number opted out', async () => {
+  it('answers a number that opted out as opted_out, without retrying', async () => {
     endpoint.optedOut.add('+34600111222');
 
-    expect(await new SnsSmsGateway(snsClient(tracer)).isOptedOut('+34600111222')).toBe(true);
-    expect(await new SnsSmsGateway(snsClient(tracer)).isOptedOut('+34600000000')).toBe(false);
+    expect(await gateway().send({ phoneNumber: '+34600111222', sms, reference: 'ref' })).toEqual({ kind: 'opted_out' });
+    expect(endpoint.count('SendTextMessage')).toBe(1);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { placeholderNames } from '../../emulator/resource-names.ts';
 import { functionDefinitions, resolveValue } from '../../emulator/template.ts';
 import { buildFunction } from '../../scripts/build.ts';
 import { projectTemplate } from '../../support/project.ts';
@@ -12,23 +13,13 @@ import { projectTemplate } from '../../support/project.ts';
 const outRoot = mkdtempSync(join(tmpdir(), 'parcelcast-bundles-'));
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
-/** Stand-in names for every template resource, so the environment resolves as on AWS. */
-function placeholderNames(): Record<string, string> {
-  const template = projectTemplate();
-  const names: Record<string, string> = {};
-  for (const id of Object.keys(template.Resources)) {
-    names[id] = `${id}-name`;
-    for (const attribute of ['Arn', 'StreamArn', 'QueueName', 'QueueUrl', 'TopicName', 'Name']) {
-      names[`${id}.${attribute}`] = `arn:aws:placeholder:us-east-1:000000000000:${id}`;
-    }
-  }
-  return names;
-}
-
 describe('function bundles built from the template', () => {
   for (const definition of functionDefinitions(projectTemplate())) {
     it(`${definition.logicalId} bundles to an ES module that exports ${definition.exportName}`, async () => {
-      const environment = resolveValue(projectTemplate(), definition.environment, placeholderNames()) as Record<string, string>;
+      const environment = resolveValue(projectTemplate(), definition.environment, placeholderNames(projectTemplate())) as Record<
+        string,
+        string
+      >;
       const built = await buildFunction(definition, outRoot);
 
       // A fresh Node process with only the template's environment, as a Lambda cold start has.

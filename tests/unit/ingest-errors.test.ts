@@ -27,10 +27,12 @@ const KIB_256 = 256 * 1024;
 
 let ingest: typeof import('../../functions/ingest-events.ts')['handler'];
 let getShipment: typeof import('../../functions/get-shipment.ts')['handler'];
+let getWallet: typeof import('../../functions/get-wallet.ts')['handler'];
 
 beforeAll(async () => {
   ({ handler: ingest } = await import('../../functions/ingest-events.ts'));
   ({ handler: getShipment } = await import('../../functions/get-shipment.ts'));
+  ({ handler: getWallet } = await import('../../functions/get-wallet.ts'));
 });
 
 beforeEach(() => {
@@ -514,5 +516,74 @@ describe('GET /v1/shipments/{shipmentId}', () => {
     // Assess
     expect(response).toEqual(problem(400, [{ path }]));
     expect(dynamo.calls()).toHaveLength(0);
+  });
+});
+
+describe('GET routes, for an id that cannot have been stored', () => {
+  const routes = [
+    { route: 'shipments', parameter: 'shipmentId', handler: () => getShipment, functionId: 'GetShipmentFunction' },
+    { route: 'wallets', parameter: 'walletId', handler: () => getWallet, functionId: 'GetWalletFunction' },
+  ] as const;
+  const unstorable = [
+    ['300 × 中 (too long for a table key)', '中'.repeat(300)],
+    ['a control character', 'wal\u001b[2Jx'],
+    ['white space at an end', ' wal-1'],
+    ['an empty id', ''],
+  ] as const;
+
+  for (const { route, parameter, handler, functionId } of routes) {
+    it.each(unstorable)(`answers /v1/${route}/{${parameter}} with %s with a 400 naming the parameter, and reads nothing`, async (_, id) => {
+      // Act
+      const response = await handler()(
+        apiEvent('GET', `/v1/${route}/${encodeURIComponent(id)}`, { pathParameters: { [parameter]: id } }),
+        lambdaContext(functionId),
+      );
+
+      // Assess
+      expect({
+        status: response.statusCode,
+        contentType: response.headers?.['content-type'],
+        body: JSON.parse(response.body ?? 'null'),
+      }).toEqual(problem(400, [{ path: parameter }]));
+      expect(dynamo.calls()).toEqual([]);
+    });
+  }
+
+  it('still reads an id at the limit', async () => {
+    // Act
+    const response = await getWallet(
+      apiEvent('GET', '/v1/wallets/x', { pathParameters: { walletId: 'w'.repeat(128) } }),
+      lambdaContext('GetWalletFunction'),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(404);
+    expect(dynamo.calls()).toHaveLength(1);
+  });
+});
+
+describe('the receipt time an event may not be dated far beyond', () => {
+  const at = (offsetMs: number) => new Date(Date.now() + offsetMs);
+  const datedIn = (minutes: number) => ({ ...shipmentCreated('shp-ahead'), time: at(minutes * 60_000).toISOString() });
+  const receivedMinutesAgo = (request: APIGatewayProxyEventV2, minutes: number): APIGatewayProxyEventV2 => ({
+    ...request,
+    requestContext: { ...request.requestContext, timeEpoch: at(-minutes * 60_000).getTime() },
+  });
+
+  it('is when API Gateway received the request (requestContext.timeEpoch), not when the handler got round to it', async () => {
+    // Act: 2 minutes ahead of now, but 6 after a receipt 4 minutes ago
+    const response = await send(receivedMinutesAgo(postEvents(datedIn(2)), 4));
+
+    // Assess
+    expect(response).toEqual(problem(400, [{ path: 'time' }]));
+    expect(writesSent()).toEqual([]);
+  });
+
+  it('accepts the same event received just now, and the clock stands in for a request without a receipt time', async () => {
+    expect((await send(receivedMinutesAgo(postEvents(datedIn(2)), 0))).status).toBe(202);
+    const { timeEpoch: _none, ...context } = postEvents(datedIn(2)).requestContext;
+    expect((await send({ ...postEvents(datedIn(2)), requestContext: context as APIGatewayProxyEventV2['requestContext'] })).status).toBe(
+      202,
+    );
   });
 });

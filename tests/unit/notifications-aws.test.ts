@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConflictException, PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { CheckIfPhoneNumberIsOptedOutCommand, PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -9,27 +10,32 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { sqsRecord } from '../../emulator/lambda-events.ts';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
+import { EumSmsGateway } from '../../functions/lib/adapters/eum-sms-gateway.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
+import { referenceOfTags } from '../../functions/lib/adapters/ses-tags.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
-import { SnsSmsGateway } from '../../functions/lib/adapters/sns-sms-gateway.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
 import { deliverEmail, deliverSms, type EmailPorts, type SmsPorts } from '../../functions/lib/app/deliver-notification.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
-import type { ClaimResult, FinalOutcome, NotificationClaims } from '../../functions/lib/domain/notification-ports.ts';
+import type { ClaimResult, NotificationClaims, Settlement } from '../../functions/lib/domain/notification-ports.ts';
 import { channelSenderHandler } from '../../functions/lib/handlers/channel-sender.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
+import { MemoryPreferences, MemorySuppressions } from '../support/notification-fakes.ts';
 
 // aws-sdk-client-mock answers `send` itself, so the SDK's retries (tests/unit/aws-clients.test.ts)
 // never run here: a rejected call is a call that failed after them. The publisher's own retry of
 // failed entries waits with a sleep that returns at once.
 const noWait = { attempts: 3, baseDelayMs: 1, sleep: async () => undefined };
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic';
+const POOL = 'arn:aws:sms-voice:us-east-1:000000000000:pool/pool-1';
 
 const sns = mockClient(SNSClient);
 const ses = mockClient(SESv2Client);
 const sqs = mockClient(SQSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
+const eum = mockClient(PinpointSMSVoiceV2Client);
 afterEach(() => {
+  eum.reset();
   sns.reset();
   ses.reset();
   sqs.reset();
@@ -72,20 +78,36 @@ function message(overrides: Partial<NotificationMessage> = {}): NotificationMess
 
 /** Claims as a map, so the sender tests see exactly what was recorded. */
 class MemoryClaims implements NotificationClaims {
-  readonly outcomes = new Map<string, { outcome: FinalOutcome | 'pending'; reason?: string }>();
+  readonly outcomes = new Map<string, { outcome: string; reason?: string; suppressedBecause?: string }>();
   async claim(m: NotificationMessage): Promise<ClaimResult> {
     const current = this.outcomes.get(m.notificationId);
-    if (current && current.outcome !== 'pending') return { kind: 'settled', outcome: current.outcome };
-    this.outcomes.set(m.notificationId, { outcome: 'pending' });
-    return { kind: 'claimed', token: 't', attempt: 1 };
+    if (current && current.outcome !== 'claimed') return { kind: 'settled', status: current.outcome as 'sent' };
+    this.outcomes.set(m.notificationId, { outcome: 'claimed' });
+    return { kind: 'claimed', token: 't', attempt: 1, reference: `ref:${m.notificationId}` };
   }
-  async settle(m: NotificationMessage, _token: string, outcome: FinalOutcome, _now: Date, reason?: string) {
-    this.outcomes.set(m.notificationId, { outcome, ...(reason ? { reason } : {}) });
+  async settle(m: NotificationMessage, _token: string, settlement: Settlement) {
+    const { status, reason, suppressedBecause } = settlement;
+    this.outcomes.set(m.notificationId, {
+      outcome: status,
+      ...(reason ? { reason } : {}),
+      ...(suppressedBecause ? { suppressedBecause } : {}),
+    });
   }
   async release(m: NotificationMessage) {
     this.outcomes.delete(m.notificationId);
   }
+  async report() {
+    return undefined;
+  }
 }
+
+/** The ports every sender shares besides its gateway: nothing suppressed, everyone wants every message. */
+const sharedPorts = () => ({
+  contacts: contacts(),
+  suppressions: new MemorySuppressions(),
+  preferences: new MemoryPreferences(),
+  publisher: new SnsNotificationPublisher(new SNSClient({}), TOPIC, noWait),
+});
 
 function sqsEvent(...bodies: NotificationMessage[]): SQSEvent {
   return {
@@ -99,9 +121,9 @@ const noon = () => new Date('2026-11-02T12:00:00Z');
 
 function smsHandler(claims = new MemoryClaims(), clock = noon) {
   const ports: SmsPorts = {
+    ...sharedPorts(),
     claims,
-    contacts: contacts(),
-    sms: new SnsSmsGateway(new SNSClient({})),
+    sms: new EumSmsGateway(new PinpointSMSVoiceV2Client({}), { originationIdentity: POOL, configurationSetName: 'parcelcast-test' }),
     deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue'),
     clock,
   };
@@ -166,40 +188,51 @@ describe('stream-router publisher (SNS PublishBatch)', () => {
 });
 
 describe('send-sms', () => {
-  it('checks the opt-out list, then publishes a transactional SMS to the E.164 number', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns.on(PublishCommand).resolves({ MessageId: 'sms-1' });
+  it('sends a transactional SMS from the pool with the configuration set and the claim reference as context', async () => {
+    eum.on(SendTextMessageCommand).resolves({ MessageId: 'sms-1' });
     const claims = new MemoryClaims();
 
     const response = await smsHandler(claims)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
 
     expect(response.batchItemFailures).toEqual([]);
-    expect(sns).toHaveReceivedCommandWith(CheckIfPhoneNumberIsOptedOutCommand, { phoneNumber: '+34600111222' });
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
-      PhoneNumber: '+34600111222',
-      Message: 'Parcelcast: Tu paquete JD01 ha sido enviado.',
-      MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
+    expect(eum).toHaveReceivedCommandWith(SendTextMessageCommand, {
+      DestinationPhoneNumber: '+34600111222',
+      OriginationIdentity: POOL,
+      ConfigurationSetName: 'parcelcast-test',
+      MessageBody: 'Parcelcast: Tu paquete JD01 ha sido enviado.',
+      MessageType: 'TRANSACTIONAL',
+      Context: { claim: 'ref:shipment#shp-1#shipped#sms' },
     });
     expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'sent' });
   });
 
-  it('does not message an opted-out number and records the opt-out', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: true });
+  it('records a number that opted out (STOP) as suppressed and puts it on the suppression list', async () => {
+    eum
+      .on(SendTextMessageCommand)
+      .rejects(new ConflictException({ message: 'opted out', $metadata: {}, Reason: 'DESTINATION_PHONE_NUMBER_OPTED_OUT' }));
     const claims = new MemoryClaims();
+    const suppressions = new MemorySuppressions();
+    const ports: SmsPorts = {
+      ...sharedPorts(),
+      suppressions,
+      claims,
+      sms: new EumSmsGateway(new PinpointSMSVoiceV2Client({}), { originationIdentity: POOL, configurationSetName: 'parcelcast-test' }),
+      deferral: new SqsSmsDeferral(new SQSClient({}), 'https://sqs.local/SmsQueue'),
+      clock: noon,
+    };
 
-    const response = await smsHandler(claims)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+    const outcome = await deliverSms(ports, message());
 
-    expect(response.batchItemFailures).toEqual([]);
-    expect(sns).not.toHaveReceivedCommand(PublishCommand);
-    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'opted_out' });
+    expect(outcome).toBe('suppressed');
+    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'suppressed', suppressedBecause: 'opted_out' });
+    expect(await suppressions.find('sms', '+34600111222')).toMatchObject({ reason: 'opted_out', source: 'shipment#shp-1#shipped#sms' });
   });
 
   it('reports only the record whose send kept failing, and frees its claim for the retry', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns
-      .on(PublishCommand, { PhoneNumber: '+34600000002' })
-      .rejects(Object.assign(new Error('down'), { name: 'InternalError' }))
-      .on(PublishCommand, { PhoneNumber: '+34600111222' })
+    eum
+      .on(SendTextMessageCommand, { DestinationPhoneNumber: '+34600000002' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .on(SendTextMessageCommand, { DestinationPhoneNumber: '+34600111222' })
       .resolves({ MessageId: 'ok' });
     const claims = new MemoryClaims();
     const failing = message({ notificationId: 'shipment#shp-2#shipped#sms', recipient: '+34600000002' });
@@ -212,49 +245,43 @@ describe('send-sms', () => {
   });
 
   it('records an invalid number as failed with a reason, without retrying it', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns
-      .on(PublishCommand)
-      .rejects(Object.assign(new Error('Invalid parameter: PhoneNumber +34600111222'), { name: 'InvalidParameterException' }));
+    eum.on(SendTextMessageCommand).rejects(Object.assign(new Error('Invalid destination +34600111222'), { name: 'ValidationException' }));
     const claims = new MemoryClaims();
 
     const response = await smsHandler(claims)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
 
     expect(response.batchItemFailures).toEqual([]);
-    const recorded = claims.outcomes.get('shipment#shp-1#shipped#sms');
-    expect(recorded).toEqual({ outcome: 'failed', reason: 'SNS rejected the SMS (InvalidParameterException)' });
+    expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({
+      outcome: 'failed',
+      reason: 'End User Messaging refused the SMS (ValidationException)',
+    });
   });
 
   it('holds an SMS due in quiet hours: back on its queue with a delay of at most 15 minutes, nothing sent', async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: 'later' });
-    const lateEvening = () => new Date('2026-11-02T22:30:00Z');
+    const night = () => new Date('2026-11-02T23:30:00Z');
 
-    const response = await smsHandler(new MemoryClaims(), lateEvening)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
+    const response = await smsHandler(new MemoryClaims(), night)(sqsEvent(message()), lambdaContext('SendSmsFunction'));
 
     expect(response.batchItemFailures).toEqual([]);
-    expect(sns).not.toHaveReceivedCommand(PublishCommand);
-    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
-      QueueUrl: 'https://sqs.local/SmsQueue',
-      DelaySeconds: 900,
-      MessageAttributes: { channel: { DataType: 'String', StringValue: 'sms' }, eventType: expect.anything(), locale: expect.anything() },
-    });
+    expect(eum).not.toHaveReceivedCommand(SendTextMessageCommand);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: 'https://sqs.local/SmsQueue', DelaySeconds: 900 });
   });
 
   it('sends a duplicate delivery of a sent notification no second time', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns.on(PublishCommand).resolves({ MessageId: 'once' });
-    const handler = smsHandler();
+    eum.on(SendTextMessageCommand).resolves({ MessageId: 'once' });
+    const claims = new MemoryClaims();
+    const handler = smsHandler(claims);
 
     await handler(sqsEvent(message()), lambdaContext('SendSmsFunction'));
     await handler(sqsEvent(message()), lambdaContext('SendSmsFunction'));
 
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(eum).toHaveReceivedCommandTimes(SendTextMessageCommand, 1);
   });
 
   it('sends a wallet message without recipient to the phone on the customer profile', async () => {
     dynamo.on(GetCommand).resolves({ Item: { phone: '+34600999888' } });
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns.on(PublishCommand).resolves({ MessageId: 'sms-w' });
+    eum.on(SendTextMessageCommand).resolves({ MessageId: 'sms-w' });
     const claims = new MemoryClaims();
 
     const response = await smsHandler(claims)(sqsEvent(walletMessage('sms')), lambdaContext('SendSmsFunction'));
@@ -266,19 +293,20 @@ describe('send-sms', () => {
       ProjectionExpression: '#contact',
       ExpressionAttributeNames: { '#contact': 'phone' },
     });
-    expect(sns).toHaveReceivedCommandWith(CheckIfPhoneNumberIsOptedOutCommand, { phoneNumber: '+34600999888' });
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+34600999888', Message: expect.stringContaining('35') });
+    expect(eum).toHaveReceivedCommandWith(SendTextMessageCommand, {
+      DestinationPhoneNumber: '+34600999888',
+      MessageBody: expect.stringContaining('35'),
+    });
     expect(claims.outcomes.get('wallet#wal-1#exec-1#sms')).toEqual({ outcome: 'sent' });
   });
 
   it('does not read the profile for a message that names its recipient', async () => {
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns.on(PublishCommand).resolves({ MessageId: 'sms-s' });
+    eum.on(SendTextMessageCommand).resolves({ MessageId: 'sms-s' });
 
     await smsHandler()(sqsEvent(message()), lambdaContext('SendSmsFunction'));
 
     expect(dynamo).not.toHaveReceivedCommand(GetCommand);
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+34600111222' });
+    expect(eum).toHaveReceivedCommandWith(SendTextMessageCommand, { DestinationPhoneNumber: '+34600111222' });
   });
 
   it('records a wallet SMS as failed, without retrying, when the profile has no phone any more', async () => {
@@ -288,8 +316,7 @@ describe('send-sms', () => {
     const response = await smsHandler(claims)(sqsEvent(walletMessage('sms')), lambdaContext('SendSmsFunction'));
 
     expect(response.batchItemFailures).toEqual([]);
-    expect(sns).not.toHaveReceivedCommand(CheckIfPhoneNumberIsOptedOutCommand);
-    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(eum).not.toHaveReceivedCommand(SendTextMessageCommand);
     expect(claims.outcomes.get('wallet#wal-1#exec-1#sms')).toEqual({
       outcome: 'failed',
       reason: 'customer cus-1 has no phone number on their profile any more',
@@ -297,16 +324,15 @@ describe('send-sms', () => {
   });
 
   it('reports a wallet SMS whose profile could not be read, and frees its claim for the retry', async () => {
-    dynamo.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
-    sns.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
-    sns.on(PublishCommand).resolves({ MessageId: 'ok' });
+    dynamo.on(GetCommand).rejects(Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    eum.on(SendTextMessageCommand).resolves({ MessageId: 'ok' });
     const claims = new MemoryClaims();
 
-    const response = await smsHandler(claims)(sqsEvent(walletMessage('sms'), message()), lambdaContext('SendSmsFunction'));
+    const response = await smsHandler(claims)(sqsEvent(message(), walletMessage('sms')), lambdaContext('SendSmsFunction'));
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'msg-0' }]);
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+34600111222' });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
+    expect(eum).toHaveReceivedCommandTimes(SendTextMessageCommand, 1);
+    expect(eum).toHaveReceivedCommandWith(SendTextMessageCommand, { DestinationPhoneNumber: '+34600111222' });
     expect(claims.outcomes.has('wallet#wal-1#exec-1#sms')).toBe(false);
     expect(claims.outcomes.get('shipment#shp-1#shipped#sms')).toEqual({ outcome: 'sent' });
   });
@@ -316,19 +342,21 @@ describe('send-email', () => {
   const email = message({ notificationId: 'shipment#shp-1#shipped#email', channel: 'email', recipient: 'ana@example.com' });
   const handler = (claims = new MemoryClaims()) => {
     const ports: EmailPorts = {
+      ...sharedPorts(),
       claims,
-      contacts: contacts(),
       email: new SesEmailGateway(new SESv2Client({}), {
         fromAddress: 'notify@parcelcast.example',
         configurationSetName: 'parcelcast-notifications',
       }),
+      links: { linkFor: async (subject) => `https://api.parcelcast.example/v1/preferences/token-of-${subject.customerId}` },
       clock: noon,
     };
     return channelSenderHandler('email', (m) => deliverEmail(ports, m), createObservability());
   };
 
-  it('sends one SES v2 email per recipient with text and HTML bodies and the configuration set', async () => {
+  it('sends one SES v2 email per recipient with text and HTML bodies, the one-click unsubscribe headers, the configuration set and tags', async () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'e-1' });
+    const link = 'https://api.parcelcast.example/v1/preferences/token-of-cus-1';
 
     const response = await handler()(sqsEvent(email), lambdaContext('SendEmailFunction'));
 
@@ -341,12 +369,23 @@ describe('send-email', () => {
         Simple: {
           Subject: { Data: 'Tu paquete está en camino', Charset: 'UTF-8' },
           Body: {
-            Text: { Data: expect.stringContaining('Tu paquete JD01 ha sido enviado.'), Charset: 'UTF-8' },
-            Html: { Data: expect.stringContaining('<html lang="es">'), Charset: 'UTF-8' },
+            Text: { Data: expect.stringContaining(`Tu paquete JD01 ha sido enviado.`), Charset: 'UTF-8' },
+            Html: { Data: expect.stringContaining(`<a href="${link}">Elige qué mensajes recibes</a>`), Charset: 'UTF-8' },
           },
+          Headers: [
+            { Name: 'List-Unsubscribe', Value: `<${link}>` },
+            { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+          ],
         },
       },
     });
+    const tags = ses.commandCalls(SendEmailCommand)[0]?.args[0].input.EmailTags ?? [];
+    expect(tags[0]).toEqual({ Name: 'eventType', Value: 'shipment-shipped' });
+    // Every tag SES accepts: ASCII letters, digits, _ and -, at most 256 characters.
+    for (const tag of tags) expect(`${tag.Name}=${tag.Value}`).toMatch(/^[A-Za-z0-9_-]{1,256}=[A-Za-z0-9_-]{1,256}$/);
+    expect(referenceOfTags(Object.fromEntries(tags.map((tag) => [tag.Name, [tag.Value as string]])))).toBe(
+      'ref:shipment#shp-1#shipped#email',
+    );
   });
 
   it('records a rejected message as failed and does not retry it', async () => {

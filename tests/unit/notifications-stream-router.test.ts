@@ -13,7 +13,7 @@ import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notif
 import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
-import { stallTimers } from '../support/stalls.ts';
+import { routerPorts } from '../support/router-ports.ts';
 
 const sns = mockClient(SNSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -60,15 +60,14 @@ function record(before: Record<string, unknown> | undefined, after: Record<strin
 
 const router = () =>
   streamRouterHandler(
-    {
-      publisher: new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
+    routerPorts(
+      new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic', {
         attempts: 2,
         baseDelayMs: 1,
         sleep: async () => undefined,
       }),
-      profiles: new DynamoCustomerProfiles(documentClient(new DynamoDBClient({})), 'ParcelTable'),
-      stalls: stallTimers(),
-    },
+      { profiles: new DynamoCustomerProfiles(documentClient(new DynamoDBClient({})), 'ParcelTable') },
+    ),
     createObservability(),
   );
 
@@ -133,6 +132,35 @@ describe('stream-router', () => {
 
     expect(response.batchItemFailures).toEqual([]);
     expect(sns).not.toHaveReceivedCommand(PublishBatchCommand);
+  });
+
+  it("counts a shipment's messages against its owner's daily cap, from the state's owner in the stream image", async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    const ports = routerPorts(new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic'), {
+      caps: { 'ams-1': 1 },
+    });
+
+    const response = await streamRouterHandler(ports, createObservability())(
+      {
+        Records: [
+          record(aggregate('own', 'packed', { owner: 'ams-1' }), aggregate('own', 'shipped', { owner: 'ams-1' })),
+          // Another warehouse's shipment: ams-1's cap does not hold it back.
+          record(aggregate('other', 'packed'), aggregate('other', 'shipped')),
+        ],
+      },
+      lambdaContext('StreamRouterFunction'),
+    );
+
+    const entries = sns.commandCalls(PublishBatchCommand).flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}').notificationId)).toEqual([
+      'shipment#own#shipped#sms',
+      'shipment#other#shipped#sms',
+      'shipment#other#shipped#email',
+    ]);
+    expect(ports.suppressed.map(({ message, reason }) => [message.notificationId, reason])).toEqual([
+      ['shipment#own#shipped#email', 'warehouse ams-1 reached its daily cap of 1 notifications'],
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { simulatedWarehouses, warehouseTraffic } from '../../local/simulator/registry.ts';
 import { generateTraffic } from '../../local/simulator/traffic.ts';
 
 const options = {
@@ -49,5 +50,79 @@ describe('generated warehouse traffic', () => {
 
   it('has every event happen before the end of the day', () => {
     for (const { event } of generateTraffic(options).deliveries) expect(Date.parse(event.time)).toBeLessThan(options.end.getTime());
+  });
+});
+
+describe('several warehouses, one of them hostile', () => {
+  const registry = [
+    {
+      id: 'ams-1',
+      sources: ['//warehouse/ams-1'],
+      secrets: [{ secret: 'whsec_old', notAfter: '2026-01-01T00:00:00Z' }, 'whsec_ams'],
+      scopes: ['shipments', 'wallets'],
+    },
+    {
+      id: 'rtm-1',
+      sources: ['//warehouse/rtm-1/*'],
+      secrets: ['whsec_rtm', { secret: 'whsec_rtm_next', notAfter: '2027-01-01T00:00:00Z' }],
+      scopes: ['shipments'],
+    },
+    { id: 'ledger-only', sources: ['urn:ledger'], secrets: ['whsec_l'], scopes: ['wallets'] },
+    { id: 'revoked', sources: ['urn:revoked'], secrets: [], scopes: ['shipments'] },
+    { id: 'rtm-9', sources: ['//warehouse/rtm-9'], secrets: ['whsec_hostile'], scopes: ['shipments', 'wallets'] },
+  ];
+  const now = new Date('2026-11-27T20:00:00Z');
+
+  it('plays each warehouse that can post shipments, with its newest active key and a source it owns', () => {
+    expect(simulatedWarehouses(registry, now)).toEqual([
+      { id: 'ams-1', secret: 'whsec_ams', source: '//warehouse/ams-1', wallets: true },
+      { id: 'rtm-1', secret: 'whsec_rtm_next', source: '//warehouse/rtm-1/sim', wallets: false },
+      { id: 'rtm-9', secret: 'whsec_hostile', source: '//warehouse/rtm-9', wallets: true },
+    ]);
+  });
+
+  it('gives each honest warehouse its own traffic, posted to its own path, and the hostile one only attacks', () => {
+    const [ams, rtm, hostile] = simulatedWarehouses(registry, now);
+    const { traffic, attacks } = warehouseTraffic([ams!, rtm!], hostile, { ...options, shipments: 3, wallets: 1 });
+
+    const posters = new Set(traffic.deliveries.map((delivery) => `${delivery.warehouse} ${delivery.event.source}`));
+    expect(posters).toEqual(new Set(['ams-1 //warehouse/ams-1', 'rtm-1 //warehouse/rtm-1/sim']));
+    expect(Object.keys(traffic.expected.shipments)).toHaveLength(6);
+    expect(Object.keys(traffic.expected.wallets)).toHaveLength(1);
+    expect(traffic.deliveries.some((delivery) => delivery.event.source === '//warehouse/rtm-9')).toBe(false);
+    expect(attacks.every((attack) => attack.path === 'rtm-9' || attack.expect === 401)).toBe(true);
+  });
+
+  it("aims issue 12's attacks at each other warehouse's first shipment and wallet, each with the status that refuses it", () => {
+    const [ams, , hostile] = simulatedWarehouses(registry, now);
+    const { traffic, attacks } = warehouseTraffic([ams!], hostile, { ...options, shipments: 2, wallets: 1 });
+    const shipmentId = Object.keys(traffic.expected.shipments)[0];
+    const walletId = Object.keys(traffic.expected.wallets)[0];
+    const bodies = attacks.map((attack) => [attack.body].flat());
+
+    expect(attacks.map((attack) => [attack.expect, attack.ownership])).toEqual([
+      [403, false],
+      [401, false],
+      [400, false],
+      [403, false],
+      [403, false],
+      [403, true],
+      [403, true],
+      [403, false],
+      [403, true],
+      [401, false],
+    ]);
+    expect(
+      bodies
+        .slice(0, 9)
+        .every((events) => events.every((event) => event.data.shipmentId === shipmentId || event.data.walletId === walletId)),
+    ).toBe(true);
+    expect(bodies[4]).toHaveLength(100);
+    expect(bodies[2]?.[0]?.time).toBe('9999-12-31T23:59:59Z');
+    expect(
+      attacks
+        .filter((attack) => !attack.ownership && attack.expect === 403)
+        .every((attack) => [attack.body].flat()[0]?.source === '//warehouse/ams-1'),
+    ).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import { LANGUAGES, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
 import { SHIPMENT_STATUSES, type ShipmentState, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
 import { stallDueAt, stallMessages, stallScheduleName, stallThresholdSeconds } from '../../functions/lib/domain/stall-alerts.ts';
+import { MemoryCounts, routerPorts } from '../support/router-ports.ts';
 import { stallTimers } from '../support/stalls.ts';
 
 const HOURS = { alertHours: 48 };
@@ -66,11 +67,8 @@ describe('stall thresholds', () => {
 
 describe('arming on status changes (stream router)', () => {
   const change = (before: ShipmentState | undefined, after: ShipmentState, sequenceNumber = '1') => ({ sequenceNumber, before, after });
-  const ports = (stalls = stallTimers(HOURS)) => ({
-    publisher: { publish: async () => ({ failed: [] }) },
-    profiles: { remember: async () => undefined },
-    stalls: { ...stalls, clock: at('2026-11-01T08:00:00.000Z') },
-  });
+  const ports = (stalls = stallTimers(HOURS)) =>
+    routerPorts({ publish: async () => ({ failed: [] }) }, { stalls, now: new Date('2026-11-01T08:00:00.000Z') });
 
   it('arms a new shipment, brings the deadline forward for a shorter threshold, and leaves a later one to the timer', async () => {
     const stalls = stallTimers(HOURS);
@@ -108,14 +106,19 @@ describe('arming on status changes (stream router)', () => {
 
 describe('a fired timer', () => {
   const fired = { shipmentId: 'shp-1', dueAt: '2026-11-03T08:00:00.000Z' };
-  function ports(state: ShipmentState | undefined, now: string) {
+  function ports(state: ShipmentState | undefined, now: string, cap = 1_000) {
     const published: NotificationMessage[] = [];
+    const suppressed: { message: NotificationMessage; reason: string }[] = [];
     const stalls = stallTimers(HOURS);
     stalls.due.set('shp-1', fired.dueAt);
     return {
       published,
+      suppressed,
       stalls,
       ports: {
+        counts: new MemoryCounts(),
+        capOf: async (warehouseId: string) => (warehouseId === 'ams' ? cap : 1_000),
+        suppressions: { suppress: async (message: NotificationMessage, reason: string) => void suppressed.push({ message, reason }) },
         states: { currentState: async () => (state ? { state, statusReceivedAt: state.statusTime } : undefined) },
         deadlines: stalls.deadlines,
         schedules: stalls.schedules,
@@ -149,6 +152,16 @@ describe('a fired timer', () => {
     ]);
     expect(stalls.due.has('shp-1')).toBe(false);
     expect(stalls.armed).toEqual([]);
+  });
+
+  it("counts the alert against its owner's daily cap: what is over it is recorded suppressed, not published", async () => {
+    const { ports: p, published, suppressed } = ports(shipment('shipped', '2026-11-01T08:00:00.000Z'), '2026-11-03T08:00:01.000Z', 1);
+    const outcome = await checkStalledShipment(p, fired);
+    expect(outcome).toMatchObject({ kind: 'alerted', first: true, suppressed: 1 });
+    expect(published.map(({ channel }) => channel)).toEqual(['sms']);
+    expect(suppressed.map(({ message, reason }) => `${message.channel} ${reason}`)).toEqual([
+      'email warehouse ams reached its daily cap of 1 notifications',
+    ]);
   });
 
   it('re-arms for a shipment that moved since (a reset), telling nobody', async () => {

@@ -2,7 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeClaimOutcome,
+  decodeClaimState,
   decodeCustomer,
   decodeNotificationRecord,
   decodeShipmentEntry,
@@ -157,7 +157,17 @@ describe('stored items', () => {
       outcome: 'sent',
       at: 't',
     });
-    expect(() => decodeClaimOutcome({ outcome: 'maybe' })).toThrow(UnreadableItemError);
+    expect(decodeClaimState({ outcome: 'bounced', permanent: true })).toEqual({ status: 'bounced', permanent: true });
+    // Claims written before delivery receipts: `pending` is claimed, `opted_out` is suppressed because the number opted out.
+    expect(decodeClaimState({ outcome: 'pending' })).toEqual({ status: 'claimed' });
+    expect(decodeNotificationRecord({ status: 'shipped', channel: 'sms', outcome: 'opted_out', updatedAt: 't' })).toEqual({
+      status: 'shipped',
+      channel: 'sms',
+      outcome: 'suppressed',
+      at: 't',
+      reason: 'opted_out',
+    });
+    expect(() => decodeClaimState({ outcome: 'maybe' })).toThrow(UnreadableItemError);
   });
 });
 

@@ -31,11 +31,20 @@ export const keys = {
     PK: `WALLET#${part(walletId)}`,
     SK: `NOTIFICATION#${part(reconciliation)}#${channel}`,
   }),
+  /** Parcelcast's suppression list: one item per contact, keyed by its digest (domain/suppression.ts), never the contact. */
+  suppression: (channel: string, digest: string) => ({ PK: `SUPPRESSION#${channel}#${digest}`, SK: 'SUPPRESSION' }),
+  /** A customer's choice for one channel, beside their profile: customers are per warehouse, so per owner and customer. */
+  preference: (customer: { customerId: string; owner: string }, channel: string) => ({
+    PK: `CUSTOMER#${part(customer.owner)}#${part(customer.customerId)}`,
+    SK: `PREFERENCE#${channel}`,
+  }),
   /** A ledger entry, which is also the wallet event's record under its idempotency key (warehouse, source, id). */
   ledgerEntry: (walletId: string, warehouseId: string, source: string, id: string) => ({
     PK: `WALLET#${part(walletId)}`,
     SK: `LEDGER#${part(warehouseId)}#${part(source)}#${part(id)}`,
   }),
+  /** A warehouse's notification count of one UTC day (docs/warehouses.md), kept by the stream router. */
+  warehouseDay: (warehouseId: string, day: string) => ({ PK: `WAREHOUSE#${part(warehouseId)}`, SK: `NOTIFICATIONS#${day}` }),
 } as const;
 
 export const SORT_KEY = {
@@ -43,6 +52,7 @@ export const SORT_KEY = {
   wallet: 'WALLET',
   eventPrefix: 'EVENT#',
   notificationPrefix: 'NOTIFICATION#',
+  preferencePrefix: 'PREFERENCE#',
   ledgerPrefix: 'LEDGER#',
 } as const;
 

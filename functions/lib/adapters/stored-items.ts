@@ -1,9 +1,12 @@
 import * as z from 'zod/mini';
 import type { ShipmentStatusView } from '#domain/changes.ts';
-import { CHANNELS } from '#domain/channels.ts';
+import { CHANNELS, type Channel } from '#domain/channels.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus, SUPPRESSION_REASONS, type SuppressedBecause } from '#domain/delivery-status.ts';
 import type { EstimatedDelivery } from '#domain/estimated-delivery.ts';
-import type { FinalOutcome } from '#domain/notification-ports.ts';
+import { parseNotificationMessage } from '#domain/notification-message-schema.ts';
+import type { ClaimState } from '#domain/notification-ports.ts';
 import type { NotificationRecord, WalletHead, WalletSnapshot } from '#domain/ports.ts';
+import { PREFERENCE_LEVELS, type PreferenceLevel } from '#domain/preferences.ts';
 import {
   type Customer,
   DETAIL_FIELDS,
@@ -14,6 +17,7 @@ import {
   type StateMarks,
   statusOf,
 } from '#domain/shipment.ts';
+import type { SuppressionEntry } from '#domain/suppression.ts';
 
 /**
  * Decoders of the items the adapters read back from the single table (docs/data-model.md), and
@@ -184,7 +188,7 @@ export function decodeShipmentEntry(item: unknown): ShipmentEntry {
   };
 }
 
-/** A customer profile (`CUSTOMER#<id> / PROFILE`). */
+/** A customer profile (`CUSTOMER#<warehouse>#<id> / PROFILE`). */
 export const decodeCustomer: (item: unknown) => Customer = decoder('customer profile', customer);
 
 const count = z.optional(z.number().check(z.int()));
@@ -253,23 +257,103 @@ export const decodeLedgerDelta: (item: unknown) => { delta: number } = decoder(
   z.object({ delta: z.number().check(z.int()) }),
 );
 
+/**
+ * A claim's stored `outcome`: the delivery status (domain/delivery-status.ts). Claims written before
+ * delivery receipts said `pending` (now `claimed`) and `opted_out` (now `suppressed` because the
+ * number opted out); they are read as such, so a claim left pending across the upgrade is still
+ * taken over when its lease runs out.
+ */
+const LEGACY_OUTCOMES: Record<string, { status: DeliveryStatus; suppressedBecause?: SuppressedBecause }> = {
+  pending: { status: 'claimed' },
+  opted_out: { status: 'suppressed', suppressedBecause: 'opted_out' },
+};
+export const LEGACY_CLAIMED_OUTCOME = 'pending';
+
+const outcome = z.pipe(
+  z.string(),
+  z.transform((value, context) => {
+    if ((DELIVERY_STATUSES as readonly string[]).includes(value)) return { status: value as DeliveryStatus };
+    const legacy = LEGACY_OUTCOMES[value];
+    if (legacy) return legacy;
+    context.issues.push({ code: 'custom', message: 'is not a delivery status', input: value });
+    return z.NEVER;
+  }),
+);
+
+const suppressedBecause = z.optional(z.enum([...SUPPRESSION_REASONS, 'preference']));
+
 const notification = z.object({
   status: text,
   channel: text,
-  outcome: text,
+  outcome,
   updatedAt: text,
   reason: optionalText,
+  suppressedBecause,
+  providerMessageId: optionalText,
+  claimedAt: optionalText,
+  sentAt: optionalText,
+  finalAt: optionalText,
+  fallbackFrom: z.optional(z.enum(CHANNELS)),
 });
 const decodeNotificationItem = decoder('notification', notification);
 
 /** A notification claim as GET /v1/shipments/{id} lists it. */
 export function decodeNotificationRecord(item: unknown): NotificationRecord {
-  const { status, channel, outcome, updatedAt, reason } = decodeNotificationItem(item);
-  return { status, channel, outcome, at: updatedAt, ...(reason ? { reason } : {}) };
+  const { status, channel, outcome, updatedAt, reason, suppressedBecause, providerMessageId, sentAt, finalAt, fallbackFrom } =
+    decodeNotificationItem(item);
+  const because = suppressedBecause ?? outcome.suppressedBecause;
+  return {
+    status,
+    channel,
+    outcome: outcome.status,
+    at: updatedAt,
+    ...(reason ? { reason } : because ? { reason: because } : {}),
+    ...(providerMessageId ? { providerMessageId } : {}),
+    ...(sentAt ? { sentAt } : {}),
+    ...(finalAt ? { finalAt } : {}),
+    ...(fallbackFrom ? { fallbackFrom } : {}),
+  };
 }
 
-/** The outcome of a notification claim, as the claims adapter reads it after a lost race. */
-export const decodeClaimOutcome: (item: unknown) => { outcome: FinalOutcome | 'pending' } = decoder(
+const decodeClaimItem = decoder(
   'notification claim',
-  z.object({ outcome: z.enum(['pending', 'sent', 'opted_out', 'failed']) }),
+  z.object({ outcome, suppressedBecause, permanent: z.optional(z.boolean()), message: z.optional(z.string()) }),
+);
+
+/** A claim as the claims adapter reads it back: where it stands, and the message it keeps to fall back with. */
+export function decodeClaimState(item: unknown): ClaimState {
+  const { outcome, suppressedBecause, permanent, message } = decodeClaimItem(item);
+  const because = suppressedBecause ?? outcome.suppressedBecause;
+  return {
+    status: outcome.status,
+    ...(because ? { suppressedBecause: because } : {}),
+    ...(permanent !== undefined ? { permanent } : {}),
+    ...(message ? { message: parseNotificationMessage(message) } : {}),
+  };
+}
+
+/** A suppression list entry (`SUPPRESSION#<channel>#<digest> / SUPPRESSION`). */
+export const decodeSuppression: (item: unknown) => SuppressionEntry = decoder(
+  'suppression',
+  z.object({
+    channel: z.enum(CHANNELS),
+    digest: text,
+    masked: text,
+    reason: z.enum(SUPPRESSION_REASONS),
+    since: text,
+    source: optionalText,
+    owner: optionalText,
+  }),
+);
+
+/** A customer's choice for a channel (`CUSTOMER#<warehouse>#<id> / PREFERENCE#<channel>`). */
+export const decodePreference: (item: unknown) => { channel: Channel; level: PreferenceLevel } = decoder(
+  'preference',
+  z.object({ channel: z.enum(CHANNELS), level: z.enum(PREFERENCE_LEVELS) }),
+);
+
+/** A warehouse's notification count of a day (`WAREHOUSE#<id> / NOTIFICATIONS#<day>`). */
+export const decodeNotificationCount: (item: unknown) => { notifications: number } = decoder(
+  'notification count',
+  z.object({ notifications: z.number().check(z.int(), z.minimum(0)) }),
 );

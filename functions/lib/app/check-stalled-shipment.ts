@@ -2,14 +2,15 @@ import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { ShipmentStates, StallDeadlines, StallSchedules } from '#domain/ports.ts';
 import type { ShipmentState } from '#domain/shipment.ts';
 import { onStallTimer, type StallSettings } from '#domain/stall-alerts.ts';
+import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
 
-export interface CheckStalledShipmentPorts {
+/** The stall alert counts against its owner's daily cap, as every shipment message does (docs/warehouses.md). */
+export interface CheckStalledShipmentPorts extends DailyCapPorts {
   states: ShipmentStates;
   deadlines: StallDeadlines;
   schedules: StallSchedules;
   publisher: NotificationPublisher;
   settings: StallSettings;
-  clock: () => Date;
 }
 
 /** What a fired timer found, for the handler's log line and metric. */
@@ -17,8 +18,11 @@ export type StallCheckOutcome =
   | { kind: 'stopped' }
   | { kind: 'rearmed'; dueAt: string }
   | { kind: 'superseded' }
-  /** `first`: this delivery of the timer recorded the stall (operators hear of it once). */
-  | { kind: 'alerted'; shipment: ShipmentState; first: boolean };
+  /**
+   * `first`: this delivery of the timer recorded the stall (operators hear of it once);
+   * `suppressed`: messages not published because the owner reached its daily cap.
+   */
+  | { kind: 'alerted'; shipment: ShipmentState; first: boolean; suppressed: number };
 
 export class UndeliveredStallAlertError extends Error {
   override readonly name = 'UndeliveredStallAlertError';
@@ -47,13 +51,19 @@ export async function checkStalledShipment(
       return { kind: 'rearmed', dueAt: decision.dueAt };
     }
     case 'alert': {
-      if (decision.messages.length > 0) {
-        const { failed } = await ports.publisher.publish(decision.messages);
+      const shipment = (current as { state: ShipmentState }).state;
+      const capped = await withinDailyCap(
+        ports,
+        shipment.owner,
+        decision.messages.map((message) => ({ message })),
+      );
+      if (capped.allowed.length > 0) {
+        const { failed } = await ports.publisher.publish(capped.allowed.map(({ message }) => message));
         if (failed.length > 0)
           throw new UndeliveredStallAlertError(`${failed.length} stall alert message(s) of ${timer.shipmentId} not published`);
       }
       const first = await ports.deadlines.alerted(timer.shipmentId, decision.stallId);
-      return { kind: 'alerted', shipment: (current as { state: ShipmentState }).state, first };
+      return { kind: 'alerted', shipment, first, suppressed: capped.suppressed };
     }
   }
 }

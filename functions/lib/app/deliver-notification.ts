@@ -1,57 +1,96 @@
+import type { Channel } from '#domain/channels.ts';
 import { redactText } from '#domain/masking.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import {
   type Clock,
   type CustomerContacts,
   type EmailGateway,
-  type FinalOutcome,
   type NotificationClaims,
   PermanentDeliveryError,
+  type PreferenceLinks,
+  type PreferenceStore,
+  type Settlement,
   type SmsDeferral,
   type SmsGateway,
+  type SuppressionList,
 } from '#domain/notification-ports.ts';
 import { renderEmail, renderSms } from '#domain/notification-templates.ts';
+import { allowedBy } from '#domain/preferences.ts';
 import { smsSendableAt } from '#domain/quiet-hours.ts';
+import { type FallbackPorts, fallBack } from './fall-back.ts';
 
 /**
  * Exactly-once delivery on top of at-least-once queues: claim (conditional write with a lease),
- * send, record the outcome. A duplicate finds the claim settled or held and sends nothing; a
- * delivery that crashed after claiming leaves a lease that runs out, and its message, redelivered
- * by SQS after the visibility timeout, claims again and sends.
+ * check and send, record the outcome. A duplicate finds the claim settled or held and sends
+ * nothing; a delivery that crashed after claiming leaves a lease that runs out, and its message,
+ * redelivered by SQS after the visibility timeout, claims again and sends.
  */
 
-export type DeliveryOutcome = FinalOutcome | 'duplicate' | 'deferred';
+export type DeliveryOutcome = Settlement['status'] | 'duplicate' | 'deferred';
 
 /** SQS takes DelaySeconds up to 15 minutes; longer waits hop through the queue again. */
 export const MAX_QUEUE_DELAY_SECONDS = 900;
 
-export interface DeliveryPorts {
+export interface DeliveryPorts extends FallbackPorts {
   claims: NotificationClaims;
+  suppressions: SuppressionList;
+  preferences: PreferenceStore;
   clock: Clock;
 }
 
+/** What `send` is given: where the message goes and the claim's reference for the provider. */
+interface Send {
+  recipient: string;
+  reference: string;
+}
+
+/**
+ * Claims the message, then, holding the claim: finds the recipient, skips a suppressed contact or
+ * a message the customer's preference excludes, sends, falls back to the other channel when the
+ * outcome calls for it (before the settle write, so a crash in between repeats the fallback rather
+ * than losing it), and settles.
+ */
 export async function deliverOnce(
   ports: DeliveryPorts,
   message: NotificationMessage,
-  send: () => Promise<Exclude<FinalOutcome, 'failed'>>,
+  send: (request: Send) => Promise<Settlement>,
 ): Promise<DeliveryOutcome> {
   const claim = await ports.claims.claim(message, ports.clock());
   if (claim.kind !== 'claimed') return 'duplicate';
-  let outcome: FinalOutcome;
-  let reason: string | undefined;
+  let settlement: Settlement;
   try {
-    outcome = await send();
+    const recipient = await recipientOf(ports, message);
+    settlement = (await skipped(ports, message, recipient)) ?? (await send({ recipient, reference: claim.reference }));
   } catch (error) {
     if (!(error instanceof PermanentDeliveryError)) {
       await ports.claims.release(message, claim.token, ports.clock(), describe(error));
       throw error;
     }
-    outcome = 'failed';
     // Stored and shown by GET /v1/shipments/{id}: a provider's message may quote the recipient.
-    reason = redactText(error.message);
+    settlement = { status: 'failed', reason: redactText(error.message) };
   }
-  await ports.claims.settle(message, claim.token, outcome, ports.clock(), reason);
-  return outcome;
+  try {
+    await fallBack(ports, message, { status: settlement.status, permanent: true, ...pick(settlement) });
+  } catch (error) {
+    await ports.claims.release(message, claim.token, ports.clock(), describe(error));
+    throw error;
+  }
+  await ports.claims.settle(message, claim.token, settlement, ports.clock());
+  return settlement.status;
+}
+
+const pick = (settlement: Settlement) => (settlement.suppressedBecause ? { suppressedBecause: settlement.suppressedBecause } : {});
+
+/** A contact on the suppression list, or a message the customer's preference leaves out: not sent. */
+async function skipped(ports: DeliveryPorts, message: NotificationMessage, recipient: string): Promise<Settlement | undefined> {
+  const subject = { customerId: message.customerId, owner: message.owner };
+  const [suppressed, level] = await Promise.all([
+    ports.suppressions.find(message.channel, recipient),
+    ports.preferences.levelFor(subject, message.channel),
+  ]);
+  if (suppressed) return { status: 'suppressed', suppressedBecause: suppressed.reason };
+  if (!allowedBy(level, message)) return { status: 'suppressed', suppressedBecause: 'preference' };
+  return undefined;
 }
 
 /** The senders' ports that address a message: a message without a recipient (wallet) is sent to the profile's contact. */
@@ -74,12 +113,12 @@ export async function recipientOf(ports: AddressingPorts, message: NotificationM
   return contact;
 }
 
-export interface SmsPorts extends DeliveryPorts, AddressingPorts {
+export interface SmsPorts extends DeliveryPorts {
   sms: SmsGateway;
   deferral: SmsDeferral;
 }
 
-/** One SMS: held back during the customer's quiet hours, never sent to an opted-out number. */
+/** One SMS: held back during the customer's quiet hours; a number that replied STOP is put on the suppression list. */
 export async function deliverSms(ports: SmsPorts, message: NotificationMessage): Promise<DeliveryOutcome> {
   const now = ports.clock();
   const sendableAt = smsSendableAt(now, message.timeZone);
@@ -89,26 +128,40 @@ export async function deliverSms(ports: SmsPorts, message: NotificationMessage):
     return 'deferred';
   }
   const sms = renderSms(message);
-  return deliverOnce(ports, message, async () => {
-    const phoneNumber = await recipientOf(ports, message);
-    if (await ports.sms.isOptedOut(phoneNumber)) return 'opted_out';
-    await ports.sms.send({ phoneNumber, sms, message });
-    return 'sent';
+  return deliverOnce(ports, message, async ({ recipient, reference }) => {
+    const result = await ports.sms.send({ phoneNumber: recipient, sms, message, reference });
+    if (result.kind === 'accepted') return { status: 'sent', providerMessageId: result.providerMessageId };
+    await suppress(ports, message, recipient);
+    return { status: 'suppressed', suppressedBecause: 'opted_out' };
   });
 }
 
-export interface EmailPorts extends DeliveryPorts, AddressingPorts {
+async function suppress(ports: DeliveryPorts, message: NotificationMessage, phoneNumber: string): Promise<void> {
+  await ports.suppressions.add('sms', phoneNumber, {
+    reason: 'opted_out',
+    since: ports.clock().toISOString(),
+    source: message.notificationId,
+    owner: message.owner,
+  });
+}
+
+export interface EmailPorts extends DeliveryPorts {
   email: EmailGateway;
+  links: PreferenceLinks;
 }
 
-/** One email, at once whatever the hour. */
+/** One email, at once whatever the hour, with a one-click link to the customer's preferences for email. */
 export async function deliverEmail(ports: EmailPorts, message: NotificationMessage): Promise<DeliveryOutcome> {
-  const email = renderEmail(message);
-  return deliverOnce(ports, message, async () => {
-    const to = await recipientOf(ports, message);
-    await ports.email.send({ to, ...email, message });
-    return 'sent';
+  return deliverOnce(ports, message, async ({ recipient, reference }) => {
+    const preferencesUrl = await ports.links.linkFor(subjectOf(message, 'email'));
+    const email = renderEmail(message, { preferencesUrl });
+    const { providerMessageId } = await ports.email.send({ to: recipient, ...email, message, reference, preferencesUrl });
+    return { status: 'sent', providerMessageId };
   });
+}
+
+function subjectOf(message: NotificationMessage, channel: Channel) {
+  return { customerId: message.customerId, owner: message.owner, channel };
 }
 
 function describe(error: unknown): string {

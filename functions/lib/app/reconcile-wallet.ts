@@ -66,6 +66,7 @@ export async function reconcileWallet(
     const ledger = await books.sumLedger(request.walletId);
     const customer = await books.customerProfile(wallet.owner, wallet.customerId);
     const reconciledAt = now().toISOString();
+    const drift = wallet.balance - ledger.balance;
     const confirmed = {
       walletId: wallet.walletId,
       owner: wallet.owner,
@@ -74,9 +75,8 @@ export async function reconcileWallet(
       currency: wallet.currency,
       reconciledAt,
     };
-    const messages = balanceConfirmedMessages(confirmed, customer, request.executionName);
+    const messages = balanceConfirmedMessages({ ...confirmed, corrected: drift !== 0 }, customer, request.executionName);
     const unreachable = messages.length === 0 ? nobodyToTell(customer) : undefined;
-    const drift = wallet.balance - ledger.balance;
     const written = await books.confirmBalance(request.walletId, {
       expectedVersion: wallet.version,
       balance: ledger.balance,

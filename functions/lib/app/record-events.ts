@@ -13,10 +13,12 @@ import { ledgerEntryId, type RecordOutcome, type ShipmentStore, type WalletLedge
 import type { Receipt } from '#domain/shipment.ts';
 import { BalanceLimitError, balanceLimitMessage, balanceProblems, CurrencyMismatchError } from '#domain/wallet.ts';
 import {
-  isSharedWallet,
+  hasScope,
   NOT_YOURS,
   ownershipRefusals,
-  sourceAndScopeRefusals,
+  ownsSource,
+  scopeOf,
+  sharesWallet,
   type Warehouse,
   warehouseIdProblem,
 } from '#domain/warehouse.ts';
@@ -44,6 +46,41 @@ export interface RecordRequest {
 
 const unique = <T>(values: T[]) => [...new Set(values)];
 
+const position = (batch: boolean, index: number) => (batch ? `[${index}].` : '');
+
+/**
+ * What `warehouse` may not post in this request: an event whose `source` is not one of its own, an
+ * event of a kind its scopes do not cover. Needs nothing stored, so it is checked for every event
+ * before anything is read or written: a request with one such event stores nothing (403).
+ */
+export function refusedEvents(warehouse: Warehouse, events: readonly ParcelEvent[], batch: boolean): ForbiddenError | undefined {
+  const sources: FieldError[] = [];
+  const scopes: FieldError[] = [];
+  for (const [index, event] of events.entries()) {
+    if (!ownsSource(warehouse, event.source)) {
+      sources.push({ path: `${position(batch, index)}source`, message: `is not a source of warehouse ${warehouse.id}` });
+    }
+    const scope = scopeOf(event.type);
+    if (!hasScope(warehouse, scope)) {
+      scopes.push({
+        path: `${position(batch, index)}type`,
+        message: `needs the "${scope}" scope, which warehouse ${warehouse.id} has not got`,
+      });
+    }
+  }
+  if (sources.length > 0) {
+    return new ForbiddenError(
+      'source-not-owned',
+      [...sources, ...scopes],
+      `Warehouse ${warehouse.id} may not post events with these sources.`,
+    );
+  }
+  if (scopes.length > 0) return new ForbiddenError('scope-missing', scopes, `Warehouse ${warehouse.id} may not post these kinds of event.`);
+  return undefined;
+}
+
+const NOT_OWNER = 'This warehouse may not write what the request names; nothing of it is stored.';
+
 /**
  * Records a request's validated events for the warehouse it authenticated as.
  *
@@ -58,10 +95,10 @@ export async function recordEvents(ports: RecordEventsPorts, request: RecordRequ
   const { warehouse, events, batch } = request;
   const idProblem = warehouseIdProblem(warehouse.id);
   if (idProblem) throw new ConfigurationError(idProblem);
-  const prefix = (index: number) => (batch ? `[${index}].` : '');
+  const prefix = (index: number) => position(batch, index);
 
-  const refused = sourceAndScopeRefusals(warehouse, events, prefix);
-  if (refused.length > 0) throw new ForbiddenError(refused);
+  const refused = refusedEvents(warehouse, events, batch);
+  if (refused) throw refused;
 
   const walletEvents = events.flatMap((event, index) => (isWalletEvent(event) ? [{ event, position: prefix(index) }] : []));
   const shipmentIds = unique(events.flatMap((event) => (isWalletEvent(event) ? [] : [event.data.shipmentId])));
@@ -76,7 +113,7 @@ export async function recordEvents(ports: RecordEventsPorts, request: RecordRequ
   ]);
   const walletOwners = new Map([...wallets].map(([id, head]) => [id, head.owner]));
   const notYours = ownershipRefusals(warehouse, events, { shipments: shipmentOwners, wallets: walletOwners }, prefix);
-  if (notYours.length > 0) throw new ForbiddenError(notYours);
+  if (notYours.length > 0) throw new ForbiddenError('not-owner', notYours, NOT_OWNER);
 
   if (walletEvents.length > 0) {
     const currencies = new Map([...wallets].map(([id, head]) => [id, head.currency]));
@@ -95,7 +132,7 @@ export async function recordEvents(ports: RecordEventsPorts, request: RecordRequ
       const status = isWalletEvent(event)
         ? await ports.wallets.recordWalletEvent(
             event,
-            { warehouseId: warehouse.id, shared: isSharedWallet(warehouse, event.data.walletId) },
+            { warehouseId: warehouse.id, shared: sharesWallet(warehouse, event.data.walletId) },
             receipt,
           )
         : await ports.shipments.recordShipmentEvent(event, warehouse.id, receipt);
@@ -135,11 +172,15 @@ async function balanceRefusals(
 /** A refusal that a concurrent request made possible after the checks, said as the checks would have. */
 function asRefusal(error: unknown, event: ParcelEvent, at: string): unknown {
   if (error instanceof NotYoursError) {
-    return new ForbiddenError([
-      isWalletEvent(event)
-        ? { path: `${at}data.walletId`, message: NOT_YOURS.wallet }
-        : { path: `${at}data.shipmentId`, message: NOT_YOURS.shipment },
-    ]);
+    return new ForbiddenError(
+      'not-owner',
+      [
+        isWalletEvent(event)
+          ? { path: `${at}data.walletId`, message: NOT_YOURS.wallet }
+          : { path: `${at}data.shipmentId`, message: NOT_YOURS.shipment },
+      ],
+      NOT_OWNER,
+    );
   }
   if (error instanceof CurrencyMismatchError) {
     return new ValidationError([{ path: `${at}data.amount.currency`, message: error.message }], 'An entry does not match its wallet.');

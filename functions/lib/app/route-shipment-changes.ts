@@ -4,37 +4,67 @@ import { notificationsForChange } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { CustomerProfiles, StallDeadlines, StallSchedules } from '#domain/ports.ts';
 import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
+import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
 
-export interface RouteShipmentChangesPorts {
+export interface RouteShipmentPorts extends DailyCapPorts {
   publisher: NotificationPublisher;
   profiles: CustomerProfiles;
   /** Stall timers (docs/alerts.md): armed when a status change brings a shipment's deadline forward. */
-  stalls: { deadlines: StallDeadlines; schedules: StallSchedules; settings: StallSettings; clock: () => Date };
+  stalls: { deadlines: StallDeadlines; schedules: StallSchedules; settings: StallSettings };
+}
+
+export interface RoutedBatch {
+  failedSequenceNumbers: string[];
+  published: number;
+  /** Messages not published because their warehouse reached its cap, by warehouse. */
+  suppressed: Map<string, number>;
+  /** Customer profiles written (docs/data-model.md, "Customer profiles"). */
+  profiles: number;
+  /** Stall timers armed or moved (docs/alerts.md). */
+  timers: number;
+}
+
+interface Outgoing {
+  message: NotificationMessage;
+  sequenceNumber: string;
 }
 
 /**
- * The stream router's use case: the messages the policy calls for, published together (the
- * publisher batches them), the customer profiles the changes call for keeping (off the
- * ingest path: a profile is only read by wallet messages, long after), and the stall timers a
- * status change brings forward. A record whose messages were not all accepted, whose profile
- * could not be written or whose timer could not be armed is reported failed, so Lambda retries
- * from it. All are harmless to repeat: the senders' claims drop repeated messages, a profile
- * write is conditional on its mark, and arming the same deadline again moves nothing.
+ * The stream router's use case: the messages the policy calls for, counted against the daily cap
+ * of the warehouse that owns the shipment, then published together (the publisher batches them),
+ * the customer profiles the changes call for keeping (off the ingest path: a profile is only
+ * read by wallet messages, long after), and the stall timers a status change brings forward.
+ * Each warehouse's messages of the batch are added to its day's count in one atomic step; those
+ * beyond its cap are recorded `suppressed` instead of published (docs/warehouses.md). A record
+ * whose messages were not all accepted, whose profile could not be written or whose timer could
+ * not be armed is reported failed, so Lambda retries from it. All are harmless to repeat: the
+ * senders' claims drop repeated messages, a profile write is conditional on its mark, and arming
+ * the same deadline again moves nothing.
  */
-export async function routeShipmentChanges(
-  ports: RouteShipmentChangesPorts,
-  changes: readonly ShipmentChange[],
-): Promise<{ failedSequenceNumbers: string[]; published: number; profiles: number; timers: number }> {
-  const outgoing: { message: NotificationMessage; sequenceNumber: string }[] = changes.flatMap((change) =>
-    notificationsForChange(change.before, change.after).map((message) => ({ message, sequenceNumber: change.sequenceNumber })),
-  );
+export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: readonly ShipmentChange[]): Promise<RoutedBatch> {
+  const byOwner = new Map<string, Outgoing[]>();
+  for (const change of changes) {
+    for (const message of notificationsForChange(change.before, change.after)) {
+      const list = byOwner.get(change.after.owner) ?? [];
+      list.push({ message, sequenceNumber: change.sequenceNumber });
+      byOwner.set(change.after.owner, list);
+    }
+  }
   const profiles = changes.flatMap((change) => {
     const profile = profileToKeep(change);
     return profile ? [{ profile, sequenceNumber: change.sequenceNumber }] : [];
   });
+  const suppressed = new Map<string, number>();
+  const now = ports.clock();
+  const outgoing: Outgoing[] = [];
+  for (const [owner, messages] of byOwner) {
+    const capped = await withinDailyCap(ports, owner, messages);
+    outgoing.push(...capped.allowed);
+    if (capped.suppressed > 0) suppressed.set(owner, capped.suppressed);
+  }
+
   // One timer per shipment per batch, for its last status change: earlier ones in the batch are
   // superseded, and arming one shipment twice at once would race its own create and move.
-  const now = ports.stalls.clock();
   const latest = new Map<string, { shipmentId: string; dueAt: string | undefined; sequenceNumber: string }>();
   for (const change of changes) {
     const { before, after } = change;
@@ -60,5 +90,5 @@ export async function routeShipmentChanges(
   writes.forEach((write, index) => {
     if (write.status === 'rejected') failed.add(sequenceNumbers[index] as string);
   });
-  return { failedSequenceNumbers: [...failed], published, profiles: profiles.length, timers: deadlines.length };
+  return { failedSequenceNumbers: [...failed], published, suppressed, profiles: profiles.length, timers: deadlines.length };
 }

@@ -18,8 +18,48 @@ export class ValidationError extends Error {
   }
 }
 
+/** Why a request was refused, as the audit log and the `RequestsRefused` metric name it (never the client). */
+export type RefusalReason =
+  | 'unknown-warehouse'
+  | 'bad-signature'
+  | 'source-not-owned'
+  | 'scope-missing'
+  | 'not-owner'
+  | 'request-rate'
+  | 'notification-cap';
+
+/** 401. The reason is for the audit log only: the client learns no more than "unauthorized". */
 export class SignatureError extends Error {
   override readonly name = 'SignatureError';
+  readonly reason: Extract<RefusalReason, 'unknown-warehouse' | 'bad-signature'>;
+  constructor(message: string, reason: SignatureError['reason'] = 'bad-signature') {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** 403: an authenticated warehouse asked for something it may not do; nothing of the request is stored. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+  readonly reason: Extract<RefusalReason, 'source-not-owned' | 'scope-missing' | 'not-owner'>;
+  readonly errors: FieldError[];
+  constructor(reason: ForbiddenError['reason'], errors: FieldError[], message: string) {
+    super(message);
+    this.reason = reason;
+    this.errors = errors;
+  }
+}
+
+/** 429: a warehouse is over one of its limits; it may try again after `retryAfterSeconds`. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  readonly reason: Extract<RefusalReason, 'request-rate' | 'notification-cap'>;
+  readonly retryAfterSeconds: number;
+  constructor(reason: RateLimitedError['reason'], retryAfterSeconds: number, message: string) {
+    super(message);
+    this.reason = reason;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 export class PayloadTooLargeError extends Error {
@@ -42,20 +82,6 @@ export class ConfigurationError extends Error {
 /** A write lost its race against concurrent writers too often; nothing was written and the client may retry. */
 export class ContentionError extends Error {
   override readonly name = 'ContentionError';
-}
-
-/**
- * The authenticated warehouse may not do what the request asks (a source or scope it lacks, a
- * shipment or wallet another warehouse owns); `errors` names each refused field. Decided before
- * anything is written.
- */
-export class ForbiddenError extends Error {
-  override readonly name = 'ForbiddenError';
-  readonly errors: FieldError[];
-  constructor(errors: FieldError[], message = 'This warehouse may not write what the request names; nothing of it is stored.') {
-    super(message);
-    this.errors = errors;
-  }
 }
 
 /** A write found its subject (a shipment or wallet) owned by another warehouse: nothing was written. */

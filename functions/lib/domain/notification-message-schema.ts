@@ -43,9 +43,11 @@ const schema = z.object({
       balance: z.number().check(z.int()),
       currency: z.string().check(z.length(3)),
       reconciledAt: z.string(),
+      corrected: z.optional(z.boolean()),
     }),
   ),
   stalledSince: z.optional(z.string()),
+  fallbackFrom: z.optional(z.enum(CHANNELS)),
   occurredAt: z.string(),
 });
 

@@ -26,7 +26,10 @@ export interface NotificationMessage {
   locale: string;
   timeZone?: string;
   customerId: string;
-  /** The warehouse whose customer this is (the shipment's or the wallet's owner); its profiles hold the contact. */
+  /**
+   * The warehouse whose customer this is (the shipment's or the wallet's owner): its profiles hold
+   * the contact, and the customer's preferences are kept under it.
+   */
   owner: string;
   customerName?: string;
   shipment?: {
@@ -53,9 +56,13 @@ export interface NotificationMessage {
     balance: number;
     currency: string;
     reconciledAt: string;
+    /** The reconciliation found the running balance wrong and corrected it (an essential message). */
+    corrected?: boolean;
   };
   /** A stall alert (`shipment.stalled`): since when the shipment has been at its status. */
   stalledSince?: string;
+  /** Set on the copy the fallback policy sends on the other channel: the channel that could not deliver it. */
+  fallbackFrom?: Channel;
   /** When the change happened (the event time or the reconciliation time). */
   occurredAt: string;
 }

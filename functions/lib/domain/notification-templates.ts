@@ -52,6 +52,8 @@ interface Wording {
   hello: (name?: string) => string;
   track: string;
   signOff: string;
+  /** The footer link to the customer's notification preferences. */
+  manage: string;
   subject: Record<Topic, string>;
   sentence: Record<Topic, (details: Details) => string>;
 }
@@ -63,6 +65,7 @@ const WORDING: Record<Language, Wording> = {
     hello: (name) => (name ? `Hello ${name},` : 'Hello,'),
     track: 'Track it',
     signOff: 'The Parcelcast team',
+    manage: 'Choose which messages you get',
     subject: {
       shipped: 'Your parcel is on its way',
       out_for_delivery: 'Your parcel is out for delivery',
@@ -102,6 +105,7 @@ const WORDING: Record<Language, Wording> = {
     hello: (name) => (name ? `Hola ${name}:` : 'Hola:'),
     track: 'Seguimiento',
     signOff: 'El equipo de Parcelcast',
+    manage: 'Elige qué mensajes recibes',
     subject: {
       shipped: 'Tu paquete está en camino',
       out_for_delivery: 'Tu paquete está en reparto',
@@ -142,6 +146,7 @@ const WORDING: Record<Language, Wording> = {
     hello: (name) => (name ? `Bonjour ${name},` : 'Bonjour,'),
     track: 'Suivi',
     signOff: "L'équipe Parcelcast",
+    manage: 'Choisissez les messages que vous recevez',
     subject: {
       shipped: 'Votre colis est en route',
       out_for_delivery: 'Votre colis est en cours de livraison',
@@ -182,6 +187,7 @@ const WORDING: Record<Language, Wording> = {
     hello: (name) => (name ? `Hallo ${name},` : 'Hallo,'),
     track: 'Sendungsverfolgung',
     signOff: 'Ihr Parcelcast-Team',
+    manage: 'Wählen Sie, welche Nachrichten Sie erhalten',
     subject: {
       shipped: 'Ihr Paket ist unterwegs',
       out_for_delivery: 'Ihr Paket wird heute zugestellt',
@@ -456,13 +462,27 @@ export interface RenderedEmail {
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] as string);
 
-export function renderEmail(message: NotificationMessage): RenderedEmail {
+/**
+ * The email: greeting, sentence, tracking link, sign-off and, when given, the link to the customer's
+ * preferences (the same signed link as the List-Unsubscribe header: not every mail client shows that).
+ */
+export function renderEmail(message: NotificationMessage, options: { preferencesUrl?: string } = {}): RenderedEmail {
   const { wording, topic, steps, link, name } = prepare(message);
   const language = languageOf(message.locale);
   const subject = wording.subject[topic];
   const sentence = wording.sentence[topic](steps[0]);
   const greeting = wording.hello(name);
-  const text = [greeting, '', sentence, ...(link ? ['', `${wording.track}: ${link}`] : []), '', wording.signOff, ''].join('\n');
+  const manage = options.preferencesUrl;
+  const text = [
+    greeting,
+    '',
+    sentence,
+    ...(link ? ['', `${wording.track}: ${link}`] : []),
+    '',
+    wording.signOff,
+    ...(manage ? ['', `${wording.manage}: ${manage}`] : []),
+    '',
+  ].join('\n');
   const html = [
     '<!doctype html>',
     `<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body>`,
@@ -470,6 +490,7 @@ export function renderEmail(message: NotificationMessage): RenderedEmail {
     `<p>${escapeHtml(sentence)}</p>`,
     ...(link ? [`<p><a href="${escapeHtml(link)}">${escapeHtml(wording.track)}</a></p>`] : []),
     `<p>${escapeHtml(wording.signOff)}</p>`,
+    ...(manage ? [`<p><small><a href="${escapeHtml(manage)}">${escapeHtml(wording.manage)}</a></small></p>`] : []),
     '</body></html>',
   ].join('\n');
   return { subject, text, html };

@@ -1,16 +1,28 @@
 import type { ShipmentEvent, WalletEvent } from './cloud-events.ts';
+import type { DeliveryStatus } from './delivery-status.ts';
 import type { Customer, Receipt, ShipmentEntry, ShipmentState } from './shipment.ts';
 
 /** Ports: what the use cases need from the outside world, in the domain's words. */
 
 export type RecordOutcome = 'accepted' | 'duplicate';
 
+/** One notification of a shipment as GET /v1/shipments/{id} shows it (docs/notifications.md, "Delivery status"). */
 export interface NotificationRecord {
+  /** The shipment status it announced. */
   status: string;
   channel: string;
-  outcome: string;
+  /** Its delivery status: claimed, sent, delivered, failed, bounced, complained or suppressed. */
+  outcome: DeliveryStatus;
+  /** When it last changed. */
   at: string;
+  /** Why it failed, bounced or was suppressed, in the provider's or Parcelcast's words (no contact details). */
   reason?: string;
+  providerMessageId?: string;
+  sentAt?: string;
+  /** When the provider's final receipt (or the send-time decision) said how it ended. */
+  finalAt?: string;
+  /** Sent on this channel because the other one could not deliver it. */
+  fallbackFrom?: string;
 }
 
 /** Which page of a shipment's history to read. */

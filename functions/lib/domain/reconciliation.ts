@@ -75,6 +75,8 @@ export interface ConfirmedBalance {
   balance: number;
   currency: string;
   reconciledAt: string;
+  /** The running balance was wrong and this reconciliation corrected it: an essential message (preferences.ts). */
+  corrected?: boolean;
 }
 
 /** Why nobody hears about a confirmed balance, or undefined when someone does. */
@@ -112,6 +114,7 @@ export function balanceConfirmedMessages(
       balance: confirmed.balance,
       currency: confirmed.currency,
       reconciledAt: confirmed.reconciledAt,
+      ...(confirmed.corrected ? { corrected: true } : {}),
     },
     occurredAt: confirmed.reconciledAt,
   }));

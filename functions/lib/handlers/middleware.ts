@@ -25,9 +25,9 @@ export function lambdaHandler<TEvent, TResult>(
   options: StackOptions = {},
 ): MiddyfiedHandler<TEvent, TResult, Error, Context> {
   const { logger, metrics, tracer } = observability;
-  const handler = middy<TEvent, TResult>({ timeoutEarlyInMillis: 0 })
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { resetKeys: true }));
+  const handler = middy<TEvent, TResult>({ timeoutEarlyInMillis: 0 });
+  if (tracer) handler.use(captureLambdaHandler(tracer, { captureResponse: false }));
+  handler.use(injectLambdaContext(logger, { resetKeys: true }));
   if (options.metrics) handler.use(logMetrics(metrics, { captureColdStartMetric: options.metrics === 'cold-start' }));
   return handler;
 }

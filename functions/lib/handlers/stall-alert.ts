@@ -40,6 +40,15 @@ export function stallAlertHandler(ports: CheckStalledShipmentPorts, observabilit
         since: shipment.statusTime,
       });
       metrics.addMetric('ShipmentsStalled', MetricUnit.Count, 1);
+      if (outcome.suppressed > 0) {
+        logger.warn('notifications suppressed: daily cap reached', { warehouse: shipment.owner, suppressed: outcome.suppressed });
+        metrics
+          .singleMetric()
+          .addDimension('warehouse', shipment.owner)
+          .addMetric('NotificationsSuppressed', MetricUnit.Count, outcome.suppressed);
+        // Without the warehouse dimension: what NotificationCapAlarm watches.
+        metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, outcome.suppressed);
+      }
     } else {
       logger.info('stall timer', { shipmentId: timer.shipmentId, dueAt: timer.dueAt, outcome: outcome.kind });
     }

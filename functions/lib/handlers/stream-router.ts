@@ -1,24 +1,25 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { shipmentChangeOf } from '#adapters/stream-images.ts';
-import { type RouteShipmentChangesPorts, routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
+import { type RouteShipmentPorts, routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
 import { batchItemFailures, decodeBatch } from './stream-records.ts';
 
-export type StreamRouterPorts = RouteShipmentChangesPorts;
+export type StreamRouterPorts = RouteShipmentPorts;
 
 /**
  * The stream router (StreamRouterFunction): changes of shipment states from the table's stream
  * (the template's filter lets only SK = SHIPMENT through) become NotificationMessages on the
- * topic, one per channel, keep the customer profiles and arm stall timers. A record whose
- * messages were not all published, whose profile was not written or whose timer was not armed is
- * a batch item failure.
+ * topic, one per channel, within each warehouse's daily cap, keep the customer profiles and arm
+ * stall timers. A record whose messages were not all published, whose profile was not written or
+ * whose timer was not armed is a batch item failure.
  */
 export function streamRouterHandler(ports: StreamRouterPorts, observability: Observability) {
-  const { logger } = observability;
-  return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability).handler(async (event) => {
+  const { logger, metrics } = observability;
+  return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability, { metrics: true }).handler(async (event) => {
     const changes = decodeBatch(event.Records, shipmentChangeOf, logger);
-    const { failedSequenceNumbers, published, profiles, timers } = await routeShipmentChanges(ports, changes);
+    const { failedSequenceNumbers, published, suppressed, profiles, timers } = await routeShipmentChanges(ports, changes);
     logger.info('routed shipment changes', {
       records: event.Records.length,
       published,
@@ -26,6 +27,14 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
       timers,
       failures: failedSequenceNumbers.length,
     });
+    // Every invocation flushes at least this one, so the metrics middleware never warns of an empty set.
+    metrics.addMetric('NotificationsPublished', MetricUnit.Count, published);
+    for (const [warehouse, count] of suppressed) {
+      logger.warn('notifications suppressed: daily cap reached', { warehouse, suppressed: count });
+      metrics.singleMetric().addDimension('warehouse', warehouse).addMetric('NotificationsSuppressed', MetricUnit.Count, count);
+      // Without the warehouse dimension: what NotificationCapAlarm watches.
+      metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, count);
+    }
     return batchItemFailures(failedSequenceNumbers);
   });
 }

@@ -7,10 +7,12 @@ import {
   IncompleteBatchError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   SignatureError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '#domain/errors.ts';
+import { InvalidPreferenceLinkError } from '#domain/preferences.ts';
 
 /** RFC 9457 problem details; `type` URIs are listed in docs/problems.md. */
 export interface Problem {
@@ -72,13 +74,26 @@ export function problemFor(error: unknown): Problem {
   if (error instanceof ForbiddenError) {
     return { type: 'urn:parcelcast:problem:forbidden', title: 'Forbidden', status: 403, detail: error.message, errors: error.errors };
   }
+  if (error instanceof RateLimitedError) {
+    return { type: 'urn:parcelcast:problem:rate-limited', title: 'Too many requests', status: 429, detail: error.message };
+  }
   if (error instanceof NotFoundError) {
     return { type: 'urn:parcelcast:problem:not-found', title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof InvalidPreferenceLinkError) {
+    // Expired and forged links alike: which it was is no business of whoever holds it.
+    return {
+      type: 'urn:parcelcast:problem:not-found',
+      title: 'Not found',
+      status: 404,
+      detail: 'This preference link is not valid any more.',
+    };
   }
   if (error instanceof PayloadTooLargeError) {
     return { type: 'urn:parcelcast:problem:too-large', title: 'Payload too large', status: 413, detail: error.message };
   }
-  if (error instanceof UnsupportedMediaTypeError) {
+  // middy's body parsers refuse a body their content type promised and did not deliver with a 415 of their own.
+  if (error instanceof UnsupportedMediaTypeError || (error instanceof Error && (error as { statusCode?: number }).statusCode === 415)) {
     return { type: 'urn:parcelcast:problem:media-type', title: 'Unsupported media type', status: 415, detail: error.message };
   }
   if (error instanceof ContentionError || isThrottling(error)) {
@@ -92,12 +107,18 @@ export function problemFor(error: unknown): Problem {
   };
 }
 
-export function problemResponse(problem: Problem): APIGatewayProxyStructuredResultV2 {
+/** When the client may try again, in whole seconds: a limit says when it frees up; a busy table, soon. */
+function retryAfterOf(error: unknown, problem: Problem): number | undefined {
+  if (error instanceof RateLimitedError) return error.retryAfterSeconds;
+  return problem.status === 503 ? 1 : undefined;
+}
+
+export function problemResponse(problem: Problem, retryAfterSeconds?: number): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: problem.status,
     headers: {
       'content-type': 'application/problem+json',
-      ...(problem.status === 503 ? { 'retry-after': '1' } : {}),
+      ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}),
     },
     body: JSON.stringify(problem),
   };
@@ -114,7 +135,7 @@ export function problemResponses(logs: Logs): MiddlewareObj<APIGatewayProxyEvent
       const problem = problemFor(request.error);
       if (problem.status >= 500) logs.error('request failed', { error: request.error });
       else logs.warn('request rejected', { status: problem.status, problem: problem.type });
-      request.response = problemResponse(problem);
+      request.response = problemResponse(problem, retryAfterOf(request.error, problem));
     },
   };
 }

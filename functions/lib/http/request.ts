@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { identifierSchema } from '#domain/cloud-events.ts';
+import { ValidationError } from '#domain/errors.ts';
 
 /** The body exactly as sent: signatures are computed over these bytes, not a re-serialisation. */
 export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): string {
@@ -14,7 +16,42 @@ export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: str
   return undefined;
 }
 
+/** The most characters of a client-chosen value (a header, a path part) that reach a log line. */
+export const MAX_LOGGED_LENGTH = 64;
+
+/**
+ * A value the client chose, for a log line: at most MAX_LOGGED_LENGTH characters, whole code
+ * points, then `…`, so that nobody can fill the logs or smuggle a contact detail into them through it.
+ */
+export function forLog(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const characters = [...value];
+  return characters.length <= MAX_LOGGED_LENGTH ? value : `${characters.slice(0, MAX_LOGGED_LENGTH).join('')}…`;
+}
+
+/** A header of a request not yet authenticated (`webhook-id` ties a rejection to the warehouse's delivery), for the logs. */
+export function loggableHeader(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
+  return forLog(header(event, name));
+}
+
 /** `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */
 export function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/**
+ * The id a GET route names in its path (`{shipmentId}`, `{walletId}`), checked as the schemas check
+ * ids before anything is stored: one that fails could never have been stored, so it is a 400 that
+ * names the parameter, not a key the table refuses (a 500) nor a lookup that cannot succeed.
+ */
+export function pathIdentifier(event: Pick<APIGatewayProxyEventV2, 'pathParameters'>, name: string): string {
+  const value = event.pathParameters?.[name] ?? '';
+  const result = identifierSchema.safeParse(value);
+  if (!result.success) {
+    throw new ValidationError(
+      [{ path: name, message: result.error.issues[0]?.message ?? 'is not an identifier' }],
+      `The path names a ${name} that cannot exist.`,
+    );
+  }
+  return value;
 }

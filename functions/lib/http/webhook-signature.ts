@@ -1,55 +1,52 @@
+import { randomBytes } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { ConfigurationError, SignatureError } from '#domain/errors.ts';
+import { SignatureError } from '#domain/errors.ts';
+import type { SigningKey } from '#domain/warehouse.ts';
 
 /**
- * Standard Webhooks verification (standardwebhooks.com) with several active secrets, so a
+ * Standard Webhooks verification (standardwebhooks.com) against one warehouse's active keys, so a
  * warehouse can move to a new secret while the old one still works. The `standardwebhooks`
  * package does the constant-time compare and the 5-minute timestamp tolerance both ways.
  */
-export class WebhookVerifier {
-  private readonly webhooks: Webhook[];
+export class SignatureVerifier {
+  /** Decoding a secret once per container, not per request; bounded by the registry's size. */
+  private readonly webhooks = new Map<string, Webhook>();
+  /**
+   * A key nobody holds, checked when the warehouse is unknown or has no active key, so that those
+   * answers take as long as a wrong signature and a warehouse id cannot be told apart by timing.
+   */
+  private readonly decoy = new Webhook(randomBytes(32).toString('base64'));
 
-  constructor(secrets: readonly string[]) {
-    if (secrets.length === 0) throw new ConfigurationError('at least one webhook signing secret is required');
-    this.webhooks = secrets.map((secret) => new Webhook(secret));
-  }
-
-  /** Throws SignatureError unless one of the active secrets signed this exact body. */
-  verify(body: string, headers: Record<string, string | undefined>): void {
+  /**
+   * Throws SignatureError unless one of `keys` signed this exact body; `keys` undefined means the
+   * warehouse the request names is not registered (the same 401, with its own audit reason).
+   */
+  verify(keys: readonly SigningKey[] | undefined, body: string, headers: Record<string, string | undefined>): void {
     const signed = {
       'webhook-id': headers['webhook-id'] ?? '',
       'webhook-timestamp': headers['webhook-timestamp'] ?? '',
       'webhook-signature': headers['webhook-signature'] ?? '',
     };
-    for (const webhook of this.webhooks) {
+    const candidates = keys && keys.length > 0 ? keys.map((key) => this.webhookFor(key.secret)) : [this.decoy];
+    for (const webhook of candidates) {
       try {
         webhook.verify(body, signed, { jsonParse: false });
-        return;
+        if (webhook !== this.decoy) return;
       } catch (error) {
         if (!(error instanceof WebhookVerificationError)) throw error;
       }
     }
-    throw new SignatureError('no active secret signed this request');
+    if (keys === undefined) throw new SignatureError('no such warehouse', 'unknown-warehouse');
+    throw new SignatureError(keys.length === 0 ? 'the warehouse has no active key' : 'no active key of the warehouse signed this request');
   }
-}
 
-/** Parses `WEBHOOK_SECRETS`-style lists: comma-separated `whsec_…` values. */
-export function parseSecretList(list: string): string[] {
-  return list
-    .split(',')
-    .map((secret) => secret.trim())
-    .filter((secret) => secret.length > 0);
-}
-
-/**
- * The verifier for the secrets `read` currently answers (a fixed list, or one that rotates), built
- * again only when the list changes.
- */
-export function verifierFor(read: () => Promise<string>): () => Promise<WebhookVerifier> {
-  let cached: { list: string; verifier: WebhookVerifier } | undefined;
-  return async () => {
-    const list = await read();
-    if (cached?.list !== list) cached = { list, verifier: new WebhookVerifier(parseSecretList(list)) };
-    return cached.verifier;
-  };
+  private webhookFor(secret: string): Webhook {
+    let webhook = this.webhooks.get(secret);
+    if (!webhook) {
+      if (this.webhooks.size >= 10_000) this.webhooks.clear();
+      webhook = new Webhook(secret);
+      this.webhooks.set(secret, webhook);
+    }
+    return webhook;
+  }
 }

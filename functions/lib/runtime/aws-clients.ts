@@ -1,5 +1,6 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -9,7 +10,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * Every AWS client a function uses, built here and only here: one per container, reused across
- * invocations, each traced by the function's Powertools Tracer (an X-Ray subsegment per call).
+ * invocations, each traced by the function's Powertools Tracer (an X-Ray subsegment per call)
+ * wherever it traces.
  *
  * One retry policy for all of them, the SDK's own `standard` mode: up to 3 attempts with
  * full-jitter exponential backoff (longer for throttling), retrying throttling, 5xx and network
@@ -26,31 +28,41 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 // Each client package is free of side effects, so a bundle holds only the clients its function builds.
 export const RETRY_POLICY = { retryMode: 'standard', maxAttempts: 3 } as const;
 
+/** An X-Ray subsegment per call of the client, when the function traces. */
+function traced<Client>(tracer: Tracer | undefined, client: Client): Client {
+  return tracer ? tracer.captureAWSv3Client(client) : client;
+}
+
 /** The table adapters wrap it in lib-dynamodb's document client (adapters/dynamo-documents.ts). */
-export function dynamoClient(tracer: Tracer): DynamoDBClient {
-  return tracer.captureAWSv3Client(new DynamoDBClient({ ...RETRY_POLICY }));
+export function dynamoClient(tracer: Tracer | undefined): DynamoDBClient {
+  return traced(tracer, new DynamoDBClient({ ...RETRY_POLICY }));
 }
 
-export function snsClient(tracer: Tracer): SNSClient {
-  return tracer.captureAWSv3Client(new SNSClient({ ...RETRY_POLICY }));
+export function snsClient(tracer: Tracer | undefined): SNSClient {
+  return traced(tracer, new SNSClient({ ...RETRY_POLICY }));
 }
 
-export function sqsClient(tracer: Tracer): SQSClient {
-  return tracer.captureAWSv3Client(new SQSClient({ ...RETRY_POLICY }));
+export function sqsClient(tracer: Tracer | undefined): SQSClient {
+  return traced(tracer, new SQSClient({ ...RETRY_POLICY }));
 }
 
-export function sesClient(tracer: Tracer): SESv2Client {
-  return tracer.captureAWSv3Client(new SESv2Client({ ...RETRY_POLICY }));
+export function sesClient(tracer: Tracer | undefined): SESv2Client {
+  return traced(tracer, new SESv2Client({ ...RETRY_POLICY }));
 }
 
-export function sfnClient(tracer: Tracer): SFNClient {
-  return tracer.captureAWSv3Client(new SFNClient({ ...RETRY_POLICY }));
+/** AWS End User Messaging SMS (the SDK still names it Pinpoint SMS Voice V2). */
+export function smsVoiceClient(tracer: Tracer | undefined): PinpointSMSVoiceV2Client {
+  return traced(tracer, new PinpointSMSVoiceV2Client({ ...RETRY_POLICY }));
 }
 
-export function ssmClient(tracer: Tracer): SSMClient {
-  return tracer.captureAWSv3Client(new SSMClient({ ...RETRY_POLICY }));
+export function sfnClient(tracer: Tracer | undefined): SFNClient {
+  return traced(tracer, new SFNClient({ ...RETRY_POLICY }));
 }
 
-export function schedulerClient(tracer: Tracer): SchedulerClient {
-  return tracer.captureAWSv3Client(new SchedulerClient({ ...RETRY_POLICY }));
+export function ssmClient(tracer: Tracer | undefined): SSMClient {
+  return traced(tracer, new SSMClient({ ...RETRY_POLICY }));
+}
+
+export function schedulerClient(tracer: Tracer | undefined): SchedulerClient {
+  return traced(tracer, new SchedulerClient({ ...RETRY_POLICY }));
 }

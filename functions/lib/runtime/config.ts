@@ -24,14 +24,25 @@ function seconds(min: number, max: number) {
   );
 }
 
-/** A whole number in [min, max], written as the template passes it. */
-function wholeNumber(min: number, max: number, unit: string) {
-  const expected = { error: `must be a whole number of ${unit} from ${min} to ${max}` };
+/** A whole number in [min, max], written as the template passes it: decimal digits. */
+function whole(min: number, max: number, unit?: string) {
+  const expected = { error: `must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max}` };
   return z.pipe(
-    z.pipe(z.string(REQUIRED).check(z.regex(/^\d{1,9}$/, expected)), z.transform(Number)),
+    z.pipe(z.string(REQUIRED).check(z.regex(/^\d{1,10}$/, expected)), z.transform(Number)),
     z.number().check(z.minimum(min, expected), z.maximum(max, expected)),
   );
 }
+
+/**
+ * Where the warehouse registry is (docs/warehouses.md): the SSM path holding one SecureString per
+ * warehouse, cached this many seconds (how long a rotation or a revocation takes to reach every
+ * container), and the limits of a warehouse whose registration sets none.
+ */
+const registry = {
+  WAREHOUSE_REGISTRY_PATH: optionalText,
+  WAREHOUSE_REGISTRY_CACHE_SECONDS: seconds(1, 3600),
+};
+const notificationCap = { WAREHOUSE_NOTIFICATIONS_PER_DAY: whole(0, 1_000_000_000) };
 
 /**
  * Stall timers (docs/alerts.md), read by the stream router, which arms them, and the stall-alert
@@ -39,8 +50,8 @@ function wholeNumber(min: number, max: number, unit: string) {
  * 0 (off) to 31536000, replaces every status's threshold when above 0.
  */
 const stallTimers = {
-  STALL_ALERT_HOURS: wholeNumber(1, 8760, 'hours'),
-  STALL_ALERT_SECONDS: z.optional(wholeNumber(0, 31_536_000, 'seconds')),
+  STALL_ALERT_HOURS: whole(1, 8760, 'hours'),
+  STALL_ALERT_SECONDS: z.optional(whole(0, 31_536_000, 'seconds')),
   STALL_SCHEDULE_GROUP: text,
   STALL_TIMER_QUEUE_ARN: text,
   STALL_SCHEDULER_ROLE_ARN: text,
@@ -51,23 +62,46 @@ export const FUNCTION_SETTINGS = {
   'ingest-events': z
     .object({
       TABLE_NAME: text,
-      /** Comma-separated `whsec_…` signing secrets given inline (the local stack); wins over the parameter. */
+      ...registry,
+      /** The development warehouse's comma-separated `whsec_…` secrets (the local stack's shorthand); wins over the registry. */
       WEBHOOK_SECRETS: optionalText,
-      /** The SSM SecureString holding them on AWS. */
-      WEBHOOK_SECRETS_PARAMETER: optionalText,
+      WAREHOUSE_REQUESTS_PER_SECOND: whole(1, 1_000_000),
+      WAREHOUSE_REQUEST_BURST: whole(1, 1_000_000),
+      ...notificationCap,
     })
     .check(
-      z.refine((settings) => Boolean(settings.WEBHOOK_SECRETS || settings.WEBHOOK_SECRETS_PARAMETER), {
-        error: 'or WEBHOOK_SECRETS must be set to the signing secrets',
-        path: ['WEBHOOK_SECRETS_PARAMETER'],
+      z.refine((settings) => Boolean(settings.WEBHOOK_SECRETS || settings.WAREHOUSE_REGISTRY_PATH), {
+        error: 'or WEBHOOK_SECRETS must be set: where the warehouses are registered',
+        path: ['WAREHOUSE_REGISTRY_PATH'],
       }),
     ),
   'get-shipment': z.object({ TABLE_NAME: text }),
   'get-wallet': z.object({ TABLE_NAME: text }),
-  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...stallTimers }),
-  'stall-alert': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...stallTimers }),
-  'send-sms': z.object({ TABLE_NAME: text, SMS_QUEUE_URL: text }),
-  'send-email': z.object({ TABLE_NAME: text, EMAIL_FROM_ADDRESS: text, EMAIL_CONFIGURATION_SET: optionalText }),
+  // Without a registry (the WEBHOOK_SECRETS shorthand) every warehouse has the default cap.
+  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap, ...stallTimers }),
+  // A stall alert counts against its owner's daily cap as the stream router's messages do.
+  'stall-alert': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap, ...stallTimers }),
+  'send-sms': z.object({
+    TABLE_NAME: text,
+    SMS_QUEUE_URL: text,
+    /** The End User Messaging pool every SMS is sent from, and the configuration set that returns its receipts. */
+    SMS_ORIGINATION_IDENTITY: text,
+    SMS_CONFIGURATION_SET: text,
+    /** Where a fallback to email is published. */
+    NOTIFICATIONS_TOPIC_ARN: text,
+  }),
+  'send-email': z.object({
+    TABLE_NAME: text,
+    EMAIL_FROM_ADDRESS: text,
+    EMAIL_CONFIGURATION_SET: optionalText,
+    NOTIFICATIONS_TOPIC_ARN: text,
+    /** The API's public base URL, which the preference links in every email point at. */
+    PREFERENCES_BASE_URL: text,
+    /** The SSM SecureString holding the preference links' signing secrets. */
+    PREFERENCE_SECRETS_PARAMETER: text,
+  }),
+  'record-delivery': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text }),
+  preferences: z.object({ TABLE_NAME: text, PREFERENCE_SECRETS_PARAMETER: text }),
   // The template's ReconcileDelaySeconds allows 1 to 86400.
   'start-reconciliation': z.object({ STATE_MACHINE_ARN: text, RECONCILE_DELAY_SECONDS: seconds(1, 86_400) }),
   'reconcile-wallet': z.object({ TABLE_NAME: text }),
@@ -75,6 +109,23 @@ export const FUNCTION_SETTINGS = {
 
 export type FunctionName = keyof typeof FUNCTION_SETTINGS;
 export type Settings<F extends FunctionName> = z.output<(typeof FUNCTION_SETTINGS)[F]>;
+
+/**
+ * Whether Powertools' Tracer would trace in this environment, by its own rule: only on Lambda
+ * (AWS_EXECUTION_ENV set, and not Amplify's mock), never under SAM CLI (AWS_SAM_LOCAL) or with
+ * POWERTOOLS_TRACE_ENABLED=false. observability.ts loads the Tracer only when this holds: importing
+ * it imports the X-Ray SDK, which installs async hooks at once that slow every await in the process,
+ * tracing or not. tests/unit/config.test.ts holds the rule to the Tracer's own decision.
+ */
+export function tracingEnabled(environment: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const executionEnvironment = environment.AWS_EXECUTION_ENV ?? '';
+  return (
+    executionEnvironment !== '' &&
+    executionEnvironment !== 'AWS_Lambda_amplify-mock' &&
+    (environment.AWS_SAM_LOCAL ?? '') === '' &&
+    (environment.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false'
+  );
+}
 
 /** The variables a function's settings read, for checking them against the template. */
 export function settingNames(name: FunctionName): string[] {

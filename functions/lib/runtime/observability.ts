@@ -1,7 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { tracingEnabled } from './config.ts';
 import { PiiRedactingLogFormatter } from './pii-redaction.ts';
+
+// The Tracer, loaded only where it traces (config.ts, tracingEnabled): its import brings the X-Ray
+// SDK, whose async hooks would otherwise slow every await of the local stack and the tests for a
+// Tracer that is off there anyway. Powertools offers no lazy path of its own, and the X-Ray SDK's
+// maintainers advise importing it conditionally (aws/aws-xray-sdk-node#420). Once per container.
+const tracing = tracingEnabled() ? await import('@aws-lambda-powertools/tracer') : undefined;
 
 /**
  * One function's Powertools: built by its composition root, once per container, and handed to
@@ -14,15 +21,15 @@ export interface Observability {
   logger: Logger;
   /** CloudWatch EMF, flushed by the `logMetrics` middleware of the shared middy stack. */
   metrics: Metrics;
-  /** X-Ray (the template sets `Tracing: Active`); off outside Lambda and under SAM CLI. */
-  tracer: Tracer;
+  /** X-Ray (the template sets `Tracing: Active`); none outside Lambda and under SAM CLI. */
+  tracer: Tracer | undefined;
 }
 
 export function createObservability(options: { metricDimensions?: Record<string, string> } = {}): Observability {
   return {
     logger: new Logger({ logFormatter: new PiiRedactingLogFormatter() }),
     metrics: new Metrics(options.metricDimensions ? { defaultDimensions: options.metricDimensions } : {}),
-    tracer: new Tracer(),
+    tracer: tracing ? new tracing.Tracer() : undefined,
   };
 }
 
