@@ -292,6 +292,31 @@ describe('wallet events', () => {
     expect(transactItems()[1]?.Update?.ExpressionAttributeValues).toMatchObject({ ':delta': 2500 });
   });
 
+  it.each([
+    ['taken by another warehouse', [{ shipmentId: 'shp-probe', owner: 'ams-1' }]],
+    ['free', []],
+  ])(
+    'answers the same 400 to a batch with a wrong-currency entry on its own wallet whether a shipment in it is %s',
+    async (_case, shipments) => {
+      // Prepare: the warehouse's own EUR wallet; the probed shipment taken or not. A 403 for the one
+      // and a 400 for the other would tell a warehouse which ids are taken, storing nothing.
+      const ownWallet = { walletId: 'wal-own', owner: TEST_OWNER, currency: 'EUR', balance: 0 };
+      dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { PK: string }[] }> }) => {
+        const wantsWallets = input.RequestItems[TABLE]?.Keys.some(({ PK }) => PK.startsWith('WALLET#'));
+        return { Responses: { [TABLE]: wantsWallets ? [ownWallet] : shipments } };
+      });
+      const batch = [shipmentStatus('picked', 'shp-probe', 1), walletEvent('debited', 'wal-own', 100, 'USD')];
+
+      // Act
+      const response = await send(postEvents(batch, { contentType: 'application/cloudevents-batch+json' }));
+
+      // Assess
+      expect(response).toMatchObject({ status: 400, body: { errors: [{ path: '[1].data.amount.currency' }] } });
+      expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+      expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    },
+  );
+
   it('refuses with 400 at data.amount.value, before any write, an entry past the balance bound', async () => {
     // Prepare
     const head = { walletId: 'wal-full', owner: TEST_OWNER, currency: 'EUR', balance: MAX_WALLET_BALANCE_MINOR_UNITS - 10 };

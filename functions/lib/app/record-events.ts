@@ -14,6 +14,7 @@ import type { Receipt } from '#domain/shipment.ts';
 import { BalanceLimitError, balanceLimitMessage, balanceProblems, CurrencyMismatchError } from '#domain/wallet.ts';
 import {
   hasScope,
+  mayWriteWallet,
   NOT_YOURS,
   ownershipRefusals,
   ownsSource,
@@ -85,8 +86,8 @@ const NOT_OWNER = 'This warehouse may not write what the request names; nothing 
  * Records a request's validated events for the warehouse it authenticated as.
  *
  * Everything that can refuse the request is decided first, for the whole batch, from reads only:
- * sources and scopes, then who owns each shipment and wallet named (403), then each wallet's
- * currency and balance bound (400). Only then are the events written, in request order, each on
+ * sources and scopes, then each writable wallet's currency and balance bound (400), then who
+ * owns each shipment and wallet named (403). Only then are the events written, in request order, each on
  * its own (docs/data-model.md). What can still fail is transient, or a concurrent request that
  * changed what was checked; then IncompleteBatchError says which events are stored, so the
  * client sends the request again and gets the rest written and the stored ones `duplicate`.
@@ -113,16 +114,23 @@ export async function recordEvents(ports: RecordEventsPorts, request: RecordRequ
   ]);
   const walletOwners = new Map([...wallets].map(([id, head]) => [id, head.owner]));
   const notYours = ownershipRefusals(warehouse, events, { shipments: shipmentOwners, wallets: walletOwners }, prefix);
-  if (notYours.length > 0) throw new ForbiddenError('not-owner', notYours, NOT_OWNER);
 
-  if (walletEvents.length > 0) {
+  // The 400s of what the warehouse may write are answered before the 403 of what it may not: the
+  // other way round, a request that earns a 400 anyway (an entry in the wrong currency on its own
+  // wallet) would learn from 403-or-400 whether another id in it is taken, without storing
+  // anything. Wallets it may not write are never checked, so their currency and balance stay unsaid.
+  const writable = walletEvents.filter(({ event }) =>
+    mayWriteWallet(warehouse, event.data.walletId, walletOwners.get(event.data.walletId)),
+  );
+  if (writable.length > 0) {
     const currencies = new Map([...wallets].map(([id, head]) => [id, head.currency]));
-    const mismatched = currencyConflicts(walletEvents, currencies);
+    const mismatched = currencyConflicts(writable, currencies);
     if (mismatched.length > 0) throw new ValidationError(mismatched, 'An entry does not match its wallet.');
     const balances = new Map([...wallets].map(([id, head]) => [id, head.balance]));
-    const outOfBounds = await balanceRefusals(ports.wallets, warehouse, walletEvents, balances);
+    const outOfBounds = await balanceRefusals(ports.wallets, warehouse, writable, balances);
     if (outOfBounds.length > 0) throw new ValidationError(outOfBounds, 'An entry would take its wallet past the balance limit.');
   }
+  if (notYours.length > 0) throw new ForbiddenError('not-owner', notYours, NOT_OWNER);
 
   const receivedAt = request.receivedAt.toISOString();
   const results: RecordResult[] = [];
