@@ -21,12 +21,16 @@ export const localArn = {
   table: (name: string) => `arn:aws:dynamodb:${scope}:table/${name}`,
   role: (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
   key: (id: string) => `arn:aws:kms:${scope}:key/${id}`,
+  scheduleGroup: (name: string) => `arn:aws:scheduler:${scope}:schedule-group/${name}`,
   /** An End User Messaging SMS resource: `pool`, `phone-number`, `configuration-set`, `opt-out-list`. */
   smsVoice: (type: string, id: string) => `arn:aws:sms-voice:${scope}:${type}/${id}`,
 } as const;
 
 /** A queue's URL as SQS forms it: `<endpoint>/<account>/<name>`. */
 export const localQueueUrl = (endpoint: string, name: string) => `${endpoint.replace(/\/$/, '')}/${LOCAL_ACCOUNT}/${name}`;
+
+/** Where the local Scheduler is: its ARNs' region and account. */
+export const LOCAL_SCOPE = scope;
 
 /** A queue's URL at `endpoint` from its ARN (`arn:aws:sqs:<region>:<account>:<name>`), in any account: no GetQueueUrl call, which a function's role may not be allowed. */
 export function queueUrlOfArn(endpoint: string, queueArn: string): string {

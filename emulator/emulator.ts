@@ -1,13 +1,14 @@
 import { DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { HttpApi } from './api-gateway.ts';
-import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, localArn } from './aws-local.ts';
+import { LOCAL_ACCOUNT, LOCAL_AWS, LOCAL_REGION, LOCAL_SCOPE, localArn, nameOfArn } from './aws-local.ts';
 import { createTableFromTemplate } from './dynamodb-local.ts';
 import { type CodeLocator, sourceCode } from './function-runner.ts';
 import { type LambdaService, startLambdaService, templateMappings } from './lambda-service.ts';
 import { configurationSetDestinations, declareMessaging } from './messaging.ts';
 import { resourceNames } from './resource-names.ts';
 import { ProviderEvents } from './services/provider-events.ts';
+import { LocalScheduler, type ScheduleRecord } from './services/scheduler.ts';
 import { startServiceEndpoint } from './services/server.ts';
 import { type EmailSink, LocalSesV2 } from './services/sesv2.ts';
 import { LocalSfn } from './services/sfn.ts';
@@ -75,7 +76,7 @@ export interface PublishedMessage extends PublishRequest {
 export interface Emulator {
   /** Local names by logical id (`Ref`) and `<LogicalId>.<Attribute>` (`GetAtt`): table names, ARNs, queue URLs. */
   names: Record<string, string>;
-  /** The local AWS endpoint (SNS, SQS, SES v2, Step Functions, SSM). */
+  /** The local AWS endpoint (SNS, SQS, SES v2, Step Functions, SSM, EventBridge Scheduler). */
   servicesUrl: string;
   /** Physical table names by logical id. */
   tableNames: Record<string, string>;
@@ -90,6 +91,8 @@ export interface Emulator {
   /** Holds the stream consumers back until the returned function is called; settled() still drains them. */
   holdStreams(): () => void;
   executions(): ExecutionRecord[];
+  /** EventBridge Scheduler's schedules, soonest first (one-time schedules deleted after completion are gone). */
+  schedules(): ScheduleRecord[];
   published(): PublishedMessage[];
   sqs: LocalSqs;
   /** Parameter Store, to change what the functions read while they run (e.g. a rotated secret). */
@@ -112,6 +115,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const sns = new LocalSns({ sqs, sms: options.sms });
     const ssm = new LocalSsm(`${LOCAL_REGION}:${LOCAL_ACCOUNT}`, options.ssmParameters);
     const stepFunctions = new LocalStepFunctions();
+    // Functions are only known further down; a schedule cannot fire before the emulator has started.
+    let invokeLater: ((functionId: string, event: unknown) => Promise<unknown>) | undefined;
+    const scheduler = new LocalScheduler({
+      scope: LOCAL_SCOPE,
+      targets: {
+        async sendToQueue(queueArn, body) {
+          sqs.send(queueArn, body);
+        },
+        async invokeFunction(functionArn, payload) {
+          void invokeLater?.(nameOfArn(functionArn), JSON.parse(payload)).catch((error: unknown) => {
+            console.error(`scheduled invocation of ${functionArn} failed:`, error);
+          });
+        },
+      },
+    });
+    cleanups.push(() => scheduler.stop());
     // The configuration sets' event destinations are read once the names are known (below).
     let destinations: ReturnType<typeof configurationSetDestinations> = { email: new Map(), sms: new Map() };
     const providerEvents = (channel: 'email' | 'sms') =>
@@ -134,6 +153,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       smsVoice: new LocalSmsVoiceV2(options.textMessages ?? { send: () => undefined, isOptedOut: () => false }, smsEvents),
       sfn: new LocalSfn(stepFunctions),
       ssm,
+      scheduler,
     });
     cleanups.push(() => endpoint.stop());
 
@@ -142,6 +162,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     );
     const names: Record<string, string> = { ...options.parameterOverrides, ...tableNames, ...resourceNames(template, endpoint.url) };
     declareMessaging(template, names, sqs, sns);
+    for (const [id] of resourcesOfType(template, 'AWS::Scheduler::ScheduleGroup')) scheduler.createGroup(names[id] as string);
     destinations = configurationSetDestinations(template, names);
 
     // A function's environment may name a table (Ref) but not its Arn or StreamArn, which only the
@@ -208,6 +229,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     cleanups.push(() => stepFunctions.stop());
     const invoke = (functionId: string, event: unknown) => lambda.invoke(functionId, event);
+    invokeLater = invoke;
 
     return {
       names,
@@ -230,6 +252,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       },
       holdStreams: () => lambda.eventSources.holdStreams(),
       executions: () => stepFunctions.list(),
+      schedules: () => scheduler.list(),
       published: () => [...published],
       sqs,
       ssm,
@@ -267,6 +290,7 @@ export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: 
     AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: servicesUrl,
     AWS_ENDPOINT_URL_SFN: servicesUrl,
     AWS_ENDPOINT_URL_SSM: servicesUrl,
+    AWS_ENDPOINT_URL_SCHEDULER: servicesUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
   };
 }

@@ -26,6 +26,14 @@ export function resourceNames(template: Template, servicesUrl: string): Record<s
       case 'AWS::KMS::Key':
         Object.assign(names, { [id]: id, [`${id}.Arn`]: localArn.key(id) });
         break;
+      case 'AWS::IAM::Role':
+        Object.assign(names, { [id]: id, [`${id}.Arn`]: localArn.role(id) });
+        break;
+      case 'AWS::Scheduler::ScheduleGroup': {
+        const name = String(resolveValue(template, resource.Properties?.Name ?? id, names));
+        Object.assign(names, { [id]: name, [`${id}.Arn`]: localArn.scheduleGroup(name) });
+        break;
+      }
       case 'AWS::SES::ConfigurationSet':
         // Named resources keep their template name (e.g. the SES configuration set, per stage).
         names[id] = String(resolveValue(template, resource.Properties?.Name ?? id, names));

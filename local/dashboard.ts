@@ -111,6 +111,37 @@ export function executionViews(raw: unknown, machineOf: (arn: string) => string 
     });
 }
 
+/** A pending stall timer: the shipment it watches (its schedule's target Input) and when it fires. */
+export interface TimerView {
+  shipmentId: string;
+  fireAt: string;
+  dueAt?: string;
+  schedule: string;
+}
+
+/** GET /local/schedules as the page draws it: pending one-time schedules whose Input names a shipment. */
+export function timerViews(raw: unknown): TimerView[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((entry: Record<string, any>) => {
+    if (typeof entry?.fireAt !== 'string') return [];
+    let input: Record<string, unknown> = {};
+    try {
+      input = JSON.parse(String(entry.target?.Input ?? '{}'));
+    } catch {
+      return [];
+    }
+    if (typeof input.shipmentId !== 'string') return [];
+    return [
+      {
+        shipmentId: input.shipmentId,
+        fireAt: entry.fireAt,
+        ...(typeof input.dueAt === 'string' ? { dueAt: input.dueAt } : {}),
+        schedule: String(entry.name ?? ''),
+      },
+    ];
+  });
+}
+
 export interface DashboardSources {
   template: Template;
   /** Local names (logical id → ARN) of the stack, to tell which state machine an execution ran. */
@@ -153,16 +184,18 @@ export function dashboardRoutes(sources: DashboardSources): Record<string, () =>
     '/local/shipments': () => sources.shipments.list(),
     '/local/architecture': async () => architecture,
     '/local/dashboard': async () => {
-      const [shipments, outbox, executions] = await Promise.all([
+      const [shipments, outbox, executions, schedules] = await Promise.all([
         sources.shipments.list(),
         sources.readLocal('/local/outbox'),
         sources.readLocal('/local/executions'),
+        sources.readLocal('/local/schedules'),
       ]);
       return {
         at: new Date().toISOString(),
         shipments,
         outbox: outboxMessages(outbox),
         executions: executionViews(executions, machineOf),
+        timers: timerViews(schedules),
         parts: { outbox: outbox !== undefined, executions: executions !== undefined },
       };
     },

@@ -147,6 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const localRoutes: Record<string, () => unknown> = {
       '/local/outbox': () => outbox.list(),
       '/local/executions': () => running.executions(),
+      '/local/schedules': () => running.schedules(),
       '/local/published': () => running.published(),
     };
     Object.assign(localRoutes, dashboardRoutes({ template, names: running.names, shipments, readLocal: (path) => localRoutes[path]?.() }));

@@ -11,9 +11,10 @@ import { DEVELOPMENT_WAREHOUSE, type RegistrySource, WarehousesFileError } from 
  * `npm start`: the whole pipeline on this machine, no AWS account needed. The only place the
  * local stack reads its settings from the shell: PORT, WAREHOUSES_FILE (else <data dir>/warehouses.json
  * when it exists), WEBHOOK_SECRETS (the development warehouse's secrets), RECONCILE_DELAY_SECONDS
- * (the template's ReconcileDelaySeconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers on the SMS
- * opt-out list), LOCAL_DELIVERY_EVENT_DELAY_SECONDS (how long SES and End User Messaging take to
- * report a delivery, bounce or complaint; 3 by default), LOG_LEVEL and PARCELCAST_DATA_DIR.
+ * (the template's ReconcileDelaySeconds), STALL_ALERT_SECONDS (its StallAlertSeconds: every stall
+ * threshold in seconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers on the SMS opt-out list),
+ * LOCAL_DELIVERY_EVENT_DELAY_SECONDS (how long SES and End User Messaging take to report a
+ * delivery, bounce or complaint; 3 by default), LOG_LEVEL and PARCELCAST_DATA_DIR.
  */
 
 const { values } = parseArgs({
@@ -46,7 +47,10 @@ try {
     warehouses,
     dataDir,
     persistDir: values.persist ? resolve(dataDir, 'dynamodb') : undefined,
-    parameterOverrides: process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {},
+    parameterOverrides: {
+      ...(process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {}),
+      ...(process.env.STALL_ALERT_SECONDS ? { StallAlertSeconds: process.env.STALL_ALERT_SECONDS } : {}),
+    },
     smsOptedOut: (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean),
     ...(process.env.LOCAL_DELIVERY_EVENT_DELAY_SECONDS
       ? { deliveryEventDelayMs: Number(process.env.LOCAL_DELIVERY_EVENT_DELAY_SECONDS) * 1000 }
@@ -59,6 +63,7 @@ try {
   console.log(`  GET  ${stack.url}/v1/shipments/{id}  a shipment's status and timeline`);
   console.log(`  GET  ${stack.url}/v1/wallets/{id}    a wallet's balance and whether it is confirmed yet`);
   console.log(`  GET  ${stack.url}/local/executions   wallet reconciliations (RECONCILE_DELAY_SECONDS sets the wait)`);
+  console.log(`  GET  ${stack.url}/local/schedules    pending stall timers (STALL_ALERT_SECONDS sets every threshold)`);
   console.log(`  GET  ${stack.url}/local/outbox       SMS and email as the providers were handed them; bounce@simulator.amazonses.com,`);
   console.log('                                       +33755512502 and the other AWS simulator contacts report back as on AWS');
   console.log(`  GET  ${stack.url}/health`);

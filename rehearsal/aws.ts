@@ -7,6 +7,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -33,6 +34,7 @@ export function awsClients(endpoint: string, credentials: Credentials) {
     iam: new IAMClient(config),
     lambda: new LambdaClient(config),
     s3: new S3Client(config),
+    scheduler: new SchedulerClient(config),
     ses: new SESv2Client(config),
     sfn: new SFNClient(config),
     smsVoice: new PinpointSMSVoiceV2Client(config),

@@ -129,6 +129,14 @@ def required_permissions(response: Any, operation: str, moto_resource: str) -> l
         name = unquote(response.path.rsplit("/", 2)[-2])
         arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
         return [("lambda:InvokeFunction", arn)]
+    if service == "scheduler" and operation in ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule"):
+        name = unquote(response.path.rstrip("/").rsplit("/", 1)[-1])
+        group = params.get("GroupName") or params.get("groupName") or "default"
+        checks = [(f"scheduler:{operation}", f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}")]
+        role = (params.get("Target") or {}).get("RoleArn")
+        if role and operation in ("CreateSchedule", "UpdateSchedule"):
+            checks.append(("iam:PassRole", role))  # a schedule's target role is passed to Scheduler
+        return checks
     if service == "ses" and operation == "SendEmail":
         checks = [("ses:SendEmail", sending_identity(params.get("FromEmailAddress", ""), account, region))]
         if params.get("ConfigurationSetName"):

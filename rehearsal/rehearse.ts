@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { builtCode } from '../emulator/function-runner.ts';
@@ -209,6 +210,7 @@ export async function rehearse(
 
     const items = await operator.dynamodb.send(new ScanCommand({ TableName: stack.physical('ParcelTable') }));
     const executions = await operator.sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.physical(STATE_MACHINE) }));
+    const schedules = await operator.scheduler.send(new ListSchedulesCommand({}));
     const authorizations = await moto.authorizations();
     const roles = [];
     for (const fn of deployed.functions)
@@ -252,6 +254,7 @@ export async function rehearse(
       outbox: await moto.outbox(),
       workflows,
       executions: (executions.executions ?? []).map((execution) => ({ name: String(execution.name), status: String(execution.status) })),
+      schedules: (schedules.Schedules ?? []).map((schedule) => ({ name: String(schedule.Name), group: String(schedule.GroupName) })),
       calls: recorder.calls,
       authorizations,
       roles,

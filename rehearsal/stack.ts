@@ -32,6 +32,7 @@ import {
   UpdatePoolCommand,
 } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { CreateConfigurationSetCommand, CreateConfigurationSetEventDestinationCommand } from '@aws-sdk/client-sesv2';
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { SetTopicAttributesCommand, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -425,6 +426,11 @@ const RECIPES: Record<string, Recipe> = {
       }),
     );
     return { physicalId: String(properties.StageName), what: 'apigatewayv2 CreateStage' };
+  },
+  'AWS::Scheduler::ScheduleGroup': async (clients, properties, context) => {
+    const name = String(properties.Name ?? generatedName(context));
+    await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: name }));
+    return { physicalId: name, what: 'scheduler CreateScheduleGroup' };
   },
   'AWS::CloudWatch::Alarm': async (clients, properties, context) => {
     const name = String(properties.AlarmName ?? generatedName(context));

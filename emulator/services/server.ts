@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AwsError, xmlText } from './protocol.ts';
+import type { LocalScheduler } from './scheduler.ts';
 import type { LocalSesV2 } from './sesv2.ts';
 import type { LocalSfn } from './sfn.ts';
 import type { LocalSmsVoiceV2 } from './sms-voice.ts';
@@ -11,7 +12,8 @@ import type { LocalSsm } from './ssm.ts';
 /**
  * One loopback HTTP endpoint for the AWS services the functions call, each answered in the wire
  * protocol the AWS SDK sends it (told apart as the SDK marks them: `X-Amz-Target` for the JSON
- * protocols (SQS, Step Functions, SSM, End User Messaging SMS), the `/v2/email/` path for SES v2's REST-JSON, a form-encoded `Action` for SNS's
+ * protocols (SQS, Step Functions, SSM, End User Messaging SMS), the `/v2/email/` path for SES v2's
+ * REST-JSON, `/schedules/` for EventBridge Scheduler's REST-JSON, a form-encoded `Action` for SNS's
  * Query). The functions reach it through `AWS_ENDPOINT_URL_<SERVICE>`, as they would any endpoint.
  *
  * Written by hand because no maintained Node library emulates these APIs (LocalStack and moto are
@@ -25,6 +27,7 @@ export interface ServiceSet {
   sesv2: LocalSesV2;
   sfn?: LocalSfn;
   ssm?: LocalSsm;
+  scheduler?: LocalScheduler;
   smsVoice?: LocalSmsVoiceV2;
 }
 
@@ -101,6 +104,21 @@ async function serve(services: ServiceSet, request: IncomingMessage, response: S
     } catch (error) {
       const failure = asAwsError(error);
       send(response, failure.status, 'application/json', JSON.stringify({ message: failure.message }), {
+        'x-amzn-errortype': failure.code,
+      });
+    }
+    return;
+  }
+
+  if (path.startsWith('/schedules/')) {
+    try {
+      if (!services.scheduler) throw new AwsError(404, 'ResourceNotFoundException', 'no local Scheduler in this emulator');
+      const query = new URL(request.url ?? '/', 'http://local').searchParams;
+      const output = await services.scheduler.handle(request.method ?? 'GET', path, query, body ? JSON.parse(body) : {});
+      send(response, 200, 'application/json', JSON.stringify(output));
+    } catch (error) {
+      const failure = asAwsError(error);
+      send(response, failure.status, 'application/json', JSON.stringify({ Message: failure.message }), {
         'x-amzn-errortype': failure.code,
       });
     }

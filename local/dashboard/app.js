@@ -145,6 +145,17 @@ function renderMessage(message) {
   );
 }
 
+// ------------------------------------------------------------------ stall timers
+
+function renderTimer(timer) {
+  return h(
+    'article',
+    { class: 'timer', dataShipment: timer.shipmentId },
+    h('strong', {}, timer.shipmentId),
+    h('span', { class: 'muted' }, ` · tells the customer it is delayed at ${time(timer.fireAt)} unless it moves on`),
+  );
+}
+
 // ------------------------------------------------------------------ executions
 
 let architecture = { stateMachines: [] };
@@ -284,6 +295,7 @@ async function tick() {
     lastShipments = state.shipments;
     if (changed('shipments', state.shipments)) showShipments(state.shipments);
     if (changed('outbox', state.outbox)) section('outbox', [...state.outbox].reverse(), renderMessage);
+    if (changed('timers', state.timers ?? [])) section('timers', state.timers ?? [], renderTimer);
     const running = state.executions.some((execution) => execution.status === 'RUNNING');
     if (changed('executions', state.executions) || running) section('executions', [...state.executions].reverse(), renderExecution);
     status.textContent = `live · ${state.shipments.length} shipments · ${state.outbox.length} messages · ${state.executions.length} executions · ${new Date(state.at).toLocaleTimeString()}`;

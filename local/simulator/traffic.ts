@@ -97,6 +97,9 @@ const FAILURES = ['Nobody at home', 'Address not found', 'Recipient refused the 
 const CHANNEL_CHOICES = [['sms', 'email'], ['sms', 'email'], ['sms', 'email'], ['email'], ['sms']];
 const MINUTE = 60_000;
 
+/** The calendar day `days` after `from` (UTC), as an estimated delivery names it. */
+const dayAfter = (from: Date, days: number) => new Date(from.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+
 export function generateTraffic(options: TrafficOptions): Traffic {
   const next = seededRandom(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
@@ -168,6 +171,7 @@ export function generateTraffic(options: TrafficOptions): Traffic {
         trackingNumber,
         trackingUrl,
         promisedBy: new Date(options.end.getTime() + 2 * 24 * 60 * MINUTE).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        estimatedDelivery: { date: dayAfter(options.end, 2), timeZone: options.timeZone ?? person.timeZone },
       }),
       event('shipment.picked', step(), shipmentId, { shipmentId }),
       event('shipment.packed', step(), shipmentId, { shipmentId }),
@@ -176,19 +180,41 @@ export function generateTraffic(options: TrafficOptions): Traffic {
       lifecycle.push(event('shipment.cancelled', step(), shipmentId, { shipmentId, reason: 'Customer cancelled the order' }));
     } else {
       lifecycle.push(event('shipment.shipped', step(), shipmentId, { shipmentId, carrier, trackingNumber, trackingUrl }));
-      for (let hop = between(1, 2); hop > 0; hop -= 1) {
-        lifecycle.push(event('shipment.in_transit', step(), shipmentId, { shipmentId, location: pick(HUBS) }));
+      // Some shipments go quiet after shipping: a stall alert follows once StallAlertHours pass.
+      const stalls = chance(0.08);
+      // Some carriers revise the date on the way: the customer hears the new one.
+      const revised = chance(0.15);
+      for (let hop = stalls ? 0 : between(1, 2); hop > 0; hop -= 1) {
+        lifecycle.push(
+          event('shipment.in_transit', step(), shipmentId, {
+            shipmentId,
+            location: pick(HUBS),
+            ...(revised && hop === 1
+              ? { estimatedDelivery: { date: dayAfter(options.end, 3), timeZone: options.timeZone ?? person.timeZone } }
+              : {}),
+          }),
+        );
+      }
+      if (stalls) {
+        valid.push(...lifecycle);
+        shipments[shipmentId] = { status: 'shipped', timelineLength: lifecycle.length };
+        continue;
       }
       const attempt = () =>
         event('shipment.out_for_delivery', step(), shipmentId, { shipmentId, eta: new Date(at + 3 * 60 * MINUTE).toISOString() });
       lifecycle.push(attempt());
       if (chance(options.failureRate ?? 0.15)) {
         lifecycle.push(
-          event('shipment.delivery_failed', step(), shipmentId, {
-            shipmentId,
-            reason: pick(FAILURES),
-            nextAttemptAt: new Date(at + 60 * MINUTE).toISOString(),
-          }),
+          chance(0.5)
+            ? event('shipment.attempted_delivery', step(), shipmentId, {
+                shipmentId,
+                nextAttemptAt: new Date(at + 60 * MINUTE).toISOString(),
+              })
+            : event('shipment.delivery_failed', step(), shipmentId, {
+                shipmentId,
+                reason: pick(FAILURES),
+                nextAttemptAt: new Date(at + 60 * MINUTE).toISOString(),
+              }),
         );
         if (chance(0.3)) {
           lifecycle.push(event('shipment.returned', step(), shipmentId, { shipmentId, reason: 'Undeliverable after a failed attempt' }));
@@ -197,7 +223,13 @@ export function generateTraffic(options: TrafficOptions): Traffic {
           lifecycle.push(event('shipment.delivered', step(), shipmentId, { shipmentId, location: 'Front door', signedBy: person.name }));
         }
       } else {
-        lifecycle.push(event('shipment.delivered', step(), shipmentId, { shipmentId, location: 'Front door', signedBy: person.name }));
+        const handover = chance(0.3)
+          ? pick([
+              { deliveredTo: 'neighbour', location: 'Next door, number 12' },
+              { deliveredTo: 'safe_place', location: 'Behind the garden gate' },
+            ])
+          : { location: 'Front door', signedBy: person.name };
+        lifecycle.push(event('shipment.delivered', step(), shipmentId, { shipmentId, ...handover }));
       }
     }
     valid.push(...lifecycle);

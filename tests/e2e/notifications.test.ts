@@ -169,6 +169,45 @@ describe('notifications through the local stack', () => {
     expect(summary(await outboxOnce('cus-e2e-3', 2))).toEqual(['shipment.shipped/email', 'shipment.shipped/sms']);
   });
 
+  it('tells a revised delivery date once, and a date that stays on its day not at all', async () => {
+    const id = 'e2e-n-revised';
+    const estimate = (date: string) => ({ date, timeZone: 'Europe/Madrid' });
+    await post(
+      cloudEvent(
+        'shipment.created',
+        { shipmentId: id, orderId: 'o-7', customer: customer('cus-e2e-7', 'en'), estimatedDelivery: estimate('2026-11-05') },
+        { minute: 0 },
+      ),
+    );
+    await post(cloudEvent('shipment.shipped', { shipmentId: id, trackingNumber: 'REV1' }, { minute: 5 }));
+    expect((await outboxOnce('cus-e2e-7', 2)).find((entry) => entry.channel === 'sms')?.text).toBe(
+      'Parcelcast: Your parcel REV1 has shipped, expected Thu, Nov 5.',
+    );
+
+    await post(cloudEvent('shipment.in_transit', { shipmentId: id, estimatedDelivery: estimate('2026-11-07') }, { minute: 20 }));
+    const revised = (await outboxOnce('cus-e2e-7', 4)).slice(2);
+    expect(revised.map((entry) => entry.channel).sort()).toEqual(['email', 'sms']);
+    expect(revised.find((entry) => entry.channel === 'sms')?.text).toBe('Parcelcast: New delivery date for your parcel REV1: Sat, Nov 7.');
+    expect(revised.find((entry) => entry.channel === 'email')?.subject).toBe('Your parcel has a new delivery date');
+
+    // The same estimate again, and a window on that same day: no news.
+    await post(cloudEvent('shipment.in_transit', { shipmentId: id, estimatedDelivery: estimate('2026-11-07') }, { minute: 30 }));
+    await post(
+      cloudEvent(
+        'shipment.in_transit',
+        { shipmentId: id, estimatedDelivery: { from: '2026-11-07T09:00:00Z', to: '2026-11-07T11:00:00Z', timeZone: 'UTC' } },
+        { minute: 40 },
+      ),
+    );
+    await stack.settled();
+    expect(await outbox('cus-e2e-7')).toHaveLength(4);
+    const shipment = (await (await fetch(`${stack.url}/v1/shipments/${id}`)).json()) as Record<string, unknown>;
+    expect([shipment.originalEstimatedDelivery, shipment.estimatedDelivery]).toEqual([
+      estimate('2026-11-05'),
+      { from: '2026-11-07T09:00:00Z', to: '2026-11-07T11:00:00Z', timeZone: 'UTC' },
+    ]);
+  });
+
   it('writes to a Spanish-speaking customer in Spanish', async () => {
     const id = 'e2e-n-es';
     await post(cloudEvent('shipment.created', { shipmentId: id, orderId: 'o-4', customer: customer('cus-e2e-4', 'es-ES') }, { minute: 0 }));

@@ -18,7 +18,11 @@ const SHIPMENT_ID = 'shp-prop';
 const START = Date.UTC(2026, 10, 1, 8, 0);
 const RUNS = { numRuns: 400 };
 
-/** The stages of docs/data-model.md's status rules: attempts (in_transit, out_for_delivery, delivery_failed) share one, terminals the last. */
+/**
+ * The stages of docs/data-model.md's status rules: attempts (in_transit, out_for_delivery,
+ * delivery_failed, attempted_delivery, available_for_pickup) share one, the terminals returned and
+ * cancelled the next, and returned_to_sender, terminal too, comes last.
+ */
 const STAGE: Record<ShipmentStatus, number> = {
   created: 0,
   picked: 1,
@@ -27,11 +31,14 @@ const STAGE: Record<ShipmentStatus, number> = {
   in_transit: 4,
   out_for_delivery: 4,
   delivery_failed: 4,
+  attempted_delivery: 4,
+  available_for_pickup: 4,
   delivered: 5,
   returned: 6,
   cancelled: 6,
+  returned_to_sender: 7,
 };
-const isTerminal = (status: ShipmentStatus) => status === 'returned' || status === 'cancelled';
+const isTerminal = (status: ShipmentStatus) => status === 'returned' || status === 'cancelled' || status === 'returned_to_sender';
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
@@ -50,6 +57,14 @@ const trackingNumber = fc.constantFrom('JD0001', '1Z999', 'GLS-42');
 const trackingUrl = fc.constantFrom('https://track.example/1', 'https://track.example/2');
 const place = fc.constantFrom('Madrid', 'Lyon', 'Rotterdam');
 const reason = fc.constantFrom('nobody home', 'address unknown', 'refused');
+const estimatedDelivery = fc.oneof(
+  fc.record({ date: fc.constantFrom('2026-11-03', '2026-11-04', '2026-11-06'), timeZone: fc.constantFrom('Europe/Madrid', 'Asia/Tokyo') }),
+  fc.record({
+    from: fc.constantFrom('2026-11-03T08:00:00Z', '2026-11-04T09:00:00+01:00'),
+    to: fc.constantFrom('2026-11-04T18:00:00Z', '2026-11-05T12:00:00+01:00'),
+    timeZone: fc.constantFrom('Europe/Madrid', 'America/New_York'),
+  }),
+);
 const later = fc.integer({ min: 0, max: 48 * 60 }).map((minutes) => new Date(START + minutes * 60_000).toISOString());
 
 const dataFor: Record<ShipmentStatus, fc.Arbitrary<Record<string, unknown>>> = {
@@ -72,18 +87,29 @@ const dataFor: Record<ShipmentStatus, fc.Arbitrary<Record<string, unknown>>> = {
       trackingNumber,
       trackingUrl,
       promisedBy: later,
+      estimatedDelivery,
     },
     { requiredKeys: ['orderId', 'customer'] },
   ),
   picked: fc.constant({}),
   packed: fc.constant({}),
-  shipped: optional({ carrier, trackingNumber, trackingUrl }),
-  in_transit: optional({ location: place }),
-  out_for_delivery: optional({ eta: later }),
-  delivered: optional({ location: place, signedBy: fc.constantFrom('A. García', 'neighbour') }),
-  delivery_failed: fc.record({ reason, nextAttemptAt: later }, { requiredKeys: ['reason'] }),
+  shipped: optional({ carrier, trackingNumber, trackingUrl, estimatedDelivery }),
+  in_transit: optional({ location: place, estimatedDelivery }),
+  out_for_delivery: optional({ eta: later, estimatedDelivery }),
+  delivered: optional({
+    location: place,
+    signedBy: fc.constantFrom('A. García', 'neighbour'),
+    deliveredTo: fc.constantFrom('recipient', 'neighbour', 'safe_place'),
+  }),
+  delivery_failed: fc.record({ reason, nextAttemptAt: later, estimatedDelivery }, { requiredKeys: ['reason'] }),
+  attempted_delivery: fc.record({ nextAttemptAt: later, reason, estimatedDelivery }, { requiredKeys: ['nextAttemptAt'] }),
+  available_for_pickup: fc.record(
+    { pickupPoint: fc.constantFrom('Kiosk Plaza Mayor', 'Locker 12, Centraal'), collectBy: later },
+    { requiredKeys: ['pickupPoint'] },
+  ),
   returned: optional({ reason }),
   cancelled: optional({ reason }),
+  returned_to_sender: optional({ reason }),
 };
 
 const eventSpec = fc.oneof(
@@ -172,8 +198,14 @@ function reference(entries: readonly ShipmentEntry[]) {
   for (const entry of history) {
     for (const field of DETAIL_FIELDS) if (typeof entry.data[field] === 'string') details[field] = entry.data[field];
   }
+  // The estimate: the latest in history that carries one, and beside it the first.
+  const estimates = history.filter((entry) => entry.data.estimatedDelivery !== undefined);
+  if (estimates.length > 0) {
+    details.estimatedDelivery = estimates.at(-1)!.data.estimatedDelivery;
+    details.originalEstimatedDelivery = estimates[0]!.data.estimatedDelivery;
+  }
   const created = entries.filter((entry) => entry.status === 'created').sort((a, b) => (receiptKey(a) < receiptKey(b) ? -1 : 1));
-  const { shipmentId: _id, customer: _customer, ...own } = current.data;
+  const { shipmentId: _id, customer: _customer, estimatedDelivery: _estimate, ...own } = current.data;
   for (const field of DETAIL_FIELDS) delete own[field];
   return {
     status: current.status,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_IDENTIFIER_LENGTH, parseEvents, type ShipmentEvent, TEXT_LIMITS } from '../../functions/lib/domain/cloud-events.ts';
+import { DELIVERED_TO } from '../../functions/lib/domain/delivered-to.ts';
 import { ValidationError } from '../../functions/lib/domain/errors.ts';
 import { notificationsForChange } from '../../functions/lib/domain/notification-policy.ts';
 import { formatMoney, formatMoneyPlain, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
@@ -8,6 +9,7 @@ import { balanceConfirmedMessages } from '../../functions/lib/domain/reconciliat
 import { firstUnsafeCharacter, MAX_TRACKING_URL_LENGTH, sanitiseText } from '../../functions/lib/domain/safe-text.ts';
 import type { Customer } from '../../functions/lib/domain/shipment.ts';
 import { transliterateToGsm7 } from '../../functions/lib/domain/sms-encoding.ts';
+import { stallMessages } from '../../functions/lib/domain/stall-alerts.ts';
 import { MAX_WALLET_BALANCE_MINOR_UNITS } from '../../functions/lib/domain/wallet.ts';
 import { stateAfter } from '../support/shipments.ts';
 
@@ -85,6 +87,16 @@ const currency = fc.constantFrom(...Intl.supportedValuesOf('currency'));
 /** Any instant with a four-digit year in UTC: the schemas accept them all for promises and ETAs. */
 const instant = fc.integer({ min: Date.UTC(0, 0, 1) + 86_400_000, max: Date.UTC(9999, 11, 30) }).map((ms) => new Date(ms).toISOString());
 
+/** Any estimate the schemas accept: a day of a four-digit year, or a window of up to 14 days, in any zone. */
+const estimatedDelivery = fc.oneof(
+  fc.record({ date: instant.map((iso) => iso.slice(0, 10)), timeZone }),
+  fc.tuple(instant, fc.integer({ min: 0, max: 14 * 86_400_000 }), timeZone).map(([from, span, zone]) => ({
+    from,
+    to: new Date(Math.min(Date.parse(from) + span, Date.UTC(9999, 11, 30))).toISOString(),
+    timeZone: zone,
+  })),
+);
+
 const customer = fc.record(
   {
     id: identifier,
@@ -101,19 +113,33 @@ const customer = fc.record(
 const statusData = fc.oneof(
   fc
     .record(
-      { carrier: textUpTo(TEXT_LIMITS.carrier), trackingNumber: textUpTo(TEXT_LIMITS.trackingNumber), trackingUrl },
+      { carrier: textUpTo(TEXT_LIMITS.carrier), trackingNumber: textUpTo(TEXT_LIMITS.trackingNumber), trackingUrl, estimatedDelivery },
       { requiredKeys: [] },
     )
     .map((data) => ['shipped', data] as const),
   fc.record({ eta: instant }, { requiredKeys: [] }).map((data) => ['out_for_delivery', data] as const),
   fc
-    .record({ location: textUpTo(TEXT_LIMITS.location), signedBy: textUpTo(TEXT_LIMITS.signedBy) }, { requiredKeys: [] })
+    .record(
+      {
+        location: textUpTo(TEXT_LIMITS.location),
+        signedBy: textUpTo(TEXT_LIMITS.signedBy),
+        deliveredTo: fc.constantFrom(...DELIVERED_TO),
+      },
+      { requiredKeys: [] },
+    )
     .map((data) => ['delivered', data] as const),
   fc
     .record({ reason: textUpTo(TEXT_LIMITS.reason), nextAttemptAt: instant }, { requiredKeys: ['reason'] })
     .map((data) => ['delivery_failed', data] as const),
+  fc
+    .record({ nextAttemptAt: instant, reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: ['nextAttemptAt'] })
+    .map((data) => ['attempted_delivery', data] as const),
+  fc
+    .record({ pickupPoint: textUpTo(TEXT_LIMITS.pickupPoint), collectBy: instant }, { requiredKeys: ['pickupPoint'] })
+    .map((data) => ['available_for_pickup', data] as const),
   fc.record({ reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: [] }).map((data) => ['returned', data] as const),
   fc.record({ reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: [] }).map((data) => ['cancelled', data] as const),
+  fc.record({ reason: textUpTo(TEXT_LIMITS.reason) }, { requiredKeys: [] }).map((data) => ['returned_to_sender', data] as const),
 );
 
 const createdData = fc.record(
@@ -125,6 +151,7 @@ const createdData = fc.record(
     trackingNumber: textUpTo(TEXT_LIMITS.trackingNumber),
     trackingUrl,
     promisedBy: instant,
+    estimatedDelivery,
   },
   { requiredKeys: ['shipmentId', 'orderId', 'customer'] },
 );
@@ -179,14 +206,45 @@ describe('every SMS is one segment', () => {
           const shipment = message.shipment!;
           const shown = [shipment.trackingNumber ?? shipment.shipmentId, shipment.trackingUrl];
           if (shipment.status === 'shipped') shown.push(shipment.carrier);
-          if (['delivery_failed', 'returned', 'cancelled'].includes(shipment.status)) shown.push(shipment.reason);
+          if (['delivery_failed', 'returned', 'cancelled', 'returned_to_sender'].includes(shipment.status)) shown.push(shipment.reason);
+          if (shipment.status === 'available_for_pickup') shown.push(shipment.pickupPoint);
+          if (shipment.deliveredTo === 'neighbour' || shipment.deliveredTo === 'safe_place') shown.push(shipment.location);
           for (const detail of shown) if (detail) expect(email.text).toContain(detail);
+        }
+        // The delay message of a stall at that status, with the same hostile details.
+        for (const message of stallMessages(after)) {
+          if (message.channel === 'sms') expectOneSafeSegment(JSON.stringify(message), renderSms(message));
+          else for (const line of renderEmail(message).text.split('\n')) expect(firstUnsafeCharacter(line)).toBeUndefined();
         }
         rendered += 1;
       }),
       RUNS,
     );
     // Most generated events are accepted: the property is about them, not about refusals.
+    expect(rendered).toBeGreaterThan(RUNS.numRuns / 2);
+  });
+
+  it('for any new delivery date, saying the date in the customer’s language and time zone', () => {
+    let rendered = 0;
+    fc.assert(
+      fc.property(createdData, estimatedDelivery, (created, revised) => {
+        const events = accepted([
+          envelope('shipment.created', 'e1', '2026-11-01T08:00:00Z', created),
+          envelope('shipment.in_transit', 'e2', '2026-11-01T09:00:00Z', { shipmentId: created.shipmentId, estimatedDelivery: revised }),
+        ]);
+        fc.pre(events !== undefined);
+        const [first, second] = events as [ShipmentEvent, ShipmentEvent];
+        const messages = notificationsForChange(stateAfter([first]), stateAfter([first, second])!);
+        for (const message of messages) {
+          expect(message.eventType).toBe('shipment.delivery_date_changed');
+          if (message.channel === 'sms') expectOneSafeSegment(JSON.stringify(message), renderSms(message));
+          else for (const line of renderEmail(message).text.split('\n')) expect(firstUnsafeCharacter(line)).toBeUndefined();
+        }
+        rendered += messages.length;
+      }),
+      RUNS,
+    );
+    // Most pairs of estimates are a day or more apart: the property is about those messages.
     expect(rendered).toBeGreaterThan(RUNS.numRuns / 2);
   });
 

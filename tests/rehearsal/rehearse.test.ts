@@ -49,12 +49,13 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
 
     // Created by moto's CloudFormation, and by the rehearsal where moto skips the type.
     const resources = section(report, 'Resources');
-    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 10 |');
+    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 11 |');
     expect(resources).toContain('| AWS::DynamoDB::Table | CloudFormation | 1 |');
     for (const type of [
       'AWS::SNS::Subscription',
       'AWS::SQS::QueuePolicy',
       'AWS::SES::ConfigurationSet',
+      'AWS::Scheduler::ScheduleGroup',
       'AWS::ApiGatewayV2::Api',
       'AWS::CloudWatch::Alarm',
     ]) {
@@ -105,6 +106,8 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
     expect(report).toMatch(
       /\| delivery receipts recorded on their notifications \| PASS \| shipment#shp-1001#shipped#email delivered, shipment#shp-1001#shipped#sms delivered/,
     );
+    // The shipment's stall timer, created by the stream router under IAM enforcement (moto never fires it).
+    expect(section(report, 'EventBridge Scheduler schedules')).toMatch(/\| stall-[0-9a-f]{40} \| \S*StallTimerScheduleGroup\S* \|/);
     expect(section(report, 'AWS errors')).toContain('_none_');
     expect(section(report, 'IAM refusals')).toContain('_none_');
     // The functions ran with their own roles: each action they used was granted to that role.

@@ -3,6 +3,7 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import type { NotificationPublisher } from '../../functions/lib/domain/notification-ports.ts';
 import type { CustomerProfiles } from '../../functions/lib/domain/ports.ts';
 import type { NotificationCounts } from '../../functions/lib/domain/warehouse.ts';
+import { stallTimers } from './stalls.ts';
 
 /** Warehouse counts in memory, as DynamoNotificationCounts keeps them in the table. */
 export class MemoryCounts implements NotificationCounts {
@@ -20,11 +21,17 @@ export class MemoryCounts implements NotificationCounts {
 /**
  * The stream router's ports around `publisher`, for tests about publishing: counts in memory, a
  * cap no test reaches unless it sets one, suppressions recorded in `suppressed`, customer profiles
- * kept in `profiles` unless the test gives its own.
+ * kept in `profiles` unless the test gives its own, stall timers in memory (support/stalls.ts) unless it gives its own.
  */
 export function routerPorts(
   publisher: NotificationPublisher,
-  options: { caps?: Record<string, number>; counts?: NotificationCounts; now?: Date; profiles?: CustomerProfiles } = {},
+  options: {
+    caps?: Record<string, number>;
+    counts?: NotificationCounts;
+    now?: Date;
+    profiles?: CustomerProfiles;
+    stalls?: RouteShipmentPorts['stalls'];
+  } = {},
 ): RouteShipmentPorts & { suppressed: { message: NotificationMessage; reason: string }[] } {
   const suppressed: { message: NotificationMessage; reason: string }[] = [];
   return {
@@ -34,6 +41,7 @@ export function routerPorts(
     suppressions: { suppress: async (message, reason) => void suppressed.push({ message, reason }) },
     clock: () => options.now ?? new Date(),
     profiles: options.profiles ?? { remember: async () => undefined },
+    stalls: options.stalls ?? stallTimers(),
     suppressed,
   };
 }

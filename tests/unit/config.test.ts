@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../../functions/lib/domain/errors.ts';
-import { loadSettings, tracingEnabled } from '../../functions/lib/runtime/config.ts';
+import { loadSettings, stallSettingsOf, tracingEnabled } from '../../functions/lib/runtime/config.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 
 // The one reader of process.env in functions/: each function's settings, parsed once at cold start.
@@ -73,6 +73,7 @@ describe('function settings', () => {
   });
 
   it('reads only its own variables', () => {
+    const stalls = { STALL_SCHEDULE_GROUP: 'g', STALL_TIMER_QUEUE_ARN: 'arn:queue', STALL_SCHEDULER_ROLE_ARN: 'arn:role' };
     expect(
       loadSettings('stream-router', {
         NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
@@ -81,13 +82,28 @@ describe('function settings', () => {
         WAREHOUSE_REGISTRY_CACHE_SECONDS: '300',
         WAREHOUSE_NOTIFICATIONS_PER_DAY: '10000',
         WAREHOUSE_REQUEST_BURST: '200',
+        STALL_ALERT_HOURS: '48',
+        STALL_ALERT_SECONDS: '0',
+        ...stalls,
       }),
     ).toEqual({
       NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
       TABLE_NAME: 't',
       WAREHOUSE_REGISTRY_CACHE_SECONDS: 300,
       WAREHOUSE_NOTIFICATIONS_PER_DAY: 10000,
+      STALL_ALERT_HOURS: 48,
+      STALL_ALERT_SECONDS: 0,
+      ...stalls,
     });
+  });
+
+  it('takes every stall threshold from STALL_ALERT_SECONDS only when it is above 0', () => {
+    const base = { STALL_ALERT_HOURS: 48 };
+    expect([
+      stallSettingsOf(base),
+      stallSettingsOf({ ...base, STALL_ALERT_SECONDS: 0 }),
+      stallSettingsOf({ ...base, STALL_ALERT_SECONDS: 3 }),
+    ]).toEqual([{ alertHours: 48 }, { alertHours: 48 }, { alertHours: 48, overrideSeconds: 3 }]);
   });
 });
 

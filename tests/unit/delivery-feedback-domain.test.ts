@@ -121,7 +121,7 @@ describe('the fallback policy', () => {
 });
 
 describe('preferences', () => {
-  it('lets essential messages through to customers who chose essential only: a delivery exception and a balance correction', () => {
+  it('lets essential messages through to customers who chose essential only: exceptions, what asks them to act, and a balance correction', () => {
     expect(isEssential({ eventType: 'shipment.delivery_failed' })).toBe(true);
     expect(
       isEssential({
@@ -134,6 +134,14 @@ describe('preferences', () => {
     ).toBe(false);
     expect(isEssential({ eventType: 'shipment.out_for_delivery' })).toBe(false);
     expect(allowedBy('essential', { eventType: 'shipment.shipped' })).toBe(false);
+    // Issue 15's messages: a missed delivery, a parcel to collect and a stall alert ask something of
+    // the customer or say something went wrong; a new delivery date and a return to sender do not.
+    for (const eventType of ['shipment.attempted_delivery', 'shipment.available_for_pickup', 'shipment.stalled']) {
+      expect(allowedBy('essential', { eventType }), eventType).toBe(true);
+    }
+    for (const eventType of ['shipment.delivery_date_changed', 'shipment.returned_to_sender', 'shipment.returned']) {
+      expect(allowedBy('essential', { eventType }), eventType).toBe(false);
+    }
     expect(allowedBy('all', { eventType: 'shipment.shipped' })).toBe(true);
   });
 

@@ -224,6 +224,8 @@ describe('free text', () => {
           return shipmentStatus('delivered', 'shp-1', 1, { [field]: value });
         case 'reason':
           return shipmentStatus('delivery_failed', 'shp-1', 1, { reason: value });
+        case 'pickupPoint':
+          return shipmentStatus('available_for_pickup', 'shp-1', 1, { pickupPoint: value });
         default:
           return { ...walletEvent('debited', 'w', 1), data: { ...walletEvent('debited', 'w', 1).data, reference: value } };
       }

@@ -39,12 +39,70 @@ function message(overrides: Partial<NotificationMessage>): NotificationMessage {
   };
 }
 
-const ANNOUNCED = ['shipped', 'out_for_delivery', 'delivered', 'delivery_failed', 'returned', 'cancelled'] as const;
+const ANNOUNCED = [
+  'shipped',
+  'out_for_delivery',
+  'delivered',
+  'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
+  'returned',
+  'cancelled',
+  'returned_to_sender',
+] as const;
 
 describe('notification policy', () => {
-  it('announces exactly shipped, out_for_delivery, delivered, delivery_failed, returned and cancelled', () => {
+  it('announces every status from shipped on but in_transit', () => {
     const announced = SHIPMENT_STATUSES.filter((status) => notificationsForChange(shipment('created'), shipment(status)).length > 0);
-    expect(announced).toEqual(['shipped', 'out_for_delivery', 'delivery_failed', 'delivered', 'returned', 'cancelled']);
+    expect(announced).toEqual([
+      'shipped',
+      'out_for_delivery',
+      'delivery_failed',
+      'attempted_delivery',
+      'available_for_pickup',
+      'delivered',
+      'returned',
+      'cancelled',
+      'returned_to_sender',
+    ]);
+  });
+
+  it("carries each milestone's own details, and where a parcel was left only when it was not handed to the customer", () => {
+    const details = (status: ShipmentStatus, statusDetails: Record<string, string>) =>
+      notificationsForChange(shipment('in_transit'), shipment(status, { statusDetails }))[0]?.shipment;
+    expect(details('available_for_pickup', { pickupPoint: 'Kiosk 12', collectBy: '2026-11-08T18:00:00.000Z' })).toMatchObject({
+      pickupPoint: 'Kiosk 12',
+      collectBy: '2026-11-08T18:00:00.000Z',
+    });
+    expect(details('attempted_delivery', { nextAttemptAt: '2026-11-02T09:00:00.000Z' })).toMatchObject({
+      nextAttemptAt: '2026-11-02T09:00:00.000Z',
+    });
+    expect(details('delivered', { deliveredTo: 'neighbour', location: 'No. 14' })).toMatchObject({
+      deliveredTo: 'neighbour',
+      location: 'No. 14',
+    });
+    const toCustomer = details('delivered', { deliveredTo: 'recipient', location: 'Front door', signedBy: 'A. García' });
+    expect([toCustomer?.deliveredTo, toCustomer?.location]).toEqual(['recipient', undefined]);
+  });
+
+  it('tells a delivery date moved by a day or more once per new estimate, in the customer’s time zone', () => {
+    const day = (date: string) => ({ date, timeZone: 'Europe/Madrid' });
+    const window = (from: string, to: string) => ({ from, to, timeZone: 'Europe/Madrid' });
+    const revised = (before: ShipmentState, after: ShipmentState) =>
+      notificationsForChange(before, after).map((m) => `${m.eventType} ${m.channel} ${claimKeyOf(m).SK}`);
+    const was = shipment('in_transit', { estimatedDelivery: day('2026-11-05') });
+    expect(revised(was, shipment('in_transit', { statusTime: '2026-11-01T11:00:00.000Z', estimatedDelivery: day('2026-11-07') }))).toEqual([
+      'shipment.delivery_date_changed sms NOTIFICATION#revised@2026-11-07#sms',
+      'shipment.delivery_date_changed email NOTIFICATION#revised@2026-11-07#email',
+    ]);
+    // 23:30 in Madrid is still the 5th there, though the 6th in Tokyo: no news for a customer in Madrid.
+    expect(revised(was, shipment('in_transit', { estimatedDelivery: window('2026-11-05T20:00:00Z', '2026-11-05T22:30:00Z') }))).toEqual([]);
+    // shipped says the date itself; delivered makes it moot.
+    expect(revised(was, shipment('shipped', { estimatedDelivery: day('2026-11-07') }))).toEqual([
+      'shipment.shipped sms NOTIFICATION#shipped#sms',
+      'shipment.shipped email NOTIFICATION#shipped#email',
+    ]);
+    expect(revised(was, shipment('delivered', { estimatedDelivery: day('2026-11-07') })).filter((m) => m.includes('revised'))).toEqual([]);
   });
 
   it('sends one message per channel the customer allows and can be reached on', () => {
@@ -102,6 +160,51 @@ describe('templates', () => {
         expect(renderEmail(m).text).toContain('JD0001');
       }
     }
+  });
+
+  it('says where a parcel waits or was left, and when the carrier comes again, in the customer’s language and time zone', () => {
+    const render = (locale: string, shipment: NotificationMessage['shipment'] & object) =>
+      renderSms(message({ locale, timeZone: 'Europe/Madrid', eventType: `shipment.${shipment.status}`, shipment })).text;
+    const pickup = {
+      shipmentId: 'shp-1',
+      status: 'available_for_pickup',
+      pickupPoint: 'Kiosk 12',
+      collectBy: '2026-11-08T17:00:00Z',
+    } as const;
+    expect(render('en-GB', pickup)).toBe('Parcelcast: Your parcel shp-1 is ready for pickup at Kiosk 12. Collect it by 8 Nov 2026, 18:00.');
+    expect(render('es-ES', pickup)).toBe(
+      'Parcelcast: Tu paquete shp-1 esta listo para recoger en Kiosk 12. Recogelo antes del 8 nov 2026, 18:00.',
+    );
+    const attempt = { shipmentId: 'shp-1', status: 'attempted_delivery', nextAttemptAt: '2026-11-02T08:00:00Z' } as const;
+    expect(render('de-DE', attempt)).toBe(
+      'Parcelcast: Wir haben versucht, Ihr Paket shp-1 zuzustellen. Nächster Versuch: 02.11.2026, 09:00.',
+    );
+    const neighbour = { shipmentId: 'shp-1', status: 'delivered', deliveredTo: 'neighbour', location: 'No. 14' } as const;
+    expect(render('fr-FR', neighbour)).toBe('Parcelcast: Votre colis shp-1 a été remis à un voisin (No. 14).');
+    expect(render('en', { ...neighbour, deliveredTo: 'safe_place', location: 'behind the shed' })).toBe(
+      'Parcelcast: Your parcel shp-1 has been left in a safe place (behind the shed).',
+    );
+    expect(render('en', { shipmentId: 'shp-1', status: 'returned_to_sender' })).toBe(
+      'Parcelcast: Your parcel shp-1 is back with the sender.',
+    );
+  });
+
+  it('says a new delivery date as a day, or a window in the customer’s time zone', () => {
+    const revised = (locale: string, estimatedDelivery: NonNullable<NotificationMessage['shipment']>['estimatedDelivery']) =>
+      renderSms(
+        message({
+          locale,
+          timeZone: 'Europe/Madrid',
+          eventType: 'shipment.delivery_date_changed',
+          shipment: { shipmentId: 'shp-1', status: 'in_transit', estimatedDelivery },
+        }),
+      ).text;
+    expect(revised('en-GB', { date: '2026-11-07', timeZone: 'Asia/Tokyo' })).toBe(
+      'Parcelcast: New delivery date for your parcel shp-1: Sat 7 Nov.',
+    );
+    expect(revised('de-DE', { from: '2026-11-07T09:00:00Z', to: '2026-11-07T11:00:00Z', timeZone: 'UTC' })).toBe(
+      'Parcelcast: Neuer Liefertermin für Ihr Paket shp-1: Sa., 7. Nov., 10:00-12:00 Uhr.',
+    );
   });
 
   it('picks the language by the locale’s language subtag, English otherwise', () => {

@@ -27,6 +27,18 @@ describe('generated warehouse traffic', () => {
       expect(types).toContain(type);
   });
 
+  it('leaves some shipments at shipped to stall, revises some dates, and uses the newer milestones', () => {
+    const traffic = generateTraffic({ ...options, shipments: 200 });
+    const events = traffic.deliveries.filter((delivery) => delivery.kind === 'new').map((delivery) => delivery.event);
+    expect(Object.values(traffic.expected.shipments).filter((shipment) => shipment.status === 'shipped').length).toBeGreaterThan(0);
+    const revised = events.filter((event) => event.type === 'shipment.in_transit' && 'estimatedDelivery' in (event.data as object));
+    expect(revised.length).toBeGreaterThan(0);
+    const types = new Set(events.map((event) => event.type));
+    expect(types).toContain('shipment.attempted_delivery');
+    const handovers = new Set(events.map((event) => (event.data as { deliveredTo?: string }).deliveredTo).filter(Boolean));
+    expect([...handovers].sort()).toEqual(['neighbour', 'safe_place']);
+  });
+
   it('expects one acceptance per distinct valid event and one duplicate per resend', () => {
     const traffic = generateTraffic(options);
     const valid = traffic.deliveries.filter((delivery) => delivery.kind !== 'invalid');

@@ -68,6 +68,21 @@ describe('stored items', () => {
     expect(decodeShipmentState(aggregate)).toEqual(state);
   });
 
+  it('reads the current and original estimates, and an item written before they existed as without them', () => {
+    const later = { date: '2026-11-07', timeZone: 'Europe/Madrid' };
+    const first = { from: '2026-11-05T09:00:00Z', to: '2026-11-05T11:00:00Z', timeZone: 'UTC' };
+    const withEstimates = { ...aggregate, estimatedDelivery: later, originalEstimatedDelivery: first, markOf: '0210----01' };
+    expect(decodeShipmentState(withEstimates)).toEqual({
+      ...state,
+      estimatedDelivery: later,
+      originalEstimatedDelivery: first,
+      marks: { ...state.marks, estimatedDelivery: SHIPPED, originalEstimatedDelivery: CREATED },
+    });
+    // aggregate's markOf has the 8 registers items had before the estimates: they read as empty.
+    expect(decodeShipmentState(aggregate).marks).not.toHaveProperty('estimatedDelivery');
+    expect(() => decodeShipmentState({ ...aggregate, markOf: '0210---' })).toThrow(UnreadableItemError);
+  });
+
   it.each([
     ['a status it does not know', { ...aggregate, status: 'lost' }, 'status'],
     ['no marks', { ...aggregate, marks: undefined }, 'marks'],

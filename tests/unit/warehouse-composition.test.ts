@@ -1,3 +1,4 @@
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,10 +17,12 @@ import { OTHER_SECRET, postEvents, shipmentCreated, TEST_SECRET } from '../suppo
 const ssm = mockClient(SSMClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
+const scheduler = mockClient(SchedulerClient);
 afterEach(() => {
   ssm.reset();
   dynamo.reset();
   sns.reset();
+  scheduler.reset();
 });
 
 const LIMITS = {
@@ -111,10 +114,14 @@ describe('IngestFunction composed on AWS', () => {
 describe('StreamRouterFunction composed on AWS', () => {
   it("caps each warehouse's notifications at its registration's cap, else the default", async () => {
     ssm.on(GetParametersByPathCommand).resolves(registry(ams));
-    // ams-1 has used its one notification of the day already; the unregistered one has room.
+    // ams-1 has used its one notification of the day already; the unregistered one has room. No
+    // stall timer is armed yet (the STALL items are new).
     dynamo
       .on(UpdateCommand)
-      .callsFake((input: { Key: { PK: string } }) => ({ Attributes: { notifications: input.Key.PK.includes('ams-1') ? 3 : 2 } }));
+      .callsFake((input: { Key: { PK: string; SK: string } }) =>
+        input.Key.SK === 'STALL' ? {} : { Attributes: { notifications: input.Key.PK.includes('ams-1') ? 3 : 2 } },
+      );
+    scheduler.on(CreateScheduleCommand).resolves({});
     dynamo.on(PutCommand).resolves({});
     sns.on(PublishBatchCommand).resolves({ Failed: [] });
     const route = composeStreamRouter({
@@ -122,6 +129,10 @@ describe('StreamRouterFunction composed on AWS', () => {
       NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:T',
       WAREHOUSE_REGISTRY_PATH: '/parcelcast/test/warehouses',
       ...LIMITS,
+      STALL_ALERT_HOURS: 48,
+      STALL_SCHEDULE_GROUP: 'stalls',
+      STALL_TIMER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:StallTimerQueue',
+      STALL_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/StallScheduler',
     });
     const shipped = (owner: string) => {
       const time = '2026-11-01T10:00:00.000Z';
@@ -157,5 +168,7 @@ describe('StreamRouterFunction composed on AWS', () => {
       'shipment#shp-gone#shipped#sms',
     ]);
     expect(dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item?.outcome)).toEqual(['suppressed', 'suppressed']);
+    // The cap holds messages back, never stall timers: both shipments are armed.
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(2);
   });
 });

@@ -3,9 +3,12 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DeliveryReport, statusesBefore } from '#domain/delivery-status.ts';
+import { estimateKey } from '#domain/estimated-delivery.ts';
 import { mayFallBack } from '#domain/fallback-policy.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
+import { REVISED_DATE, revisedDateStatus } from '#domain/notification-policy.ts';
 import type { ClaimResult, ClaimState, NotificationClaims, NotificationSuppressions, Settlement } from '#domain/notification-ports.ts';
+import { stallIdOf, stallNotificationStatus } from '#domain/stall-alerts.ts';
 import { keys, SORT_KEY } from './keys.ts';
 import { decodeClaimState, LEGACY_CLAIMED_OUTCOME } from './stored-items.ts';
 
@@ -16,6 +19,17 @@ type Key = { PK: string; SK: string };
 
 /** Where a notification's claim lives: in its shipment's partition, or its wallet's. */
 export function claimKeyOf(message: NotificationMessage): Key {
+  if (message.shipment && message.eventType === STALLED && message.stalledSince) {
+    const stallId = stallIdOf({ status: message.shipment.status, statusTime: message.stalledSince });
+    return keys.notification(message.shipment.shipmentId, stallNotificationStatus(stallId), message.channel);
+  }
+  if (message.shipment && message.eventType === REVISED_DATE && message.shipment.estimatedDelivery) {
+    return keys.notification(
+      message.shipment.shipmentId,
+      revisedDateStatus(estimateKey(message.shipment.estimatedDelivery)),
+      message.channel,
+    );
+  }
   if (message.shipment) return keys.notification(message.shipment.shipmentId, message.shipment.status, message.channel);
   if (message.wallet) {
     const prefix = `wallet#${message.wallet.walletId}#`;
@@ -47,7 +61,11 @@ export function claimKeyOfReference(reference: string): Key | undefined {
   return { PK, SK };
 }
 
+const STALLED = 'shipment.stalled';
+
 function statusOf(message: NotificationMessage): string {
+  if (message.eventType === STALLED) return 'stalled';
+  if (message.eventType === REVISED_DATE) return 'delivery_date_changed';
   return message.shipment?.status ?? message.eventType.replace(/^wallet\./, '');
 }
 

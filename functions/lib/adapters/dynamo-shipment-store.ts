@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
 import { ContentionError, NotYoursError } from '#domain/errors.ts';
 import { keyProblem } from '#domain/key-limits.ts';
-import type { HistoryPage, RecordOutcome, ShipmentStore, StoredShipment } from '#domain/ports.ts';
+import type { HistoryPage, RecordOutcome, ShipmentStates, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
 import { mergeEvent, type Receipt, type ShipmentEntry, type ShipmentState, timelineKey, toShipmentEntry } from '#domain/shipment.ts';
 import { eventSortKeyOf, keys, SORT_KEY, TIMELINE_INDEX } from './keys.ts';
@@ -52,7 +52,7 @@ function assertKey(key: { PK: string; SK?: string }, what: string): void {
  * `mergeEvent` (commutative, idempotent) and written conditionally on its version. A crash
  * between the two is repaired by the warehouse's resend: the duplicate is merged again.
  */
-export class DynamoShipmentStore implements ShipmentStore {
+export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   /**
@@ -228,6 +228,16 @@ export class DynamoShipmentStore implements ShipmentStore {
       const oldest = this.lastWritten.keys().next().value as string;
       this.lastWritten.delete(oldest);
     }
+  }
+
+  async currentState(shipmentId: string): Promise<{ state: ShipmentState; statusReceivedAt: string } | undefined> {
+    const state = (await this.readState(shipmentId))?.state;
+    if (!state) return undefined;
+    // The status's own event, found from its timeline key (its mark), holds when it was received.
+    const sortKey = eventSortKeyOf(state.marks.status);
+    const item = sortKey ? await this.read({ PK: keys.shipmentPartition(shipmentId), SK: sortKey }) : undefined;
+    if (!item) throw new Error(`the status event of shipment ${shipmentId} is missing`);
+    return { state, statusReceivedAt: decodeShipmentEntry(item).receivedAt };
   }
 
   async getShipment(shipmentId: string, page: HistoryPage): Promise<StoredShipment | undefined> {

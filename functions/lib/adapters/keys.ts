@@ -20,6 +20,8 @@ export const keys = {
     PK: `SHIPMENT#${part(shipmentId)}`,
     SK: `NOTIFICATION#${status}#${channel}`,
   }),
+  /** A shipment's stall timer: the deadline it is armed for and the last stall alerted (docs/alerts.md). */
+  stall: (shipmentId: string) => ({ PK: `SHIPMENT#${part(shipmentId)}`, SK: 'STALL' }),
   /** Contact details by warehouse and customer, so wallet messages reach the people shipments introduced. */
   customer: (warehouseId: string, customerId: string) => ({ PK: `CUSTOMER#${part(warehouseId)}#${part(customerId)}`, SK: 'PROFILE' }),
   wallet: (walletId: string) => ({ PK: `WALLET#${part(walletId)}`, SK: 'WALLET' }),

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { ShipmentStatusView } from '#domain/changes.ts';
 import { CHANNELS, type Channel } from '#domain/channels.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, SUPPRESSION_REASONS, type SuppressedBecause } from '#domain/delivery-status.ts';
+import type { EstimatedDelivery } from '#domain/estimated-delivery.ts';
 import { parseNotificationMessage } from '#domain/notification-message-schema.ts';
 import type { ClaimState } from '#domain/notification-ports.ts';
 import type { NotificationRecord, WalletHead, WalletSnapshot } from '#domain/ports.ts';
@@ -9,6 +10,7 @@ import { PREFERENCE_LEVELS, type PreferenceLevel } from '#domain/preferences.ts'
 import {
   type Customer,
   DETAIL_FIELDS,
+  ESTIMATE_FIELDS,
   SHIPMENT_STATUSES,
   type ShipmentEntry,
   type ShipmentState,
@@ -61,7 +63,9 @@ const customer = z.object({
  * 1 KB for ordinary shipments (docs/data-model.md). The status's time is its mark's first 24
  * characters.
  */
-const REGISTERS = ['status', 'customer', ...DETAIL_FIELDS] as const;
+const REGISTERS = ['status', 'customer', ...DETAIL_FIELDS, ...ESTIMATE_FIELDS] as const;
+/** Items written before the estimate registers existed have a shorter markOf: their missing registers are empty. */
+const OLDEST_REGISTER_COUNT = REGISTERS.length - ESTIMATE_FIELDS.length;
 const EMPTY_REGISTER = '-';
 
 /** The stored form of a state's marks (see REGISTERS); at most one distinct mark per register, so one digit each. */
@@ -83,6 +87,11 @@ export function encodeMarks(marks: StateMarks): { marks: string[]; markOf: strin
 
 const TIME_LENGTH = 24;
 
+const estimatedDelivery = z.union([
+  z.object({ date: text, timeZone: text }),
+  z.object({ from: text, to: text, timeZone: text }),
+]) as unknown as z.ZodMiniType<EstimatedDelivery>;
+
 const stateItem = z.object({
   shipmentId: text,
   owner: text,
@@ -96,7 +105,9 @@ const stateItem = z.object({
   promisedBy: optionalText,
   eta: optionalText,
   marks: z.array(text),
-  markOf: z.string().check(z.regex(new RegExp(`^[0-9${EMPTY_REGISTER}]{${REGISTERS.length}}$`))),
+  estimatedDelivery: z.optional(estimatedDelivery),
+  originalEstimatedDelivery: z.optional(estimatedDelivery),
+  markOf: z.string().check(z.regex(new RegExp(`^[0-9${EMPTY_REGISTER}]{${OLDEST_REGISTER_COUNT},${REGISTERS.length}}$`))),
 });
 
 const decodeStateItem = decoder('shipment', stateItem);
@@ -106,7 +117,7 @@ export function decodeShipmentState(item: unknown): ShipmentState {
   const { marks: list, markOf, statusDetails, ...values } = decodeStateItem(item);
   const marks: Partial<StateMarks> = {};
   REGISTERS.forEach((register, at) => {
-    const index = markOf[at] as string;
+    const index = markOf[at] ?? EMPTY_REGISTER;
     if (index === EMPTY_REGISTER) return;
     const mark = list[Number(index)];
     if (mark === undefined) throw new UnreadableItemError(`shipment item is not readable at markOf.${register}`);
@@ -135,6 +146,7 @@ export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
     statusTime: state.statusTime,
     ...(state.customer ? { customer: state.customer } : {}),
     ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
+    ...(state.estimatedDelivery ? { estimatedDelivery: state.estimatedDelivery } : {}),
   };
 }
 

@@ -77,6 +77,8 @@ export function shipmentView({ state, entries, nextAfter, notifications }: Store
     trackingUrl: state.trackingUrl,
     promisedBy: state.promisedBy,
     eta: state.eta,
+    estimatedDelivery: state.estimatedDelivery,
+    originalEstimatedDelivery: state.originalEstimatedDelivery,
     customer: customer && {
       id: customer.id,
       name: customer.name,

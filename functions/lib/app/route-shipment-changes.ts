@@ -1,19 +1,16 @@
 import { profileToKeep, type ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import { notificationsForChange } from '#domain/notification-policy.ts';
-import type { Clock, NotificationPublisher, NotificationSuppressions } from '#domain/notification-ports.ts';
-import type { CustomerProfiles } from '#domain/ports.ts';
-import { capDay, type NotificationCounts } from '#domain/warehouse.ts';
+import type { NotificationPublisher } from '#domain/notification-ports.ts';
+import type { CustomerProfiles, StallDeadlines, StallSchedules } from '#domain/ports.ts';
+import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
+import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
 
-export interface RouteShipmentPorts {
+export interface RouteShipmentPorts extends DailyCapPorts {
   publisher: NotificationPublisher;
-  /** Each warehouse's count of the day; one atomic ADD per warehouse per batch. */
-  counts: NotificationCounts;
-  /** A warehouse's daily cap: its registry override, else the default. */
-  capOf: (warehouseId: string) => Promise<number>;
-  suppressions: NotificationSuppressions;
-  clock: Clock;
   profiles: CustomerProfiles;
+  /** Stall timers (docs/alerts.md): armed when a status change brings a shipment's deadline forward. */
+  stalls: { deadlines: StallDeadlines; schedules: StallSchedules; settings: StallSettings };
 }
 
 export interface RoutedBatch {
@@ -23,6 +20,8 @@ export interface RoutedBatch {
   suppressed: Map<string, number>;
   /** Customer profiles written (docs/data-model.md, "Customer profiles"). */
   profiles: number;
+  /** Stall timers armed or moved (docs/alerts.md). */
+  timers: number;
 }
 
 interface Outgoing {
@@ -33,12 +32,14 @@ interface Outgoing {
 /**
  * The stream router's use case: the messages the policy calls for, counted against the daily cap
  * of the warehouse that owns the shipment, then published together (the publisher batches them),
- * and the customer profiles the changes call for keeping (off the ingest path: a profile is only
- * read by wallet messages, long after). Each warehouse's messages of the batch are added to its
- * day's count in one atomic step; those beyond its cap are recorded `suppressed` instead of
- * published (docs/warehouses.md). A record whose messages were not all accepted, or whose profile
- * could not be written, is reported failed, so Lambda retries from it. Both are harmless to
- * repeat: the senders' claims drop repeated messages, and a profile write is conditional on its mark.
+ * the customer profiles the changes call for keeping (off the ingest path: a profile is only
+ * read by wallet messages, long after), and the stall timers a status change brings forward.
+ * Each warehouse's messages of the batch are added to its day's count in one atomic step; those
+ * beyond its cap are recorded `suppressed` instead of published (docs/warehouses.md). A record
+ * whose messages were not all accepted, whose profile could not be written or whose timer could
+ * not be armed is reported failed, so Lambda retries from it. All are harmless to repeat: the
+ * senders' claims drop repeated messages, a profile write is conditional on its mark, and arming
+ * the same deadline again moves nothing.
  */
 export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: readonly ShipmentChange[]): Promise<RoutedBatch> {
   const byOwner = new Map<string, Outgoing[]>();
@@ -57,28 +58,37 @@ export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: r
   const now = ports.clock();
   const outgoing: Outgoing[] = [];
   for (const [owner, messages] of byOwner) {
-    const [total, cap] = await Promise.all([ports.counts.add(owner, capDay(now), messages.length), ports.capOf(owner)]);
-    // The count before this batch decides how many of its messages still fit: concurrent batches
-    // each add atomically, so no two of them are given the same room under the cap.
-    const room = Math.max(0, Math.min(messages.length, cap - (total - messages.length)));
-    outgoing.push(...messages.slice(0, room));
-    const over = messages.slice(room);
-    if (over.length === 0) continue;
-    suppressed.set(owner, over.length);
-    const reason = `warehouse ${owner} reached its daily cap of ${cap} notifications`;
-    await Promise.all(over.map(({ message }) => ports.suppressions.suppress(message, reason, now)));
+    const capped = await withinDailyCap(ports, owner, messages);
+    outgoing.push(...capped.allowed);
+    if (capped.suppressed > 0) suppressed.set(owner, capped.suppressed);
   }
 
-  const [publishing, ...profileWrites] = await Promise.allSettled([
+  // One timer per shipment per batch, for its last status change: earlier ones in the batch are
+  // superseded, and arming one shipment twice at once would race its own create and move.
+  const latest = new Map<string, { shipmentId: string; dueAt: string | undefined; sequenceNumber: string }>();
+  for (const change of changes) {
+    const { before, after } = change;
+    if (before && before.status === after.status && before.statusTime === after.statusTime) continue;
+    const dueAt = deadlineForChange(before, after, now, ports.stalls.settings);
+    latest.set(after.shipmentId, { shipmentId: after.shipmentId, dueAt, sequenceNumber: change.sequenceNumber });
+  }
+  const deadlines = [...latest.values()].flatMap((entry) => (entry.dueAt ? [{ ...entry, dueAt: entry.dueAt }] : []));
+  const armTimer = async ({ shipmentId, dueAt }: { shipmentId: string; dueAt: string }) => {
+    const change = await ports.stalls.deadlines.bringForward(shipmentId, dueAt);
+    if (change !== 'none') await ports.stalls.schedules.arm(shipmentId, dueAt, change);
+  };
+  const [publishing, ...writes] = await Promise.allSettled([
     outgoing.length > 0 ? ports.publisher.publish(outgoing.map(({ message }) => message)) : Promise.resolve({ failed: [] as number[] }),
     ...profiles.map(({ profile }) => ports.profiles.remember(profile.owner, profile.customer, profile.mark)),
+    ...deadlines.map(armTimer),
   ]);
   // A publisher that failed outright (not entry by entry) fails the batch, as it did before profiles were kept here.
   if (publishing?.status !== 'fulfilled') throw publishing?.reason;
   const failed = new Set(publishing.value.failed.map((index) => outgoing[index]?.sequenceNumber as string));
   const published = outgoing.length - publishing.value.failed.length;
-  profileWrites.forEach((write, index) => {
-    if (write.status === 'rejected') failed.add(profiles[index]?.sequenceNumber as string);
+  const sequenceNumbers = [...profiles, ...deadlines].map(({ sequenceNumber }) => sequenceNumber);
+  writes.forEach((write, index) => {
+    if (write.status === 'rejected') failed.add(sequenceNumbers[index] as string);
   });
-  return { failedSequenceNumbers: [...failed], published, suppressed, profiles: profiles.length };
+  return { failedSequenceNumbers: [...failed], published, suppressed, profiles: profiles.length, timers: deadlines.length };
 }

@@ -2,14 +2,16 @@ import { DynamoCustomerProfiles } from '#adapters/dynamo-customer-profiles.ts';
 import { documentClient } from '#adapters/dynamo-documents.ts';
 import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
 import { DynamoNotificationCounts } from '#adapters/dynamo-notification-counts.ts';
+import { DynamoStallDeadlines } from '#adapters/dynamo-stall-deadlines.ts';
+import { SchedulerStallSchedules } from '#adapters/scheduler-stall-schedules.ts';
 import { SnsNotificationPublisher } from '#adapters/sns-notification-publisher.ts';
 import { registryFor } from '#adapters/warehouse-registry.ts';
 import { streamRouterHandler } from '#lib/handlers/stream-router.ts';
-import { dynamoClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts';
-import { loadSettings, type Settings } from '#lib/runtime/config.ts';
+import { dynamoClient, schedulerClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts';
+import { loadSettings, type Settings, stallScheduleSettingsOf, stallSettingsOf } from '#lib/runtime/config.ts';
 import { createObservability } from '#lib/runtime/observability.ts';
 
-/** StreamRouterFunction (the table's stream → NotificationsTopic, and customer profiles), composed once per container. */
+/** StreamRouterFunction (the table's stream → NotificationsTopic, customer profiles and stall timers), composed once per container. */
 export function composeStreamRouter(settings: Settings<'stream-router'> = loadSettings('stream-router')) {
   const observability = createObservability();
   const documents = documentClient(dynamoClient(observability.tracer));
@@ -30,6 +32,11 @@ export function composeStreamRouter(settings: Settings<'stream-router'> = loadSe
       suppressions: new DynamoNotificationClaims(documents, settings.TABLE_NAME),
       clock: () => new Date(),
       profiles: new DynamoCustomerProfiles(documents, settings.TABLE_NAME),
+      stalls: {
+        deadlines: new DynamoStallDeadlines(documents, settings.TABLE_NAME),
+        schedules: new SchedulerStallSchedules(schedulerClient(observability.tracer), stallScheduleSettingsOf(settings)),
+        settings: stallSettingsOf(settings),
+      },
     },
     observability,
   );

@@ -9,7 +9,9 @@ import type { Customer, ShipmentState } from './shipment.ts';
  * What a shipment was before a write, as far as reacting to it needs: its status, its customer and
  * the customer's precedence mark (the profile follows the customer only when that moved).
  */
-export type ShipmentStatusView = Pick<ShipmentState, 'status' | 'statusTime' | 'customer'> & { customerMark?: string };
+export type ShipmentStatusView = Pick<ShipmentState, 'status' | 'statusTime' | 'customer' | 'estimatedDelivery'> & {
+  customerMark?: string;
+};
 
 /** One write of a shipment's state: the state before (none for its first event) and after. */
 export interface ShipmentChange {

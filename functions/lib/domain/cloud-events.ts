@@ -1,6 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { CHANNELS } from './channels.ts';
+import { DELIVERED_TO } from './delivered-to.ts';
 import { type FieldError, ValidationError } from './errors.ts';
 import { keyPartBytes, keyPartMessage, MAX_IDENTIFIER_KEY_BYTES, MAX_SOURCE_KEY_BYTES } from './key-limits.ts';
 import {
@@ -82,6 +83,7 @@ export const TEXT_LIMITS = {
   signedBy: 200,
   reason: 500,
   reference: 200,
+  pickupPoint: 200,
 } as const;
 
 /**
@@ -200,6 +202,43 @@ const trackingUrl = z.string().check(
   }),
 );
 
+/** A calendar day, `YYYY-MM-DD`, that exists. */
+const calendarDate = z.string().check(
+  z.regex(/^\d{4}-\d\d-\d\d$/, 'must be a date such as "2026-11-05"'),
+  z.refine((value: string) => new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'must be a date that exists'),
+);
+/** The longest window an estimate may span. */
+export const MAX_ESTIMATE_WINDOW_DAYS = 14;
+
+/**
+ * When the parcel is expected: a day (`date`) or a window (`from`, `to`), in the time zone it was
+ * promised in. Customers are told it in their own language and time zone.
+ */
+const estimatedDelivery = z
+  .strictObject({ date: z.optional(calendarDate), from: z.optional(rfc3339), to: z.optional(rfc3339), timeZone })
+  .check(
+    z.superRefine((value, ctx) => {
+      const window = value.from !== undefined || value.to !== undefined;
+      if (value.date !== undefined && window)
+        ctx.addIssue({ code: 'custom', message: 'give either date or from and to, not both', input: value });
+      else if (value.date === undefined && (value.from === undefined || value.to === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'must have a date, or both from and to', input: value });
+      } else if (window) {
+        const span = Date.parse(value.to as string) - Date.parse(value.from as string);
+        if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from', input: value });
+        else if (span > MAX_ESTIMATE_WINDOW_DAYS * 86_400_000) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['to'],
+            message: `must be at most ${MAX_ESTIMATE_WINDOW_DAYS} days after from`,
+            input: value,
+          });
+        }
+      }
+    }),
+  );
+const estimate = { estimatedDelivery: z.optional(estimatedDelivery) };
+
 const shipmentRef = { shipmentId: id };
 const tracking = {
   carrier: z.optional(text(TEXT_LIMITS.carrier)),
@@ -218,16 +257,29 @@ export const eventDataSchemas = {
     customer,
     ...tracking,
     promisedBy: z.optional(rfc3339),
+    ...estimate,
   }),
   'shipment.picked': z.strictObject(shipmentRef),
   'shipment.packed': z.strictObject(shipmentRef),
-  'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking }),
-  'shipment.in_transit': z.strictObject({ ...shipmentRef, location }),
-  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339) }),
-  'shipment.delivered': z.strictObject({ ...shipmentRef, location, signedBy: z.optional(text(TEXT_LIMITS.signedBy)) }),
-  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason, nextAttemptAt: z.optional(rfc3339) }),
+  'shipment.shipped': z.strictObject({ ...shipmentRef, ...tracking, ...estimate }),
+  'shipment.in_transit': z.strictObject({ ...shipmentRef, location, ...estimate }),
+  'shipment.out_for_delivery': z.strictObject({ ...shipmentRef, eta: z.optional(rfc3339), ...estimate }),
+  'shipment.delivered': z.strictObject({
+    ...shipmentRef,
+    location,
+    signedBy: z.optional(text(TEXT_LIMITS.signedBy)),
+    deliveredTo: z.optional(z.enum(DELIVERED_TO)),
+  }),
+  'shipment.delivery_failed': z.strictObject({ ...shipmentRef, reason, nextAttemptAt: z.optional(rfc3339), ...estimate }),
+  'shipment.attempted_delivery': z.strictObject({ ...shipmentRef, nextAttemptAt: rfc3339, reason: z.optional(reason), ...estimate }),
+  'shipment.available_for_pickup': z.strictObject({
+    ...shipmentRef,
+    pickupPoint: text(TEXT_LIMITS.pickupPoint),
+    collectBy: z.optional(rfc3339),
+  }),
   'shipment.returned': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
   'shipment.cancelled': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
+  'shipment.returned_to_sender': z.strictObject({ ...shipmentRef, reason: z.optional(reason) }),
   'wallet.debited': z.strictObject(walletEntry),
   'wallet.credited': z.strictObject(walletEntry),
 } as const;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CHANNELS } from './channels.ts';
+import { DELIVERED_TO } from './delivered-to.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { SHIPMENT_STATUSES } from './shipment.ts';
 
@@ -23,6 +24,17 @@ const schema = z.object({
       trackingUrl: z.optional(z.string()),
       eta: z.optional(z.string()),
       reason: z.optional(z.string()),
+      nextAttemptAt: z.optional(z.string()),
+      pickupPoint: z.optional(z.string()),
+      collectBy: z.optional(z.string()),
+      deliveredTo: z.optional(z.enum(DELIVERED_TO)),
+      location: z.optional(z.string()),
+      estimatedDelivery: z.optional(
+        z.union([
+          z.object({ date: z.string(), timeZone: z.string() }),
+          z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
+        ]),
+      ),
     }),
   ),
   wallet: z.optional(
@@ -34,6 +46,7 @@ const schema = z.object({
       corrected: z.optional(z.boolean()),
     }),
   ),
+  stalledSince: z.optional(z.string()),
   fallbackFrom: z.optional(z.enum(CHANNELS)),
   occurredAt: z.string(),
 });

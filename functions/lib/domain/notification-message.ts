@@ -1,4 +1,6 @@
 import type { Channel } from './cloud-events.ts';
+import type { DeliveredTo } from './delivered-to.ts';
+import type { EstimatedDelivery } from './estimated-delivery.ts';
 import type { ShipmentStatus } from './shipment.ts';
 
 /**
@@ -12,7 +14,7 @@ import type { ShipmentStatus } from './shipment.ts';
 export interface NotificationMessage {
   /** Claim key: at most one delivery per id. `shipment#<id>#<status>#<channel>` or `wallet#<id>#<reconciliation>#<channel>`. */
   notificationId: string;
-  /** `shipment.<status>` or `wallet.balance_confirmed`. */
+  /** `shipment.<status>`, `shipment.stalled`, `shipment.delivery_date_changed` or `wallet.balance_confirmed`. */
   eventType: string;
   channel: Channel;
   /**
@@ -38,6 +40,16 @@ export interface NotificationMessage {
     trackingUrl?: string;
     eta?: string;
     reason?: string;
+    /** attempted_delivery: when the carrier comes again. */
+    nextAttemptAt?: string;
+    /** available_for_pickup: where the parcel waits, and until when. */
+    pickupPoint?: string;
+    collectBy?: string;
+    /** delivered: how it was handed over, and where, when it was not to the customer. */
+    deliveredTo?: DeliveredTo;
+    location?: string;
+    /** When it is expected now (a `shipment.delivery_date_changed` message is about this). */
+    estimatedDelivery?: EstimatedDelivery;
   };
   wallet?: {
     walletId: string;
@@ -47,6 +59,8 @@ export interface NotificationMessage {
     /** The reconciliation found the running balance wrong and corrected it (an essential message). */
     corrected?: boolean;
   };
+  /** A stall alert (`shipment.stalled`): since when the shipment has been at its status. */
+  stalledSince?: string;
   /** Set on the copy the fallback policy sends on the other channel: the channel that could not deliver it. */
   fallbackFrom?: Channel;
   /** When the change happened (the event time or the reconciliation time). */

@@ -1,4 +1,6 @@
 import type { Channel } from './cloud-events.ts';
+import { DELIVERED_TO, type DeliveredTo } from './delivered-to.ts';
+import { estimateKey, movedByADay } from './estimated-delivery.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import type { Customer, ShipmentState, ShipmentStatus } from './shipment.ts';
 
@@ -12,8 +14,11 @@ export const ANNOUNCED_STATUSES: ReadonlySet<ShipmentStatus> = new Set([
   'out_for_delivery',
   'delivered',
   'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
   'returned',
   'cancelled',
+  'returned_to_sender',
 ]);
 
 export const DEFAULT_LOCALE = 'en';
@@ -34,23 +39,62 @@ export function shipmentNotificationId(shipmentId: string, status: ShipmentStatu
  * - The status moved to an announced one: every reachable channel.
  * - The status stayed (an older event, a duplicate, a detail) but a channel became reachable
  *   (shipment.created arrived after the status): the current status on the new channels only.
- * An older event never moves the status, so it never notifies.
+ * - The estimated delivery moved by a day or more in the customer's time zone, the parcel still on
+ *   its way: a "new delivery date" message on every reachable channel, claimed once per new
+ *   estimate (whatever event brought it), unless a `shipped` message saying the date goes too.
+ * An older event never moves the status, so it never notifies of it.
  */
 export function notificationsForChange(
-  before: Pick<ShipmentState, 'status' | 'statusTime' | 'customer'> | undefined,
+  before: Pick<ShipmentState, 'status' | 'statusTime' | 'customer' | 'estimatedDelivery'> | undefined,
   after: ShipmentState,
 ): NotificationMessage[] {
-  if (!ANNOUNCED_STATUSES.has(after.status)) return [];
   const now = reachableChannels(after.customer);
   const statusMoved = before?.status !== after.status || before.statusTime !== after.statusTime;
-  const earlier = new Set(reachableChannels(before?.customer));
-  const channels = statusMoved ? now : now.filter((channel) => !earlier.has(channel));
-  return channels.map((channel) => shipmentMessage(after, channel));
+  const messages: NotificationMessage[] = [];
+  if (ANNOUNCED_STATUSES.has(after.status)) {
+    const earlier = new Set(reachableChannels(before?.customer));
+    const channels = statusMoved ? now : now.filter((channel) => !earlier.has(channel));
+    messages.push(...channels.map((channel) => shipmentMessage(after, channel)));
+  }
+  // A moved date is news of its own, unless the status message just sent says it (shipped does).
+  const saidByStatus = statusMoved && after.status === 'shipped';
+  if (dateRevised(before, after) && !saidByStatus) messages.push(...now.map((channel) => revisedDateMessage(after, channel)));
+  return messages;
 }
+
+/** Statuses after which a delivery date means nothing to the customer. */
+const DATE_IS_OVER: ReadonlySet<ShipmentStatus> = new Set(['delivered', 'returned', 'cancelled', 'returned_to_sender']);
+
+/** The estimate moved by a day or more in the customer's time zone, while the parcel is still on its way. */
+function dateRevised(before: Pick<ShipmentState, 'estimatedDelivery'> | undefined, after: ShipmentState): boolean {
+  if (!before?.estimatedDelivery || !after.estimatedDelivery || DATE_IS_OVER.has(after.status)) return false;
+  return movedByADay(before.estimatedDelivery, after.estimatedDelivery, after.customer?.timeZone);
+}
+
+/** `shipment.delivery_date_changed`, claimed once per (shipment, new estimate, channel). */
+function revisedDateMessage(shipment: ShipmentState, channel: Channel): NotificationMessage {
+  const message = shipmentMessage(shipment, channel);
+  const key = estimateKey(shipment.estimatedDelivery as NonNullable<ShipmentState['estimatedDelivery']>);
+  return {
+    ...message,
+    notificationId: `shipment#${shipment.shipmentId}#${revisedDateStatus(key)}#${channel}`,
+    eventType: REVISED_DATE,
+  };
+}
+
+export const REVISED_DATE = 'shipment.delivery_date_changed';
+
+/** The claim's status part of a "new delivery date" message: one per new estimate. */
+export function revisedDateStatus(estimateKeyOfIt: string): string {
+  return `revised@${estimateKeyOfIt}`;
+}
+
+const isDeliveredTo = (value: string | undefined): value is DeliveredTo =>
+  (DELIVERED_TO as readonly (string | undefined)[]).includes(value);
 
 function shipmentMessage(shipment: ShipmentState, channel: Channel): NotificationMessage {
   const customer = shipment.customer as Customer;
-  const reason = shipment.statusDetails.reason;
+  const { reason, location, nextAttemptAt, pickupPoint, collectBy, deliveredTo } = shipment.statusDetails;
   return {
     notificationId: shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
     eventType: `shipment.${shipment.status}`,
@@ -69,6 +113,13 @@ function shipmentMessage(shipment: ShipmentState, channel: Channel): Notificatio
       ...(shipment.trackingUrl ? { trackingUrl: shipment.trackingUrl } : {}),
       ...(shipment.eta ? { eta: shipment.eta } : {}),
       ...(reason ? { reason } : {}),
+      ...(nextAttemptAt && shipment.status === 'attempted_delivery' ? { nextAttemptAt } : {}),
+      ...(pickupPoint ? { pickupPoint } : {}),
+      ...(collectBy ? { collectBy } : {}),
+      ...(isDeliveredTo(deliveredTo) ? { deliveredTo } : {}),
+      // Where a parcel left with a neighbour or in a safe place is: the customer has to find it.
+      ...(location && (deliveredTo === 'neighbour' || deliveredTo === 'safe_place') ? { location } : {}),
+      ...(shipment.estimatedDelivery && !DATE_IS_OVER.has(shipment.status) ? { estimatedDelivery: shipment.estimatedDelivery } : {}),
     },
     occurredAt: shipment.statusTime,
   };

@@ -1,3 +1,5 @@
+import type { DeliveredTo } from './delivered-to.ts';
+import type { EstimatedDelivery } from './estimated-delivery.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE } from './notification-policy.ts';
 import { DEFAULT_TIME_ZONE } from './quiet-hours.ts';
@@ -16,8 +18,19 @@ import { prepareSms, type SmsText } from './sms-encoding.ts';
 export const LANGUAGES = ['en', 'es', 'fr', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-type AnnouncedStatus = Extract<ShipmentStatus, 'shipped' | 'out_for_delivery' | 'delivered' | 'delivery_failed' | 'returned' | 'cancelled'>;
-type Topic = AnnouncedStatus | 'wallet.balance_confirmed';
+type AnnouncedStatus = Extract<
+  ShipmentStatus,
+  | 'shipped'
+  | 'out_for_delivery'
+  | 'delivered'
+  | 'delivery_failed'
+  | 'attempted_delivery'
+  | 'available_for_pickup'
+  | 'returned'
+  | 'cancelled'
+  | 'returned_to_sender'
+>;
+type Topic = AnnouncedStatus | 'stalled' | 'delivery_date_changed' | 'wallet.balance_confirmed';
 
 interface Details {
   ref: string;
@@ -25,7 +38,14 @@ interface Details {
   eta?: string;
   reason?: string;
   amount?: string;
+  /** A formatted date: a balance's confirmation, a pickup's deadline, the next delivery attempt. */
   date?: string;
+  /** Where the parcel is: its pickup point, or the neighbour or safe place it was left at. */
+  place?: string;
+  /** Kept in every step: it changes what the sentence says, not only how much. */
+  deliveredTo?: DeliveredTo;
+  /** When the parcel is expected (its estimated day or window); kept in every step of a new-date message. */
+  delivery?: string;
 }
 
 interface Wording {
@@ -51,17 +71,33 @@ const WORDING: Record<Language, Wording> = {
       out_for_delivery: 'Your parcel is out for delivery',
       delivered: 'Your parcel has been delivered',
       delivery_failed: 'We could not deliver your parcel',
+      attempted_delivery: 'We tried to deliver your parcel',
+      available_for_pickup: 'Your parcel is ready for pickup',
       returned: 'Your parcel is being returned',
       cancelled: 'Your shipment has been cancelled',
+      returned_to_sender: 'Your parcel is back with the sender',
+      stalled: 'Your parcel is delayed',
+      delivery_date_changed: 'Your parcel has a new delivery date',
       'wallet.balance_confirmed': 'Your wallet balance',
     },
     sentence: {
-      shipped: (d) => `Your parcel ${d.ref} has shipped${opt(d.carrier, (c) => ` with ${c}`)}.`,
+      shipped: (d) => `Your parcel ${d.ref} has shipped${opt(d.carrier, (c) => ` with ${c}`)}${opt(d.delivery, (e) => `, expected ${e}`)}.`,
       out_for_delivery: (d) => `Your parcel ${d.ref} is out for delivery${opt(d.eta, (e) => `, expected ${e}`)}.`,
-      delivered: (d) => `Your parcel ${d.ref} has been delivered.`,
+      delivered: (d) =>
+        d.deliveredTo === 'neighbour'
+          ? `Your parcel ${d.ref} has been left with a neighbour${opt(d.place, (p) => ` (${p})`)}.`
+          : d.deliveredTo === 'safe_place'
+            ? `Your parcel ${d.ref} has been left in a safe place${opt(d.place, (p) => ` (${p})`)}.`
+            : `Your parcel ${d.ref} has been delivered.`,
       delivery_failed: (d) => `We could not deliver your parcel ${d.ref}${opt(d.reason, (r) => ` (${r})`)}. We will try again.`,
+      attempted_delivery: (d) => `We tried to deliver your parcel ${d.ref}${opt(d.date, (t) => `. Next attempt: ${t}`)}.`,
+      available_for_pickup: (d) =>
+        `Your parcel ${d.ref} is ready for pickup${opt(d.place, (p) => ` at ${p}`)}${opt(d.date, (t) => `. Collect it by ${t}`)}.`,
       returned: (d) => `Your parcel ${d.ref} is being returned to the sender${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Your shipment ${d.ref} has been cancelled${opt(d.reason, (r) => ` (${r})`)}.`,
+      returned_to_sender: (d) => `Your parcel ${d.ref} is back with the sender${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Your parcel ${d.ref} is delayed. We are on it.`,
+      delivery_date_changed: (d) => `New delivery date for your parcel ${d.ref}: ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `Your wallet balance is ${d.amount}${opt(d.date, (t) => ` (confirmed ${t})`)}.`,
     },
   },
@@ -75,17 +111,34 @@ const WORDING: Record<Language, Wording> = {
       out_for_delivery: 'Tu paquete está en reparto',
       delivered: 'Tu paquete ha sido entregado',
       delivery_failed: 'No hemos podido entregar tu paquete',
+      attempted_delivery: 'Hemos intentado entregar tu paquete',
+      available_for_pickup: 'Tu paquete está listo para recoger',
       returned: 'Tu paquete vuelve al remitente',
       cancelled: 'Tu envío ha sido cancelado',
+      returned_to_sender: 'Tu paquete ha vuelto al remitente',
+      stalled: 'Tu paquete lleva retraso',
+      delivery_date_changed: 'Tu paquete tiene una nueva fecha de entrega',
       'wallet.balance_confirmed': 'El saldo de tu monedero',
     },
     sentence: {
-      shipped: (d) => `Tu paquete ${d.ref} ha sido enviado${opt(d.carrier, (c) => ` con ${c}`)}.`,
+      shipped: (d) =>
+        `Tu paquete ${d.ref} ha sido enviado${opt(d.carrier, (c) => ` con ${c}`)}${opt(d.delivery, (e) => `, llegada prevista ${e}`)}.`,
       out_for_delivery: (d) => `Tu paquete ${d.ref} está en reparto${opt(d.eta, (e) => `, llegada prevista ${e}`)}.`,
-      delivered: (d) => `Tu paquete ${d.ref} ha sido entregado.`,
+      delivered: (d) =>
+        d.deliveredTo === 'neighbour'
+          ? `Tu paquete ${d.ref} se ha entregado a un vecino${opt(d.place, (p) => ` (${p})`)}.`
+          : d.deliveredTo === 'safe_place'
+            ? `Tu paquete ${d.ref} se ha dejado en un lugar seguro${opt(d.place, (p) => ` (${p})`)}.`
+            : `Tu paquete ${d.ref} ha sido entregado.`,
       delivery_failed: (d) => `No hemos podido entregar tu paquete ${d.ref}${opt(d.reason, (r) => ` (${r})`)}. Lo intentaremos de nuevo.`,
+      attempted_delivery: (d) => `Hemos intentado entregar tu paquete ${d.ref}${opt(d.date, (t) => `. Próximo intento: ${t}`)}.`,
+      available_for_pickup: (d) =>
+        `Tu paquete ${d.ref} está listo para recoger${opt(d.place, (p) => ` en ${p}`)}${opt(d.date, (t) => `. Recógelo antes del ${t}`)}.`,
       returned: (d) => `Tu paquete ${d.ref} vuelve al remitente${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Tu envío ${d.ref} ha sido cancelado${opt(d.reason, (r) => ` (${r})`)}.`,
+      returned_to_sender: (d) => `Tu paquete ${d.ref} ha vuelto al remitente${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Tu paquete ${d.ref} lleva retraso. Ya nos estamos ocupando.`,
+      delivery_date_changed: (d) => `Nueva fecha de entrega de tu paquete ${d.ref}: ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `El saldo de tu monedero es ${d.amount}${opt(d.date, (t) => ` (confirmado el ${t})`)}.`,
     },
   },
@@ -99,17 +152,34 @@ const WORDING: Record<Language, Wording> = {
       out_for_delivery: 'Votre colis est en cours de livraison',
       delivered: 'Votre colis a été livré',
       delivery_failed: "Votre colis n'a pas pu être livré",
+      attempted_delivery: 'Nous avons tenté de livrer votre colis',
+      available_for_pickup: 'Votre colis est prêt à être retiré',
       returned: "Votre colis est renvoyé à l'expéditeur",
       cancelled: 'Votre envoi a été annulé',
+      returned_to_sender: "Votre colis est revenu chez l'expéditeur",
+      stalled: 'Votre colis a du retard',
+      delivery_date_changed: 'Votre colis a une nouvelle date de livraison',
       'wallet.balance_confirmed': 'Le solde de votre portefeuille',
     },
     sentence: {
-      shipped: (d) => `Votre colis ${d.ref} a été expédié${opt(d.carrier, (c) => ` avec ${c}`)}.`,
+      shipped: (d) =>
+        `Votre colis ${d.ref} a été expédié${opt(d.carrier, (c) => ` avec ${c}`)}${opt(d.delivery, (e) => `, livraison prévue ${e}`)}.`,
       out_for_delivery: (d) => `Votre colis ${d.ref} est en cours de livraison${opt(d.eta, (e) => `, arrivée prévue ${e}`)}.`,
-      delivered: (d) => `Votre colis ${d.ref} a été livré.`,
+      delivered: (d) =>
+        d.deliveredTo === 'neighbour'
+          ? `Votre colis ${d.ref} a été remis à un voisin${opt(d.place, (p) => ` (${p})`)}.`
+          : d.deliveredTo === 'safe_place'
+            ? `Votre colis ${d.ref} a été déposé en lieu sûr${opt(d.place, (p) => ` (${p})`)}.`
+            : `Votre colis ${d.ref} a été livré.`,
       delivery_failed: (d) => `Votre colis ${d.ref} n'a pas pu être livré${opt(d.reason, (r) => ` (${r})`)}. Nous réessaierons.`,
+      attempted_delivery: (d) => `Nous avons tenté de livrer votre colis ${d.ref}${opt(d.date, (t) => `. Prochain passage : ${t}`)}.`,
+      available_for_pickup: (d) =>
+        `Votre colis ${d.ref} est prêt à être retiré${opt(d.place, (p) => ` à ${p}`)}${opt(d.date, (t) => `, avant le ${t}`)}.`,
       returned: (d) => `Votre colis ${d.ref} est renvoyé à l'expéditeur${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Votre envoi ${d.ref} a été annulé${opt(d.reason, (r) => ` (${r})`)}.`,
+      returned_to_sender: (d) => `Votre colis ${d.ref} est revenu chez l'expéditeur${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Votre colis ${d.ref} a du retard. Nous nous en occupons.`,
+      delivery_date_changed: (d) => `Nouvelle date de livraison pour votre colis ${d.ref} : ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `Le solde de votre portefeuille est de ${d.amount}${opt(d.date, (t) => ` (confirmé le ${t})`)}.`,
     },
   },
@@ -123,18 +193,35 @@ const WORDING: Record<Language, Wording> = {
       out_for_delivery: 'Ihr Paket wird heute zugestellt',
       delivered: 'Ihr Paket wurde zugestellt',
       delivery_failed: 'Ihr Paket konnte nicht zugestellt werden',
+      attempted_delivery: 'Wir haben versucht, Ihr Paket zuzustellen',
+      available_for_pickup: 'Ihr Paket liegt zur Abholung bereit',
       returned: 'Ihr Paket geht an den Absender zurück',
       cancelled: 'Ihre Sendung wurde storniert',
+      returned_to_sender: 'Ihr Paket ist beim Absender angekommen',
+      stalled: 'Ihr Paket verspätet sich',
+      delivery_date_changed: 'Ihr Paket hat einen neuen Liefertermin',
       'wallet.balance_confirmed': 'Ihr Guthaben',
     },
     sentence: {
-      shipped: (d) => `Ihr Paket ${d.ref} wurde versandt${opt(d.carrier, (c) => ` mit ${c}`)}.`,
+      shipped: (d) =>
+        `Ihr Paket ${d.ref} wurde versandt${opt(d.carrier, (c) => ` mit ${c}`)}${opt(d.delivery, (e) => `, voraussichtlich ${e}`)}.`,
       out_for_delivery: (d) => `Ihr Paket ${d.ref} ist in der Zustellung${opt(d.eta, (e) => `, voraussichtlich ${e}`)}.`,
-      delivered: (d) => `Ihr Paket ${d.ref} wurde zugestellt.`,
+      delivered: (d) =>
+        d.deliveredTo === 'neighbour'
+          ? `Ihr Paket ${d.ref} wurde bei einem Nachbarn abgegeben${opt(d.place, (p) => ` (${p})`)}.`
+          : d.deliveredTo === 'safe_place'
+            ? `Ihr Paket ${d.ref} wurde an einem sicheren Ort abgelegt${opt(d.place, (p) => ` (${p})`)}.`
+            : `Ihr Paket ${d.ref} wurde zugestellt.`,
       delivery_failed: (d) =>
         `Ihr Paket ${d.ref} konnte nicht zugestellt werden${opt(d.reason, (r) => ` (${r})`)}. Wir versuchen es erneut.`,
+      attempted_delivery: (d) => `Wir haben versucht, Ihr Paket ${d.ref} zuzustellen${opt(d.date, (t) => `. Nächster Versuch: ${t}`)}.`,
+      available_for_pickup: (d) =>
+        `Ihr Paket ${d.ref} liegt zur Abholung bereit${opt(d.place, (p) => `: ${p}`)}${opt(d.date, (t) => `. Abholen bis ${t}`)}.`,
       returned: (d) => `Ihr Paket ${d.ref} geht an den Absender zurück${opt(d.reason, (r) => ` (${r})`)}.`,
       cancelled: (d) => `Ihre Sendung ${d.ref} wurde storniert${opt(d.reason, (r) => ` (${r})`)}.`,
+      returned_to_sender: (d) => `Ihr Paket ${d.ref} ist beim Absender angekommen${opt(d.reason, (r) => ` (${r})`)}.`,
+      stalled: (d) => `Ihr Paket ${d.ref} verspätet sich. Wir kümmern uns darum.`,
+      delivery_date_changed: (d) => `Neuer Liefertermin für Ihr Paket ${d.ref}: ${d.delivery}.`,
       'wallet.balance_confirmed': (d) => `Ihr Guthaben beträgt ${d.amount}${opt(d.date, (t) => ` (bestätigt am ${t})`)}.`,
     },
   },
@@ -207,6 +294,32 @@ function formatWhen(iso: string | undefined, locale: string, timeZone: string, s
   return new Intl.DateTimeFormat(formattingLocale(locale), { ...options, timeZone }).format(instant);
 }
 
+/** Message types that are not a status of their own, and their words. */
+const SPECIAL_TOPICS: Record<string, 'stalled' | 'delivery_date_changed'> = {
+  'shipment.stalled': 'stalled',
+  'shipment.delivery_date_changed': 'delivery_date_changed',
+};
+
+/**
+ * When the parcel is expected, as the customer reads it: a day as the warehouse named it (no time
+ * zone can move a calendar day), a window in the customer's time zone (the estimate's own when
+ * theirs is unknown), both in their locale.
+ */
+function formatEstimate(estimate: EstimatedDelivery | undefined, locale: string, customerTimeZone: string | undefined): string | undefined {
+  if (!estimate) return undefined;
+  const day: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short' };
+  try {
+    if ('date' in estimate) {
+      return new Intl.DateTimeFormat(formattingLocale(locale), { ...day, timeZone: 'UTC' }).format(new Date(`${estimate.date}T12:00:00Z`));
+    }
+    const zone = validTimeZone(customerTimeZone ?? estimate.timeZone);
+    const format = new Intl.DateTimeFormat(formattingLocale(locale), { ...day, hour: '2-digit', minute: '2-digit', timeZone: zone });
+    return format.formatRange(new Date(estimate.from), new Date(estimate.to));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Warehouse text as customers may see it (stored text predates some ingest rules), or undefined when nothing is left. */
 function shown(text: string | undefined): string | undefined {
   const safe = text === undefined ? '' : sanitiseText(text);
@@ -239,18 +352,33 @@ function prepare(message: NotificationMessage): Prepared {
     return { wording, topic: 'wallet.balance_confirmed', steps: [full, { ref, amount }, plain], name };
   }
   const shipment = message.shipment;
-  const topic = shipment?.status;
-  if (!shipment || !topic || !(topic in wording.sentence) || message.eventType !== `shipment.${topic}`) {
+  const topic = SPECIAL_TOPICS[message.eventType] ?? shipment?.status;
+  const special = message.eventType in SPECIAL_TOPICS;
+  if (!shipment || !topic || !(topic in wording.sentence) || (!special && message.eventType !== `shipment.${topic}`)) {
     throw new UnknownNotificationError(`no template for ${message.eventType}`);
   }
   const ref = shown(shipment.trackingNumber) ?? shown(shipment.shipmentId) ?? '';
+  const deliveredTo = topic === 'delivered' ? shipment.deliveredTo : undefined;
   const full: Details = {
     ref,
     carrier: shown(shipment.carrier),
     eta: shown(formatWhen(shipment.eta, message.locale, timeZone, 'short')),
     reason: shown(shipment.reason),
+    date: shown(formatWhen(shipment.nextAttemptAt ?? shipment.collectBy, message.locale, timeZone, 'long')),
+    place: shown(shipment.pickupPoint ?? shipment.location),
+    deliveredTo,
+    delivery: shown(formatEstimate(shipment.estimatedDelivery, message.locale, message.timeZone)),
   };
-  return { wording, topic: topic as AnnouncedStatus, steps: [full, { ref }], link: safeTrackingUrl(shipment.trackingUrl), name };
+  // The new date is what a new-date message is for: it stays when the optional details go.
+  const essential = topic === 'delivery_date_changed' ? { ref, deliveredTo, delivery: full.delivery ?? '' } : { ref, deliveredTo };
+  if (topic === 'delivery_date_changed' && !full.delivery) throw new UnknownNotificationError('a new delivery date message without a date');
+  return {
+    wording,
+    topic: topic as Exclude<Topic, 'wallet.balance_confirmed'>,
+    steps: [full, essential],
+    link: safeTrackingUrl(shipment.trackingUrl),
+    name,
+  };
 }
 
 const SMS_PREFIX = 'Parcelcast: ';
@@ -297,7 +425,8 @@ function longestFitting(parts: readonly string[], minimum: number, compose: (cut
  * The SMS: always one segment (160 GSM-7 septets, or 70 UCS-2 units when a character has no
  * GSM-7 spelling), whatever the warehouse sent. The richest message that fits wins, in order:
  * 1. the sentence with every detail and the tracking link;
- * 2. the link without the optional details (carrier, ETA, reason; a balance's confirmation date);
+ * 2. the link without the optional details (carrier, ETA, reason, pickup point, the next attempt's
+ *    or a pickup's date, where a neighbour or safe place is; a balance's confirmation date);
  * 3. the details without the link; 4. neither;
  * 5. a balance written plainly ("EUR 1,234.56") where the locale's symbols or digits need UCS-2;
  * 6. the parcel's reference (tracking number or shipment id) cut with an ellipsis, down to 8 characters;

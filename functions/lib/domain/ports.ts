@@ -156,3 +156,35 @@ export type StartOutcome = 'started' | 'already-started';
 export interface WorkflowStarter {
   start(name: string, input: unknown): Promise<StartOutcome>;
 }
+
+/** A shipment's current state alone, without its history (a stall timer's re-check). */
+export interface ShipmentStates {
+  /** The state, and when the event that set its status was received (undefined when the shipment does not exist). */
+  currentState(shipmentId: string): Promise<{ state: ShipmentState; statusReceivedAt: string } | undefined>;
+}
+
+/**
+ * The deadline a shipment's stall timer is armed for, and the stalls already alerted
+ * (docs/alerts.md). Every method is one conditional write, so repeated and concurrent calls agree.
+ */
+export interface StallDeadlines {
+  /**
+   * Takes `dueAt` as the deadline unless one no later is armed. Answers what the schedule needs:
+   * nothing, to be created, or (a deadline was armed, so its schedule exists) to be moved.
+   */
+  bringForward(shipmentId: string, dueAt: string): Promise<ScheduleChange>;
+  /** After the timer armed for `firedDueAt` fired (its schedule is gone): takes `dueAt` unless another no later was armed since. */
+  rearm(shipmentId: string, firedDueAt: string, dueAt: string): Promise<ScheduleChange>;
+  /** The timer armed for `firedDueAt` ended with nothing to wait for: no deadline is armed now (unless another was since). */
+  end(shipmentId: string, firedDueAt: string): Promise<void>;
+  /** Records the stall as alerted and no deadline as armed; false when the stall was alerted already. */
+  alerted(shipmentId: string, stallId: string): Promise<boolean>;
+}
+
+export type ScheduleChange = 'none' | 'create' | 'move';
+
+/** The one-time schedules that fire a shipment's stall timer. */
+export interface StallSchedules {
+  /** Creates the shipment's schedule for `dueAt` (`create`), or moves the existing one there (`move`). */
+  arm(shipmentId: string, dueAt: string, change: Exclude<ScheduleChange, 'none'>): Promise<void>;
+}

@@ -6,20 +6,36 @@ import type { NotificationMessage } from './notification-message.ts';
 /**
  * What a customer chose to hear, per channel (docs/notifications.md, "Preferences"): every
  * update (`all`, the default) or only the essential ones. Essential messages are the ones a
- * customer must not miss, defined here and nowhere else:
+ * customer must not miss, because something went wrong or they have to act, defined here and
+ * nowhere else:
  * - a delivery exception (`shipment.delivery_failed`): the parcel did not arrive and they may
  *   have to act;
+ * - a missed delivery (`shipment.attempted_delivery`): they may have to be in for the next attempt
+ *   or rearrange it;
+ * - a parcel waiting at a pickup point (`shipment.available_for_pickup`): it goes back unless they
+ *   collect it;
+ * - a stall alert (`shipment.stalled`, docs/alerts.md): the parcel stopped moving and, without it,
+ *   the customer hears nothing at all;
  * - a wallet balance correction (a reconciliation that found the running balance wrong).
- * Every other message (shipped, out for delivery, delivered, returned, cancelled, a balance that
- * was confirmed unchanged) is sent only to customers who chose `all`.
+ * Every other message (shipped, out for delivery, delivered, returned, returned to sender,
+ * cancelled, a new delivery date, a balance that was confirmed unchanged) is sent only to
+ * customers who chose `all`: a revised estimate is an update, and when the parcel then stops the
+ * stall alert is what reaches them.
  */
+
+const ESSENTIAL_SHIPMENT_EVENTS: ReadonlySet<string> = new Set([
+  'shipment.delivery_failed',
+  'shipment.attempted_delivery',
+  'shipment.available_for_pickup',
+  'shipment.stalled',
+]);
 
 export const PREFERENCE_LEVELS = ['all', 'essential'] as const;
 export type PreferenceLevel = (typeof PREFERENCE_LEVELS)[number];
 export const DEFAULT_PREFERENCE: PreferenceLevel = 'all';
 
 export function isEssential(message: Pick<NotificationMessage, 'eventType' | 'wallet'>): boolean {
-  if (message.eventType === 'shipment.delivery_failed') return true;
+  if (ESSENTIAL_SHIPMENT_EVENTS.has(message.eventType)) return true;
   return message.eventType === 'wallet.balance_confirmed' && message.wallet?.corrected === true;
 }
 

@@ -1,4 +1,5 @@
 import type { Channel, ShipmentEvent } from './cloud-events.ts';
+import type { EstimatedDelivery } from './estimated-delivery.ts';
 
 /**
  * The shipment's rules. A shipment is its history (one entry per event, kept apart, paged in
@@ -16,17 +17,25 @@ export const SHIPMENT_STATUSES = [
   'in_transit',
   'out_for_delivery',
   'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
   'delivered',
   'returned',
   'cancelled',
+  'returned_to_sender',
 ] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
 /**
- * Stages order the lifecycle. A status may only be replaced by one of a later stage, or by a
- * later event (by `time`) of the same stage. in_transit, out_for_delivery and delivery_failed
- * share a stage because a failed delivery is followed by another attempt. Terminal statuses
- * (returned, cancelled) share the last stage and the first one reached stays.
+ * Stages order the lifecycle: the one place carriers' milestones are given their place. A status
+ * may only be replaced by one of a later stage, or by a later event (by `time`) of the same stage.
+ * in_transit, out_for_delivery, delivery_failed, attempted_delivery and available_for_pickup share
+ * a stage because after any of them the parcel may move again: another attempt, or a pickup point
+ * handing it over. Terminal statuses (returned, cancelled) share a stage and the first one reached
+ * stays; returned_to_sender, the parcel back at the warehouse, is the only one after them, so the
+ * customer hears that a return (or a cancelled shipment already on its way) has ended.
+ * `delivered_to_neighbour` and `safe_place` are not statuses: they are how a parcel was delivered
+ * (`deliveredTo` on shipment.delivered).
  */
 const STAGE: Record<ShipmentStatus, number> = {
   created: 0,
@@ -36,16 +45,27 @@ const STAGE: Record<ShipmentStatus, number> = {
   in_transit: 4,
   out_for_delivery: 4,
   delivery_failed: 4,
+  attempted_delivery: 4,
+  available_for_pickup: 4,
   delivered: 5,
   returned: 6,
   cancelled: 6,
+  returned_to_sender: 7,
 };
-/** Breaks ties between statuses of one stage that happened at the same instant. */
-const WITHIN_STAGE: Partial<Record<ShipmentStatus, number>> = { out_for_delivery: 1, delivery_failed: 2 };
+/**
+ * Breaks ties between statuses of one stage that happened at the same instant. Part of every stored
+ * timeline key (timelineKey), so a digit once given never changes.
+ */
+const WITHIN_STAGE: Partial<Record<ShipmentStatus, number>> = {
+  out_for_delivery: 1,
+  delivery_failed: 2,
+  attempted_delivery: 3,
+  available_for_pickup: 4,
+};
 const TERMINAL_STAGE = STAGE.returned;
 
 export function isTerminal(status: ShipmentStatus): boolean {
-  return STAGE[status] === TERMINAL_STAGE;
+  return STAGE[status] >= TERMINAL_STAGE;
 }
 
 export function statusOf(type: ShipmentEvent['type']): ShipmentStatus {
@@ -124,8 +144,15 @@ export function receiptKey(entry: Pick<ShipmentEntry, 'receivedAt' | 'position' 
 export const DETAIL_FIELDS = ['orderId', 'carrier', 'trackingNumber', 'trackingUrl', 'promisedBy', 'eta'] as const;
 export type DetailField = (typeof DETAIL_FIELDS)[number];
 
+/**
+ * The estimate registers: the current estimate is the latest event's by time that carries one, the
+ * original the earliest's (what the read API shows beside it).
+ */
+export const ESTIMATE_FIELDS = ['estimatedDelivery', 'originalEstimatedDelivery'] as const;
+export type EstimateField = (typeof ESTIMATE_FIELDS)[number];
+
 /** The precedence mark of each register of the state: timeline keys, and a receipt key for the customer. */
-export type StateMarks = { status: string; customer?: string } & Partial<Record<DetailField, string>>;
+export type StateMarks = { status: string; customer?: string } & Partial<Record<DetailField | EstimateField, string>>;
 
 /**
  * The current state of a shipment: small and bounded whatever its history (no timeline in it).
@@ -137,7 +164,10 @@ export interface ShipmentState {
   status: ShipmentStatus;
   /** When the current status happened (UTC). */
   statusTime: string;
-  /** What the current status's own event said (reason, location, signedBy, nextAttemptAt), for messages. */
+  /**
+   * What the current status's own event said (reason, location, signedBy, nextAttemptAt,
+   * pickupPoint, collectBy, deliveredTo), for messages.
+   */
   statusDetails: Record<string, string>;
   customer?: Customer;
   orderId?: string;
@@ -146,11 +176,14 @@ export interface ShipmentState {
   trackingUrl?: string;
   promisedBy?: string;
   eta?: string;
+  /** When the parcel is expected now, and what was first said (docs/data-model.md, "Precedence"). */
+  estimatedDelivery?: EstimatedDelivery;
+  originalEstimatedDelivery?: EstimatedDelivery;
   marks: StateMarks;
 }
 
 /** Fields of an event's data that are not the status's own details. */
-const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', ...DETAIL_FIELDS]);
+const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', 'estimatedDelivery', ...DETAIL_FIELDS]);
 
 function statusDetailsOf(entry: ShipmentEntry): Record<string, string> {
   const details: Record<string, string> = {};
@@ -165,7 +198,7 @@ export function supersedes(candidate: { status: ShipmentStatus; key: string }, c
   const stageDelta = STAGE[candidate.status] - STAGE[current.status];
   if (stageDelta !== 0) return stageDelta > 0;
   if (candidate.key === current.key) return false;
-  // The first terminal status reached is final; otherwise the later event of the stage wins.
+  // The first terminal status reached in a stage is final; otherwise the later event of the stage wins.
   return isTerminal(candidate.status) ? candidate.key < current.key : candidate.key > current.key;
 }
 
@@ -181,6 +214,7 @@ export class ForeignEntryError extends Error {
  * merged again returns the very same state object (the store then writes nothing).
  * - status (with statusTime and statusDetails): the entry that `supersedes` all others;
  * - each detail field: the latest entry by timeline key that carries it;
+ * - estimatedDelivery the latest entry by timeline key that carries one, originalEstimatedDelivery the earliest;
  * - customer: the latest `shipment.created` by receipt key, whatever `time` it carries, so the
  *   warehouse's newest correction of a contact wins.
  */
@@ -214,6 +248,20 @@ export function mergeEvent(state: ShipmentState | undefined, entry: ShipmentEntr
     if (mark !== undefined && mark >= key) continue;
     change()[field] = value;
     change().marks[field] = key;
+  }
+
+  const estimate = entry.data.estimatedDelivery as EstimatedDelivery | undefined;
+  if (estimate) {
+    const current = (next ?? state)?.marks.estimatedDelivery;
+    if (current === undefined || current < key) {
+      change().estimatedDelivery = estimate;
+      change().marks.estimatedDelivery = key;
+    }
+    const original = (next ?? state)?.marks.originalEstimatedDelivery;
+    if (original === undefined || key < original) {
+      change().originalEstimatedDelivery = estimate;
+      change().marks.originalEstimatedDelivery = key;
+    }
   }
 
   if (entry.status === 'created' && entry.data.customer) {

@@ -11,18 +11,20 @@ export type StreamRouterPorts = RouteShipmentPorts;
 /**
  * The stream router (StreamRouterFunction): changes of shipment states from the table's stream
  * (the template's filter lets only SK = SHIPMENT through) become NotificationMessages on the
- * topic, one per channel, within each warehouse's daily cap, and keep the customer profiles. A
- * record whose messages were not all published, or whose profile was not written, is a batch item failure.
+ * topic, one per channel, within each warehouse's daily cap, keep the customer profiles and arm
+ * stall timers. A record whose messages were not all published, whose profile was not written or
+ * whose timer was not armed is a batch item failure.
  */
 export function streamRouterHandler(ports: StreamRouterPorts, observability: Observability) {
   const { logger, metrics } = observability;
   return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability, { metrics: true }).handler(async (event) => {
     const changes = decodeBatch(event.Records, shipmentChangeOf, logger);
-    const { failedSequenceNumbers, published, suppressed, profiles } = await routeShipmentChanges(ports, changes);
+    const { failedSequenceNumbers, published, suppressed, profiles, timers } = await routeShipmentChanges(ports, changes);
     logger.info('routed shipment changes', {
       records: event.Records.length,
       published,
       profiles,
+      timers,
       failures: failedSequenceNumbers.length,
     });
     // Every invocation flushes at least this one, so the metrics middleware never warns of an empty set.

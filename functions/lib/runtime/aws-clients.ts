@@ -1,6 +1,7 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -60,4 +61,8 @@ export function sfnClient(tracer: Tracer | undefined): SFNClient {
 
 export function ssmClient(tracer: Tracer | undefined): SSMClient {
   return traced(tracer, new SSMClient({ ...RETRY_POLICY }));
+}
+
+export function schedulerClient(tracer: Tracer | undefined): SchedulerClient {
+  return traced(tracer, new SchedulerClient({ ...RETRY_POLICY }));
 }

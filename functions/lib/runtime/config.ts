@@ -25,8 +25,8 @@ function seconds(min: number, max: number) {
 }
 
 /** A whole number in [min, max], written as the template passes it: decimal digits. */
-function whole(min: number, max: number) {
-  const expected = { error: `must be a whole number from ${min} to ${max}` };
+function whole(min: number, max: number, unit?: string) {
+  const expected = { error: `must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max}` };
   return z.pipe(
     z.pipe(z.string(REQUIRED).check(z.regex(/^\d{1,10}$/, expected)), z.transform(Number)),
     z.number().check(z.minimum(min, expected), z.maximum(max, expected)),
@@ -43,6 +43,19 @@ const registry = {
   WAREHOUSE_REGISTRY_CACHE_SECONDS: seconds(1, 3600),
 };
 const notificationCap = { WAREHOUSE_NOTIFICATIONS_PER_DAY: whole(0, 1_000_000_000) };
+
+/**
+ * Stall timers (docs/alerts.md), read by the stream router, which arms them, and the stall-alert
+ * function, which they fire. The template's StallAlertHours allows 1 to 8760; StallAlertSeconds,
+ * 0 (off) to 31536000, replaces every status's threshold when above 0.
+ */
+const stallTimers = {
+  STALL_ALERT_HOURS: whole(1, 8760, 'hours'),
+  STALL_ALERT_SECONDS: z.optional(whole(0, 31_536_000, 'seconds')),
+  STALL_SCHEDULE_GROUP: text,
+  STALL_TIMER_QUEUE_ARN: text,
+  STALL_SCHEDULER_ROLE_ARN: text,
+};
 
 /** The settings of each function, by the name of its entry point (functions/<name>.ts, Handler `<name>.handler`). */
 export const FUNCTION_SETTINGS = {
@@ -65,7 +78,9 @@ export const FUNCTION_SETTINGS = {
   'get-shipment': z.object({ TABLE_NAME: text }),
   'get-wallet': z.object({ TABLE_NAME: text }),
   // Without a registry (the WEBHOOK_SECRETS shorthand) every warehouse has the default cap.
-  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap }),
+  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap, ...stallTimers }),
+  // A stall alert counts against its owner's daily cap as the stream router's messages do.
+  'stall-alert': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap, ...stallTimers }),
   'send-sms': z.object({
     TABLE_NAME: text,
     SMS_QUEUE_URL: text,
@@ -132,4 +147,24 @@ export function loadSettings<F extends FunctionName>(
   if (result.success) return result.data as Settings<F>;
   const problems = result.error.issues.map((issue) => `environment variable ${String(issue.path[0] ?? '')} ${issue.message}`);
   throw new ConfigurationError(`${name}: ${problems.join('; ')}`);
+}
+
+/** The stall thresholds' settings, as the domain takes them. */
+export function stallSettingsOf(settings: { STALL_ALERT_HOURS: number; STALL_ALERT_SECONDS?: number | undefined }): {
+  alertHours: number;
+  overrideSeconds?: number;
+} {
+  return {
+    alertHours: settings.STALL_ALERT_HOURS,
+    ...(settings.STALL_ALERT_SECONDS ? { overrideSeconds: settings.STALL_ALERT_SECONDS } : {}),
+  };
+}
+
+/** Where stall timers' schedules live and whom they fire, as the Scheduler adapter takes it. */
+export function stallScheduleSettingsOf(settings: Settings<'stream-router'> | Settings<'stall-alert'>) {
+  return {
+    groupName: settings.STALL_SCHEDULE_GROUP,
+    queueArn: settings.STALL_TIMER_QUEUE_ARN,
+    roleArn: settings.STALL_SCHEDULER_ROLE_ARN,
+  };
 }
