@@ -1,41 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../emulator/dynamodb-local.ts';
 import { DEVELOPMENT_SECRET } from '../../support/development-secret.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 import { signedHeaders } from '../../support/signing.ts';
+import { startNpmStart } from '../support/npm-start.ts';
 import { dynamoJvmsBelow, isAlive } from '../support/processes.ts';
 
 // `npm start` as a newcomer runs it: a child process on its embedded defaults (only PORT set).
 let child: ChildProcess;
 let url: string;
-let output = '';
+let output: () => string;
 let dataDir: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  // Not the test run's own settings (its secrets, its silenced Powertools): a newcomer's shell has none.
-  const environment = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => name !== 'WEBHOOK_SECRETS' && name !== 'LOG_LEVEL' && !name.startsWith('POWERTOOLS_')),
-  );
-  // Nor a registry left in this checkout's .local/ by `npm run warehouse`: a data folder of its own.
+  // A newcomer's shell (tests/support/npm-start.ts), and no registry left in this checkout's
+  // .local/ by `npm run warehouse`: a data folder of its own.
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-npm-start-'));
-  child = spawn(process.execPath, ['local/start.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...environment, PORT: String(port), PARCELCAST_DATA_DIR: dataDir },
-    stdio: 'pipe',
-  });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 45_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  ({ child, url, output } = await startNpmStart({ PARCELCAST_DATA_DIR: dataDir }, 45_000));
 });
 
 afterAll(() => {
@@ -45,9 +29,9 @@ afterAll(() => {
 
 describe('npm start', () => {
   it('prints its URL, and the development warehouse with its signing secret', () => {
-    expect(output).toContain(`Parcelcast is running on ${url}`);
-    expect(output).toContain('No WAREHOUSES_FILE: one development warehouse, "local", any source, both scopes.');
-    expect(output).toContain(DEVELOPMENT_SECRET);
+    expect(output()).toContain(`Parcelcast is running on ${url}`);
+    expect(output()).toContain('No WAREHOUSES_FILE: one development warehouse, "local", any source, both scopes.');
+    expect(output()).toContain(DEVELOPMENT_SECRET);
   });
 
   it('answers /health once every part is ready', async () => {
@@ -73,9 +57,9 @@ describe('npm start', () => {
 
   it('keeps the terminal for the outbox and warnings: no INFO log lines, no EMF metric lines, the service named', () => {
     // The sample event was recorded above, so the ingest has logged and counted by now.
-    expect(output).not.toContain('"level":"INFO"');
-    expect(output).not.toContain('"_aws"');
-    expect(output).not.toContain('service_undefined');
+    expect(output()).not.toContain('"level":"INFO"');
+    expect(output()).not.toContain('"_aws"');
+    expect(output()).not.toContain('service_undefined');
   });
 
   it('rejects an unsigned post with 401 problem+json', async () => {

@@ -1,48 +1,27 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../emulator/dynamodb-local.ts';
-import { PROJECT_ROOT } from '../../support/project.ts';
 import { daytimeZone } from '../../support/time-zones.ts';
 import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
+import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 
 // Stall alerts through `npm start` with STALL_ALERT_SECONDS=3: the stream router arms a schedule
 // on the local EventBridge Scheduler, which fires it into the stall timer queue, and the
 // stall-alert function tells the customer once. A shipment left at `shipped` gets exactly one delay
 // message per channel; one that moves on to `delivered` before its deadline gets none.
-let child: ChildProcess;
+let stack: StartedStack;
 let url: string;
-let output = '';
 let dataDir: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-stalls-'));
-  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('POWERTOOLS_')));
-  child = spawn(process.execPath, ['local/start.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...environment, PORT: String(port), WEBHOOK_SECRETS: TEST_SECRET, STALL_ALERT_SECONDS: '3', PARCELCAST_DATA_DIR: dataDir },
-    stdio: 'pipe',
-  });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  stack = await startNpmStart({ WEBHOOK_SECRETS: TEST_SECRET, STALL_ALERT_SECONDS: '3', PARCELCAST_DATA_DIR: dataDir });
+  url = stack.url;
 }, 90_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }, 15_000);
 

@@ -1,13 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../emulator/dynamodb-local.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 import { postSigned } from '../../support/signing.ts';
 import { daytimeZone } from '../../support/time-zones.ts';
+import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 
 // Issue 12's attacks, replayed through `npm start` with a WAREHOUSES_FILE of two warehouses: A
 // (ams-1), whose customers and wallets are at stake, and B (rtm-9), registered and hostile. Each
@@ -30,9 +30,8 @@ const EVIL_URL = 'https://evil.example/pay';
 
 let folder: string;
 let file: string;
-let child: ChildProcess;
+let stack: StartedStack;
 let url: string;
-let output = '';
 const run = randomUUID().slice(0, 6);
 const id = (name: string) => `${name}-${run}`;
 
@@ -121,38 +120,19 @@ beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'parcelcast-warehouses-e2e-'));
   file = join(folder, 'warehouses.json');
   writeRegistry([A.secret]);
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const environment = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => name !== 'WEBHOOK_SECRETS' && name !== 'LOG_LEVEL' && !name.startsWith('POWERTOOLS_')),
-  );
-  child = spawn(process.execPath, ['local/start.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...environment, PORT: String(port), WAREHOUSES_FILE: file, PARCELCAST_DATA_DIR: join(folder, 'data') },
-    stdio: 'pipe',
-  });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  stack = await startNpmStart({ WAREHOUSES_FILE: file, PARCELCAST_DATA_DIR: join(folder, 'data') });
+  url = stack.url;
 }, 90_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  }
+  await stack?.stop();
   rmSync(folder, { recursive: true, force: true });
-});
+}, 15_000);
 
 describe('npm start with a WAREHOUSES_FILE of two warehouses', () => {
   it('says which warehouses it serves, from which file, and prints no secret', () => {
-    expect(output).toContain(`Warehouses from ${file} (followed as it changes): ams-1, rtm-9`);
-    expect(output).not.toContain('whsec_');
+    expect(stack.output()).toContain(`Warehouses from ${file} (followed as it changes): ams-1, rtm-9`);
+    expect(stack.output()).not.toContain('whsec_');
   });
 
   it('refuses B posting on A’s path with its own key, and an unknown warehouse, with the same 401', async () => {
@@ -414,6 +394,6 @@ describe('limits and the registry while npm start runs', () => {
     );
 
     expect([withNew.status, withOld.status, oldRevoked.status]).toEqual([202, 202, 401]);
-    expect(output).toContain('WAREHOUSES_FILE changed: 2 warehouse(s): ams-1, rtm-9');
+    expect(stack.output()).toContain('WAREHOUSES_FILE changed: 2 warehouse(s): ams-1, rtm-9');
   });
 });
