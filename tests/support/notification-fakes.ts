@@ -1,4 +1,5 @@
 import type { Channel } from '../../functions/lib/domain/channels.ts';
+import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { PreferenceCustomer, PreferenceStore, SuppressionList } from '../../functions/lib/domain/notification-ports.ts';
 import type { PreferenceLevel } from '../../functions/lib/domain/preferences.ts';
 import { contactDigest, maskedContact, type SuppressionEntry } from '../../functions/lib/domain/suppression.ts';
@@ -33,4 +34,20 @@ export class MemoryPreferences implements PreferenceStore {
   async set(customer: PreferenceCustomer, channel: Channel, level: PreferenceLevel): Promise<void> {
     this.levels_.set(this.key(customer, channel), level);
   }
+}
+
+/** A `shipped` SMS for shp-1 of ams's customer cus-1, as the stream router publishes it; `overrides` for what a test is about. */
+export function shippedSms(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
+  return {
+    notificationId: 'shipment#shp-1#shipped#sms',
+    eventType: 'shipment.shipped',
+    channel: 'sms',
+    recipient: '+34600111222',
+    locale: 'en',
+    customerId: 'cus-1',
+    owner: 'ams',
+    shipment: { shipmentId: 'shp-1', status: 'shipped' },
+    occurredAt: '2026-11-01T08:00:00.000Z',
+    ...overrides,
+  };
 }

@@ -3,7 +3,6 @@ import { EumSmsGateway } from '../../functions/lib/adapters/eum-sms-gateway.ts';
 import { SesEmailGateway } from '../../functions/lib/adapters/ses-email-gateway.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
 import { SqsSmsDeferral } from '../../functions/lib/adapters/sqs-sms-deferral.ts';
-import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import { PermanentDeliveryError } from '../../functions/lib/domain/notification-ports.ts';
 import {
   dynamoClient,
@@ -17,6 +16,7 @@ import {
 } from '../../functions/lib/runtime/aws-clients.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { type FakeAwsEndpoint, startFakeAwsEndpoint, THROTTLED, UNAVAILABLE } from '../support/aws-endpoint.ts';
+import { shippedSms } from '../support/notification-fakes.ts';
 
 // The clients the composition roots build, pointed at a loopback endpoint by the SDK's own
 // AWS_ENDPOINT_URL_<SERVICE> settings: the retries seen here are the SDK's, under the one policy.
@@ -38,17 +38,7 @@ afterAll(async () => {
   await endpoint?.close();
 });
 
-const message: NotificationMessage = {
-  notificationId: 'shipment#shp-1#shipped#sms',
-  eventType: 'shipment.shipped',
-  channel: 'sms',
-  recipient: '+34600111222',
-  locale: 'en',
-  customerId: 'cus-1',
-  owner: 'ams',
-  shipment: { shipmentId: 'shp-1', status: 'shipped' },
-  occurredAt: '2026-11-01T08:00:00.000Z',
-};
+const message = shippedSms();
 const sms = { text: 'Parcelcast: shipped.', encoding: 'GSM-7', segments: 1 } as never;
 const email = { to: 'ana@example.com', subject: 's', text: 't', html: '<p>t</p>', message, reference: 'ref' };
 

@@ -20,7 +20,7 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import type { ClaimResult, NotificationClaims, Settlement } from '../../functions/lib/domain/notification-ports.ts';
 import { channelSenderHandler } from '../../functions/lib/handlers/channel-sender.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
-import { MemoryPreferences, MemorySuppressions } from '../support/notification-fakes.ts';
+import { MemoryPreferences, MemorySuppressions, shippedSms } from '../support/notification-fakes.ts';
 
 // aws-sdk-client-mock answers `send` itself, so the SDK's retries (tests/unit/aws-clients.test.ts)
 // never run here: a rejected call is a call that failed after them. The publisher's own retry of
@@ -61,19 +61,12 @@ function walletMessage(channel: 'sms' | 'email'): NotificationMessage {
 }
 
 function message(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
-  return {
-    notificationId: 'shipment#shp-1#shipped#sms',
-    eventType: 'shipment.shipped',
-    channel: 'sms',
-    recipient: '+34600111222',
+  return shippedSms({
     locale: 'es-ES',
     timeZone: 'UTC',
-    customerId: 'cus-1',
-    owner: 'ams',
     shipment: { shipmentId: 'shp-1', status: 'shipped', trackingNumber: 'JD01' },
-    occurredAt: '2026-11-01T08:00:00.000Z',
     ...overrides,
-  };
+  });
 }
 
 /** Claims as a map, so the sender tests see exactly what was recorded. */

@@ -7,6 +7,7 @@ import { isQuietHour, smsSendableAt } from '../../functions/lib/domain/quiet-hou
 import { SHIPMENT_STATUSES, type ShipmentState, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
 import { isGsm7, measureSms, prepareSms } from '../../functions/lib/domain/sms-encoding.ts';
 import { redactPii } from '../../functions/lib/runtime/pii-redaction.ts';
+import { shippedSms } from '../support/notification-fakes.ts';
 
 const customer = { id: 'cus-1', name: 'Ana', phone: '+34600111222', email: 'ana@example.com', locale: 'es-ES', timeZone: 'Europe/Madrid' };
 
@@ -25,18 +26,7 @@ function shipment(status: ShipmentStatus, overrides: Partial<ShipmentState> = {}
 }
 
 function message(overrides: Partial<NotificationMessage>): NotificationMessage {
-  return {
-    notificationId: 'shipment#shp-1#shipped#sms',
-    eventType: 'shipment.shipped',
-    channel: 'sms',
-    recipient: '+34600111222',
-    locale: 'en',
-    customerId: 'cus-1',
-    owner: 'ams',
-    shipment: { shipmentId: 'shp-1', status: 'shipped' },
-    occurredAt: '2026-11-01T10:00:00.000Z',
-    ...overrides,
-  };
+  return shippedSms({ occurredAt: '2026-11-01T10:00:00.000Z', ...overrides });
 }
 
 const ANNOUNCED = [
