@@ -12,7 +12,7 @@ import { DEVELOPMENT_WAREHOUSE, type RegistrySource, WarehousesFileError } from 
  * local stack reads its settings from the shell: PORT, WAREHOUSES_FILE (else <data dir>/warehouses.json
  * when it exists), WEBHOOK_SECRETS (the development warehouse's secrets), RECONCILE_DELAY_SECONDS
  * (the template's ReconcileDelaySeconds), STALL_ALERT_SECONDS (its StallAlertSeconds: every stall
- * threshold in seconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers on the SMS opt-out list),
+ * threshold in seconds), SPLIT_ORDER_WINDOW_SECONDS (its SplitOrderWindowSeconds), LOCAL_SMS_OPTED_OUT (comma-separated numbers on the SMS opt-out list),
  * LOCAL_DELIVERY_EVENT_DELAY_SECONDS (how long SES and End User Messaging take to report a
  * delivery, bounce or complaint; 3 by default), LOG_LEVEL and PARCELCAST_DATA_DIR.
  */
@@ -50,6 +50,7 @@ try {
     parameterOverrides: {
       ...(process.env.RECONCILE_DELAY_SECONDS ? { ReconcileDelaySeconds: process.env.RECONCILE_DELAY_SECONDS } : {}),
       ...(process.env.STALL_ALERT_SECONDS ? { StallAlertSeconds: process.env.STALL_ALERT_SECONDS } : {}),
+      ...(process.env.SPLIT_ORDER_WINDOW_SECONDS ? { SplitOrderWindowSeconds: process.env.SPLIT_ORDER_WINDOW_SECONDS } : {}),
     },
     smsOptedOut: (process.env.LOCAL_SMS_OPTED_OUT ?? '').split(',').filter(Boolean),
     ...(process.env.LOCAL_DELIVERY_EVENT_DELAY_SECONDS

@@ -107,8 +107,8 @@ describe('the dashboard at /', () => {
   });
 
   it('draws the wallet reconciliation as the state machine graph with the visited states highlighted', async () => {
-    const [machine] = stateMachineSources();
-    expect(machine, 'statemachines/ has an ASL file').toBeDefined();
+    const machine = stateMachineSources().find((source) => source.name === 'wallet-reconciliation');
+    expect(machine, 'statemachines/ has the wallet reconciliation').toBeDefined();
     const execution = page.locator('.execution').first();
     await execution.waitFor({ timeout: 15_000 });
     await expect.poll(() => execution.getAttribute('data-status'), { timeout: 30_000 }).toBe('SUCCEEDED');

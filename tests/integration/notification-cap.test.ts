@@ -16,6 +16,7 @@ import { capDay } from '../../functions/lib/domain/warehouse.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { shipmentCreated, shipmentStatus } from '../support/events.ts';
 import { MemoryPreferences, MemorySuppressions } from '../support/notification-fakes.ts';
+import { orderWindows } from '../support/orders.ts';
 import { stallTimers } from '../support/stalls.ts';
 
 // The daily notification cap as the stream router keeps it, on a real DynamoDB Local table: one
@@ -62,6 +63,7 @@ function ports(caps: Record<string, number>): RouteShipmentPorts & { published: 
     clock: () => NOW,
     profiles: { remember: async () => undefined },
     stalls: stallTimers(),
+    orders: orderWindows().ports,
     published,
   };
 }

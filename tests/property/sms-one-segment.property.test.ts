@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { MAX_IDENTIFIER_LENGTH, parseEvents, type ShipmentEvent, TEXT_LIMITS } from '../../functions/lib/domain/cloud-events.ts';
 import { DELIVERED_TO } from '../../functions/lib/domain/delivered-to.ts';
 import { ValidationError } from '../../functions/lib/domain/errors.ts';
-import { notificationsForChange } from '../../functions/lib/domain/notification-policy.ts';
+import { notificationsForChange, shipmentMessage } from '../../functions/lib/domain/notification-policy.ts';
 import { formatMoney, formatMoneyPlain, renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
 import { balanceConfirmedMessages } from '../../functions/lib/domain/reconciliation.ts';
 import { firstUnsafeCharacter, MAX_TRACKING_URL_LENGTH, sanitiseText } from '../../functions/lib/domain/safe-text.ts';
 import type { Customer } from '../../functions/lib/domain/shipment.ts';
 import { transliterateToGsm7 } from '../../functions/lib/domain/sms-encoding.ts';
+import { combinedMessages } from '../../functions/lib/domain/split-orders.ts';
 import { stallMessages } from '../../functions/lib/domain/stall-alerts.ts';
 import { MAX_WALLET_BALANCE_MINOR_UNITS } from '../../functions/lib/domain/wallet.ts';
 import { stateAfter } from '../support/shipments.ts';
@@ -246,6 +247,41 @@ describe('every SMS is one segment', () => {
     );
     // Most pairs of estimates are a day or more apart: the property is about those messages.
     expect(rendered).toBeGreaterThan(RUNS.numRuns / 2);
+  });
+
+  it('for any split order’s combined message, naming up to many parcels with hostile references', () => {
+    let rendered = 0;
+    fc.assert(
+      fc.property(
+        createdData,
+        fc.uniqueArray(fc.tuple(identifier, textUpTo(TEXT_LIMITS.trackingNumber)), { minLength: 2, maxLength: 8, selector: ([id]) => id }),
+        fc.constantFrom('out_for_delivery', 'delivered'),
+        (created, parcels, status) => {
+          const events = parcels.map(([shipmentId, trackingNumber], index) =>
+            accepted([
+              envelope('shipment.created', `c${index}`, '2026-11-01T08:00:00Z', { ...created, shipmentId, trackingNumber }),
+              envelope(`shipment.${status}`, `s${index}`, '2026-11-01T09:00:00Z', { shipmentId }),
+            ]),
+          );
+          // Parcels whose events the schemas refuse never reach a template; the rest are the order's.
+          const states = events.flatMap((pair) => (pair ? [stateAfter(pair)!] : []));
+          fc.pre(states.length >= 2);
+          const window = { owner: states[0]!.owner, orderId: created.orderId, status };
+          const messages = combinedMessages(window, states, shipmentMessage);
+          expect(messages.map((message) => message.order?.parcels.length)).toEqual([states.length, states.length]);
+          for (const message of messages) {
+            if (message.channel === 'sms') expectOneSafeSegment(JSON.stringify(message), renderSms(message));
+            else {
+              const email = renderEmail(message);
+              for (const line of email.text.split('\n')) expect(firstUnsafeCharacter(line)).toBeUndefined();
+            }
+          }
+          rendered += 1;
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(rendered).toBeGreaterThan(75);
   });
 
   it('for any confirmed balance, never cutting the amount', () => {

@@ -49,7 +49,7 @@ describe('npm run rehearse (needs python3 with moto, aws-sam-translator and the 
 
     // Created by moto's CloudFormation, and by the rehearsal where moto skips the type.
     const resources = section(report, 'Resources');
-    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 11 |');
+    expect(resources).toContain('| AWS::Lambda::Function | CloudFormation | 12 |');
     expect(resources).toContain('| AWS::DynamoDB::Table | CloudFormation | 1 |');
     for (const type of [
       'AWS::SNS::Subscription',

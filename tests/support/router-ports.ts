@@ -3,6 +3,7 @@ import type { NotificationMessage } from '../../functions/lib/domain/notificatio
 import type { NotificationPublisher } from '../../functions/lib/domain/notification-ports.ts';
 import type { CustomerProfiles } from '../../functions/lib/domain/ports.ts';
 import type { NotificationCounts } from '../../functions/lib/domain/warehouse.ts';
+import { orderWindows } from './orders.ts';
 import { stallTimers } from './stalls.ts';
 
 /** Warehouse counts in memory, as DynamoNotificationCounts keeps them in the table. */
@@ -31,6 +32,7 @@ export function routerPorts(
     now?: Date;
     profiles?: CustomerProfiles;
     stalls?: RouteShipmentPorts['stalls'];
+    orders?: RouteShipmentPorts['orders'];
   } = {},
 ): RouteShipmentPorts & { suppressed: { message: NotificationMessage; reason: string }[] } {
   const suppressed: { message: NotificationMessage; reason: string }[] = [];
@@ -42,6 +44,7 @@ export function routerPorts(
     clock: () => options.now ?? new Date(),
     profiles: options.profiles ?? { remember: async () => undefined },
     stalls: options.stalls ?? stallTimers(),
+    orders: options.orders ?? orderWindows().ports,
     suppressed,
   };
 }

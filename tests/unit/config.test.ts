@@ -74,6 +74,7 @@ describe('function settings', () => {
 
   it('reads only its own variables', () => {
     const stalls = { STALL_SCHEDULE_GROUP: 'g', STALL_TIMER_QUEUE_ARN: 'arn:queue', STALL_SCHEDULER_ROLE_ARN: 'arn:role' };
+    const orders = { SPLIT_ORDER_STATE_MACHINE_ARN: 'arn:sm' };
     expect(
       loadSettings('stream-router', {
         NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
@@ -85,6 +86,8 @@ describe('function settings', () => {
         STALL_ALERT_HOURS: '48',
         STALL_ALERT_SECONDS: '0',
         ...stalls,
+        ...orders,
+        SPLIT_ORDER_WINDOW_SECONDS: '600',
       }),
     ).toEqual({
       NOTIFICATIONS_TOPIC_ARN: 'arn:topic',
@@ -93,6 +96,8 @@ describe('function settings', () => {
       WAREHOUSE_NOTIFICATIONS_PER_DAY: 10000,
       STALL_ALERT_HOURS: 48,
       STALL_ALERT_SECONDS: 0,
+      ...orders,
+      SPLIT_ORDER_WINDOW_SECONDS: 600,
       ...stalls,
     });
   });

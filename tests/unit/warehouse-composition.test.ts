@@ -133,6 +133,8 @@ describe('StreamRouterFunction composed on AWS', () => {
       STALL_SCHEDULE_GROUP: 'stalls',
       STALL_TIMER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:StallTimerQueue',
       STALL_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/StallScheduler',
+      SPLIT_ORDER_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:SplitOrderWindow',
+      SPLIT_ORDER_WINDOW_SECONDS: 600,
     });
     const shipped = (owner: string) => {
       const time = '2026-11-01T10:00:00.000Z';

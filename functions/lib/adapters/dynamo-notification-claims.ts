@@ -17,8 +17,11 @@ export const DEFAULT_LEASE_SECONDS = 30;
 
 type Key = { PK: string; SK: string };
 
-/** Where a notification's claim lives: in its shipment's partition, or its wallet's. */
+/** Where a notification's claim lives: in its shipment's partition, its order's (a combined message) or its wallet's. */
 export function claimKeyOf(message: NotificationMessage): Key {
+  if (message.order && message.shipment) {
+    return keys.orderNotification(message.owner, message.order.orderId, message.shipment.status, message.channel);
+  }
   if (message.shipment && message.eventType === STALLED && message.stalledSince) {
     const stallId = stallIdOf({ status: message.shipment.status, statusTime: message.stalledSince });
     return keys.notification(message.shipment.shipmentId, stallNotificationStatus(stallId), message.channel);
@@ -57,7 +60,7 @@ export function claimReference(key: Key): string {
 export function claimKeyOfReference(reference: string): Key | undefined {
   const [PK, SK, extra] = reference.split('|');
   if (!PK || !SK || extra !== undefined || !SK.startsWith(SORT_KEY.notificationPrefix)) return undefined;
-  if (!PK.startsWith('SHIPMENT#') && !PK.startsWith('WALLET#')) return undefined;
+  if (!PK.startsWith('SHIPMENT#') && !PK.startsWith('WALLET#') && !PK.startsWith('ORDER#')) return undefined;
   return { PK, SK };
 }
 

@@ -20,6 +20,19 @@ export const keys = {
     PK: `SHIPMENT#${part(shipmentId)}`,
     SK: `NOTIFICATION#${status}#${channel}`,
   }),
+  /**
+   * A split order (docs/alerts.md): its shipment count (SK ORDER), each status's window
+   * (SK WINDOW#<status>) and the claims of its combined messages. Orders are per owner.
+   */
+  order: (owner: string, orderId: string) => ({ PK: `ORDER#${part(owner)}#${part(orderId)}`, SK: 'ORDER' }),
+  orderWindow: (owner: string, orderId: string, status: string) => ({
+    PK: `ORDER#${part(owner)}#${part(orderId)}`,
+    SK: `WINDOW#${status}`,
+  }),
+  orderNotification: (owner: string, orderId: string, status: string, channel: string) => ({
+    PK: `ORDER#${part(owner)}#${part(orderId)}`,
+    SK: `NOTIFICATION#${status}#${channel}`,
+  }),
   /** A shipment's stall timer: the deadline it is armed for and the last stall alerted (docs/alerts.md). */
   stall: (shipmentId: string) => ({ PK: `SHIPMENT#${part(shipmentId)}`, SK: 'STALL' }),
   /** Contact details by warehouse and customer, so wallet messages reach the people shipments introduced. */

@@ -147,6 +147,7 @@ export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
     ...(state.customer ? { customer: state.customer } : {}),
     ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
     ...(state.estimatedDelivery ? { estimatedDelivery: state.estimatedDelivery } : {}),
+    ...(state.orderId ? { orderId: state.orderId } : {}),
   };
 }
 

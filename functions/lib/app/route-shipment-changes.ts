@@ -1,8 +1,9 @@
 import { profileToKeep, type ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import { notificationsForChange } from '#domain/notification-policy.ts';
+import { notificationsForChange, shipmentNotificationId } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
-import type { CustomerProfiles, StallDeadlines, StallSchedules } from '#domain/ports.ts';
+import type { CustomerProfiles, OrderWindows, StallDeadlines, StallSchedules, WorkflowStarter } from '#domain/ports.ts';
+import { holdsBack, type SplitOrderWindowInput, splitOrderExecutionName } from '#domain/split-orders.ts';
 import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
 import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
 
@@ -11,6 +12,8 @@ export interface RouteShipmentPorts extends DailyCapPorts {
   profiles: CustomerProfiles;
   /** Stall timers (docs/alerts.md): armed when a status change brings a shipment's deadline forward. */
   stalls: { deadlines: StallDeadlines; schedules: StallSchedules; settings: StallSettings };
+  /** Split orders (docs/alerts.md): order counts, windows, and the SplitOrderWindow workflow's starter. */
+  orders: { windows: OrderWindows; starter: WorkflowStarter; windowSeconds: number };
 }
 
 export interface RoutedBatch {
@@ -22,6 +25,8 @@ export interface RoutedBatch {
   profiles: number;
   /** Stall timers armed or moved (docs/alerts.md). */
   timers: number;
+  /** Shipments whose message waits for their order's window (docs/alerts.md, "Split orders"). */
+  held: number;
 }
 
 interface Outgoing {
@@ -43,8 +48,11 @@ interface Outgoing {
  */
 export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: readonly ShipmentChange[]): Promise<RoutedBatch> {
   const byOwner = new Map<string, Outgoing[]>();
+  const orders = await holdForOrders(ports.orders, changes);
   for (const change of changes) {
+    const held = orders.held.get(change.sequenceNumber);
     for (const message of notificationsForChange(change.before, change.after)) {
+      if (held?.has(message.notificationId)) continue;
       const list = byOwner.get(change.after.owner) ?? [];
       list.push({ message, sequenceNumber: change.sequenceNumber });
       byOwner.set(change.after.owner, list);
@@ -90,5 +98,61 @@ export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: r
   writes.forEach((write, index) => {
     if (write.status === 'rejected') failed.add(sequenceNumbers[index] as string);
   });
-  return { failedSequenceNumbers: [...failed], published, suppressed, profiles: profiles.length, timers: deadlines.length };
+  for (const sequenceNumber of orders.failed) failed.add(sequenceNumber);
+  return {
+    failedSequenceNumbers: [...failed],
+    published,
+    suppressed,
+    profiles: profiles.length,
+    timers: deadlines.length,
+    held: orders.held.size,
+  };
+}
+
+/**
+ * Split orders, before the batch's messages are chosen: counts each shipment into its order
+ * (once, whatever event first carries the orderId), then, for a status change the domain says to
+ * hold back (holdsBack: a combinable status of an order known to have two shipments or more),
+ * joins the (order, status) window and starts its workflow, named per (owner, order, status) so
+ * every member starts the same one. A window already closed is missed: the shipment's own
+ * message goes as usual. Answers, per record, the notification ids held back; a record whose
+ * count, join or start failed is reported failed and its messages held back (its retry decides).
+ */
+async function holdForOrders(
+  orders: RouteShipmentPorts['orders'],
+  changes: readonly ShipmentChange[],
+): Promise<{ held: Map<string, Set<string>>; failed: Set<string> }> {
+  const held = new Map<string, Set<string>>();
+  const failed = new Set<string>();
+  // In stream order: a shipment.created earlier in the batch counts before a later status is judged.
+  for (const { before, after, sequenceNumber } of changes) {
+    try {
+      if (after.orderId && before?.orderId !== after.orderId)
+        await orders.windows.addShipment(after.owner, after.orderId, after.shipmentId);
+    } catch {
+      failed.add(sequenceNumber);
+    }
+  }
+  await Promise.all(
+    changes.map(async ({ before, after, sequenceNumber }) => {
+      const statusMoved = before?.status !== after.status || before?.statusTime !== after.statusTime;
+      if (!statusMoved || !after.orderId || failed.has(sequenceNumber)) return;
+      const orderId = after.orderId;
+      const ids = new Set(notificationsForChange(before, after).map((message) => message.notificationId));
+      const own = new Set(['sms', 'email'].map((channel) => shipmentNotificationId(after.shipmentId, after.status, channel as 'sms')));
+      const statusMessages = new Set([...ids].filter((id) => own.has(id)));
+      if (statusMessages.size === 0) return;
+      try {
+        if (!holdsBack(after, await orders.windows.shipmentCount(after.owner, orderId))) return;
+        if ((await orders.windows.join(after.owner, orderId, after.status, after.shipmentId)) === 'closed') return;
+        const input: SplitOrderWindowInput = { owner: after.owner, orderId, status: after.status, windowSeconds: orders.windowSeconds };
+        await orders.starter.start(splitOrderExecutionName(after.owner, orderId, after.status), input);
+        held.set(sequenceNumber, statusMessages);
+      } catch {
+        held.set(sequenceNumber, statusMessages);
+        failed.add(sequenceNumber);
+      }
+    }),
+  );
+  return { held, failed };
 }

@@ -2,16 +2,18 @@ import { DynamoCustomerProfiles } from '#adapters/dynamo-customer-profiles.ts';
 import { documentClient } from '#adapters/dynamo-documents.ts';
 import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
 import { DynamoNotificationCounts } from '#adapters/dynamo-notification-counts.ts';
+import { DynamoOrderWindows } from '#adapters/dynamo-order-windows.ts';
 import { DynamoStallDeadlines } from '#adapters/dynamo-stall-deadlines.ts';
 import { SchedulerStallSchedules } from '#adapters/scheduler-stall-schedules.ts';
+import { SfnWorkflowStarter } from '#adapters/sfn-workflow-starter.ts';
 import { SnsNotificationPublisher } from '#adapters/sns-notification-publisher.ts';
 import { registryFor } from '#adapters/warehouse-registry.ts';
 import { streamRouterHandler } from '#lib/handlers/stream-router.ts';
-import { dynamoClient, schedulerClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts';
+import { dynamoClient, schedulerClient, sfnClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts';
 import { loadSettings, type Settings, stallScheduleSettingsOf, stallSettingsOf } from '#lib/runtime/config.ts';
 import { createObservability } from '#lib/runtime/observability.ts';
 
-/** StreamRouterFunction (the table's stream → NotificationsTopic, customer profiles and stall timers), composed once per container. */
+/** StreamRouterFunction (the table's stream → NotificationsTopic, customer profiles, stall timers and split-order windows), composed once per container. */
 export function composeStreamRouter(settings: Settings<'stream-router'> = loadSettings('stream-router')) {
   const observability = createObservability();
   const documents = documentClient(dynamoClient(observability.tracer));
@@ -36,6 +38,11 @@ export function composeStreamRouter(settings: Settings<'stream-router'> = loadSe
         deadlines: new DynamoStallDeadlines(documents, settings.TABLE_NAME),
         schedules: new SchedulerStallSchedules(schedulerClient(observability.tracer), stallScheduleSettingsOf(settings)),
         settings: stallSettingsOf(settings),
+      },
+      orders: {
+        windows: new DynamoOrderWindows(documents, settings.TABLE_NAME),
+        starter: new SfnWorkflowStarter(sfnClient(observability.tracer), settings.SPLIT_ORDER_STATE_MACHINE_ARN),
+        windowSeconds: settings.SPLIT_ORDER_WINDOW_SECONDS,
       },
     },
     observability,

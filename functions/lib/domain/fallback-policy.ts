@@ -3,6 +3,7 @@ import type { DeliveryStatus, SuppressedBecause } from './delivery-status.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { shipmentNotificationId } from './notification-policy.ts';
 import type { ShipmentStatus } from './shipment.ts';
+import { orderNotificationId } from './split-orders.ts';
 
 /**
  * When a message that matters cannot reach the customer on its channel, the same notification goes
@@ -58,7 +59,9 @@ export function fallbackMessage(message: NotificationMessage, channel: Channel, 
   const shipment = message.shipment as NonNullable<NotificationMessage['shipment']>;
   return {
     ...message,
-    notificationId: shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
+    notificationId: message.order
+      ? orderNotificationId(message.owner, message.order.orderId, shipment.status, channel)
+      : shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
     channel,
     recipient,
     fallbackFrom: message.channel,

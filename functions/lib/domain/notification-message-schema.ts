@@ -46,6 +46,20 @@ const schema = z.object({
       corrected: z.optional(z.boolean()),
     }),
   ),
+  order: z.optional(
+    z.object({
+      orderId: z.string().check(z.minLength(1)),
+      parcels: z
+        .array(
+          z.object({
+            shipmentId: z.string().check(z.minLength(1)),
+            carrier: z.optional(z.string()),
+            trackingNumber: z.optional(z.string()),
+          }),
+        )
+        .check(z.minLength(2)),
+    }),
+  ),
   stalledSince: z.optional(z.string()),
   fallbackFrom: z.optional(z.enum(CHANNELS)),
   occurredAt: z.string(),

@@ -14,7 +14,7 @@ import type { ShipmentStatus } from './shipment.ts';
 export interface NotificationMessage {
   /** Claim key: at most one delivery per id. `shipment#<id>#<status>#<channel>` or `wallet#<id>#<reconciliation>#<channel>`. */
   notificationId: string;
-  /** `shipment.<status>`, `shipment.stalled`, `shipment.delivery_date_changed` or `wallet.balance_confirmed`. */
+  /** `shipment.<status>`, `order.<status>`, `shipment.stalled`, `shipment.delivery_date_changed` or `wallet.balance_confirmed`. */
   eventType: string;
   channel: Channel;
   /**
@@ -59,6 +59,11 @@ export interface NotificationMessage {
     /** The reconciliation found the running balance wrong and corrected it (an essential message). */
     corrected?: boolean;
   };
+  /**
+   * A combined message of a split order (`order.<status>`, docs/alerts.md): every parcel of the
+   * order that reached the status within the window. `shipment` is then the latest of them.
+   */
+  order?: { orderId: string; parcels: { shipmentId: string; carrier?: string; trackingNumber?: string }[] };
   /** A stall alert (`shipment.stalled`): since when the shipment has been at its status. */
   stalledSince?: string;
   /** Set on the copy the fallback policy sends on the other channel: the channel that could not deliver it. */

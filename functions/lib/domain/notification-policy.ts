@@ -92,7 +92,7 @@ export function revisedDateStatus(estimateKeyOfIt: string): string {
 const isDeliveredTo = (value: string | undefined): value is DeliveredTo =>
   (DELIVERED_TO as readonly (string | undefined)[]).includes(value);
 
-function shipmentMessage(shipment: ShipmentState, channel: Channel): NotificationMessage {
+export function shipmentMessage(shipment: ShipmentState, channel: Channel): NotificationMessage {
   const customer = shipment.customer as Customer;
   const { reason, location, nextAttemptAt, pickupPoint, collectBy, deliveredTo } = shipment.statusDetails;
   return {

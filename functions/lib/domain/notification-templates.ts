@@ -30,7 +30,9 @@ type AnnouncedStatus = Extract<
   | 'cancelled'
   | 'returned_to_sender'
 >;
-type Topic = AnnouncedStatus | 'stalled' | 'delivery_date_changed' | 'wallet.balance_confirmed';
+/** A split order's combined message (split-orders.ts): one per channel naming every parcel. */
+type OrderTopic = 'order.out_for_delivery' | 'order.delivered';
+type Topic = AnnouncedStatus | OrderTopic | 'stalled' | 'delivery_date_changed' | 'wallet.balance_confirmed';
 
 interface Details {
   ref: string;
@@ -46,6 +48,9 @@ interface Details {
   deliveredTo?: DeliveredTo;
   /** When the parcel is expected (its estimated day or window); kept in every step of a new-date message. */
   delivery?: string;
+  /** A combined message: how many parcels, and their references (left out when the SMS is short of room). */
+  count?: number;
+  parcels?: string;
 }
 
 interface Wording {
@@ -79,6 +84,8 @@ const WORDING: Record<Language, Wording> = {
       stalled: 'Your parcel is delayed',
       delivery_date_changed: 'Your parcel has a new delivery date',
       'wallet.balance_confirmed': 'Your wallet balance',
+      'order.out_for_delivery': 'Your parcels are out for delivery',
+      'order.delivered': 'Your parcels have been delivered',
     },
     sentence: {
       shipped: (d) => `Your parcel ${d.ref} has shipped${opt(d.carrier, (c) => ` with ${c}`)}${opt(d.delivery, (e) => `, expected ${e}`)}.`,
@@ -98,6 +105,8 @@ const WORDING: Record<Language, Wording> = {
       returned_to_sender: (d) => `Your parcel ${d.ref} is back with the sender${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Your parcel ${d.ref} is delayed. We are on it.`,
       delivery_date_changed: (d) => `New delivery date for your parcel ${d.ref}: ${d.delivery}.`,
+      'order.out_for_delivery': (d) => `${d.count} parcels of your order ${d.ref} are out for delivery${opt(d.parcels, (p) => `: ${p}`)}.`,
+      'order.delivered': (d) => `${d.count} parcels of your order ${d.ref} have been delivered${opt(d.parcels, (p) => `: ${p}`)}.`,
       'wallet.balance_confirmed': (d) => `Your wallet balance is ${d.amount}${opt(d.date, (t) => ` (confirmed ${t})`)}.`,
     },
   },
@@ -119,6 +128,8 @@ const WORDING: Record<Language, Wording> = {
       stalled: 'Tu paquete lleva retraso',
       delivery_date_changed: 'Tu paquete tiene una nueva fecha de entrega',
       'wallet.balance_confirmed': 'El saldo de tu monedero',
+      'order.out_for_delivery': 'Tus paquetes están en reparto',
+      'order.delivered': 'Tus paquetes han sido entregados',
     },
     sentence: {
       shipped: (d) =>
@@ -139,6 +150,8 @@ const WORDING: Record<Language, Wording> = {
       returned_to_sender: (d) => `Tu paquete ${d.ref} ha vuelto al remitente${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Tu paquete ${d.ref} lleva retraso. Ya nos estamos ocupando.`,
       delivery_date_changed: (d) => `Nueva fecha de entrega de tu paquete ${d.ref}: ${d.delivery}.`,
+      'order.out_for_delivery': (d) => `${d.count} paquetes de tu pedido ${d.ref} están en reparto${opt(d.parcels, (p) => `: ${p}`)}.`,
+      'order.delivered': (d) => `${d.count} paquetes de tu pedido ${d.ref} han sido entregados${opt(d.parcels, (p) => `: ${p}`)}.`,
       'wallet.balance_confirmed': (d) => `El saldo de tu monedero es ${d.amount}${opt(d.date, (t) => ` (confirmado el ${t})`)}.`,
     },
   },
@@ -160,6 +173,8 @@ const WORDING: Record<Language, Wording> = {
       stalled: 'Votre colis a du retard',
       delivery_date_changed: 'Votre colis a une nouvelle date de livraison',
       'wallet.balance_confirmed': 'Le solde de votre portefeuille',
+      'order.out_for_delivery': 'Vos colis sont en cours de livraison',
+      'order.delivered': 'Vos colis ont été livrés',
     },
     sentence: {
       shipped: (d) =>
@@ -180,6 +195,9 @@ const WORDING: Record<Language, Wording> = {
       returned_to_sender: (d) => `Votre colis ${d.ref} est revenu chez l'expéditeur${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Votre colis ${d.ref} a du retard. Nous nous en occupons.`,
       delivery_date_changed: (d) => `Nouvelle date de livraison pour votre colis ${d.ref} : ${d.delivery}.`,
+      'order.out_for_delivery': (d) =>
+        `${d.count} colis de votre commande ${d.ref} sont en cours de livraison${opt(d.parcels, (p) => ` : ${p}`)}.`,
+      'order.delivered': (d) => `${d.count} colis de votre commande ${d.ref} ont été livrés${opt(d.parcels, (p) => ` : ${p}`)}.`,
       'wallet.balance_confirmed': (d) => `Le solde de votre portefeuille est de ${d.amount}${opt(d.date, (t) => ` (confirmé le ${t})`)}.`,
     },
   },
@@ -201,6 +219,8 @@ const WORDING: Record<Language, Wording> = {
       stalled: 'Ihr Paket verspätet sich',
       delivery_date_changed: 'Ihr Paket hat einen neuen Liefertermin',
       'wallet.balance_confirmed': 'Ihr Guthaben',
+      'order.out_for_delivery': 'Ihre Pakete werden heute zugestellt',
+      'order.delivered': 'Ihre Pakete wurden zugestellt',
     },
     sentence: {
       shipped: (d) =>
@@ -222,6 +242,9 @@ const WORDING: Record<Language, Wording> = {
       returned_to_sender: (d) => `Ihr Paket ${d.ref} ist beim Absender angekommen${opt(d.reason, (r) => ` (${r})`)}.`,
       stalled: (d) => `Ihr Paket ${d.ref} verspätet sich. Wir kümmern uns darum.`,
       delivery_date_changed: (d) => `Neuer Liefertermin für Ihr Paket ${d.ref}: ${d.delivery}.`,
+      'order.out_for_delivery': (d) =>
+        `${d.count} Pakete Ihrer Bestellung ${d.ref} sind in der Zustellung${opt(d.parcels, (p) => `: ${p}`)}.`,
+      'order.delivered': (d) => `${d.count} Pakete Ihrer Bestellung ${d.ref} wurden zugestellt${opt(d.parcels, (p) => `: ${p}`)}.`,
       'wallet.balance_confirmed': (d) => `Ihr Guthaben beträgt ${d.amount}${opt(d.date, (t) => ` (bestätigt am ${t})`)}.`,
     },
   },
@@ -351,6 +374,7 @@ function prepare(message: NotificationMessage): Prepared {
     const plain = { ref, amount: sanitiseText(formatMoneyPlain(balance, currency)) };
     return { wording, topic: 'wallet.balance_confirmed', steps: [full, { ref, amount }, plain], name };
   }
+  if (message.order && message.shipment) return prepareOrder(message, wording, name);
   const shipment = message.shipment;
   const topic = SPECIAL_TOPICS[message.eventType] ?? shipment?.status;
   const special = message.eventType in SPECIAL_TOPICS;
@@ -377,6 +401,30 @@ function prepare(message: NotificationMessage): Prepared {
     topic: topic as Exclude<Topic, 'wallet.balance_confirmed'>,
     steps: [full, essential],
     link: safeTrackingUrl(shipment.trackingUrl),
+    name,
+  };
+}
+
+/**
+ * A combined message of a split order: the order's id is its reference (cut like a parcel's when
+ * the SMS is short of room), the parcels' references are the detail left out first. No tracking
+ * link: each parcel has its own.
+ */
+function prepareOrder(message: NotificationMessage, wording: Wording, name: string | undefined): Prepared {
+  const { order, shipment } = message as Required<Pick<NotificationMessage, 'order' | 'shipment'>>;
+  const topic = `order.${shipment.status}`;
+  if (!(topic in wording.sentence) || message.eventType !== topic)
+    throw new UnknownNotificationError(`no template for ${message.eventType}`);
+  const ref = shown(order.orderId) ?? '';
+  const count = order.parcels.length;
+  const parcels = order.parcels.map((parcel) => shown(parcel.trackingNumber) ?? shown(parcel.shipmentId) ?? '').join(', ');
+  return {
+    wording,
+    topic: topic as OrderTopic,
+    steps: [
+      { ref, count, parcels },
+      { ref, count },
+    ],
     name,
   };
 }

@@ -188,3 +188,18 @@ export interface StallSchedules {
   /** Creates the shipment's schedule for `dueAt` (`create`), or moves the existing one there (`move`). */
   arm(shipmentId: string, dueAt: string, change: Exclude<ScheduleChange, 'none'>): Promise<void>;
 }
+
+/**
+ * Split orders (docs/alerts.md): each order's shipments, and each (order, status) window that
+ * the parcels reaching that status join while it is open. Every method is one conditional write.
+ */
+export interface OrderWindows {
+  /** Counts the shipment into its order once; answers how many shipments the order is known to have. */
+  addShipment(owner: string, orderId: string, shipmentId: string): Promise<number>;
+  /** How many shipments the order is known to have (0 when none). */
+  shipmentCount(owner: string, orderId: string): Promise<number>;
+  /** Joins the (order, status) window, opening it if need be; `closed` when it closed before. */
+  join(owner: string, orderId: string, status: string, shipmentId: string): Promise<'joined' | 'closed'>;
+  /** Closes the window (again, harmlessly) and answers its members. */
+  close(owner: string, orderId: string, status: string, closedAt: string): Promise<string[]>;
+}

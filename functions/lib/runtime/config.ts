@@ -78,7 +78,18 @@ export const FUNCTION_SETTINGS = {
   'get-shipment': z.object({ TABLE_NAME: text }),
   'get-wallet': z.object({ TABLE_NAME: text }),
   // Without a registry (the WEBHOOK_SECRETS shorthand) every warehouse has the default cap.
-  'stream-router': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap, ...stallTimers }),
+  'stream-router': z.object({
+    TABLE_NAME: text,
+    NOTIFICATIONS_TOPIC_ARN: text,
+    ...registry,
+    ...notificationCap,
+    ...stallTimers,
+    /** Split orders (docs/alerts.md): the SplitOrderWindow state machine, and its wait (SplitOrderWindowSeconds, 1 to 3600). */
+    SPLIT_ORDER_STATE_MACHINE_ARN: text,
+    SPLIT_ORDER_WINDOW_SECONDS: seconds(1, 3600),
+  }),
+  // A combined message counts against its owner's daily cap as the stream router's messages do.
+  'close-order-window': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap }),
   // A stall alert counts against its owner's daily cap as the stream router's messages do.
   'stall-alert': z.object({ TABLE_NAME: text, NOTIFICATIONS_TOPIC_ARN: text, ...registry, ...notificationCap, ...stallTimers }),
   'send-sms': z.object({

@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../emulator/dynamodb-local.ts';
+import { PROJECT_ROOT } from '../../support/project.ts';
+import { daytimeZone } from '../../support/time-zones.ts';
+import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
+
+// Split orders through `npm start` with SPLIT_ORDER_WINDOW_SECONDS=4: three parcels of one order
+// marked out_for_delivery within the window reach the customer as one message per channel (the
+// SplitOrderWindow execution waits, closes the window, publishes through NotificationsTopic to the
+// senders); a one-parcel order's message goes at once.
+const WINDOW_SECONDS = 4;
+let child: ChildProcess;
+let url: string;
+let output = '';
+let dataDir: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-orders-'));
+  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('POWERTOOLS_')));
+  child = spawn(process.execPath, ['local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...environment,
+      PORT: String(port),
+      WEBHOOK_SECRETS: TEST_SECRET,
+      SPLIT_ORDER_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      PARCELCAST_DATA_DIR: dataDir,
+    },
+    stdio: 'pipe',
+  });
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Press Ctrl-C')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}, 90_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}, 15_000);
+
+let counter = 0;
+function event(type: string, data: Record<string, unknown>) {
+  counter += 1;
+  return {
+    specversion: '1.0',
+    id: `order-${counter}-${Date.now()}`,
+    source: '//warehouse/ams-1',
+    type,
+    time: new Date().toISOString(),
+    data,
+  };
+}
+
+const customer = (id: string, phone: string) => ({ id, phone, email: `${id}@example.com`, locale: 'en-GB', timeZone: daytimeZone() });
+
+interface Delivered {
+  channel: string;
+  recipient: string;
+  text: string;
+  subject?: string;
+  at?: string;
+}
+
+async function received(contact: { phone: string; email: string }): Promise<Delivered[]> {
+  const all = (await (await fetch(`${url}/local/outbox`)).json()) as Delivered[];
+  return all.filter((entry) => entry.recipient === contact.phone || entry.recipient === contact.email);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+describe('split orders through npm start (SPLIT_ORDER_WINDOW_SECONDS=4)', () => {
+  it('tells a customer of three parcels out for delivery once per channel, naming all three; a one-parcel order at once', async () => {
+    const many = customer('cus-order', '+447700900501');
+    const single = customer('cus-single', '+447700900502');
+    const parcels = ['shp-o1', 'shp-o2', 'shp-o3'];
+    for (const shipmentId of parcels) {
+      await postSignedEvent(
+        url,
+        event('shipment.created', { shipmentId, orderId: 'ord-split', customer: many, trackingNumber: `TRK-${shipmentId}` }),
+      );
+    }
+    await postSignedEvent(url, event('shipment.created', { shipmentId: 'shp-solo', orderId: 'ord-solo', customer: single }));
+    // Let the stream router count the order's shipments before their statuses arrive, as in life.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    const postedAt = Date.now();
+    for (const shipmentId of parcels) await postSignedEvent(url, event('shipment.out_for_delivery', { shipmentId }));
+    await postSignedEvent(url, event('shipment.out_for_delivery', { shipmentId: 'shp-solo' }));
+
+    // The one-parcel order is not held for the window: both its messages arrive well before it closes.
+    await until(async () => (await received(single)).length >= 2, WINDOW_SECONDS * 1000);
+    expect((await received(single)).map((entry) => entry.channel).sort()).toEqual(['email', 'sms']);
+    expect(Date.now() - postedAt).toBeLessThan(WINDOW_SECONDS * 1000);
+    // Nothing yet for the order: its parcels wait for the window.
+    expect(await received(many)).toEqual([]);
+
+    await until(async () => (await received(many)).length >= 2, 30_000);
+    // Long enough after for a per-parcel message, a repeated execution or a second publish to have shown up.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const messages = await received(many);
+    expect(messages.map((entry) => entry.channel).sort()).toEqual(['email', 'sms']);
+    const sms = messages.find((entry) => entry.channel === 'sms') as Delivered;
+    expect(sms.text).toBe('Parcelcast: 3 parcels of your order ord-split are out for delivery: TRK-shp-o1, TRK-shp-o2, TRK-shp-o3.');
+    const email = messages.find((entry) => entry.channel === 'email') as Delivered;
+    expect(email.subject).toBe('Your parcels are out for delivery');
+  }, 90_000);
+});

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { claimKeyOf } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
+import { closeOrderWindow } from '../../functions/lib/app/close-order-window.ts';
+import { routeShipmentChanges } from '../../functions/lib/app/route-shipment-changes.ts';
+import type { ShipmentChange } from '../../functions/lib/domain/changes.ts';
+import type { ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
+import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
+import { parseNotificationMessage } from '../../functions/lib/domain/notification-message-schema.ts';
+import { shipmentMessage } from '../../functions/lib/domain/notification-policy.ts';
+import { renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
+import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
+import { combinedMessages, holdsBack, splitOrderExecutionName } from '../../functions/lib/domain/split-orders.ts';
+import { shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { orderWindows } from '../support/orders.ts';
+import { MemoryCounts, routerPorts } from '../support/router-ports.ts';
+import { stateAfter, TEST_OWNER } from '../support/shipments.ts';
+
+const ORDER = 'ord-77';
+const created = (id: string, orderId = ORDER) => shipmentCreated(id, 0, { orderId, trackingNumber: `TRK-${id}` }) as ShipmentEvent;
+const status = (name: string, id: string, minute: number) => shipmentStatus(name, id, minute) as ShipmentEvent;
+
+let sequence = 0;
+function change(before: ShipmentEvent[], event: ShipmentEvent): ShipmentChange {
+  sequence += 1;
+  return { sequenceNumber: String(sequence), before: stateAfter(before), after: stateAfter([...before, event]) as ShipmentState };
+}
+
+function recordingPublisher() {
+  const published: NotificationMessage[] = [];
+  return {
+    published,
+    publish: async (messages: readonly NotificationMessage[]) => {
+      published.push(...messages);
+      return { failed: [] };
+    },
+  };
+}
+
+describe('split orders: the domain rule', () => {
+  it('holds back only a combinable status of an order known to have two shipments or more', () => {
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, 2)).toBe(true);
+    expect(holdsBack({ orderId: ORDER, status: 'delivered' }, 3)).toBe(true);
+    // A one-parcel order is never delayed, nor a shipment without an order, nor a status not combined.
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, 1)).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, 0)).toBe(false);
+    expect(holdsBack({ status: 'out_for_delivery' }, 5)).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'delivery_failed' }, 5)).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'shipped' }, 5)).toBe(false);
+  });
+
+  it('names one execution per (owner, order, status), within Step Functions name rules', () => {
+    const name = splitOrderExecutionName('ams', 'ord #1/ü'.repeat(20), 'out_for_delivery');
+    expect(name).toMatch(/^[0-9A-Za-z_-]{1,80}$/);
+    expect(splitOrderExecutionName('ams', ORDER, 'out_for_delivery')).toBe(splitOrderExecutionName('ams', ORDER, 'out_for_delivery'));
+    expect(splitOrderExecutionName('ams', ORDER, 'out_for_delivery')).not.toBe(splitOrderExecutionName('ber', ORDER, 'out_for_delivery'));
+    expect(splitOrderExecutionName('ams', ORDER, 'out_for_delivery')).not.toBe(splitOrderExecutionName('ams', ORDER, 'delivered'));
+  });
+
+  it('combines the members still at the status into one message per channel naming every parcel, claimed per order', () => {
+    const states = ['s-b', 's-a', 's-c'].map(
+      (id, index) => stateAfter([created(id), status('out_for_delivery', id, 10 + index)]) as ShipmentState,
+    );
+    const moved = stateAfter([created('s-d'), status('out_for_delivery', 's-d', 10), status('delivered', 's-d', 20)]) as ShipmentState;
+    const messages = combinedMessages(
+      { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' },
+      [...states, moved],
+      shipmentMessage,
+    );
+    expect(messages.map((message) => message.channel)).toEqual(['sms', 'email']);
+    for (const message of messages) {
+      expect(message.eventType).toBe('order.out_for_delivery');
+      expect(message.notificationId).toBe(`order#${TEST_OWNER}#${ORDER}#out_for_delivery#${message.channel}`);
+      expect(message.order).toEqual({
+        orderId: ORDER,
+        parcels: ['s-a', 's-b', 's-c'].map((id) => ({ shipmentId: id, trackingNumber: `TRK-${id}` })),
+      });
+      expect(claimKeyOf(message)).toEqual({ PK: `ORDER#${TEST_OWNER}#${ORDER}`, SK: `NOTIFICATION#out_for_delivery#${message.channel}` });
+      // What the senders read back from their queue.
+      expect(parseNotificationMessage(JSON.stringify(message))).toEqual(message);
+    }
+    const sms = renderSms(messages[0] as NotificationMessage);
+    expect(sms.segments).toBe(1);
+    expect(sms.text).toContain('Parcelcast: 3 paquetes de tu pedido ord-77 estan en reparto: TRK-s-a, TRK-s-b, TRK-s-c.');
+    expect(renderEmail(messages[1] as NotificationMessage).subject).toBe('Tus paquetes están en reparto');
+  });
+
+  it('sends a window left with one parcel as that parcel’s own message, and an empty one as nothing', () => {
+    const one = stateAfter([created('s-a'), status('delivered', 's-a', 10)]) as ShipmentState;
+    const messages = combinedMessages({ owner: TEST_OWNER, orderId: ORDER, status: 'delivered' }, [one], shipmentMessage);
+    expect(messages.map((message) => message.notificationId)).toEqual(['shipment#s-a#delivered#sms', 'shipment#s-a#delivered#email']);
+    expect(messages.every((message) => message.order === undefined)).toBe(true);
+    expect(combinedMessages({ owner: TEST_OWNER, orderId: ORDER, status: 'delivered' }, [], shipmentMessage)).toEqual([]);
+    // Another owner's shipment with the same order id is never named.
+    expect(combinedMessages({ owner: 'other', orderId: ORDER, status: 'delivered' }, [one], shipmentMessage)).toEqual([]);
+  });
+});
+
+describe('split orders: the stream router and the closing task', () => {
+  it('holds three parcels of one order for one window and execution; the closing task publishes one message per channel, once', async () => {
+    const orders = orderWindows(5);
+    const publisher = recordingPublisher();
+    const ports = routerPorts(publisher, { orders: orders.ports });
+    const ids = ['s-1', 's-2', 's-3'];
+    await routeShipmentChanges(
+      ports,
+      ids.map((id) => change([], created(id))),
+    );
+    const routed = await routeShipmentChanges(
+      ports,
+      ids.map((id, index) => change([created(id)], status('out_for_delivery', id, 10 + index))),
+    );
+    expect(routed).toMatchObject({ published: 0, held: 3, failedSequenceNumbers: [] });
+    expect(publisher.published).toEqual([]);
+    expect([...orders.started.entries()]).toEqual([
+      [
+        splitOrderExecutionName(TEST_OWNER, ORDER, 'out_for_delivery'),
+        { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery', windowSeconds: 5 },
+      ],
+    ]);
+
+    const states = new Map(
+      ids.map((id, index) => [id, stateAfter([created(id), status('out_for_delivery', id, 10 + index)]) as ShipmentState]),
+    );
+    const closing = {
+      windows: orders.windows,
+      states: { currentState: async (id: string) => ({ state: states.get(id) as ShipmentState, statusReceivedAt: '' }) },
+      publisher,
+      counts: new MemoryCounts(),
+      capOf: async () => 100,
+      suppressions: { suppress: async () => undefined },
+      clock: () => new Date(),
+    };
+    const closed = await closeOrderWindow(closing, { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' });
+    expect(closed).toMatchObject({ members: 3, named: 3, published: 2 });
+    expect(publisher.published.map((message) => [message.notificationId, message.order?.parcels.length])).toEqual([
+      [`order#${TEST_OWNER}#${ORDER}#out_for_delivery#sms`, 3],
+      [`order#${TEST_OWNER}#${ORDER}#out_for_delivery#email`, 3],
+    ]);
+
+    // A fourth parcel that reaches the status after the window closed gets its own message.
+    await routeShipmentChanges(ports, [change([], created('s-4'))]);
+    const late = await routeShipmentChanges(ports, [change([created('s-4')], status('out_for_delivery', 's-4', 30))]);
+    expect(late).toMatchObject({ published: 2, held: 0 });
+    expect(publisher.published.slice(2).map((message) => message.notificationId)).toEqual([
+      'shipment#s-4#out_for_delivery#sms',
+      'shipment#s-4#out_for_delivery#email',
+    ]);
+  });
+
+  it('never delays a one-parcel order', async () => {
+    const orders = orderWindows();
+    const publisher = recordingPublisher();
+    const ports = routerPorts(publisher, { orders: orders.ports });
+    await routeShipmentChanges(ports, [change([], created('solo', 'ord-solo'))]);
+    const routed = await routeShipmentChanges(ports, [change([created('solo', 'ord-solo')], status('out_for_delivery', 'solo', 10))]);
+    expect(routed).toMatchObject({ published: 2, held: 0 });
+    expect(orders.started.size).toBe(0);
+  });
+
+  it('counts a shipment created in the same batch before judging its order, and once however often it is replayed', async () => {
+    const orders = orderWindows();
+    const ports = routerPorts(recordingPublisher(), { orders: orders.ports });
+    const batch = [
+      change([], created('x-1')),
+      change([], created('x-1')),
+      change([], created('x-2')),
+      change([created('x-2')], status('delivered', 'x-2', 10)),
+    ];
+    const routed = await routeShipmentChanges(ports, batch);
+    expect(await orders.windows.shipmentCount(TEST_OWNER, ORDER)).toBe(2);
+    expect(routed.held).toBe(1);
+  });
+
+  it('reports a record failed, and publishes nothing for it, when its window cannot be joined', async () => {
+    const orders = orderWindows();
+    orders.ports.windows.join = async () => {
+      throw new Error('throttled');
+    };
+    const publisher = recordingPublisher();
+    const ports = routerPorts(publisher, { orders: orders.ports });
+    await routeShipmentChanges(ports, [change([], created('f-1')), change([], created('f-2'))]);
+    const failing = change([created('f-1')], status('out_for_delivery', 'f-1', 10));
+    const routed = await routeShipmentChanges(ports, [failing]);
+    expect(routed.failedSequenceNumbers).toEqual([failing.sequenceNumber]);
+    expect(publisher.published.filter((message) => message.eventType === 'shipment.out_for_delivery')).toEqual([]);
+  });
+});

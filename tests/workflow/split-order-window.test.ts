@@ -1,0 +1,147 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { resourceNames } from '../../emulator/resource-names.ts';
+import { loadDefinition, type PublishRequest, taskBindings } from '../../emulator/step-functions.ts';
+import { closeOrderWindow, OrderWindowPublishError } from '../../functions/lib/app/close-order-window.ts';
+import type { ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
+import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
+import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
+import { splitOrderExecutionName } from '../../functions/lib/domain/split-orders.ts';
+import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
+import { shipmentCreated, shipmentStatus } from '../support/events.ts';
+import { MemoryOrderWindows } from '../support/orders.ts';
+import { MemoryCounts } from '../support/router-ports.ts';
+import { stateAfter, TEST_OWNER } from '../support/shipments.ts';
+
+// The real statemachines/split-order-window.asl.json, substituted as the template says, run by
+// aws-local-stepfunctions. The CloseWindow task runs the real use case over in-memory windows.
+
+const template = projectTemplate();
+const ALERTS = 'arn:aws:sns:us-east-1:000000000000:AlertsTopic';
+const names = { ...resourceNames(template, 'http://127.0.0.1'), AlertsTopic: ALERTS };
+const definition = loadDefinition(template, 'SplitOrderWindowStateMachine', names, PROJECT_ROOT);
+
+const ORDER = 'ord-9';
+const input = { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' as const, windowSeconds: 600 };
+const name = splitOrderExecutionName(TEST_OWNER, ORDER, 'out_for_delivery');
+
+function parcel(id: string, minute: number): ShipmentState {
+  return stateAfter([
+    shipmentCreated(id, 0, { orderId: ORDER, trackingNumber: `TRK-${id}` }) as ShipmentEvent,
+    shipmentStatus('out_for_delivery', id, minute) as ShipmentEvent,
+  ]) as ShipmentState;
+}
+
+async function run(options: { failPublishes?: number; joined?: string[] } = {}) {
+  const windows = new MemoryOrderWindows();
+  const states = new Map(['s-1', 's-2', 's-3'].map((id, index) => [id, parcel(id, 10 + index)]));
+  for (const id of options.joined ?? [...states.keys()]) await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', id);
+  const published: NotificationMessage[] = [];
+  const alerts: PublishRequest[] = [];
+  const invocations: unknown[] = [];
+  let failures = options.failPublishes ?? 0;
+  const ports = {
+    windows,
+    states: { currentState: async (id: string) => (states.has(id) ? { state: states.get(id)!, statusReceivedAt: '' } : undefined) },
+    publisher: {
+      publish: async (messages: readonly NotificationMessage[]) => {
+        if (failures > 0) {
+          failures -= 1;
+          return { failed: messages.map((_, index) => index) };
+        }
+        published.push(...messages);
+        return { failed: [] };
+      },
+    },
+    counts: new MemoryCounts(),
+    capOf: async () => 100,
+    suppressions: { suppress: async () => undefined },
+    clock: () => new Date('2026-11-01T09:10:00Z'),
+  };
+  const execution = new StateMachine(definition).run(input, {
+    overrides: {
+      taskResourceLocalHandlers: taskBindings(definition, {
+        invoke: async (_functionId, payload) => {
+          invocations.push(payload);
+          return closeOrderWindow(ports, payload as typeof input);
+        },
+        publish: async (request) => {
+          alerts.push(request);
+          return `msg-${alerts.length}`;
+        },
+      }),
+      waitTimeOverrides: { WaitForOtherParcels: 0 },
+      retryIntervalOverrides: { CloseWindow: 0, AlertOperators: 0 },
+    },
+    context: { Execution: { Name: name, Input: input, StartTime: new Date().toISOString() } },
+  });
+  const events: any[] = [];
+  const logged = (async () => {
+    for await (const event of execution.eventLogs) events.push(event);
+  })();
+  let output: unknown;
+  let failure: Error | undefined;
+  try {
+    output = await execution.result;
+  } catch (error) {
+    failure = error as Error;
+  }
+  await logged;
+  const entered = events.filter((event) => event.type === 'StateEntered').map((event) => event.state.name);
+  return { output, failure, published, alerts, invocations, entered, windows, events };
+}
+
+describe('SplitOrderWindow state machine (real ASL, aws-local-stepfunctions)', () => {
+  it('waits the window from its input, then closes it and publishes one message per channel naming every parcel', async () => {
+    expect(definition.States.WaitForOtherParcels).toMatchObject({ Type: 'Wait', SecondsPath: '$.windowSeconds' });
+    const { output, failure, published, invocations, entered, windows } = await run();
+
+    expect(failure).toBeUndefined();
+    expect(entered).toEqual(['WaitForOtherParcels', 'CloseWindow', 'WindowClosed']);
+    expect(invocations).toEqual([{ owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery', executionName: name }]);
+    expect(output).toEqual({ orderId: ORDER, status: 'out_for_delivery', members: 3, named: 3, published: 2, suppressed: 0 });
+    expect(published.map((message) => [message.channel, message.eventType, message.order?.parcels.map((p) => p.shipmentId)])).toEqual([
+      ['sms', 'order.out_for_delivery', ['s-1', 's-2', 's-3']],
+      ['email', 'order.out_for_delivery', ['s-1', 's-2', 's-3']],
+    ]);
+    // Closed: a parcel that comes later is told on its own.
+    expect(await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', 's-4')).toBe('closed');
+    // The execution's data names no contact.
+    expect(JSON.stringify({ output, invocations })).not.toMatch(/@example\.com|\+34600/);
+  });
+
+  it('retries a publish SNS did not accept and sends the same claims, so the senders send once', async () => {
+    const { failure, published, invocations } = await run({ failPublishes: 2 });
+
+    expect(failure).toBeUndefined();
+    expect(invocations).toHaveLength(3);
+    expect(published.map((message) => message.notificationId)).toEqual([
+      `order#${TEST_OWNER}#${ORDER}#out_for_delivery#sms`,
+      `order#${TEST_OWNER}#${ORDER}#out_for_delivery#email`,
+    ]);
+  });
+
+  it('alerts operators and fails clearly when the messages cannot be published', async () => {
+    const { failure, alerts, entered, events, invocations } = await run({ failPublishes: 99 });
+
+    expect(failure).toBeDefined();
+    // The first attempt and the four retries of OrderWindowPublishError.
+    expect(invocations).toHaveLength(5);
+    expect(events.find((event) => event.type === 'ExecutionFailed')).toMatchObject({ Error: 'SplitOrderWindowFailed' });
+    expect(entered.slice(-2)).toEqual(['AlertOperators', 'CombinedMessageFailed']);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.TopicArn).toBe(ALERTS);
+    expect(alerts[0]?.Message).toContain(ORDER);
+    expect(alerts[0]?.Message).toContain(new OrderWindowPublishError('').name);
+  });
+
+  it('sends a window left with one parcel as that parcel’s own message', async () => {
+    const { output, published } = await run({ joined: ['s-2'] });
+
+    expect(output).toMatchObject({ members: 1, named: 1, published: 2 });
+    expect(published.map((message) => message.notificationId)).toEqual([
+      'shipment#s-2#out_for_delivery#sms',
+      'shipment#s-2#out_for_delivery#email',
+    ]);
+  });
+});
