@@ -1,55 +1,32 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../emulator/dynamodb-local.ts';
-import { PROJECT_ROOT } from '../../support/project.ts';
 import { daytimeZone } from '../../support/time-zones.ts';
 import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
+import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 
 // Split orders through `npm start` with SPLIT_ORDER_WINDOW_SECONDS=4: three parcels of one order
 // marked out_for_delivery within the window reach the customer as one message per channel (the
 // SplitOrderWindow execution waits, closes the window, publishes through NotificationsTopic to the
 // senders); a one-parcel order's message goes at once.
 const WINDOW_SECONDS = 4;
-let child: ChildProcess;
+let stack: StartedStack;
 let url: string;
-let output = '';
 let dataDir: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
   dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-orders-'));
-  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('POWERTOOLS_')));
-  child = spawn(process.execPath, ['local/start.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...environment,
-      PORT: String(port),
-      WEBHOOK_SECRETS: TEST_SECRET,
-      SPLIT_ORDER_WINDOW_SECONDS: String(WINDOW_SECONDS),
-      PARCELCAST_DATA_DIR: dataDir,
-    },
-    stdio: 'pipe',
+  stack = await startNpmStart({
+    WEBHOOK_SECRETS: TEST_SECRET,
+    SPLIT_ORDER_WINDOW_SECONDS: String(WINDOW_SECONDS),
+    PARCELCAST_DATA_DIR: dataDir,
   });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  url = stack.url;
 }, 90_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }, 15_000);
 
