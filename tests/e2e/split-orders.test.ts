@@ -6,11 +6,11 @@ import { daytimeZone } from '../../support/time-zones.ts';
 import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
 import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 
-// Split orders through `npm start` with SPLIT_ORDER_WINDOW_SECONDS=4: three parcels of one order
+// Split orders through `npm start` with SPLIT_ORDER_WINDOW_SECONDS=8: three parcels of one order
 // marked out_for_delivery within the window reach the customer as one message per channel (the
 // SplitOrderWindow execution waits, closes the window, publishes through NotificationsTopic to the
 // senders); a one-parcel order's message goes at once.
-const WINDOW_SECONDS = 4;
+const WINDOW_SECONDS = 8;
 let stack: StartedStack;
 let url: string;
 let dataDir: string;
@@ -63,7 +63,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number) {
   while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-describe('split orders through npm start (SPLIT_ORDER_WINDOW_SECONDS=4)', () => {
+describe('split orders through npm start (SPLIT_ORDER_WINDOW_SECONDS=8)', () => {
   it('tells a customer of three parcels out for delivery once per channel, naming all three; a one-parcel order at once', async () => {
     const many = customer('cus-order', '+447700900501');
     const single = customer('cus-single', '+447700900502');
@@ -78,14 +78,15 @@ describe('split orders through npm start (SPLIT_ORDER_WINDOW_SECONDS=4)', () => 
     // Let the stream router count the order's shipments before their statuses arrive, as in life.
     await new Promise((resolve) => setTimeout(resolve, 1500));
 
-    const postedAt = Date.now();
     for (const shipmentId of parcels) await postSignedEvent(url, event('shipment.out_for_delivery', { shipmentId }));
     await postSignedEvent(url, event('shipment.out_for_delivery', { shipmentId: 'shp-solo' }));
 
-    // The one-parcel order is not held for the window: both its messages arrive well before it closes.
-    await until(async () => (await received(single)).length >= 2, WINDOW_SECONDS * 1000);
+    // The one-parcel order is not held for a window. Its status was posted after the order's, so a
+    // window of its own would close after the order's: its messages arriving while the order's are
+    // still held proves it went at once. (No wall-clock bound: on a loaded machine posting and routing
+    // alone can take seconds, and that says nothing about holding.)
+    await until(async () => (await received(single)).length >= 2, 30_000);
     expect((await received(single)).map((entry) => entry.channel).sort()).toEqual(['email', 'sms']);
-    expect(Date.now() - postedAt).toBeLessThan(WINDOW_SECONDS * 1000);
     // Nothing yet for the order: its parcels wait for the window.
     expect(await received(many)).toEqual([]);
 
