@@ -1,10 +1,8 @@
+import { dailyCapStore } from '#adapters/daily-cap-store.ts';
 import { documentClient } from '#adapters/dynamo-documents.ts';
-import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
-import { DynamoNotificationCounts } from '#adapters/dynamo-notification-counts.ts';
 import { DynamoOrderWindows } from '#adapters/dynamo-order-windows.ts';
 import { DynamoShipmentStore } from '#adapters/dynamo-shipment-store.ts';
 import { SnsNotificationPublisher } from '#adapters/sns-notification-publisher.ts';
-import { registryFor } from '#adapters/warehouse-registry.ts';
 import { closeOrderWindowHandler } from '#lib/handlers/close-order-window.ts';
 import { dynamoClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts';
 import { loadSettings, type Settings } from '#lib/runtime/config.ts';
@@ -15,11 +13,8 @@ export function composeCloseOrderWindow(settings: Settings<'close-order-window'>
   const observability = createObservability();
   const { tracer } = observability;
   const documents = documentClient(dynamoClient(tracer));
-  const defaultCap = settings.WAREHOUSE_NOTIFICATIONS_PER_DAY;
-  const warehouses = registryFor(settings, {
+  const dailyCap = dailyCapStore(documents, settings, {
     ssm: () => ssmClient(tracer),
-    // Only the cap matters here, as in the stream router.
-    defaults: { requestsPerSecond: 1, burst: 1, notificationsPerDay: defaultCap },
     refused: ({ name, problems }) => observability.logger.error('warehouse registration refused', { name, problems }),
   });
   return closeOrderWindowHandler(
@@ -28,10 +23,7 @@ export function composeCloseOrderWindow(settings: Settings<'close-order-window'>
       states: new DynamoShipmentStore(documents, settings.TABLE_NAME),
       publisher: new SnsNotificationPublisher(snsClient(tracer), settings.NOTIFICATIONS_TOPIC_ARN),
       clock: () => new Date(),
-      counts: new DynamoNotificationCounts(documents, settings.TABLE_NAME),
-      capOf: async (warehouseId) =>
-        (await warehouses?.registrations())?.get(warehouseId)?.warehouse.limits.notificationsPerDay ?? defaultCap,
-      suppressions: new DynamoNotificationClaims(documents, settings.TABLE_NAME),
+      ...dailyCap,
     },
     observability,
   );

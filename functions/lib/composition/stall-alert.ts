@@ -1,11 +1,9 @@
+import { dailyCapStore } from '#adapters/daily-cap-store.ts';
 import { documentClient } from '#adapters/dynamo-documents.ts';
-import { DynamoNotificationClaims } from '#adapters/dynamo-notification-claims.ts';
-import { DynamoNotificationCounts } from '#adapters/dynamo-notification-counts.ts';
 import { DynamoShipmentStore } from '#adapters/dynamo-shipment-store.ts';
 import { DynamoStallDeadlines } from '#adapters/dynamo-stall-deadlines.ts';
 import { SchedulerStallSchedules } from '#adapters/scheduler-stall-schedules.ts';
 import { SnsNotificationPublisher } from '#adapters/sns-notification-publisher.ts';
-import { registryFor } from '#adapters/warehouse-registry.ts';
 import { stallAlertHandler } from '#lib/handlers/stall-alert.ts';
 import { dynamoClient, schedulerClient, snsClient, ssmClient } from '#lib/runtime/aws-clients.ts';
 import { loadSettings, type Settings, stallScheduleSettingsOf, stallSettingsOf } from '#lib/runtime/config.ts';
@@ -16,11 +14,8 @@ export function composeStallAlert(settings: Settings<'stall-alert'> = loadSettin
   const observability = createObservability();
   const { tracer } = observability;
   const documents = documentClient(dynamoClient(tracer));
-  const defaultCap = settings.WAREHOUSE_NOTIFICATIONS_PER_DAY;
-  const warehouses = registryFor(settings, {
+  const dailyCap = dailyCapStore(documents, settings, {
     ssm: () => ssmClient(tracer),
-    // Only the cap matters here, as in the stream router.
-    defaults: { requestsPerSecond: 1, burst: 1, notificationsPerDay: defaultCap },
     refused: ({ name, problems }) => observability.logger.error('warehouse registration refused', { name, problems }),
   });
   return stallAlertHandler(
@@ -31,10 +26,7 @@ export function composeStallAlert(settings: Settings<'stall-alert'> = loadSettin
       publisher: new SnsNotificationPublisher(snsClient(tracer), settings.NOTIFICATIONS_TOPIC_ARN),
       settings: stallSettingsOf(settings),
       clock: () => new Date(),
-      counts: new DynamoNotificationCounts(documents, settings.TABLE_NAME),
-      capOf: async (warehouseId) =>
-        (await warehouses?.registrations())?.get(warehouseId)?.warehouse.limits.notificationsPerDay ?? defaultCap,
-      suppressions: new DynamoNotificationClaims(documents, settings.TABLE_NAME),
+      ...dailyCap,
     },
     observability,
   );
