@@ -99,6 +99,7 @@ const stateItem = z.object({
   statusDetails: z.optional(z.record(z.string(), z.string())),
   customer: z.optional(customer),
   orderId: optionalText,
+  parcelCount: z.optional(z.number().check(z.int(), z.positive())),
   carrier: optionalText,
   trackingNumber: optionalText,
   trackingUrl: optionalText,
@@ -148,6 +149,7 @@ export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
     ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
     ...(state.estimatedDelivery ? { estimatedDelivery: state.estimatedDelivery } : {}),
     ...(state.orderId ? { orderId: state.orderId } : {}),
+    ...(state.parcelCount !== undefined ? { parcelCount: state.parcelCount } : {}),
   };
 }
 
