@@ -23,6 +23,8 @@ export interface NotificationRecord {
   finalAt?: string;
   /** Sent on this channel because the other one could not deliver it. */
   fallbackFrom?: string;
+  /** A combined message of the shipment's order (docs/alerts.md, "Split orders"): the order and every parcel it named. */
+  order?: { orderId: string; shipmentIds: string[] };
 }
 
 /** Which page of a shipment's history to read. */
