@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Template } from '../emulator/template.ts';
 import { architectureGraph, layeredLayout } from '../support/architecture-graph.ts';
 import { stateMachineSources } from '../support/diagrams.ts';
-import type { ShipmentList } from './shipment-list.ts';
+import type { OpenOrderWindow, ShipmentList } from './shipment-list.ts';
 
 /**
  * The dashboard `npm start` serves at `/`: static files from local/dashboard/ (no build step)
@@ -142,6 +142,43 @@ export function timerViews(raw: unknown): TimerView[] {
   });
 }
 
+/** An open split-order window as the page draws it: who is in it so far, and when its waiting execution closes it. */
+export interface OrderWindowView extends OpenOrderWindow {
+  closesAt?: string;
+}
+
+/**
+ * The open windows with their closing time: the running SplitOrderWindow execution with the
+ * window's (owner, order, status) as input, started `windowSeconds` before it closes. Matched by
+ * input, not by name: the name is the product's to choose (functions/lib/domain/split-orders.ts).
+ */
+export function orderWindowViews(windows: readonly OpenOrderWindow[], executions: readonly ExecutionView[]): OrderWindowView[] {
+  return windows.map((window) => {
+    const waiting = executions.find((execution) => {
+      if (execution.status !== 'RUNNING') return false;
+      let input = execution.input as Record<string, unknown> | string | undefined;
+      if (typeof input === 'string') {
+        try {
+          input = JSON.parse(input) as Record<string, unknown>;
+        } catch {
+          return false;
+        }
+      }
+      return (
+        input?.owner === window.owner &&
+        input?.orderId === window.orderId &&
+        input?.status === window.status &&
+        Number(input?.windowSeconds) > 0
+      );
+    });
+    const seconds = Number((waiting?.input as { windowSeconds?: unknown } | undefined)?.windowSeconds);
+    const started = Date.parse(waiting?.startedAt ?? '');
+    return Number.isFinite(started) && Number.isFinite(seconds)
+      ? { ...window, closesAt: new Date(started + seconds * 1000).toISOString() }
+      : { ...window };
+  });
+}
+
 export interface DashboardSources {
   template: Template;
   /** Local names (logical id → ARN) of the stack, to tell which state machine an execution ran. */
@@ -184,19 +221,22 @@ export function dashboardRoutes(sources: DashboardSources): Record<string, () =>
     '/local/shipments': () => sources.shipments.list(),
     '/local/architecture': async () => architecture,
     '/local/dashboard': async () => {
-      const [shipments, outbox, executions, schedules] = await Promise.all([
+      const [shipments, outbox, rawExecutions, schedules, windows] = await Promise.all([
         sources.shipments.list(),
         sources.readLocal('/local/outbox'),
         sources.readLocal('/local/executions'),
         sources.readLocal('/local/schedules'),
+        sources.shipments.openOrderWindows(),
       ]);
+      const executions = executionViews(rawExecutions, machineOf);
       return {
         at: new Date().toISOString(),
         shipments,
         outbox: outboxMessages(outbox),
-        executions: executionViews(executions, machineOf),
+        executions,
         timers: timerViews(schedules),
-        parts: { outbox: outbox !== undefined, executions: executions !== undefined },
+        orderWindows: orderWindowViews(windows, executions),
+        parts: { outbox: outbox !== undefined, executions: rawExecutions !== undefined },
       };
     },
   };

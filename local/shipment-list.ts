@@ -8,14 +8,27 @@ import { LOCAL_AWS } from '../emulator/aws-local.ts';
  * recently changed first. Local only: the contract has no "list shipments" route (a Scan has no
  * place on AWS), so the ids come from a Scan for the shipment state items (docs/data-model.md:
  * sort key `SHIPMENT`) and each view, with the newest page of its history, from
- * GET /v1/shipments/{id}?order=newest, through the deployed function.
+ * GET /v1/shipments/{id}?order=newest, through the deployed function. The split orders' open
+ * windows are listed the same way, from a Scan of the order items.
  */
 
 /** A shipment as GET /v1/shipments/{id} answers it, with when its item last changed. */
 export type ShipmentSummary = Record<string, unknown> & { shipmentId: string; updatedAt: string; owner?: string };
 
+/** A split order's window still taking members (docs/alerts.md, "Split orders"), as the table holds it. */
+export interface OpenOrderWindow {
+  owner: string;
+  orderId: string;
+  status: string;
+  members: string[];
+  /** The order's parcel count, when a warehouse gave one. */
+  parcelCount?: number;
+}
+
 export interface ShipmentList {
   list(limit?: number): Promise<ShipmentSummary[]>;
+  /** The order windows without `closedAt`: a Scan of the ORDER partitions, local only like the list. */
+  openOrderWindows(): Promise<OpenOrderWindow[]>;
   close(): void;
 }
 
@@ -48,6 +61,37 @@ export function localShipmentList(endpoint: string, tableName: string, api: Http
         }),
       );
       return views.filter((view): view is ShipmentSummary => view !== undefined);
+    },
+    async openOrderWindows() {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: tableName,
+            FilterExpression:
+              'begins_with(PK, :order) AND (SK = :orderItem OR (begins_with(SK, :window) AND attribute_not_exists(closedAt)))',
+            ExpressionAttributeValues: { ':order': 'ORDER#', ':orderItem': 'ORDER', ':window': 'WINDOW#' },
+            ExclusiveStartKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      const counts = new Map(items.filter((item) => item.SK === 'ORDER').map((item) => [String(item.PK), item.parcelCount]));
+      return items
+        .filter((item) => item.SK !== 'ORDER' && typeof item.orderId === 'string')
+        .map((item) => {
+          const parcelCount = counts.get(String(item.PK));
+          return {
+            owner: String(item.owner),
+            orderId: String(item.orderId),
+            status: String(item.status),
+            members: [...((item.members as Set<string> | undefined) ?? [])].sort(),
+            ...(typeof parcelCount === 'number' ? { parcelCount } : {}),
+          };
+        })
+        .sort((a, b) => a.orderId.localeCompare(b.orderId) || a.status.localeCompare(b.status));
     },
     close: () => client.destroy(),
   };

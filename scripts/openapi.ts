@@ -274,6 +274,11 @@ export function buildOpenApi() {
             shipmentId: { type: 'string' },
             owner: { type: 'string', description: 'The warehouse that wrote its first event; only it may write more.' },
             orderId: { type: 'string' },
+            parcelCount: {
+              type: 'integer',
+              minimum: 1,
+              description: 'How many parcels the order ships in, as the shipment.created that gave the orderId said.',
+            },
             status: { enum: [...SHIPMENT_STATUSES] },
             statusTime: { type: 'string', format: 'date-time' },
             statusDetails: {
@@ -348,6 +353,22 @@ export function buildOpenApi() {
                     description: 'When the final receipt (or the send-time decision) said how it ended.',
                   },
                   fallbackFrom: { enum: [...CHANNELS], description: 'Sent on this channel because the other could not deliver it.' },
+                  order: {
+                    type: 'object',
+                    required: ['orderId', 'shipmentIds'],
+                    additionalProperties: false,
+                    description:
+                      "Present on a combined message of the shipment's order (docs/alerts.md, Split orders): one message per channel named this parcel and the others of the order that reached the status together. Its delivery status is that message's own.",
+                    properties: {
+                      orderId: { type: 'string' },
+                      shipmentIds: {
+                        type: 'array',
+                        items: { type: 'string' },
+                        minItems: 2,
+                        description: 'Every parcel the message named, this one among them.',
+                      },
+                    },
+                  },
                 },
               },
             },

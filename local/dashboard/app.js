@@ -77,13 +77,15 @@ function renderShipment(shipment) {
           'p',
           { class: 'notifications' },
           // One chip per message: its delivery status as the provider's receipts left it, why, and whether it was a fallback.
+          // A combined message of the shipment's order says so, and how many other parcels it named.
           shipment.notifications.map((n) =>
             h(
               'span',
               {
-                class: `chip outcome-${n.outcome}`,
+                class: `chip outcome-${n.outcome}${n.order ? ' combined' : ''}`,
                 dataOutcome: n.outcome,
                 dataChannel: n.channel,
+                dataOrder: n.order?.orderId,
                 title: [
                   n.sentAt && `sent ${time(n.sentAt)}`,
                   n.finalAt && `${n.outcome} ${time(n.finalAt)}`,
@@ -94,12 +96,19 @@ function renderShipment(shipment) {
                   .join(' · '),
               },
               `${n.channel === 'sms' ? '✉︎ SMS' : '@ email'} ${label(n.status)}: ${n.outcome}` +
-                `${n.reason ? ` (${n.reason})` : ''}${n.fallbackFrom ? ` ← fallback from ${n.fallbackFrom}` : ''}`,
+                `${n.reason ? ` (${n.reason})` : ''}${n.fallbackFrom ? ` ← fallback from ${n.fallbackFrom}` : ''}` +
+                `${n.order ? ` · ${combinedWith(n.order, shipment.shipmentId)}` : ''}`,
             ),
           ),
         )
       : null,
   );
+}
+
+/** How a combined message reads on one of its parcels: the others it named, and the order. */
+function combinedWith(order, shipmentId) {
+  const others = order.shipmentIds.filter((id) => id !== shipmentId).length;
+  return `combined with ${others} other parcel${others === 1 ? '' : 's'} of order ${order.orderId}`;
 }
 
 /** The warehouses that own a shown shipment, as the filter's choices; the chosen one kept. */
@@ -153,6 +162,25 @@ function renderTimer(timer) {
     { class: 'timer', dataShipment: timer.shipmentId },
     h('strong', {}, timer.shipmentId),
     h('span', { class: 'muted' }, ` · tells the customer it is delayed at ${time(timer.fireAt)} unless it moves on`),
+  );
+}
+
+// ------------------------------------------------------------------ order windows
+
+function renderOrderWindow(window) {
+  const members = `${window.members.length}${window.parcelCount ? ` of ${window.parcelCount}` : ''} parcel${(window.parcelCount ?? window.members.length) === 1 ? '' : 's'}`;
+  return h(
+    'article',
+    { class: 'order-window', dataOrder: window.orderId, dataStatus: window.status, dataMembers: window.members.length },
+    h('strong', {}, window.orderId),
+    h('span', { class: `badge status-${window.status}` }, label(window.status)),
+    window.owner ? h('span', { class: 'owner' }, window.owner) : null,
+    h(
+      'span',
+      { class: 'muted' },
+      ` · ${members} so far (${window.members.join(', ')})`,
+      window.closesAt ? h('time', { datetime: window.closesAt }, ` · closes at ${time(window.closesAt)}`) : null,
+    ),
   );
 }
 
@@ -296,6 +324,7 @@ async function tick() {
     if (changed('shipments', state.shipments)) showShipments(state.shipments);
     if (changed('outbox', state.outbox)) section('outbox', [...state.outbox].reverse(), renderMessage);
     if (changed('timers', state.timers ?? [])) section('timers', state.timers ?? [], renderTimer);
+    if (changed('orderWindows', state.orderWindows ?? [])) section('order-windows', state.orderWindows ?? [], renderOrderWindow);
     const running = state.executions.some((execution) => execution.status === 'RUNNING');
     if (changed('executions', state.executions) || running) section('executions', [...state.executions].reverse(), renderExecution);
     status.textContent = `live · ${state.shipments.length} shipments · ${state.outbox.length} messages · ${state.executions.length} executions · ${new Date(state.at).toLocaleTimeString()}`;

@@ -3,7 +3,8 @@ import { seededRandom } from '../../support/seeded-random.ts';
 
 /**
  * A realistic day of warehouse traffic, generated from a seed: shipments moving through their
- * lifecycle (some failing a delivery attempt, some returned or cancelled), wallet debits and
+ * lifecycle (some failing a delivery attempt, some returned or cancelled, some the parcels of one
+ * split order delivered together), wallet debits and
  * credits, and the mess real integrations produce: redelivered events (duplicates), events
  * arriving after later ones (out of order), and a few invalid ones. Pure: the same options
  * give the same deliveries, and it says what the API should show afterwards, worked out from the
@@ -65,6 +66,11 @@ export interface TrafficOptions {
   failureRate?: number;
   /** Extra invalid events (schema violations), as a share of valid ones. */
   invalidRate?: number;
+  /**
+   * Share of orders shipped as two or three parcels to one customer (split orders), which go out
+   * for delivery and are delivered a few minutes apart; half of them say their `parcelCount`.
+   */
+  splitOrderRate?: number;
   /** Every customer in this IANA time zone instead of their country's (SMS keep quiet hours there). */
   timeZone?: string;
   /**
@@ -125,8 +131,32 @@ export function generateTraffic(options: TrafficOptions): Traffic {
   const valid: CloudEvent[] = [];
   const shipments: Record<string, ExpectedShipment> = {};
   const customers: { id: string }[] = [];
+  /** The split order being shipped: its first parcel's story, which the others follow a few minutes behind. */
+  let order: { left: number; lead: CloudEvent[] } | undefined;
   for (let index = 1; index <= options.shipments; index += 1) {
     const shipmentId = `shp-${tag}-${String(index).padStart(3, '0')}`;
+    if (order && order.left > 0) {
+      order.left -= 1;
+      // Less than the shortest step of a story (5 minutes), so each parcel's own events stay in order.
+      const behind = between(1, 4) * MINUTE;
+      const trackingNumber = `${String(order.lead[0]?.data.carrier ?? 'XX')
+        .slice(0, 2)
+        .toUpperCase()}${String(between(10_000_000, 99_999_999))}`;
+      const parcel = order.lead.map((lead) =>
+        event(lead.type, Date.parse(lead.time) + behind, shipmentId, {
+          ...lead.data,
+          shipmentId,
+          ...('trackingNumber' in lead.data ? { trackingNumber, trackingUrl: `https://track.example.com/${trackingNumber}` } : {}),
+        }),
+      );
+      valid.push(...parcel);
+      shipments[shipmentId] = { status: (parcel.at(-1) as CloudEvent).type.slice('shipment.'.length), timelineLength: parcel.length };
+      continue;
+    }
+    // The first parcel of a split order goes the whole way (no stall, cancellation or failed attempt), as its siblings do.
+    const split = index < options.shipments && chance(options.splitOrderRate ?? 0.12);
+    const parcels = split ? Math.min(between(2, 3), options.shipments - index + 1) : 1;
+    const saysCount = split && chance(0.5);
     const person = pick(CUSTOMERS);
     const customerId = `cus-${tag}-${String(index).padStart(3, '0')}`;
     customers.push({ id: customerId });
@@ -157,6 +187,7 @@ export function generateTraffic(options: TrafficOptions): Traffic {
       event('shipment.created', at, shipmentId, {
         shipmentId,
         orderId: `ord-${tag}-${String(index).padStart(3, '0')}`,
+        ...(saysCount ? { parcelCount: parcels } : {}),
         customer: {
           id: customerId,
           name: person.name,
@@ -176,12 +207,12 @@ export function generateTraffic(options: TrafficOptions): Traffic {
       event('shipment.picked', step(), shipmentId, { shipmentId }),
       event('shipment.packed', step(), shipmentId, { shipmentId }),
     ];
-    if (chance(0.05)) {
+    if (!split && chance(0.05)) {
       lifecycle.push(event('shipment.cancelled', step(), shipmentId, { shipmentId, reason: 'Customer cancelled the order' }));
     } else {
       lifecycle.push(event('shipment.shipped', step(), shipmentId, { shipmentId, carrier, trackingNumber, trackingUrl }));
       // Some shipments go quiet after shipping: a stall alert follows once StallAlertHours pass.
-      const stalls = chance(0.08);
+      const stalls = !split && chance(0.08);
       // Some carriers revise the date on the way: the customer hears the new one.
       const revised = chance(0.15);
       for (let hop = stalls ? 0 : between(1, 2); hop > 0; hop -= 1) {
@@ -203,7 +234,7 @@ export function generateTraffic(options: TrafficOptions): Traffic {
       const attempt = () =>
         event('shipment.out_for_delivery', step(), shipmentId, { shipmentId, eta: new Date(at + 3 * 60 * MINUTE).toISOString() });
       lifecycle.push(attempt());
-      if (chance(options.failureRate ?? 0.15)) {
+      if (!split && chance(options.failureRate ?? 0.15)) {
         lifecycle.push(
           chance(0.5)
             ? event('shipment.attempted_delivery', step(), shipmentId, {
@@ -235,6 +266,7 @@ export function generateTraffic(options: TrafficOptions): Traffic {
     valid.push(...lifecycle);
     // Every step is later than the one before, so the last event's status is where the shipment ends.
     shipments[shipmentId] = { status: (lifecycle.at(-1) as CloudEvent).type.slice('shipment.'.length), timelineLength: lifecycle.length };
+    order = split ? { left: parcels - 1, lead: lifecycle } : undefined;
   }
 
   for (let index = 1; index <= (options.wallets ?? 0); index += 1) {

@@ -174,4 +174,49 @@ describe('the dashboard at /', () => {
     expect(await card.locator('.chip[data-channel="email"]').textContent()).toBe('@ email shipped: bounced (Permanent/General)');
     expect(await card.locator('.chip[data-channel="email"]').getAttribute('title')).toMatch(/provider id \S+/);
   });
+  it('shows an order’s combined message on each parcel it named, and the windows still gathering parcels', async () => {
+    const customer = {
+      id: 'cus-browser-order',
+      name: 'Kim Doe',
+      phone: '+447860019066', // the destination simulator's success number for the United Kingdom
+      email: 'success+browser-order@simulator.amazonses.com',
+      locale: 'en',
+      timeZone: daytimeZone(),
+    };
+    const post = async (type: string, data: Record<string, unknown>, minute: number) =>
+      postSignedEvent(stack.url, cloudEvent(type, data, { minute }), 'ams-1');
+    // Two parcels of an order that says it has two: the second joining closes its window at once.
+    for (const shipmentId of ['browser-order-1', 'browser-order-2']) {
+      await post('shipment.created', { shipmentId, orderId: 'o-browser-2', parcelCount: 2, customer }, 0);
+    }
+    // Two of an order of three: its window waits for the third (the stack's window is 600 s).
+    for (const shipmentId of ['browser-open-1', 'browser-open-2']) {
+      await post('shipment.created', { shipmentId, orderId: 'o-browser-3', parcelCount: 3, customer }, 0);
+    }
+    for (const shipmentId of ['browser-order-1', 'browser-order-2', 'browser-open-1', 'browser-open-2']) {
+      await post('shipment.out_for_delivery', { shipmentId }, 5);
+    }
+
+    for (const shipmentId of ['browser-order-1', 'browser-order-2']) {
+      const card = page.locator(`[data-shipment-id="${shipmentId}"]`);
+      await card.waitFor({ timeout: 15_000 });
+      const chip = (channel: string) => card.locator(`.chip[data-channel="${channel}"][data-order="o-browser-2"]`);
+      await expect.poll(() => chip('sms').getAttribute('data-outcome'), { timeout: 30_000 }).toBe('delivered');
+      await expect.poll(() => chip('email').getAttribute('data-outcome'), { timeout: 30_000 }).toBe('delivered');
+      expect(await chip('sms').textContent()).toBe(
+        '✉︎ SMS out for delivery: delivered (TEXT_DELIVERED) · combined with 1 other parcel of order o-browser-2',
+      );
+      // The parcel's only out-for-delivery messages are the combined ones.
+      expect(await card.locator('.chip').count()).toBe(2);
+    }
+
+    const open = page.locator('.order-window[data-order="o-browser-3"]');
+    await open.waitFor({ timeout: 20_000 });
+    expect(await open.getAttribute('data-status')).toBe('out_for_delivery');
+    await expect.poll(() => open.getAttribute('data-members'), { timeout: 15_000 }).toBe('2');
+    await expect.poll(() => open.textContent(), { timeout: 15_000 }).toMatch(/2 of 3 parcels so far \(browser-open-1, browser-open-2\)/);
+    await expect.poll(() => open.locator('time').getAttribute('datetime'), { timeout: 15_000 }).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The window that closed at once is not listed.
+    expect(await page.locator('.order-window[data-order="o-browser-2"]').count()).toBe(0);
+  });
 });

@@ -198,4 +198,50 @@ describe('notification claims on DynamoDB Local', () => {
     );
     expect(Item).toMatchObject({ outcome: 'failed', reason: 'customer cus-unknown has no email address on their profile any more' });
   });
+  it('lists an order’s combined message, with its real delivery status, on each parcel it named and on no other', async () => {
+    const store = new DynamoShipmentStore(table.documents, table.tableName);
+    const record = async (shipmentId: string, owner: string) =>
+      store.recordShipmentEvent(
+        parseEvents(shipmentCreated(shipmentId, 0, { orderId: 'ord-together', parcelCount: 3 })).events[0] as ShipmentEvent,
+        owner,
+        { receivedAt: '2026-11-01T11:00:00.000Z', position: 0 },
+      );
+    for (const id of ['shp-together-1', 'shp-together-2', 'shp-together-3']) await record(id, 'ams-1');
+    // Another warehouse's order with the same id, and a parcel of the order the message did not name.
+    await record('shp-together-other', 'ber-1');
+    const combined: NotificationMessage = {
+      ...emailFor('shp-together-2'),
+      notificationId: 'order#ams-1#ord-together#delivered#email',
+      eventType: 'order.delivered',
+      owner: 'ams-1',
+      order: { orderId: 'ord-together', parcels: [{ shipmentId: 'shp-together-1' }, { shipmentId: 'shp-together-2' }] },
+    };
+    await deliverEmail(
+      ports(countingGateway(), () => new Date('2026-11-01T12:00:00Z')),
+      combined,
+    );
+    const reference = `${keys.orderNotification('ams-1', 'ord-together', 'delivered', 'email').PK}|${keys.orderNotification('ams-1', 'ord-together', 'delivered', 'email').SK}`;
+    const receipt = { status: 'delivered' as const, permanent: false, reason: 'delivered', providerMessageId: 'ses-1' };
+    expect(await claims.report(reference, { ...receipt, at: '2026-11-01T12:00:05.000Z' }, new Date('2026-11-01T12:00:06Z'))).toMatchObject({
+      applied: true,
+    });
+
+    const expected = {
+      status: 'delivered',
+      channel: 'email',
+      outcome: 'delivered',
+      at: '2026-11-01T12:00:06.000Z',
+      providerMessageId: 'ses-1',
+      sentAt: '2026-11-01T12:00:00.000Z',
+      // The provider's time for the receipt.
+      finalAt: '2026-11-01T12:00:05.000Z',
+      reason: 'delivered',
+      order: { orderId: 'ord-together', shipmentIds: ['shp-together-1', 'shp-together-2'] },
+    };
+    for (const id of ['shp-together-1', 'shp-together-2']) {
+      expect((await store.getShipment(id, { order: 'oldest', limit: 10 }))?.notifications, id).toEqual([expected]);
+    }
+    expect((await store.getShipment('shp-together-3', { order: 'oldest', limit: 10 }))?.notifications).toEqual([]);
+    expect((await store.getShipment('shp-together-other', { order: 'oldest', limit: 10 }))?.notifications).toEqual([]);
+  });
 });

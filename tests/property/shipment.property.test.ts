@@ -71,6 +71,7 @@ const dataFor: Record<ShipmentStatus, fc.Arbitrary<Record<string, unknown>>> = {
   created: fc.record(
     {
       orderId: fc.constantFrom('ord-1', 'ord-2'),
+      parcelCount: fc.constantFrom(1, 2, 3),
       customer: fc.record(
         {
           id: fc.constantFrom('cus-1', 'cus-2'),
@@ -197,6 +198,11 @@ function reference(entries: readonly ShipmentEntry[]) {
   const details: Record<string, unknown> = {};
   for (const entry of history) {
     for (const field of DETAIL_FIELDS) if (typeof entry.data[field] === 'string') details[field] = entry.data[field];
+    // The parcel count is what the event that gave the orderId said, or nothing.
+    if (typeof entry.data.orderId === 'string') {
+      if (typeof entry.data.parcelCount === 'number') details.parcelCount = entry.data.parcelCount;
+      else delete details.parcelCount;
+    }
   }
   // The estimate: the latest in history that carries one, and beside it the first.
   const estimates = history.filter((entry) => entry.data.estimatedDelivery !== undefined);
@@ -207,6 +213,7 @@ function reference(entries: readonly ShipmentEntry[]) {
   const created = entries.filter((entry) => entry.status === 'created').sort((a, b) => (receiptKey(a) < receiptKey(b) ? -1 : 1));
   const { shipmentId: _id, customer: _customer, estimatedDelivery: _estimate, ...own } = current.data;
   for (const field of DETAIL_FIELDS) delete own[field];
+  delete own.parcelCount;
   return {
     status: current.status,
     statusTime: current.time,

@@ -1,34 +1,43 @@
 import type { RouteShipmentPorts } from '../../functions/lib/app/route-shipment-changes.ts';
-import type { OrderWindows } from '../../functions/lib/domain/ports.ts';
+import type { OrderSize, OrderWindows, WindowJoin } from '../../functions/lib/domain/ports.ts';
 
 /** Order counts and windows in memory, with the conditions DynamoOrderWindows writes with. */
 export class MemoryOrderWindows implements OrderWindows {
-  readonly orders = new Map<string, Set<string>>();
-  readonly windows = new Map<string, { members: Set<string>; closedAt?: string }>();
-  async addShipment(owner: string, orderId: string, shipmentId: string) {
+  readonly orders = new Map<string, { ids: Set<string>; parcelCount?: number }>();
+  readonly windows = new Map<string, { members: Set<string>; closedAt?: string; publishedAt?: string }>();
+  async addShipment(owner: string, orderId: string, shipmentId: string, parcelCount?: number) {
     const key = JSON.stringify([owner, orderId]);
-    const ids = this.orders.get(key) ?? new Set<string>();
-    ids.add(shipmentId);
-    this.orders.set(key, ids);
-    return ids.size;
+    const order = this.orders.get(key) ?? { ids: new Set<string>() };
+    order.ids.add(shipmentId);
+    if (parcelCount !== undefined && (order.parcelCount === undefined || order.parcelCount <= parcelCount)) order.parcelCount = parcelCount;
+    this.orders.set(key, order);
+    return order.ids.size;
   }
-  async shipmentCount(owner: string, orderId: string) {
-    return this.orders.get(JSON.stringify([owner, orderId]))?.size ?? 0;
+  async size(owner: string, orderId: string): Promise<OrderSize> {
+    const order = this.orders.get(JSON.stringify([owner, orderId]));
+    const shipments = order?.ids.size ?? 0;
+    return order?.parcelCount !== undefined ? { shipments, parcelCount: order.parcelCount } : { shipments };
   }
-  async join(owner: string, orderId: string, status: string, shipmentId: string) {
+  async join(owner: string, orderId: string, status: string, shipmentId: string): Promise<WindowJoin> {
     const key = JSON.stringify([owner, orderId, status]);
     const window = this.windows.get(key) ?? { members: new Set<string>() };
-    if (window.closedAt) return 'closed' as const;
+    if (window.closedAt && !window.members.has(shipmentId)) return { joined: false };
     window.members.add(shipmentId);
     this.windows.set(key, window);
-    return 'joined' as const;
+    return { joined: true, members: window.members.size };
   }
   async close(owner: string, orderId: string, status: string, closedAt: string) {
     const key = JSON.stringify([owner, orderId, status]);
     const window = this.windows.get(key) ?? { members: new Set<string>() };
     window.closedAt ??= closedAt;
     this.windows.set(key, window);
-    return [...window.members].sort();
+    const members = [...window.members].sort();
+    return window.publishedAt ? { members, publishedAt: window.publishedAt } : { members };
+  }
+  async markPublished(owner: string, orderId: string, status: string, at: string) {
+    const window = this.windows.get(JSON.stringify([owner, orderId, status]));
+    if (!window?.closedAt) throw new Error('ConditionalCheckFailedException: the window is not closed');
+    window.publishedAt ??= at;
   }
 }
 

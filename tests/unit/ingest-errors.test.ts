@@ -181,6 +181,36 @@ describe('POST /v1/events rejections', () => {
       errors: [{ path: 'data', message: 'unknown field(s): colour' }],
     },
     {
+      case: 'a parcel count of no parcels',
+      status: 400,
+      request: () => postEvents(created({ parcelCount: 0 })),
+      errors: [{ path: 'data.parcelCount', message: 'must be at least 1' }],
+    },
+    {
+      case: 'a parcel count over 50',
+      status: 400,
+      request: () => postEvents([created(), created({ parcelCount: 51 })], { contentType: BATCH }),
+      errors: [{ path: '[1].data.parcelCount', message: 'must be at most 50' }],
+    },
+    {
+      case: 'a parcel count that is not a whole number',
+      status: 400,
+      request: () => postEvents(created({ parcelCount: 2.5 })),
+      errors: [{ path: 'data.parcelCount', message: 'must be a whole number of parcels' }],
+    },
+    {
+      case: 'a parcel count as text',
+      status: 400,
+      request: () => postEvents(created({ parcelCount: '2' })),
+      errors: [{ path: 'data.parcelCount' }],
+    },
+    {
+      case: 'a parcel count on an event that carries no orderId',
+      status: 400,
+      request: () => postEvents(shipmentStatus('out_for_delivery', 'shp-bad', 3, { parcelCount: 2 })),
+      errors: [{ path: 'data', message: 'unknown field(s): parcelCount' }],
+    },
+    {
       case: 'an unknown field in the customer',
       status: 400,
       request: () => postEvents(withCustomer({ age: 40 })),

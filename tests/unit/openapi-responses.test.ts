@@ -23,7 +23,7 @@ const validate = (name: string) => ajv.compile({ $ref: `openapi#/components/sche
 describe('responses match docs/openapi.json', () => {
   it('a shipment with its customer, a page of its timeline and notifications is a Shipment, on the last page or not', () => {
     const events = parseEvents([
-      shipmentCreated('shp-doc', 0, { trackingUrl: 'https://track.example.com/1' }),
+      shipmentCreated('shp-doc', 0, { trackingUrl: 'https://track.example.com/1', parcelCount: 2 }),
       shipmentStatus('shipped', 'shp-doc', 5, { carrier: 'DHL' }),
       shipmentStatus('delivery_failed', 'shp-doc', 9, { reason: 'nobody home' }),
     ]).events as ShipmentEvent[];
@@ -35,7 +35,20 @@ describe('responses match docs/openapi.json', () => {
           state: stateAfter(events)!,
           entries,
           ...(nextAfter ? { nextAfter } : {}),
-          notifications: [{ status: 'shipped', channel: 'sms', outcome: 'sent', at: '2026-11-28T08:00:00.000Z' }],
+          notifications: [
+            { status: 'shipped', channel: 'sms', outcome: 'sent', at: '2026-11-28T08:00:00.000Z' },
+            // A combined message of its order, which named it.
+            {
+              status: 'out_for_delivery',
+              channel: 'email',
+              outcome: 'delivered',
+              at: '2026-11-28T09:00:00.000Z',
+              sentAt: '2026-11-28T08:59:00.000Z',
+              finalAt: '2026-11-28T09:00:00.000Z',
+              providerMessageId: 'ses-1',
+              order: { orderId: 'ord-doc', shipmentIds: ['shp-doc', 'shp-doc-2'] },
+            },
+          ],
         },
         { order: 'oldest', limit: HISTORY_PAGE_SIZE },
       );

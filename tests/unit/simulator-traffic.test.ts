@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseEvents } from '../../functions/lib/domain/cloud-events.ts';
 import { simulatedWarehouses, warehouseTraffic } from '../../local/simulator/registry.ts';
 import { generateTraffic } from '../../local/simulator/traffic.ts';
 
@@ -37,6 +38,38 @@ describe('generated warehouse traffic', () => {
     expect(types).toContain('shipment.attempted_delivery');
     const handovers = new Set(events.map((event) => (event.data as { deliveredTo?: string }).deliveredTo).filter(Boolean));
     expect([...handovers].sort()).toEqual(['neighbour', 'safe_place']);
+  });
+
+  it('ships some orders as two or three parcels of one customer, out for delivery and delivered minutes apart', () => {
+    const traffic = generateTraffic({ ...options, shipments: 200 });
+    const events = traffic.deliveries
+      .filter((delivery) => delivery.kind === 'new' || delivery.kind === 'out-of-order')
+      .map((delivery) => delivery.event);
+    expect(parseEvents(events).events).toHaveLength(events.length);
+    const created = events.filter((event) => event.type === 'shipment.created').map((event) => event.data);
+    const orders = new Map<string, Record<string, unknown>[]>();
+    for (const data of created) orders.set(String(data.orderId), [...(orders.get(String(data.orderId)) ?? []), data]);
+    const split = [...orders.values()].filter((parcels) => parcels.length > 1);
+    expect(split.length).toBeGreaterThan(5);
+    expect(split.length).toBeLessThan(created.length / 4);
+    expect(new Set(split.map((parcels) => parcels.length))).toEqual(new Set([2, 3]));
+    for (const parcels of split) {
+      const ids = parcels.map((data) => String(data.shipmentId));
+      // One customer, parcels of their own, and when the count is said, the right one.
+      expect(new Set(parcels.map((data) => JSON.stringify(data.customer))).size).toBe(1);
+      expect(new Set(parcels.map((data) => data.trackingNumber)).size).toBe(parcels.length);
+      for (const data of parcels) expect([undefined, parcels.length]).toContain(data.parcelCount);
+      for (const status of ['out_for_delivery', 'delivered']) {
+        const times = events
+          .filter((event) => event.type === `shipment.${status}` && ids.includes(String(event.data.shipmentId)))
+          .map((event) => Date.parse(event.time));
+        expect(times).toHaveLength(parcels.length);
+        expect(Math.max(...times) - Math.min(...times)).toBeLessThanOrEqual(4 * 60_000);
+      }
+      for (const id of ids) expect(traffic.expected.shipments[id]?.status).toBe('delivered');
+    }
+    expect(split.some((parcels) => parcels[0]?.parcelCount !== undefined)).toBe(true);
+    expect(split.some((parcels) => parcels[0]?.parcelCount === undefined)).toBe(true);
   });
 
   it('expects one acceptance per distinct valid event and one duplicate per resend', () => {

@@ -9,14 +9,21 @@ import { parseNotificationMessage } from '../../functions/lib/domain/notificatio
 import { shipmentMessage } from '../../functions/lib/domain/notification-policy.ts';
 import { renderEmail, renderSms } from '../../functions/lib/domain/notification-templates.ts';
 import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
-import { combinedMessages, holdsBack, splitOrderExecutionName } from '../../functions/lib/domain/split-orders.ts';
+import {
+  combinedMessages,
+  expectedParcels,
+  holdsBack,
+  splitOrderExecutionName,
+  windowComplete,
+} from '../../functions/lib/domain/split-orders.ts';
 import { shipmentCreated, shipmentStatus } from '../support/events.ts';
 import { orderWindows } from '../support/orders.ts';
 import { MemoryCounts, routerPorts } from '../support/router-ports.ts';
 import { stateAfter, TEST_OWNER } from '../support/shipments.ts';
 
 const ORDER = 'ord-77';
-const created = (id: string, orderId = ORDER) => shipmentCreated(id, 0, { orderId, trackingNumber: `TRK-${id}` }) as ShipmentEvent;
+const created = (id: string, orderId = ORDER, parcelCount?: number) =>
+  shipmentCreated(id, 0, { orderId, trackingNumber: `TRK-${id}`, ...(parcelCount === undefined ? {} : { parcelCount }) }) as ShipmentEvent;
 const status = (name: string, id: string, minute: number) => shipmentStatus(name, id, minute) as ShipmentEvent;
 
 let sequence = 0;
@@ -38,14 +45,36 @@ function recordingPublisher() {
 
 describe('split orders: the domain rule', () => {
   it('holds back only a combinable status of an order known to have two shipments or more', () => {
-    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, 2)).toBe(true);
-    expect(holdsBack({ orderId: ORDER, status: 'delivered' }, 3)).toBe(true);
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, { shipments: 2 })).toBe(true);
+    expect(holdsBack({ orderId: ORDER, status: 'delivered' }, { shipments: 3 })).toBe(true);
     // A one-parcel order is never delayed, nor a shipment without an order, nor a status not combined.
-    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, 1)).toBe(false);
-    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, 0)).toBe(false);
-    expect(holdsBack({ status: 'out_for_delivery' }, 5)).toBe(false);
-    expect(holdsBack({ orderId: ORDER, status: 'delivery_failed' }, 5)).toBe(false);
-    expect(holdsBack({ orderId: ORDER, status: 'shipped' }, 5)).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, { shipments: 1 })).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, { shipments: 0 })).toBe(false);
+    expect(holdsBack({ status: 'out_for_delivery' }, { shipments: 5 })).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'delivery_failed' }, { shipments: 5 })).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'shipped' }, { shipments: 5 })).toBe(false);
+  });
+
+  it('holds back the first parcel of an order whose parcel count says more are coming, from the order or the shipment', () => {
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery' }, { shipments: 1, parcelCount: 2 })).toBe(true);
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery', parcelCount: 3 }, { shipments: 1 })).toBe(true);
+    // A count of one is a one-parcel order, and a count does not make another status combinable.
+    expect(holdsBack({ orderId: ORDER, status: 'out_for_delivery', parcelCount: 1 }, { shipments: 1, parcelCount: 1 })).toBe(false);
+    expect(holdsBack({ orderId: ORDER, status: 'shipped', parcelCount: 3 }, { shipments: 1 })).toBe(false);
+    expect(expectedParcels({ shipments: 3, parcelCount: 2 })).toBe(3);
+  });
+
+  it('calls a window complete only when a parcel count was given and every expected parcel has joined', () => {
+    expect(windowComplete(2, { shipments: 2, parcelCount: 2 }, {})).toBe(true);
+    expect(windowComplete(2, { shipments: 1 }, { parcelCount: 2 })).toBe(true);
+    expect(windowComplete(1, { shipments: 1, parcelCount: 2 }, {})).toBe(false);
+    // More shipments seen than the count said: wait for them too.
+    expect(windowComplete(2, { shipments: 3, parcelCount: 2 }, {})).toBe(false);
+    // No count: the shipments seen so far may not be all of them.
+    expect(windowComplete(3, { shipments: 3 }, {})).toBe(false);
+    // The larger of the order's and the shipment's count.
+    expect(windowComplete(2, { shipments: 2, parcelCount: 3 }, { parcelCount: 2 })).toBe(false);
+    expect(windowComplete(1, { shipments: 1, parcelCount: 1 }, {})).toBe(false);
   });
 
   it('names one execution per (owner, order, status), within Step Functions name rules', () => {
@@ -54,6 +83,10 @@ describe('split orders: the domain rule', () => {
     expect(splitOrderExecutionName('ams', ORDER, 'out_for_delivery')).toBe(splitOrderExecutionName('ams', ORDER, 'out_for_delivery'));
     expect(splitOrderExecutionName('ams', ORDER, 'out_for_delivery')).not.toBe(splitOrderExecutionName('ber', ORDER, 'out_for_delivery'));
     expect(splitOrderExecutionName('ams', ORDER, 'out_for_delivery')).not.toBe(splitOrderExecutionName('ams', ORDER, 'delivered'));
+    // The execution that closes a complete window at once has a name of its own, within the same rules.
+    const complete = splitOrderExecutionName('ams', 'ord #1/ü'.repeat(20), 'out_for_delivery', 'complete');
+    expect(complete).toMatch(/^[0-9A-Za-z_-]{1,80}-out_for_delivery-all$/);
+    expect(splitOrderExecutionName('ams', ORDER, 'delivered', 'complete')).not.toBe(splitOrderExecutionName('ams', ORDER, 'delivered'));
   });
 
   it('combines the members still at the status into one message per channel naming every parcel, claimed per order', () => {
@@ -167,7 +200,7 @@ describe('split orders: the stream router and the closing task', () => {
       change([created('x-2')], status('delivered', 'x-2', 10)),
     ];
     const routed = await routeShipmentChanges(ports, batch);
-    expect(await orders.windows.shipmentCount(TEST_OWNER, ORDER)).toBe(2);
+    expect(await orders.windows.size(TEST_OWNER, ORDER)).toEqual({ shipments: 2 });
     expect(routed.held).toBe(1);
   });
 
@@ -183,5 +216,69 @@ describe('split orders: the stream router and the closing task', () => {
     const routed = await routeShipmentChanges(ports, [failing]);
     expect(routed.failedSequenceNumbers).toEqual([failing.sequenceNumber]);
     expect(publisher.published.filter((message) => message.eventType === 'shipment.out_for_delivery')).toEqual([]);
+  });
+  it('holds the first parcel of an order with a parcel count, and closes the window at once when the last one joins', async () => {
+    const orders = orderWindows(600);
+    const publisher = recordingPublisher();
+    const ports = routerPorts(publisher, { orders: orders.ports });
+    // The first parcel is out for delivery before the second exists.
+    await routeShipmentChanges(ports, [change([], created('k-1', ORDER, 2))]);
+    const first = await routeShipmentChanges(ports, [change([created('k-1', ORDER, 2)], status('out_for_delivery', 'k-1', 10))]);
+    expect(first).toMatchObject({ published: 0, held: 1, failedSequenceNumbers: [] });
+    const wait = splitOrderExecutionName(TEST_OWNER, ORDER, 'out_for_delivery');
+    const complete = splitOrderExecutionName(TEST_OWNER, ORDER, 'out_for_delivery', 'complete');
+    expect([...orders.started.keys()]).toEqual([wait]);
+
+    await routeShipmentChanges(ports, [change([], created('k-2', ORDER, 2))]);
+    const second = await routeShipmentChanges(ports, [change([created('k-2', ORDER, 2)], status('out_for_delivery', 'k-2', 20))]);
+    expect(second).toMatchObject({ published: 0, held: 1, failedSequenceNumbers: [] });
+    expect([...orders.started.entries()]).toEqual([
+      [wait, { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery', windowSeconds: 600 }],
+      [complete, { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery', windowSeconds: 0 }],
+    ]);
+
+    const states = new Map(
+      ['k-1', 'k-2'].map((id, index) => [
+        id,
+        stateAfter([created(id, ORDER, 2), status('out_for_delivery', id, 10 * (index + 1))]) as ShipmentState,
+      ]),
+    );
+    const counts = new MemoryCounts();
+    const closing = {
+      windows: orders.windows,
+      states: { currentState: async (id: string) => ({ state: states.get(id) as ShipmentState, statusReceivedAt: '' }) },
+      publisher,
+      counts,
+      capOf: async () => 100,
+      suppressions: { suppress: async () => undefined },
+      clock: () => new Date(),
+    };
+    const window = { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' as const };
+    // The complete execution closes and publishes; the waiting one, when its time is up, finds it published.
+    expect(await closeOrderWindow(closing, window)).toMatchObject({ members: 2, named: 2, published: 2 });
+    expect(await closeOrderWindow(closing, window)).toMatchObject({ members: 2, named: 0, published: 0, suppressed: 0 });
+    expect(publisher.published.map((message) => message.notificationId)).toEqual([
+      `order#${TEST_OWNER}#${ORDER}#out_for_delivery#sms`,
+      `order#${TEST_OWNER}#${ORDER}#out_for_delivery#email`,
+    ]);
+    // Counted against the daily cap once.
+    expect([...counts.totals.values()].reduce((sum, count) => sum + count, 0)).toBe(2);
+
+    // A member's record replayed after the close is still held: the combined message names it.
+    const replay = await routeShipmentChanges(ports, [change([created('k-2', ORDER, 2)], status('out_for_delivery', 'k-2', 20))]);
+    expect(replay).toMatchObject({ published: 0, held: 1 });
+    expect(publisher.published).toHaveLength(2);
+  });
+
+  it('keeps the largest parcel count an order was given, so a smaller one never closes a window early', async () => {
+    const orders = orderWindows();
+    const ports = routerPorts(recordingPublisher(), { orders: orders.ports });
+    await routeShipmentChanges(ports, [change([], created('m-1', ORDER, 3)), change([], created('m-2', ORDER, 2))]);
+    expect(await orders.windows.size(TEST_OWNER, ORDER)).toEqual({ shipments: 2, parcelCount: 3 });
+    await routeShipmentChanges(ports, [
+      change([created('m-1', ORDER, 3)], status('delivered', 'm-1', 10)),
+      change([created('m-2', ORDER, 2)], status('delivered', 'm-2', 11)),
+    ]);
+    expect([...orders.started.keys()]).toEqual([splitOrderExecutionName(TEST_OWNER, ORDER, 'delivered')]);
   });
 });

@@ -2,12 +2,15 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { resourceNames } from '../../emulator/resource-names.ts';
 import { loadDefinition, type PublishRequest, taskBindings } from '../../emulator/step-functions.ts';
+import { DynamoOrderWindows } from '../../functions/lib/adapters/dynamo-order-windows.ts';
 import { closeOrderWindow, OrderWindowPublishError } from '../../functions/lib/app/close-order-window.ts';
 import type { ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
+import type { OrderWindows } from '../../functions/lib/domain/ports.ts';
 import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
 import { splitOrderExecutionName } from '../../functions/lib/domain/split-orders.ts';
 import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
+import { createTestTable } from '../support/dynamo.ts';
 import { shipmentCreated, shipmentStatus } from '../support/events.ts';
 import { MemoryOrderWindows } from '../support/orders.ts';
 import { MemoryCounts } from '../support/router-ports.ts';
@@ -32,11 +35,25 @@ function parcel(id: string, minute: number): ShipmentState {
   ]) as ShipmentState;
 }
 
-async function run(options: { failPublishes?: number; joined?: string[] } = {}) {
-  const windows = new MemoryOrderWindows();
+interface RunOptions {
+  failPublishes?: number;
+  joined?: string[];
+  /** The windows to close (in memory unless given), joined by `joined` first. */
+  windows?: OrderWindows;
+  /** The execution's own input and name (the waiting one's unless given). */
+  input?: typeof input;
+  name?: string;
+  published?: NotificationMessage[];
+  counts?: MemoryCounts;
+}
+
+async function run(options: RunOptions = {}) {
+  const windows = options.windows ?? new MemoryOrderWindows();
+  const executionInput = options.input ?? input;
+  const executionName = options.name ?? name;
   const states = new Map(['s-1', 's-2', 's-3'].map((id, index) => [id, parcel(id, 10 + index)]));
   for (const id of options.joined ?? [...states.keys()]) await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', id);
-  const published: NotificationMessage[] = [];
+  const published: NotificationMessage[] = options.published ?? [];
   const alerts: PublishRequest[] = [];
   const invocations: unknown[] = [];
   let failures = options.failPublishes ?? 0;
@@ -53,12 +70,12 @@ async function run(options: { failPublishes?: number; joined?: string[] } = {}) 
         return { failed: [] };
       },
     },
-    counts: new MemoryCounts(),
+    counts: options.counts ?? new MemoryCounts(),
     capOf: async () => 100,
     suppressions: { suppress: async () => undefined },
     clock: () => new Date('2026-11-01T09:10:00Z'),
   };
-  const execution = new StateMachine(definition).run(input, {
+  const execution = new StateMachine(definition).run(executionInput, {
     overrides: {
       taskResourceLocalHandlers: taskBindings(definition, {
         invoke: async (_functionId, payload) => {
@@ -73,7 +90,7 @@ async function run(options: { failPublishes?: number; joined?: string[] } = {}) 
       waitTimeOverrides: { WaitForOtherParcels: 0 },
       retryIntervalOverrides: { CloseWindow: 0, AlertOperators: 0 },
     },
-    context: { Execution: { Name: name, Input: input, StartTime: new Date().toISOString() } },
+    context: { Execution: { Name: executionName, Input: executionInput, StartTime: new Date().toISOString() } },
   });
   const events: any[] = [];
   const logged = (async () => {
@@ -105,7 +122,7 @@ describe('SplitOrderWindow state machine (real ASL, aws-local-stepfunctions)', (
       ['email', 'order.out_for_delivery', ['s-1', 's-2', 's-3']],
     ]);
     // Closed: a parcel that comes later is told on its own.
-    expect(await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', 's-4')).toBe('closed');
+    expect(await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', 's-4')).toEqual({ joined: false });
     // The execution's data names no contact.
     expect(JSON.stringify({ output, invocations })).not.toMatch(/@example\.com|\+34600/);
   });
@@ -143,5 +160,29 @@ describe('SplitOrderWindow state machine (real ASL, aws-local-stepfunctions)', (
       'shipment#s-2#out_for_delivery#sms',
       'shipment#s-2#out_for_delivery#email',
     ]);
+  });
+  it('closes a complete window at once, and the execution that waited finds it published (windows on DynamoDB Local)', async () => {
+    const table = await createTestTable();
+    const windows = new DynamoOrderWindows(table.documents, table.tableName);
+    const published: NotificationMessage[] = [];
+    const counts = new MemoryCounts();
+    const complete = splitOrderExecutionName(TEST_OWNER, ORDER, 'out_for_delivery', 'complete');
+    // Every parcel joined: the stream router started the complete execution, with no wait.
+    const early = await run({ windows, published, counts, input: { ...input, windowSeconds: 0 }, name: complete });
+    expect(early.failure).toBeUndefined();
+    expect(early.entered).toEqual(['WaitForOtherParcels', 'CloseWindow', 'WindowClosed']);
+    expect(early.invocations).toEqual([{ owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery', executionName: complete }]);
+    expect(early.output).toEqual({ orderId: ORDER, status: 'out_for_delivery', members: 3, named: 3, published: 2, suppressed: 0 });
+
+    // The execution started by the first parcel ends its wait later: the same window, closed and published.
+    const waited = await run({ windows, published, counts, joined: [] });
+    expect(waited.failure).toBeUndefined();
+    expect(waited.output).toEqual({ orderId: ORDER, status: 'out_for_delivery', members: 3, named: 0, published: 0, suppressed: 0 });
+    expect(published.map((message) => message.notificationId)).toEqual([
+      `order#${TEST_OWNER}#${ORDER}#out_for_delivery#sms`,
+      `order#${TEST_OWNER}#${ORDER}#out_for_delivery#email`,
+    ]);
+    // The owner's daily count has the two messages once.
+    expect([...counts.totals.values()]).toEqual([2]);
   });
 });

@@ -84,7 +84,8 @@ function keptMessage(message: NotificationMessage): string {
  * then `sent`, `suppressed` or `failed`, then what the provider's receipts say. Every write moves
  * the status forward only, so a receipt that lands before the sender's own settle write is kept.
  * The attributes (status, channel, outcome, updatedAt, reason, providerMessageId, sentAt, finalAt,
- * fallbackFrom) are what GET /v1/shipments/{id} lists as notifications.
+ * fallbackFrom; orderId and shipmentIds for a combined message) are what GET /v1/shipments/{id}
+ * lists as notifications.
  */
 export class DynamoNotificationClaims implements NotificationClaims, NotificationSuppressions {
   private readonly client: DynamoDBDocumentClient;
@@ -110,7 +111,9 @@ export class DynamoNotificationClaims implements NotificationClaims, Notificatio
             'SET entity = :entity, #status = :status, channel = :channel, notificationId = :id, outcome = :claimed, ' +
             'leaseUntil = :leaseUntil, claimToken = :token, updatedAt = :now, claimedAt = if_not_exists(claimedAt, :now), ' +
             `attempts = if_not_exists(attempts, :zero) + :one${keep ? ', message = :message' : ''}` +
-            `${message.fallbackFrom ? ', fallbackFrom = :fallbackFrom' : ''}`,
+            `${message.fallbackFrom ? ', fallbackFrom = :fallbackFrom' : ''}` +
+            // A combined message names its parcels, so each parcel's GET /v1/shipments/{id} finds it under the order.
+            `${message.order ? ', orderId = :orderId, shipmentIds = :parcels' : ''}`,
           // New, or claimed with a lease that ran out (its holder crashed or gave it up).
           ConditionExpression: 'attribute_not_exists(PK) OR (outcome IN (:claimed, :legacyClaimed) AND leaseUntil <= :nowMs)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -129,6 +132,9 @@ export class DynamoNotificationClaims implements NotificationClaims, Notificatio
             ':one': 1,
             ...(keep ? { ':message': keptMessage(message) } : {}),
             ...(message.fallbackFrom ? { ':fallbackFrom': message.fallbackFrom } : {}),
+            ...(message.order
+              ? { ':orderId': message.order.orderId, ':parcels': message.order.parcels.map((parcel) => parcel.shipmentId) }
+              : {}),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -1,14 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { OrderWindows } from '#domain/ports.ts';
+import type { OrderSize, OrderWindows, WindowJoin } from '#domain/ports.ts';
 import { keys } from './keys.ts';
 
 /**
  * A split order's items (docs/data-model.md, "Orders"): `ORDER#<owner>#<orderId> / ORDER` holds
  * the set of its shipment ids (so a replayed record counts a shipment once), and
- * `/ WINDOW#<status>` the members of that status's window and, once closed, `closedAt`. A join
- * is conditional on the window being open, so a member either is in the set the closing read
- * answers or is told `closed` and gets its own message: never both, never neither.
+ * `/ WINDOW#<status>` the members of that status's window and, once closed, `closedAt` (and
+ * `publishedAt` once its messages went). A join is conditional on the window being open (or the
+ * shipment a member already), so a member either is in the set the closing read answers or is
+ * told `closed` and gets its own message: never both, never neither. The ORDER item also keeps
+ * the largest `parcelCount` its shipments gave.
  */
 export class DynamoOrderWindows implements OrderWindows {
   private readonly client: DynamoDBDocumentClient;
@@ -19,51 +21,80 @@ export class DynamoOrderWindows implements OrderWindows {
     this.tableName = tableName;
   }
 
-  async addShipment(owner: string, orderId: string, shipmentId: string): Promise<number> {
-    const result = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.order(owner, orderId),
-        UpdateExpression: 'SET entity = :entity, #owner = :owner, orderId = :order ADD shipmentIds :id',
-        ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':entity': 'order', ':owner': owner, ':order': orderId, ':id': new Set([shipmentId]) },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+  async addShipment(owner: string, orderId: string, shipmentId: string, parcelCount?: number): Promise<number> {
+    const add = (count: number | undefined) =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.order(owner, orderId),
+          UpdateExpression: `SET entity = :entity, #owner = :owner, orderId = :order${count === undefined ? '' : ', parcelCount = :count'} ADD shipmentIds :id`,
+          // The largest count given wins: a smaller one never lets a window close before a parcel it was told of.
+          ...(count === undefined ? {} : { ConditionExpression: 'attribute_not_exists(parcelCount) OR parcelCount <= :count' }),
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':entity': 'order',
+            ':owner': owner,
+            ':order': orderId,
+            ':id': new Set([shipmentId]),
+            ...(count === undefined ? {} : { ':count': count }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+    let result: Awaited<ReturnType<typeof add>>;
+    try {
+      result = await add(parcelCount);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      result = await add(undefined);
+    }
     return (result.Attributes?.shipmentIds as Set<string> | undefined)?.size ?? 0;
   }
 
-  async shipmentCount(owner: string, orderId: string): Promise<number> {
+  async size(owner: string, orderId: string): Promise<OrderSize> {
     const result = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
         Key: keys.order(owner, orderId),
-        ProjectionExpression: 'shipmentIds',
+        ProjectionExpression: 'shipmentIds, parcelCount',
         ConsistentRead: true,
       }),
     );
-    return (result.Item?.shipmentIds as Set<string> | undefined)?.size ?? 0;
+    const shipments = (result.Item?.shipmentIds as Set<string> | undefined)?.size ?? 0;
+    const parcelCount = result.Item?.parcelCount;
+    return typeof parcelCount === 'number' ? { shipments, parcelCount } : { shipments };
   }
 
-  async join(owner: string, orderId: string, status: string, shipmentId: string): Promise<'joined' | 'closed'> {
+  async join(owner: string, orderId: string, status: string, shipmentId: string): Promise<WindowJoin> {
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.orderWindow(owner, orderId, status),
-          UpdateExpression: 'SET entity = :entity ADD members :id',
-          ConditionExpression: 'attribute_not_exists(closedAt)',
-          ExpressionAttributeValues: { ':entity': 'order-window', ':id': new Set([shipmentId]) },
+          // owner, orderId and status say which window it is to whoever lists them (the local dashboard).
+          UpdateExpression: 'SET entity = :entity, #owner = :owner, orderId = :order, #status = :status ADD members :id',
+          // A member joins again harmlessly after the close (a replayed record): the combined message names it.
+          ConditionExpression: 'attribute_not_exists(closedAt) OR contains(members, :member)',
+          ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':entity': 'order-window',
+            ':owner': owner,
+            ':order': orderId,
+            ':status': status,
+            ':id': new Set([shipmentId]),
+            ':member': shipmentId,
+          },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return 'joined';
+      return { joined: true, members: (result.Attributes?.members as Set<string> | undefined)?.size ?? 1 };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'closed';
+      if (isConditionFailure(error)) return { joined: false };
       throw error;
     }
   }
 
-  async close(owner: string, orderId: string, status: string, closedAt: string): Promise<string[]> {
+  async close(owner: string, orderId: string, status: string, closedAt: string): Promise<{ members: string[]; publishedAt?: string }> {
     const result = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -73,6 +104,25 @@ export class DynamoOrderWindows implements OrderWindows {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return [...((result.Attributes?.members as Set<string> | undefined) ?? [])].sort();
+    const members = [...((result.Attributes?.members as Set<string> | undefined) ?? [])].sort();
+    const publishedAt = result.Attributes?.publishedAt;
+    return typeof publishedAt === 'string' ? { members, publishedAt } : { members };
   }
+
+  async markPublished(owner: string, orderId: string, status: string, at: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.orderWindow(owner, orderId, status),
+        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
+        // Only a closed window: never leaves a published mark on a window that is still taking members.
+        ConditionExpression: 'attribute_exists(closedAt)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 }

@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ShipmentEvent } from '#domain/cloud-events.ts';
 import { ContentionError, NotYoursError } from '#domain/errors.ts';
 import { keyProblem } from '#domain/key-limits.ts';
-import type { HistoryPage, RecordOutcome, ShipmentStates, ShipmentStore, StoredShipment } from '#domain/ports.ts';
+import type { HistoryPage, NotificationRecord, RecordOutcome, ShipmentStates, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
 import { mergeEvent, type Receipt, type ShipmentEntry, type ShipmentState, timelineKey, toShipmentEntry } from '#domain/shipment.ts';
 import { eventSortKeyOf, keys, SORT_KEY, TIMELINE_INDEX } from './keys.ts';
@@ -268,17 +268,40 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
       ),
     ]);
     if (!stateItem.Item) return undefined;
+    const state = decodeShipmentState(stateItem.Item);
     const found = (history.Items ?? []).map((item) => decodeShipmentEntry(item));
     const entries = found.slice(0, page.limit);
     const last = entries.at(-1);
     // More follow when the query found one beyond the page, or stopped early at its 1 MB limit.
     const more = found.length > page.limit || history.LastEvaluatedKey !== undefined;
     return {
-      state: decodeShipmentState(stateItem.Item),
+      state,
       entries,
       ...(more && last ? { nextAfter: timelineKey(last) } : {}),
-      notifications: (notifications.Items ?? []).map((item) => decodeNotificationRecord(item)),
+      notifications: [
+        ...(notifications.Items ?? []).map((item) => decodeNotificationRecord(item)),
+        ...(await this.orderNotifications(state)),
+      ],
     };
+  }
+
+  /**
+   * The combined messages of the shipment's order that named it (docs/alerts.md, "Split orders"):
+   * their claims live in the order's partition, under the shipment's owner, so only the owner's
+   * order is ever read, and they carry their real delivery status.
+   */
+  private async orderNotifications(state: ShipmentState): Promise<NotificationRecord[]> {
+    if (!state.orderId) return [];
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :notification)',
+        ExpressionAttributeValues: { ':pk': keys.order(state.owner, state.orderId).PK, ':notification': SORT_KEY.notificationPrefix },
+      }),
+    );
+    return (Items ?? [])
+      .map((item) => decodeNotificationRecord(item))
+      .filter((record) => record.order?.shipmentIds.includes(state.shipmentId));
   }
 
   private async readState(shipmentId: string): Promise<VersionedState | undefined> {

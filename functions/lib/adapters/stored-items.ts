@@ -99,6 +99,7 @@ const stateItem = z.object({
   statusDetails: z.optional(z.record(z.string(), z.string())),
   customer: z.optional(customer),
   orderId: optionalText,
+  parcelCount: z.optional(z.number().check(z.int(), z.positive())),
   carrier: optionalText,
   trackingNumber: optionalText,
   trackingUrl: optionalText,
@@ -148,6 +149,7 @@ export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
     ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
     ...(state.estimatedDelivery ? { estimatedDelivery: state.estimatedDelivery } : {}),
     ...(state.orderId ? { orderId: state.orderId } : {}),
+    ...(state.parcelCount !== undefined ? { parcelCount: state.parcelCount } : {}),
   };
 }
 
@@ -295,13 +297,27 @@ const notification = z.object({
   sentAt: optionalText,
   finalAt: optionalText,
   fallbackFrom: z.optional(z.enum(CHANNELS)),
+  orderId: optionalText,
+  shipmentIds: z.optional(z.array(text)),
 });
 const decodeNotificationItem = decoder('notification', notification);
 
 /** A notification claim as GET /v1/shipments/{id} lists it. */
 export function decodeNotificationRecord(item: unknown): NotificationRecord {
-  const { status, channel, outcome, updatedAt, reason, suppressedBecause, providerMessageId, sentAt, finalAt, fallbackFrom } =
-    decodeNotificationItem(item);
+  const {
+    status,
+    channel,
+    outcome,
+    updatedAt,
+    reason,
+    suppressedBecause,
+    providerMessageId,
+    sentAt,
+    finalAt,
+    fallbackFrom,
+    orderId,
+    shipmentIds,
+  } = decodeNotificationItem(item);
   const because = suppressedBecause ?? outcome.suppressedBecause;
   return {
     status,
@@ -313,6 +329,7 @@ export function decodeNotificationRecord(item: unknown): NotificationRecord {
     ...(sentAt ? { sentAt } : {}),
     ...(finalAt ? { finalAt } : {}),
     ...(fallbackFrom ? { fallbackFrom } : {}),
+    ...(orderId && shipmentIds ? { order: { orderId, shipmentIds } } : {}),
   };
 }
 

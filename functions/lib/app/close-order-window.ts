@@ -35,12 +35,18 @@ export class OrderWindowPublishError extends Error {
 /**
  * The SplitOrderWindow workflow's task, after its wait: closes the window (later parcels get
  * their own messages), re-reads its members and publishes one message per channel naming the
- * parcels still at the status, within the owner's daily cap. Safe to run again (a retry after a
- * crash): the window stays closed with the same members and the senders' claims, one per
+ * parcels still at the status, within the owner's daily cap, then marks the window published.
+ * A window found published already (closed early because every parcel had joined, and this is
+ * the execution that waited) publishes nothing. Safe to run again (a retry after a crash): the
+ * window stays closed with the same members and the senders' claims, one per
  * (order, status, channel), send once.
  */
 export async function closeOrderWindow(ports: CloseOrderWindowPorts, window: OrderWindowInput): Promise<ClosedWindow> {
-  const members = await ports.windows.close(window.owner, window.orderId, window.status, ports.clock().toISOString());
+  const now = ports.clock().toISOString();
+  const { members, publishedAt } = await ports.windows.close(window.owner, window.orderId, window.status, now);
+  if (publishedAt !== undefined) {
+    return { orderId: window.orderId, status: window.status, members: members.length, named: 0, published: 0, suppressed: 0 };
+  }
   const states = (await Promise.all(members.map((id) => ports.states.currentState(id)))).flatMap((found) => (found ? [found.state] : []));
   const messages = combinedMessages(window, states, shipmentMessage);
   const capped = await withinDailyCap(
@@ -54,6 +60,7 @@ export async function closeOrderWindow(ports: CloseOrderWindowPorts, window: Ord
     // The workflow's Retry runs the task again; the claims keep what was published from going twice.
     if (failed.length > 0) throw new OrderWindowPublishError(`${failed.length} of ${outgoing.length} combined messages were not published`);
   }
+  await ports.windows.markPublished(window.owner, window.orderId, window.status, now);
   const named = messages[0]?.order?.parcels.length ?? (messages.length > 0 ? 1 : 0);
   return {
     orderId: window.orderId,

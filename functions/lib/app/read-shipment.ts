@@ -69,6 +69,7 @@ export function shipmentView({ state, entries, nextAfter, notifications }: Store
     shipmentId: state.shipmentId,
     owner: state.owner,
     orderId: state.orderId,
+    parcelCount: state.parcelCount,
     status: state.status,
     statusTime: state.statusTime,
     ...(Object.keys(state.statusDetails).length > 0 ? { statusDetails: state.statusDetails } : {}),

@@ -3,7 +3,7 @@ import type { NotificationMessage } from '#domain/notification-message.ts';
 import { notificationsForChange, shipmentNotificationId } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { CustomerProfiles, OrderWindows, StallDeadlines, StallSchedules, WorkflowStarter } from '#domain/ports.ts';
-import { holdsBack, type SplitOrderWindowInput, splitOrderExecutionName } from '#domain/split-orders.ts';
+import { holdsBack, type SplitOrderWindowInput, splitOrderExecutionName, windowComplete } from '#domain/split-orders.ts';
 import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
 import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
 
@@ -111,12 +111,15 @@ export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: r
 
 /**
  * Split orders, before the batch's messages are chosen: counts each shipment into its order
- * (once, whatever event first carries the orderId), then, for a status change the domain says to
- * hold back (holdsBack: a combinable status of an order known to have two shipments or more),
- * joins the (order, status) window and starts its workflow, named per (owner, order, status) so
- * every member starts the same one. A window already closed is missed: the shipment's own
- * message goes as usual. Answers, per record, the notification ids held back; a record whose
- * count, join or start failed is reported failed and its messages held back (its retry decides).
+ * (once, whatever event first carries the orderId, with the parcel count it gave), then, for a
+ * status change the domain says to hold back (holdsBack: a combinable status of an order expected
+ * to have two parcels or more), joins the (order, status) window and starts its workflow, named
+ * per (owner, order, status) so every member starts the same one. When the join completes the
+ * window (windowComplete: every parcel of a known parcel count is in), a second execution, also
+ * named per window, closes it at once; the waiting one then finds it closed and published. A
+ * window already closed is missed: the shipment's own message goes as usual. Answers, per record,
+ * the notification ids held back; a record whose count, join or start failed is reported failed
+ * and its messages held back (its retry decides).
  */
 async function holdForOrders(
   orders: RouteShipmentPorts['orders'],
@@ -127,8 +130,8 @@ async function holdForOrders(
   // In stream order: a shipment.created earlier in the batch counts before a later status is judged.
   for (const { before, after, sequenceNumber } of changes) {
     try {
-      if (after.orderId && before?.orderId !== after.orderId)
-        await orders.windows.addShipment(after.owner, after.orderId, after.shipmentId);
+      if (after.orderId && (before?.orderId !== after.orderId || before?.parcelCount !== after.parcelCount))
+        await orders.windows.addShipment(after.owner, after.orderId, after.shipmentId, after.parcelCount);
     } catch {
       failed.add(sequenceNumber);
     }
@@ -143,10 +146,18 @@ async function holdForOrders(
       const statusMessages = new Set([...ids].filter((id) => own.has(id)));
       if (statusMessages.size === 0) return;
       try {
-        if (!holdsBack(after, await orders.windows.shipmentCount(after.owner, orderId))) return;
-        if ((await orders.windows.join(after.owner, orderId, after.status, after.shipmentId)) === 'closed') return;
+        const size = await orders.windows.size(after.owner, orderId);
+        if (!holdsBack(after, size)) return;
+        const join = await orders.windows.join(after.owner, orderId, after.status, after.shipmentId);
+        if (!join.joined) return;
         const input: SplitOrderWindowInput = { owner: after.owner, orderId, status: after.status, windowSeconds: orders.windowSeconds };
         await orders.starter.start(splitOrderExecutionName(after.owner, orderId, after.status), input);
+        if (windowComplete(join.members, size, after)) {
+          await orders.starter.start(splitOrderExecutionName(after.owner, orderId, after.status, 'complete'), {
+            ...input,
+            windowSeconds: 0,
+          });
+        }
         held.set(sequenceNumber, statusMessages);
       } catch {
         held.set(sequenceNumber, statusMessages);

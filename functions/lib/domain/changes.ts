@@ -9,7 +9,10 @@ import type { Customer, ShipmentState } from './shipment.ts';
  * What a shipment was before a write, as far as reacting to it needs: its status, its customer and
  * the customer's precedence mark (the profile follows the customer only when that moved).
  */
-export type ShipmentStatusView = Pick<ShipmentState, 'status' | 'statusTime' | 'customer' | 'estimatedDelivery' | 'orderId'> & {
+export type ShipmentStatusView = Pick<
+  ShipmentState,
+  'status' | 'statusTime' | 'customer' | 'estimatedDelivery' | 'orderId' | 'parcelCount'
+> & {
   customerMark?: string;
 };
 

@@ -239,6 +239,22 @@ const estimatedDelivery = z
   );
 const estimate = { estimatedDelivery: z.optional(estimatedDelivery) };
 
+/** The most parcels one order may be announced to ship in (docs/alerts.md, "Known parcel count"). */
+export const MAX_PARCEL_COUNT = 50;
+
+/**
+ * How many parcels the order ships in, when the warehouse knows it: the order's members are then
+ * held for its window even before the other parcels exist, and the window closes as soon as all
+ * of them have joined.
+ */
+const parcelCount = z
+  .number()
+  .check(
+    z.int('must be a whole number of parcels'),
+    z.minimum(1, 'must be at least 1'),
+    z.maximum(MAX_PARCEL_COUNT, `must be at most ${MAX_PARCEL_COUNT}`),
+  );
+
 const shipmentRef = { shipmentId: id };
 const tracking = {
   carrier: z.optional(text(TEXT_LIMITS.carrier)),
@@ -254,6 +270,7 @@ export const eventDataSchemas = {
   'shipment.created': z.strictObject({
     ...shipmentRef,
     orderId: id,
+    parcelCount: z.optional(parcelCount),
     customer,
     ...tracking,
     promisedBy: z.optional(rfc3339),

@@ -23,6 +23,8 @@ export interface NotificationRecord {
   finalAt?: string;
   /** Sent on this channel because the other one could not deliver it. */
   fallbackFrom?: string;
+  /** A combined message of the shipment's order (docs/alerts.md, "Split orders"): the order and every parcel it named. */
+  order?: { orderId: string; shipmentIds: string[] };
 }
 
 /** Which page of a shipment's history to read. */
@@ -189,17 +191,36 @@ export interface StallSchedules {
   arm(shipmentId: string, dueAt: string, change: Exclude<ScheduleChange, 'none'>): Promise<void>;
 }
 
+/** What is known of an order's size: the shipments seen so far, and the parcel count a warehouse gave. */
+export interface OrderSize {
+  shipments: number;
+  /** The largest `parcelCount` any of its shipments carried (docs/alerts.md, "Known parcel count"). */
+  parcelCount?: number;
+}
+
+/** A join's answer: in the window with `members` so far, or too late (the window closed before). */
+export type WindowJoin = { joined: true; members: number } | { joined: false };
+
 /**
  * Split orders (docs/alerts.md): each order's shipments, and each (order, status) window that
- * the parcels reaching that status join while it is open. Every method is one conditional write.
+ * the parcels reaching that status join while it is open. Each method is one write (conditional
+ * where a race could matter).
  */
 export interface OrderWindows {
-  /** Counts the shipment into its order once; answers how many shipments the order is known to have. */
-  addShipment(owner: string, orderId: string, shipmentId: string): Promise<number>;
-  /** How many shipments the order is known to have (0 when none). */
-  shipmentCount(owner: string, orderId: string): Promise<number>;
-  /** Joins the (order, status) window, opening it if need be; `closed` when it closed before. */
-  join(owner: string, orderId: string, status: string, shipmentId: string): Promise<'joined' | 'closed'>;
-  /** Closes the window (again, harmlessly) and answers its members. */
-  close(owner: string, orderId: string, status: string, closedAt: string): Promise<string[]>;
+  /**
+   * Counts the shipment into its order once, and keeps the largest parcel count given; answers how
+   * many shipments the order is known to have.
+   */
+  addShipment(owner: string, orderId: string, shipmentId: string, parcelCount?: number): Promise<number>;
+  /** How many shipments the order is known to have (0 when none), and its parcel count if one was given. */
+  size(owner: string, orderId: string): Promise<OrderSize>;
+  /**
+   * Joins the (order, status) window, opening it if need be. Closed already: not joined, unless the
+   * shipment is a member (a replayed record), which its combined message names.
+   */
+  join(owner: string, orderId: string, status: string, shipmentId: string): Promise<WindowJoin>;
+  /** Closes the window (again, harmlessly) and answers its members, and when its messages were published if they were. */
+  close(owner: string, orderId: string, status: string, closedAt: string): Promise<{ members: string[]; publishedAt?: string }>;
+  /** Records that the closed window's messages were published, so a second closing publishes nothing. */
+  markPublished(owner: string, orderId: string, status: string, at: string): Promise<void>;
 }

@@ -171,6 +171,11 @@ export interface ShipmentState {
   statusDetails: Record<string, string>;
   customer?: Customer;
   orderId?: string;
+  /**
+   * How many parcels the order ships in, as the event that set `orderId` said (docs/alerts.md,
+   * "Known parcel count"): it rides with `orderId`, one register, so the two always agree.
+   */
+  parcelCount?: number;
   carrier?: string;
   trackingNumber?: string;
   trackingUrl?: string;
@@ -183,7 +188,7 @@ export interface ShipmentState {
 }
 
 /** Fields of an event's data that are not the status's own details. */
-const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', 'estimatedDelivery', ...DETAIL_FIELDS]);
+const NOT_STATUS_DETAILS: ReadonlySet<string> = new Set(['shipmentId', 'customer', 'estimatedDelivery', 'parcelCount', ...DETAIL_FIELDS]);
 
 function statusDetailsOf(entry: ShipmentEntry): Record<string, string> {
   const details: Record<string, string> = {};
@@ -248,6 +253,11 @@ export function mergeEvent(state: ShipmentState | undefined, entry: ShipmentEntr
     if (mark !== undefined && mark >= key) continue;
     change()[field] = value;
     change().marks[field] = key;
+    if (field === 'orderId') {
+      const count = entry.data.parcelCount;
+      if (typeof count === 'number') change().parcelCount = count;
+      else delete change().parcelCount;
+    }
   }
 
   const estimate = entry.data.estimatedDelivery as EstimatedDelivery | undefined;

@@ -2,24 +2,51 @@ import { createHash } from 'node:crypto';
 import type { Channel } from './cloud-events.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { ANNOUNCED_STATUSES, DEFAULT_LOCALE, reachableChannels } from './notification-policy.ts';
+import type { OrderSize } from './ports.ts';
 import type { ShipmentState, ShipmentStatus } from './shipment.ts';
 
 /**
  * Split orders (docs/alerts.md, "Split orders"): the parcels of one order that reach the same
  * combinable status within the window are announced in one message per channel naming them all.
- * Pure: the stream router asks `holdsBack`, the window's workflow composes with `combinedMessages`.
+ * Pure: the stream router asks `holdsBack` and `windowComplete`, the window's workflow composes
+ * with `combinedMessages`.
  */
 
 /** Statuses whose per-parcel messages may be combined: the ones several parcels of an order reach on the same day. */
 export const COMBINABLE_STATUSES: ReadonlySet<ShipmentStatus> = new Set(['out_for_delivery', 'delivered']);
 
 /**
- * Whether the stream router holds back a shipment's message for its order's window: only when the
- * status is combinable and its order is known to have two shipments or more, so a one-parcel
- * order (or a shipment without an order) is never delayed by the window.
+ * How many parcels the order is expected to have: the shipments seen so far, or the parcel count
+ * a warehouse gave if that is more (the other parcels may not exist yet).
  */
-export function holdsBack(shipment: Pick<ShipmentState, 'orderId' | 'status'>, shipmentsInOrder: number): boolean {
-  return Boolean(shipment.orderId) && COMBINABLE_STATUSES.has(shipment.status) && shipmentsInOrder >= 2;
+export function expectedParcels(order: OrderSize): number {
+  return Math.max(order.shipments, order.parcelCount ?? 0);
+}
+
+/** The order as the stream router knows it, with the parcel count the shipment itself carries (it may be the first to say). */
+function withShipmentCount(order: OrderSize, shipment: Pick<ShipmentState, 'parcelCount'>): OrderSize {
+  const parcelCount = Math.max(order.parcelCount ?? 0, shipment.parcelCount ?? 0);
+  return parcelCount > 0 ? { shipments: order.shipments, parcelCount } : { shipments: order.shipments };
+}
+
+/**
+ * Whether the stream router holds back a shipment's message for its order's window: only when the
+ * status is combinable and its order is expected to have two parcels or more (two shipments seen,
+ * or a parcel count of two or more), so a one-parcel order (or a shipment without an order) is
+ * never delayed by the window.
+ */
+export function holdsBack(shipment: Pick<ShipmentState, 'orderId' | 'status' | 'parcelCount'>, order: OrderSize): boolean {
+  return Boolean(shipment.orderId) && COMBINABLE_STATUSES.has(shipment.status) && expectedParcels(withShipmentCount(order, shipment)) >= 2;
+}
+
+/**
+ * Whether a window with `members` has every parcel of its order, so it may close at once instead
+ * of waiting out its time. Only an order with a parcel count given can be complete: without one,
+ * the shipments seen so far may not be all of them.
+ */
+export function windowComplete(members: number, order: OrderSize, shipment: Pick<ShipmentState, 'parcelCount'>): boolean {
+  const known = withShipmentCount(order, shipment);
+  return known.parcelCount !== undefined && expectedParcels(known) >= 2 && members >= expectedParcels(known);
 }
 
 /** The input of one SplitOrderWindow execution. */
@@ -27,25 +54,31 @@ export interface SplitOrderWindowInput {
   owner: string;
   orderId: string;
   status: ShipmentStatus;
-  /** The Wait state's SecondsPath: SplitOrderWindowSeconds. */
+  /** The Wait state's SecondsPath: SplitOrderWindowSeconds, or 0 when every parcel has joined. */
   windowSeconds: number;
 }
 
 const NAME_UNSAFE = /[^A-Za-z0-9_-]/g;
 
 /**
- * One execution per (owner, order, status), named deterministically so every member that joins
- * the window starts the same one (a second start is ExecutionAlreadyExists). Step Functions names
- * are at most 80 characters of [0-9A-Za-z-_]: a readable prefix of the order, a hash of all three
- * parts (owner and order are any text), and the status.
+ * Which of a window's executions: the one that waits out the window (`wait`), or the one started
+ * when every parcel has joined (`complete`), which closes it at once (docs/alerts.md, "Known parcel count").
  */
-export function splitOrderExecutionName(owner: string, orderId: string, status: ShipmentStatus): string {
+export type WindowExecution = 'wait' | 'complete';
+
+/**
+ * One execution of each kind per (owner, order, status), named deterministically so every member
+ * that joins the window starts the same one (a second start is ExecutionAlreadyExists). Step
+ * Functions names are at most 80 characters of [0-9A-Za-z-_]: a readable prefix of the order, a
+ * hash of all parts (owner and order are any text), the status, and `-all` for `complete`.
+ */
+export function splitOrderExecutionName(owner: string, orderId: string, status: ShipmentStatus, kind: WindowExecution = 'wait'): string {
   const readable = orderId.replace(NAME_UNSAFE, '_').slice(0, 24);
   const hash = createHash('sha256')
-    .update(JSON.stringify([owner, orderId, status]))
+    .update(JSON.stringify(kind === 'wait' ? [owner, orderId, status] : [owner, orderId, status, kind]))
     .digest('hex')
     .slice(0, 24);
-  return `order-${readable}-${hash}-${status}`.slice(0, 80);
+  return `order-${readable}-${hash}-${status}${kind === 'complete' ? '-all' : ''}`.slice(0, 80);
 }
 
 /** Claim key of a combined message: one per (owner, order, status, channel). */
