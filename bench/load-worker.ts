@@ -81,7 +81,7 @@ function floorRequests(story: ShipmentStory, tableName: string, notifications: b
             ':entity': 'notification',
             ':status': status,
             ':channel': channel,
-            ':id': shipmentNotificationId(story.shipmentId, entry.status, channel as Channel),
+            ':id': shipmentNotificationId(story.shipmentId, entry.status, entry.time, channel as Channel),
             ':pending': 'pending',
             ':leaseUntil': now.getTime() + 30_000,
             ':token': token,

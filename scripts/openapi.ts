@@ -322,12 +322,20 @@ export function buildOpenApi() {
             },
             notifications: {
               type: 'array',
+              description:
+                'Its messages, oldest first (by `statusTime`, else `sentAt`, else `at`): a status is announced once per entry into it, so one status may have several.',
               items: {
                 type: 'object',
                 required: ['status', 'channel', 'outcome', 'at'],
                 additionalProperties: false,
                 properties: {
                   status: { type: 'string', description: 'The shipment status the message announced.' },
+                  statusTime: {
+                    type: 'string',
+                    format: 'date-time',
+                    description:
+                      'When that status was entered: the entry (episode) the message told. Absent on stall alerts, new delivery dates and messages from before episodes.',
+                  },
                   channel: { enum: [...CHANNELS] },
                   outcome: {
                     enum: [...DELIVERY_STATUSES],

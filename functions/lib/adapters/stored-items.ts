@@ -144,6 +144,7 @@ export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
   return {
     status: state.status,
     statusTime: state.statusTime,
+    statusDetails: state.statusDetails,
     ...(state.customer ? { customer: state.customer } : {}),
     ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
     ...(state.estimatedDelivery ? { estimatedDelivery: state.estimatedDelivery } : {}),
@@ -295,16 +296,18 @@ const notification = z.object({
   sentAt: optionalText,
   finalAt: optionalText,
   fallbackFrom: z.optional(z.enum(CHANNELS)),
+  statusTime: optionalText,
 });
 const decodeNotificationItem = decoder('notification', notification);
 
 /** A notification claim as GET /v1/shipments/{id} lists it. */
 export function decodeNotificationRecord(item: unknown): NotificationRecord {
-  const { status, channel, outcome, updatedAt, reason, suppressedBecause, providerMessageId, sentAt, finalAt, fallbackFrom } =
+  const { status, channel, outcome, updatedAt, reason, suppressedBecause, providerMessageId, sentAt, finalAt, fallbackFrom, statusTime } =
     decodeNotificationItem(item);
   const because = suppressedBecause ?? outcome.suppressedBecause;
   return {
     status,
+    ...(statusTime ? { statusTime } : {}),
     channel,
     outcome: outcome.status,
     at: updatedAt,
