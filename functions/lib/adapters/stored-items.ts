@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { ShipmentStatusView } from '#domain/changes.ts';
 import { CHANNELS, type Channel } from '#domain/channels.ts';
+import { contentDigest } from '#domain/cloud-events.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, SUPPRESSION_REASONS, type SuppressedBecause } from '#domain/delivery-status.ts';
 import type { EstimatedDelivery } from '#domain/estimated-delivery.ts';
 import { parseNotificationMessage } from '#domain/notification-message-schema.ts';
@@ -172,6 +173,14 @@ const eventItem = z.object({
   }),
 });
 const decodeEventItem = decoder('shipment event', eventItem);
+
+/**
+ * The content digest of the event an event record (shipment event or ledger entry) holds: the one
+ * stored beside it, or, for a record written before digests were, the digest of its stored event.
+ */
+export function storedContentDigest(item: Record<string, unknown>): string {
+  return typeof item.contentDigest === 'string' ? item.contentDigest : contentDigest(item.event);
+}
 
 /** One event of a shipment's history (`SHIPMENT#<id> / EVENT#<warehouse>#<source>#<id>`), as merged and listed. */
 export function decodeShipmentEntry(item: unknown): ShipmentEntry {
