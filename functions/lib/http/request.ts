@@ -2,10 +2,23 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { identifierSchema } from '#domain/cloud-events.ts';
 import { ValidationError } from '#domain/errors.ts';
 
-/** The body exactly as sent: signatures are computed over these bytes, not a re-serialisation. */
-export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): string {
-  if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+/**
+ * The body exactly as sent, as bytes: signatures are computed over these, not over a decoding of
+ * them (bytes that are not UTF-8 would be replaced by U+FFFD, and a correct signature would fail).
+ */
+export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** The body as text, once its signature is checked: bytes that are not UTF-8 are the client's 400 (JSON is UTF-8, RFC 8259). */
+export function bodyText(bytes: Buffer): string {
+  // ignoreBOM keeps a byte order mark in the text, as Buffer#toString did before: JSON.parse then refuses it.
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new ValidationError([{ path: '$', message: 'body is not UTF-8 text (JSON must be UTF-8, RFC 8259)' }]);
+  }
 }
 
 export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
