@@ -35,7 +35,6 @@ type Request = { kind: 'put'; input: PutCommandInput } | { kind: 'update'; input
 function floorRequests(story: ShipmentStory, tableName: string, notifications: boolean): Request[] {
   const partition = { PK: `FLOOR#${story.shipmentId}` };
   const requests: Request[] = [];
-  const notified = new Set<string>();
   let state: ShipmentState | undefined;
   for (const [index, raw] of story.events.entries()) {
     const event = parseEvents(raw, new Date(Date.parse(raw.time) + 60_000)).events[0] as ShipmentEvent;
@@ -59,12 +58,12 @@ function floorRequests(story: ShipmentStory, tableName: string, notifications: b
             }),
       },
     });
-    if (!notifications) continue;
-    for (const notification of story.expectedNotifications) {
+    // A status is told once per entry into it: an event of the status it follows enters nothing.
+    if (!notifications || story.events[index - 1]?.type === raw.type) continue;
+    for (const notification of new Set(story.expectedNotifications)) {
       const [status, channel] = notification.split('/') as [string, string];
-      if (status !== entry.status || notified.has(notification)) continue;
-      notified.add(notification);
-      const Key = { ...partition, SK: `FLOOR-NOTIFICATION#${status}#${channel}` };
+      if (status !== entry.status) continue;
+      const Key = { ...partition, SK: `FLOOR-NOTIFICATION#${status}@${entry.time}#${channel}` };
       const now = new Date();
       const token = randomUUID();
       requests.push({
@@ -81,7 +80,7 @@ function floorRequests(story: ShipmentStory, tableName: string, notifications: b
             ':entity': 'notification',
             ':status': status,
             ':channel': channel,
-            ':id': shipmentNotificationId(story.shipmentId, entry.status, channel as Channel),
+            ':id': shipmentNotificationId(story.shipmentId, entry.status, entry.time, channel as Channel),
             ':pending': 'pending',
             ':leaseUntil': now.getTime() + 30_000,
             ':token': token,

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent, type HttpRequestParts } from './lambda-events.ts';
@@ -76,7 +77,9 @@ export class HttpApi {
         path: url.pathname,
         rawQueryString: url.search.replace(/^\?/, ''),
         headers,
-        body: body.toString('utf8'),
+        // Text as text; bytes that are not UTF-8 as base64, as API Gateway passes a binary body, so
+        // the function sees exactly what was sent (a signature is over the bytes, not a lossy decoding).
+        ...(isUtf8(body) ? { body: body.toString('utf8') } : { body: body.toString('base64'), isBase64Encoded: true }),
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         protocol: `HTTP/${request.httpVersion}`,
       }),

@@ -21,6 +21,8 @@ export interface HttpRequestParts {
   headers: Record<string, string>;
   pathParameters?: Record<string, string>;
   body?: string;
+  /** The body is base64 of bytes that are not UTF-8 text, as API Gateway hands a binary body. */
+  isBase64Encoded?: boolean;
   sourceIp?: string;
   protocol?: string;
 }
@@ -59,7 +61,7 @@ export function apiGatewayEvent(request: HttpRequestParts): APIGatewayProxyEvent
       timeEpoch: now.getTime(),
     },
     ...(request.body !== undefined && request.body !== '' ? { body: request.body } : {}),
-    isBase64Encoded: false,
+    isBase64Encoded: request.isBase64Encoded ?? false,
   };
 }
 

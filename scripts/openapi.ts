@@ -72,13 +72,16 @@ export function buildOpenApi() {
         content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResults' } } },
       },
       '400': problem(
-        'Not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, a currency mismatch or an entry past the balance limit; nothing of the batch is stored. Only if another request changed a wallet after the checks does the problem carry `results` (which events are stored).',
+        'Not UTF-8 (judged after the signature, over the bytes sent), not JSON, not CloudEvents, unknown type, schema violation (docs/problems.md lists the rules), an event dated more than 5 minutes after receipt, a currency mismatch or an entry past the balance limit; nothing of the batch is stored. Only if another request changed a wallet after the checks does the problem carry `results` (which events are stored).',
       ),
       '401': unauthorized,
       '403': problem(
         "An event whose source is not one of the warehouse's, of a kind its scopes do not cover, or about a shipment or wallet another warehouse owns (errors[] names each); nothing of the batch is stored (`results` only if another warehouse took a subject after the checks).",
       ),
       ...more,
+      '409': problem(
+        "An event's id (from its source, of this warehouse) is already stored with other content: another type, time or data (`errors[].path` `id`, or `[i].id` in a batch). Identical resends are answered `duplicate`. Found at the event's write: earlier events of a batch are stored, and `results` says so.",
+      ),
       '413': problem('Body over 256 KiB or batch over 100 events.'),
       '415': problem('Unsupported content type.'),
       '429': {
@@ -327,12 +330,20 @@ export function buildOpenApi() {
             },
             notifications: {
               type: 'array',
+              description:
+                'Its messages, oldest first (by `statusTime`, else `sentAt`, else `at`): a status is announced once per entry into it, so one status may have several.',
               items: {
                 type: 'object',
                 required: ['status', 'channel', 'outcome', 'at'],
                 additionalProperties: false,
                 properties: {
                   status: { type: 'string', description: 'The shipment status the message announced.' },
+                  statusTime: {
+                    type: 'string',
+                    format: 'date-time',
+                    description:
+                      'When that status was entered: the entry (episode) the message told. Absent on stall alerts, new delivery dates and messages from before episodes.',
+                  },
                   channel: { enum: [...CHANNELS] },
                   outcome: {
                     enum: [...DELIVERY_STATUSES],

@@ -87,6 +87,8 @@ function renderShipment(shipment) {
                 dataChannel: n.channel,
                 dataOrder: n.order?.orderId,
                 title: [
+                  // A status is told once per entry into it: which entry this chip is about.
+                  n.statusTime && `${label(n.status)} since ${time(n.statusTime)}`,
                   n.sentAt && `sent ${time(n.sentAt)}`,
                   n.finalAt && `${n.outcome} ${time(n.finalAt)}`,
                   `last change ${time(n.at)}`,

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,33 @@ describe('npm start', () => {
     const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('answers a correctly signed body that is not UTF-8 400 problem+json, and a wrongly signed one 401', async () => {
+    // The signature covers the bytes sent; a byte 0xFF can begin no UTF-8 sequence.
+    const body = Buffer.concat([Buffer.from('{"specversion":"1.0","id":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const id = 'msg_not_utf8';
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const key = Buffer.from(DEVELOPMENT_SECRET.slice('whsec_'.length), 'base64');
+    const signature = (secretKey: Buffer) =>
+      `v1,${createHmac('sha256', secretKey).update(`${id}.${timestamp}.`).update(body).digest('base64')}`;
+    const post = (secretKey: Buffer) =>
+      fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/cloudevents+json',
+          'webhook-id': id,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': signature(secretKey),
+        },
+        body,
+      });
+
+    const signed = await post(key);
+    expect(signed.status).toBe(400);
+    expect(signed.headers.get('content-type')).toBe('application/problem+json');
+    expect(await signed.json()).toMatchObject({ type: 'urn:parcelcast:problem:validation', errors: [{ path: '$' }] });
+    expect((await post(Buffer.from('another key'))).status).toBe(401);
   });
 
   it('stops DynamoDB Local with it on Ctrl-C', async () => {

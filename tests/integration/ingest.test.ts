@@ -117,6 +117,43 @@ describe('ingest against DynamoDB Local', () => {
     ]);
   });
 
+  it('answers an id reused for other content 409 at the id, and an identical resend duplicate, without storing the other content', async () => {
+    const shipped = shipmentStatus('shipped', 'shp-id-reuse', 3, { carrier: 'DHL' });
+    expect((await post(shipmentCreated('shp-id-reuse'))).status).toBe(202);
+    expect((await post(shipped)).body.results).toEqual([{ id: shipped.id, status: 'accepted' }]);
+    const before = await table.scan();
+
+    const sameId = { ...shipped, data: { ...shipped.data, carrier: 'UPS' } };
+    const single = await post(sameId);
+    expect(single.status).toBe(409);
+    expect(single.body).toMatchObject({ type: 'urn:parcelcast:problem:id-reused', status: 409, errors: [{ path: 'id' }] });
+    expect((await post({ ...shipped, type: 'shipment.out_for_delivery', data: { shipmentId: 'shp-id-reuse' } })).status).toBe(409);
+    expect((await post({ ...shipped, time: new Date(Date.parse(shipped.time) + 60_000).toISOString() })).status).toBe(409);
+
+    // In a batch, the events before it are stored and said so; the reused one and the rest are not.
+    const next = shipmentStatus('out_for_delivery', 'shp-id-reuse', 4);
+    const batch = await post([next, sameId, shipmentStatus('delivered', 'shp-id-reuse', 5)], 'application/cloudevents-batch+json');
+    expect(batch.status).toBe(409);
+    expect(batch.body.errors).toEqual([{ path: '[1].id', message: expect.any(String) }]);
+    expect(batch.body.results.map((result: { status: string }) => result.status)).toEqual(['accepted', 'not_stored', 'not_stored']);
+
+    // Identical resends stay idempotent, and the carrier stored is the first content's.
+    expect((await post(shipped)).body.results).toEqual([{ id: shipped.id, status: 'duplicate' }]);
+    expect((await read('shp-id-reuse')).body.carrier).toBe('DHL');
+    expect(await table.scan()).toHaveLength(before.length + 1);
+  });
+
+  it('answers a ledger entry id reused for another amount 409, and its identical resend duplicate', async () => {
+    const credit = walletEvent('credited', 'wal-id-reuse', 1000, 'EUR');
+    expect((await post(credit)).status).toBe(202);
+
+    const response = await post({ ...credit, data: { ...credit.data, amount: { value: 5000, currency: 'EUR' } } });
+
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ type: 'urn:parcelcast:problem:id-reused', errors: [{ path: 'id' }] });
+    expect((await post(credit)).body.results).toEqual([{ id: credit.id, status: 'duplicate' }]);
+  });
+
   it('rejects an entry in another currency than its wallet holds, storing nothing of the batch', async () => {
     expect((await post(walletEvent('credited', 'wal-ccy', 1000, 'EUR'))).status).toBe(202);
     const before = await table.scan();

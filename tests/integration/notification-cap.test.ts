@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCustomerContacts } from '../../functions/lib/adapters/dynamo-customer-contacts.ts';
-import { DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
+import { claimKeyOf, DynamoNotificationClaims } from '../../functions/lib/adapters/dynamo-notification-claims.ts';
 import { DynamoNotificationCounts } from '../../functions/lib/adapters/dynamo-notification-counts.ts';
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { keys } from '../../functions/lib/adapters/keys.ts';
@@ -149,7 +149,7 @@ describe('the daily notification cap in the stream router', () => {
 
     const retry = await routeShipmentChanges(ports({ 'cap-1': 2 }), [change]);
     const { Item } = await table.documents.send(
-      new GetCommand({ TableName: table.tableName, Key: keys.notification('shp-cap-retry', 'shipped', first?.channel as string) }),
+      new GetCommand({ TableName: table.tableName, Key: claimKeyOf(first as NotificationMessage) }),
     );
 
     expect(retry.suppressed.get('cap-1')).toBe(2);

@@ -6,6 +6,7 @@ import { DynamoPreferences } from '../../functions/lib/adapters/dynamo-preferenc
 import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { keys } from '../../functions/lib/adapters/keys.ts';
 import { deliverEmail, type EmailPorts } from '../../functions/lib/app/deliver-notification.ts';
+import { readShipment } from '../../functions/lib/app/read-shipment.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { EmailGateway } from '../../functions/lib/domain/notification-ports.ts';
@@ -157,6 +158,67 @@ describe('notification claims on DynamoDB Local', () => {
         providerMessageId: 'ses-1',
         sentAt: '2026-11-01T12:00:00.000Z',
       },
+    ]);
+  });
+
+  it('claims a status once per episode: a re-entry is sent even after an earlier one was capped, each redelivered one once, listed in time order', async () => {
+    const shipmentId = 'shp-claim-episodes';
+    const store = new DynamoShipmentStore(table.documents, table.tableName);
+    await store.recordShipmentEvent(parseEvents(shipmentCreated(shipmentId)).events[0] as ShipmentEvent, 'ams-1', {
+      receivedAt: '2026-11-01T11:00:00.000Z',
+      position: 0,
+    });
+    const outForDelivery = (episode: string): NotificationMessage => ({
+      ...emailFor(shipmentId),
+      notificationId: `shipment#${shipmentId}#out_for_delivery@${episode}#email`,
+      eventType: 'shipment.out_for_delivery',
+      shipment: { shipmentId, status: 'out_for_delivery' },
+      episode,
+      occurredAt: episode,
+    });
+    // A claim written before episodes, per status: it stays, and blocks nothing of the new ones.
+    await table.documents.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...keys.notification(shipmentId, 'out_for_delivery', 'email'),
+          entity: 'notification',
+          status: 'out_for_delivery',
+          channel: 'email',
+          outcome: 'sent',
+          updatedAt: '2026-10-30T09:00:00.000Z',
+          sentAt: '2026-10-30T09:00:00.000Z',
+        },
+      }),
+    );
+    const first = outForDelivery('2026-11-01T08:00:00.000Z');
+    const again = outForDelivery('2026-11-02T08:00:00.000Z');
+    await claims.suppress(first, 'daily_cap', new Date('2026-11-01T08:00:01Z'));
+    const email = countingGateway();
+    const at = new Date('2026-11-02T12:00:00Z');
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        deliverEmail(
+          ports(email, () => at),
+          first,
+        ),
+      ),
+    );
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        deliverEmail(
+          ports(email, () => at),
+          again,
+        ),
+      ),
+    );
+
+    expect(email.sent).toBe(1);
+    const view = await readShipment(store, shipmentId);
+    expect(view.notifications.map((n) => [n.status, n.statusTime, n.outcome])).toEqual([
+      ['out_for_delivery', undefined, 'sent'],
+      ['out_for_delivery', '2026-11-01T08:00:00.000Z', 'suppressed'],
+      ['out_for_delivery', '2026-11-02T08:00:00.000Z', 'sent'],
     ]);
   });
 

@@ -12,6 +12,7 @@ import { SsmWarehouseRegistry } from '../../functions/lib/adapters/warehouse-reg
 import { RequestRateLimiter } from '../../functions/lib/domain/request-rate.ts';
 import { capDay, secondsUntilNextDay } from '../../functions/lib/domain/warehouse.ts';
 import { ingestEventsHandler } from '../../functions/lib/handlers/ingest-events.ts';
+import { loggedId } from '../../functions/lib/http/request.ts';
 import { SignatureVerifier } from '../../functions/lib/http/webhook-signature.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
@@ -311,7 +312,13 @@ describe('the audit of refusals', () => {
     const lines = warn.mock.calls.filter(([message]) => message === 'request refused').map(([, details]) => details);
     expect(statuses).toEqual([403, 401, 429]);
     expect(lines).toEqual([
-      expect.objectContaining({ status: 403, reason: 'source-not-owned', warehouse: 'rtm-1', eventIds: [attack.id], fields: ['source'] }),
+      expect.objectContaining({
+        status: 403,
+        reason: 'source-not-owned',
+        warehouse: 'rtm-1',
+        eventIds: [loggedId(attack.id)],
+        fields: ['source'],
+      }),
       expect.objectContaining({
         status: 401,
         reason: 'unknown-warehouse',

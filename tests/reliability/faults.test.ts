@@ -500,7 +500,9 @@ describe('a stream batch with one poison record', () => {
 
     // Assess
     expect(read).toBe(10);
-    expect(published.sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9].map((index) => `shipment#shp-poison-${index}#shipped#email`).sort());
+    expect(published.sort()).toEqual(
+      [0, 1, 2, 3, 5, 6, 7, 8, 9].map((index) => `shipment#shp-poison-${index}#shipped@2026-11-01T09:00:00.000Z#email`).sort(),
+    );
     expect(failures.map((failure) => failure.records.map((record) => record.dynamodb?.Keys?.PK?.S))).toEqual([['SHIPMENT#shp-poison-4']]);
   });
 });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -13,10 +14,21 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
+import { apiGatewayEvent } from '../../emulator/lambda-events.ts';
 import { eventItem, stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { encodeCursor } from '../../functions/lib/app/read-shipment.ts';
 import { parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
-import { apiEvent, cloudEvent, customer, postEvents, shipmentCreated, shipmentStatus, walletEvent } from '../support/events.ts';
+import {
+  apiEvent,
+  cloudEvent,
+  customer,
+  OTHER_SECRET,
+  postEvents,
+  shipmentCreated,
+  shipmentStatus,
+  TEST_SECRET,
+  walletEvent,
+} from '../support/events.ts';
 import { entriesOf, stateAfter } from '../support/shipments.ts';
 
 // Every 4xx of the contract, through the real handlers with DynamoDB mocked: the answer, and that nothing was written.
@@ -428,6 +440,34 @@ describe('POST /v1/events rejections', () => {
 
     // Assess
     expect({ response, writes: writesSent() }).toEqual({ response: problem(403, [{ path: `[1].${path}` }]), writes: [] });
+  });
+
+  it('answers a correctly signed body that is not UTF-8 400 at $, only after its signature: wrongly signed, it is a 401', async () => {
+    const bytes = Buffer.concat([Buffer.from(JSON.stringify(created()).slice(0, -1)), Buffer.from(',"x":"\xc3"}', 'latin1')]);
+    const id = 'msg_not_utf8';
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signedWith = (secret: string) => {
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.`).update(bytes).digest('base64')}`;
+    };
+    const request = (secret: string) =>
+      apiGatewayEvent({
+        method: 'POST',
+        path: '/v1/events',
+        routePath: '/v1/events',
+        headers: {
+          'content-type': 'application/cloudevents+json',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signedWith(secret),
+        },
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+      });
+
+    expect(await send(request(TEST_SECRET))).toEqual(problem(400, [{ path: '$' }]));
+    expect(await send(request(OTHER_SECRET))).toEqual(problem(401));
+    expect(writesSent()).toEqual([]);
   });
 
   it('accepts a body of exactly 256 KiB', async () => {

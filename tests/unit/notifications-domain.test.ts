@@ -89,8 +89,8 @@ describe('notification policy', () => {
     expect(revised(was, shipment('in_transit', { estimatedDelivery: window('2026-11-05T20:00:00Z', '2026-11-05T22:30:00Z') }))).toEqual([]);
     // shipped says the date itself; delivered makes it moot.
     expect(revised(was, shipment('shipped', { estimatedDelivery: day('2026-11-07') }))).toEqual([
-      'shipment.shipped sms NOTIFICATION#shipped#sms',
-      'shipment.shipped email NOTIFICATION#shipped#email',
+      'shipment.shipped sms NOTIFICATION#shipped@2026-11-01T10:00:00.000Z#sms',
+      'shipment.shipped email NOTIFICATION#shipped@2026-11-01T10:00:00.000Z#email',
     ]);
     expect(revised(was, shipment('delivered', { estimatedDelivery: day('2026-11-07') })).filter((m) => m.includes('revised'))).toEqual([]);
   });
@@ -101,8 +101,8 @@ describe('notification policy', () => {
     expect(reachableChannels({ id: 'c', phone: '+34600111222' })).toEqual(['sms']);
     const messages = notificationsForChange(shipment('packed'), shipment('shipped', { trackingUrl: 'https://t.example/1' }));
     expect(messages.map((m) => [m.notificationId, m.recipient, m.locale])).toEqual([
-      ['shipment#shp-1#shipped#sms', '+34600111222', 'es-ES'],
-      ['shipment#shp-1#shipped#email', 'ana@example.com', 'es-ES'],
+      ['shipment#shp-1#shipped@2026-11-01T10:00:00.000Z#sms', '+34600111222', 'es-ES'],
+      ['shipment#shp-1#shipped@2026-11-01T10:00:00.000Z#email', 'ana@example.com', 'es-ES'],
     ]);
   });
 

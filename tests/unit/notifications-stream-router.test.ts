@@ -89,8 +89,8 @@ describe('stream-router', () => {
     expect(response.batchItemFailures).toEqual([]);
     const entries = sns.commandCalls(PublishBatchCommand).flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
     expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}').notificationId)).toEqual([
-      'shipment#a#shipped#sms',
-      'shipment#a#shipped#email',
+      'shipment#a#shipped@2026-11-01T10:00:00.000Z#sms',
+      'shipment#a#shipped@2026-11-01T10:00:00.000Z#email',
     ]);
     expect(entries[1]?.MessageAttributes?.locale).toEqual({ DataType: 'String', StringValue: 'fr-FR' });
   });
@@ -154,12 +154,12 @@ describe('stream-router', () => {
     const entries = sns.commandCalls(PublishBatchCommand).flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
     expect(response.batchItemFailures).toEqual([]);
     expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}').notificationId)).toEqual([
-      'shipment#own#shipped#sms',
-      'shipment#other#shipped#sms',
-      'shipment#other#shipped#email',
+      'shipment#own#shipped@2026-11-01T10:00:00.000Z#sms',
+      'shipment#other#shipped@2026-11-01T10:00:00.000Z#sms',
+      'shipment#other#shipped@2026-11-01T10:00:00.000Z#email',
     ]);
     expect(ports.suppressed.map(({ message, reason }) => [message.notificationId, reason])).toEqual([
-      ['shipment#own#shipped#email', 'warehouse ams-1 reached its daily cap of 1 notifications'],
+      ['shipment#own#shipped@2026-11-01T10:00:00.000Z#email', 'warehouse ams-1 reached its daily cap of 1 notifications'],
     ]);
   });
 });

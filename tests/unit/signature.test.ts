@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,7 +16,7 @@ import { OTHER_SECRET, postEvents, shipmentCreated, TEST_SECRET } from '../suppo
 function keysVerifier(secrets: string[]) {
   const verifier = new SignatureVerifier();
   const keys = secrets.map((secret) => ({ secret }));
-  return { verify: (body: string, headers: Record<string, string | undefined>) => verifier.verify(keys, body, headers) };
+  return { verify: (body: string | Buffer, headers: Record<string, string | undefined>) => verifier.verify(keys, body, headers) };
 }
 const NOW = new Date('2026-11-01T09:00:00.000Z');
 const THIRD_SECRET = 'whsec_dGhpcmQtc2VjcmV0LW5ldmVyLWFjdGl2ZQ==';
@@ -49,6 +50,26 @@ describe('SignatureVerifier', () => {
 
   it('accepts a body signed with the active secret', () => {
     expect(() => verifier.verify(BODY, sign(TEST_SECRET, BODY))).not.toThrow();
+  });
+
+  it('verifies the bytes sent: UTF-8 bodies as the reference implementation signs them, and bytes that are not UTF-8 as they are', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(() => verifier.verify(Buffer.from(text), sign(TEST_SECRET, text))).not.toThrow();
+      }),
+    );
+    // 0xFF is no UTF-8; the reference implementation would sign its U+FFFD replacement, the specification the byte.
+    const bytes = Buffer.concat([Buffer.from(BODY.slice(0, -1)), Buffer.from([0xff, 0x7d])]);
+    const id = 'msg_bytes';
+    const key = Buffer.from(TEST_SECRET.slice('whsec_'.length), 'base64');
+    const overBytes = createHmac('sha256', key)
+      .update(`${id}.${Math.floor(NOW.getTime() / 1000)}.`)
+      .update(bytes)
+      .digest('base64');
+    const headers = { ...sign(TEST_SECRET, '', { id }), 'webhook-signature': `v1,${overBytes}` };
+    expect(() => verifier.verify(bytes, headers)).not.toThrow();
+    expect(() => verifier.verify(bytes, sign(TEST_SECRET, bytes.toString('utf8'), { id }))).toThrow(SignatureError);
+    expect(() => keysVerifier([OTHER_SECRET]).verify(bytes, headers)).toThrow(SignatureError);
   });
 
   it('rejects a body signed with a secret that is not active', () => {

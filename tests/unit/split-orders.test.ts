@@ -120,7 +120,10 @@ describe('split orders: the domain rule', () => {
   it('sends a window left with one parcel as that parcel’s own message, and an empty one as nothing', () => {
     const one = stateAfter([created('s-a'), status('delivered', 's-a', 10)]) as ShipmentState;
     const messages = combinedMessages({ owner: TEST_OWNER, orderId: ORDER, status: 'delivered' }, [one], shipmentMessage);
-    expect(messages.map((message) => message.notificationId)).toEqual(['shipment#s-a#delivered#sms', 'shipment#s-a#delivered#email']);
+    expect(messages.map((message) => message.notificationId)).toEqual([
+      'shipment#s-a#delivered@2026-11-01T08:10:00.000Z#sms',
+      'shipment#s-a#delivered@2026-11-01T08:10:00.000Z#email',
+    ]);
     expect(messages.every((message) => message.order === undefined)).toBe(true);
     expect(combinedMessages({ owner: TEST_OWNER, orderId: ORDER, status: 'delivered' }, [], shipmentMessage)).toEqual([]);
     // Another owner's shipment with the same order id is never named.
@@ -175,8 +178,8 @@ describe('split orders: the stream router and the closing task', () => {
     const late = await routeShipmentChanges(ports, [change([created('s-4')], status('out_for_delivery', 's-4', 30))]);
     expect(late).toMatchObject({ published: 2, held: 0 });
     expect(publisher.published.slice(2).map((message) => message.notificationId)).toEqual([
-      'shipment#s-4#out_for_delivery#sms',
-      'shipment#s-4#out_for_delivery#email',
+      'shipment#s-4#out_for_delivery@2026-11-01T08:30:00.000Z#sms',
+      'shipment#s-4#out_for_delivery@2026-11-01T08:30:00.000Z#email',
     ]);
   });
 

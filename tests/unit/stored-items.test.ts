@@ -177,11 +177,13 @@ describe('stream images', () => {
     expect(change).toEqual({ sequenceNumber: '7', before: undefined, after: state });
   });
 
-  it('reads of the state before a write its status and customer with its mark, what deciding whom to tell and whether to hold it for its order needs', () => {
+  it('reads of the state before a write its status and its details, and customer with its mark, what deciding whom to tell and whether to hold it for its order needs', () => {
     const before = { ...aggregate, status: 'packed', marks: ['2026-11-01T08:30:00.000Z#20#ams#%2F%2Fw#e2', CREATED, RECEIPT] };
     expect(shipmentChangeOf(streamRecord('14', aggregate, before))?.before).toEqual({
       status: 'packed',
       statusTime: '2026-11-01T08:30:00.000Z',
+      // Whether the same status again is news (a new attempt's nextAttemptAt).
+      statusDetails: {},
       customer: { id: 'cus-1', phone: '+34600111222', channels: ['sms'] },
       customerMark: RECEIPT,
       // Whether the order already counted this shipment (docs/alerts.md, Split orders).

@@ -166,8 +166,8 @@ describe('StreamRouterFunction composed on AWS', () => {
 
     const published = sns.commandCalls(PublishBatchCommand).flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
     expect(published.map((entry) => JSON.parse(String(entry.Message)).notificationId).sort()).toEqual([
-      'shipment#shp-gone#shipped#email',
-      'shipment#shp-gone#shipped#sms',
+      'shipment#shp-gone#shipped@2026-11-01T10:00:00.000Z#email',
+      'shipment#shp-gone#shipped@2026-11-01T10:00:00.000Z#sms',
     ]);
     expect(dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item?.outcome)).toEqual(['suppressed', 'suppressed']);
     // The cap holds messages back, never stall timers: both shipments are armed.

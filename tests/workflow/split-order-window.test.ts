@@ -157,8 +157,8 @@ describe('SplitOrderWindow state machine (real ASL, aws-local-stepfunctions)', (
 
     expect(output).toMatchObject({ members: 1, named: 1, published: 2 });
     expect(published.map((message) => message.notificationId)).toEqual([
-      'shipment#s-2#out_for_delivery#sms',
-      'shipment#s-2#out_for_delivery#email',
+      'shipment#s-2#out_for_delivery@2026-11-01T08:11:00.000Z#sms',
+      'shipment#s-2#out_for_delivery@2026-11-01T08:11:00.000Z#email',
     ]);
   });
   it('closes a complete window at once, and the execution that waited finds it published (windows on DynamoDB Local)', async () => {

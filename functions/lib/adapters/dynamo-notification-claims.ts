@@ -33,7 +33,7 @@ export function claimKeyOf(message: NotificationMessage): Key {
       message.channel,
     );
   }
-  if (message.shipment) return keys.notification(message.shipment.shipmentId, message.shipment.status, message.channel);
+  if (message.shipment) return keys.notification(message.shipment.shipmentId, message.shipment.status, message.channel, message.episode);
   if (message.wallet) {
     const prefix = `wallet#${message.wallet.walletId}#`;
     const suffix = `#${message.channel}`;
@@ -70,6 +70,12 @@ function statusOf(message: NotificationMessage): string {
   if (message.eventType === STALLED) return 'stalled';
   if (message.eventType === REVISED_DATE) return 'delivery_date_changed';
   return message.shipment?.status ?? message.eventType.replace(/^wallet\./, '');
+}
+
+/** A status message's episode (when the status was entered), kept on its claim so GET lists a status's messages in time order. */
+function episodeOf(message: NotificationMessage): string | undefined {
+  const isStatusMessage = message.shipment && !message.order && message.eventType === `shipment.${message.shipment.status}`;
+  return isStatusMessage ? message.episode : undefined;
 }
 
 /** What a claim keeps of a message to fall back with: everything but where it was going. */
@@ -111,7 +117,7 @@ export class DynamoNotificationClaims implements NotificationClaims, Notificatio
             'SET entity = :entity, #status = :status, channel = :channel, notificationId = :id, outcome = :claimed, ' +
             'leaseUntil = :leaseUntil, claimToken = :token, updatedAt = :now, claimedAt = if_not_exists(claimedAt, :now), ' +
             `attempts = if_not_exists(attempts, :zero) + :one${keep ? ', message = :message' : ''}` +
-            `${message.fallbackFrom ? ', fallbackFrom = :fallbackFrom' : ''}` +
+            `${message.fallbackFrom ? ', fallbackFrom = :fallbackFrom' : ''}${episodeOf(message) ? ', statusTime = :statusTime' : ''}` +
             // A combined message names its parcels, so each parcel's GET /v1/shipments/{id} finds it under the order.
             `${message.order ? ', orderId = :orderId, shipmentIds = :parcels' : ''}`,
           // New, or claimed with a lease that ran out (its holder crashed or gave it up).
@@ -135,6 +141,7 @@ export class DynamoNotificationClaims implements NotificationClaims, Notificatio
             ...(message.order
               ? { ':orderId': message.order.orderId, ':parcels': message.order.parcels.map((parcel) => parcel.shipmentId) }
               : {}),
+            ...(episodeOf(message) ? { ':statusTime': episodeOf(message) } : {}),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -247,6 +254,7 @@ export class DynamoNotificationClaims implements NotificationClaims, Notificatio
             status: statusOf(message),
             channel: message.channel,
             notificationId: message.notificationId,
+            ...(episodeOf(message) ? { statusTime: episodeOf(message) } : {}),
             outcome: 'suppressed',
             reason,
             updatedAt: now.toISOString(),

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginatedBatchGet, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ShipmentEvent } from '#domain/cloud-events.ts';
-import { ContentionError, NotYoursError } from '#domain/errors.ts';
+import { contentDigest, type ShipmentEvent } from '#domain/cloud-events.ts';
+import { ContentionError, IdReusedError, NotYoursError } from '#domain/errors.ts';
 import { keyProblem } from '#domain/key-limits.ts';
 import type { HistoryPage, NotificationRecord, RecordOutcome, ShipmentStates, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
@@ -15,6 +15,7 @@ import {
   decodeShipmentState,
   decodeShipmentVersion,
   encodeMarks,
+  storedContentDigest,
 } from './stored-items.ts';
 
 /** A shipment's state as this adapter knows it: the state and the version its optimistic lock checks. */
@@ -157,7 +158,11 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
     }
   }
 
-  /** Puts the event item; answers the entry already stored under its key (a repeat), or undefined when it is new. */
+  /**
+   * Puts the event item; answers the entry already stored under its key (a repeat), or undefined when
+   * it is new. A repeat with other content (its digest differs) is an id reused: IdReusedError, with
+   * nothing written. The failed put answers the stored item, so telling them apart costs no read.
+   */
   private async putEvent(entry: ShipmentEntry, event: ShipmentEvent): Promise<ShipmentEntry | undefined> {
     const key = keys.shipmentEvent(String(entry.data.shipmentId), entry.owner, entry.source, entry.id);
     assertKey(key, 'event item key');
@@ -177,6 +182,9 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
       if (!failure) throw error;
       const item = failure.item ?? (await this.read(key));
       if (!item) throw new ContentionError(`event ${entry.id} of shipment ${entry.data.shipmentId} vanished after its write failed`);
+      if (storedContentDigest(item) !== contentDigest(event)) {
+        throw new IdReusedError(`event ${entry.id} of shipment ${entry.data.shipmentId} is stored with other content`);
+      }
       return decodeShipmentEntry(item);
     }
   }
@@ -345,6 +353,7 @@ export function eventItem(entry: ShipmentEntry, event: ShipmentEvent): Record<st
     receivedAt: entry.receivedAt,
     position: entry.position,
     event,
+    contentDigest: contentDigest(event),
   };
 }
 

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginatedBatchGet, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { WalletEvent } from '#domain/cloud-events.ts';
-import { NotYoursError } from '#domain/errors.ts';
+import { contentDigest, type WalletEvent } from '#domain/cloud-events.ts';
+import { IdReusedError, NotYoursError } from '#domain/errors.ts';
 import { keyProblem } from '#domain/key-limits.ts';
 import {
   type BalanceConfirmation,
@@ -18,7 +18,7 @@ import {
 import type { Customer, Receipt } from '#domain/shipment.ts';
 import { BalanceLimitError, balanceRangeBefore, CurrencyMismatchError, sumLedger, toLedgerEntry } from '#domain/wallet.ts';
 import { keys, SORT_KEY } from './keys.ts';
-import { decodeCustomer, decodeLedgerDelta, decodeLedgerKey, decodeWallet, decodeWalletHead } from './stored-items.ts';
+import { decodeCustomer, decodeLedgerDelta, decodeLedgerKey, decodeWallet, decodeWalletHead, storedContentDigest } from './stored-items.ts';
 import { type CancellationReason, writeEventTransaction } from './transactions.ts';
 
 /** DynamoDB allows at most 100 keys per BatchGetItem. */
@@ -75,8 +75,11 @@ export class DynamoWallets implements WalletLedger, WalletBooks {
                 receivedAt: receipt.receivedAt,
                 position: receipt.position,
                 event,
+                contentDigest: contentDigest(event),
               },
               ConditionExpression: 'attribute_not_exists(PK)',
+              // A repeat answers the entry it found, so an id reused for other content is told apart without a read.
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           {
@@ -111,7 +114,12 @@ export class DynamoWallets implements WalletLedger, WalletBooks {
       }),
       (reasons) => this.explain(reasons, entry.walletId, entry.currency, writer, { min, max }),
     );
-    return outcome === 'written' ? 'accepted' : 'duplicate';
+    if (outcome.kind === 'written') return 'accepted';
+    const stored = outcome.stored ?? (await this.read(ledgerKey));
+    if (stored && storedContentDigest(stored) !== contentDigest(event)) {
+      throw new IdReusedError(`entry ${entry.id} of wallet ${entry.walletId} is stored with other content`);
+    }
+    return 'duplicate';
   }
 
   /** Which guard of the wallet's update failed, from the wallet it found; undefined (retry) when none did. */

@@ -16,9 +16,14 @@ export const keys = {
     PK: `SHIPMENT#${part(shipmentId)}`,
     SK: `EVENT#${part(warehouseId)}#${part(source)}#${part(id)}`,
   }),
-  notification: (shipmentId: string, status: string, channel: string) => ({
+  /**
+   * A shipment notification's claim: `status` is a status, or a stall's or a new date's own name
+   * (`stalled@…`, `revised@…`); a status message's claim is per episode, `<status>@<episode>`
+   * (docs/data-model.md). Claims written before episodes, `NOTIFICATION#<status>#<channel>`, stay.
+   */
+  notification: (shipmentId: string, status: string, channel: string, episode?: string) => ({
     PK: `SHIPMENT#${part(shipmentId)}`,
-    SK: `NOTIFICATION#${status}#${channel}`,
+    SK: `NOTIFICATION#${episode === undefined ? status : `${status}@${episode}`}#${channel}`,
   }),
   /**
    * A split order (docs/alerts.md): its shipment count (SK ORDER), each status's window

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { ShipmentStatusView } from '#domain/changes.ts';
 import { CHANNELS, type Channel } from '#domain/channels.ts';
+import { contentDigest } from '#domain/cloud-events.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, SUPPRESSION_REASONS, type SuppressedBecause } from '#domain/delivery-status.ts';
 import type { EstimatedDelivery } from '#domain/estimated-delivery.ts';
 import { parseNotificationMessage } from '#domain/notification-message-schema.ts';
@@ -145,6 +146,7 @@ export function decodeShipmentStatus(item: unknown): ShipmentStatusView {
   return {
     status: state.status,
     statusTime: state.statusTime,
+    statusDetails: state.statusDetails,
     ...(state.customer ? { customer: state.customer } : {}),
     ...(state.marks.customer ? { customerMark: state.marks.customer } : {}),
     ...(state.estimatedDelivery ? { estimatedDelivery: state.estimatedDelivery } : {}),
@@ -173,6 +175,14 @@ const eventItem = z.object({
   }),
 });
 const decodeEventItem = decoder('shipment event', eventItem);
+
+/**
+ * The content digest of the event an event record (shipment event or ledger entry) holds: the one
+ * stored beside it, or, for a record written before digests were, the digest of its stored event.
+ */
+export function storedContentDigest(item: Record<string, unknown>): string {
+  return typeof item.contentDigest === 'string' ? item.contentDigest : contentDigest(item.event);
+}
 
 /** One event of a shipment's history (`SHIPMENT#<id> / EVENT#<warehouse>#<source>#<id>`), as merged and listed. */
 export function decodeShipmentEntry(item: unknown): ShipmentEntry {
@@ -299,6 +309,7 @@ const notification = z.object({
   fallbackFrom: z.optional(z.enum(CHANNELS)),
   orderId: optionalText,
   shipmentIds: z.optional(z.array(text)),
+  statusTime: optionalText,
 });
 const decodeNotificationItem = decoder('notification', notification);
 
@@ -317,10 +328,12 @@ export function decodeNotificationRecord(item: unknown): NotificationRecord {
     fallbackFrom,
     orderId,
     shipmentIds,
+    statusTime,
   } = decodeNotificationItem(item);
   const because = suppressedBecause ?? outcome.suppressedBecause;
   return {
     status,
+    ...(statusTime ? { statusTime } : {}),
     channel,
     outcome: outcome.status,
     at: updatedAt,

@@ -5,7 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ContentionError } from '#domain/errors.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
 
-export type TransactionOutcome = 'written' | 'duplicate';
+/** Written, or a repeat, with the event record already stored (ReturnValuesOnConditionCheckFailure: ALL_OLD on it). */
+export type TransactionOutcome = { kind: 'written' } | { kind: 'duplicate'; stored: Record<string, unknown> | undefined };
 
 /** Why one item of a cancelled transaction was cancelled, with the item it found (ReturnValuesOnConditionCheckFailure: ALL_OLD). */
 export interface CancellationReason {
@@ -31,14 +32,14 @@ export async function writeEventTransaction(
     const input = await build();
     try {
       await client.send(new TransactWriteCommand(input));
-      return 'written';
+      return { kind: 'written' };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = (error.CancellationReasons ?? []).map((reason) => ({
         code: reason.Code,
         item: reason.Item ? unmarshall(reason.Item) : undefined,
       }));
-      if (reasons[0]?.code === 'ConditionalCheckFailed') return 'duplicate';
+      if (reasons[0]?.code === 'ConditionalCheckFailed') return { kind: 'duplicate', stored: reasons[0].item };
       const fatal = await explain(reasons);
       if (fatal) throw fatal;
       if (attempt >= CONTENTION.attempts) {

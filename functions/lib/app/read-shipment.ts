@@ -95,8 +95,19 @@ export function shipmentView({ state, entries, nextAfter, notifications }: Store
       return { status, time, source, id, receivedAt, ...(Object.keys(details).length > 0 ? { details } : {}) };
     }),
     nextCursor: nextAfter === undefined ? null : encodeCursor(state.shipmentId, page.order, nextAfter),
-    notifications,
+    notifications: inTimeOrder(notifications),
   };
+}
+
+/**
+ * A shipment's messages oldest first: a status is told once per entry into it, so one status may
+ * have several, each under the time it was entered (`statusTime`). Stall alerts, new dates and
+ * claims written before episodes have no such time and take their send time (else their last change).
+ * The sort is stable: a status's messages of one entry keep the table's channel order.
+ */
+function inTimeOrder(notifications: StoredShipment['notifications']): StoredShipment['notifications'] {
+  const timeOf = (n: StoredShipment['notifications'][number]) => n.statusTime ?? n.sentAt ?? n.at;
+  return [...notifications].sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
 }
 
 export async function readShipment(store: ShipmentStore, shipmentId: string, query: ShipmentQuery = {}) {

@@ -5,6 +5,7 @@ import {
   type EventStatus,
   type FieldError,
   ForbiddenError,
+  IdReusedError,
   IncompleteBatchError,
   NotYoursError,
   ValidationError,
@@ -189,6 +190,11 @@ function asRefusal(error: unknown, event: ParcelEvent, at: string): unknown {
       ],
       NOT_OWNER,
     );
+  }
+  if (error instanceof IdReusedError) {
+    return new IdReusedError(`Event ${event.id} reuses an id this warehouse already stored with other content; give it a new id.`, [
+      { path: `${at}id`, message: 'is already stored from this source with another type, time or data' },
+    ]);
   }
   if (error instanceof CurrencyMismatchError) {
     return new ValidationError([{ path: `${at}data.amount.currency`, message: error.message }], 'An entry does not match its wallet.');

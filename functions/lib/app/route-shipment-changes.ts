@@ -1,6 +1,6 @@
 import { profileToKeep, type ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import { notificationsForChange, shipmentNotificationId } from '#domain/notification-policy.ts';
+import { notificationsForChange, shipmentNotificationId, statusEpisode } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { CustomerProfiles, OrderWindows, StallDeadlines, StallSchedules, WorkflowStarter } from '#domain/ports.ts';
 import { holdsBack, type SplitOrderWindowInput, splitOrderExecutionName, windowComplete } from '#domain/split-orders.ts';
@@ -142,7 +142,9 @@ async function holdForOrders(
       if (!statusMoved || !after.orderId || failed.has(sequenceNumber)) return;
       const orderId = after.orderId;
       const ids = new Set(notificationsForChange(before, after).map((message) => message.notificationId));
-      const own = new Set(['sms', 'email'].map((channel) => shipmentNotificationId(after.shipmentId, after.status, channel as 'sms')));
+      const own = new Set(
+        (['sms', 'email'] as const).map((channel) => shipmentNotificationId(after.shipmentId, after.status, statusEpisode(after), channel)),
+      );
       const statusMessages = new Set([...ids].filter((id) => own.has(id)));
       if (statusMessages.size === 0) return;
       try {

@@ -6,13 +6,15 @@ import type { Customer, ShipmentState } from './shipment.ts';
  */
 
 /**
- * What a shipment was before a write, as far as reacting to it needs: its status, its customer and
- * the customer's precedence mark (the profile follows the customer only when that moved).
+ * What a shipment was before a write, as far as reacting to it needs: its status and the status's
+ * details (whether the same status again is news), its customer and the customer's precedence mark
+ * (the profile follows the customer only when that moved).
  */
 export type ShipmentStatusView = Pick<
   ShipmentState,
   'status' | 'statusTime' | 'customer' | 'estimatedDelivery' | 'orderId' | 'parcelCount'
 > & {
+  statusDetails?: Record<string, string>;
   customerMark?: string;
 };
 

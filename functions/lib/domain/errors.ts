@@ -89,6 +89,21 @@ export class NotYoursError extends Error {
   override readonly name = 'NotYoursError';
 }
 
+/**
+ * 409: an event's idempotency key (warehouse, source, id) is already stored with other content
+ * (another type, time or data). A resend of the same content is a `duplicate`; this is a warehouse
+ * reusing an id for something else, which would otherwise be dropped silently. The adapters throw
+ * it bare; the use case names the event (`[i].id` in a batch, `id` for one event).
+ */
+export class IdReusedError extends Error {
+  override readonly name = 'IdReusedError';
+  readonly errors: FieldError[];
+  constructor(message: string, errors: FieldError[] = []) {
+    super(message);
+    this.errors = errors;
+  }
+}
+
 /** What became of one event of a request: stored now, stored before, or not (completely) stored. */
 export type EventStatus = 'accepted' | 'duplicate' | 'not_stored';
 

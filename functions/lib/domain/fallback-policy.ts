@@ -17,9 +17,9 @@ import { orderNotificationId } from './split-orders.ts';
  *   email that hard-bounced, or was not sent because the address bounced before. Not a transient
  *   failure (a phone switched off may yet receive the next one), not a complaint (the customer
  *   did receive it) and not the customer's own preference.
- * - Once: the copy is claimed under the key its channel's own notification uses
- *   (`NOTIFICATION#<status>#<channel>`), so a customer already told on that channel hears nothing
- *   twice, and a copy never falls back again.
+ * - Once: the copy is claimed under the key its channel's own notification of the same status
+ *   episode uses (`NOTIFICATION#<status>@<episode>#<channel>`), so a customer already told on that
+ *   channel hears nothing twice, and a copy never falls back again.
  */
 
 export const FALLBACK_STATUSES: ReadonlySet<ShipmentStatus> = new Set(['out_for_delivery', 'delivered', 'delivery_failed']);
@@ -61,7 +61,10 @@ export function fallbackMessage(message: NotificationMessage, channel: Channel, 
     ...message,
     notificationId: message.order
       ? orderNotificationId(message.owner, message.order.orderId, shipment.status, channel)
-      : shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
+      : message.episode === undefined
+        ? // Published before claims were per episode: its channel's claim is per status.
+          `shipment#${shipment.shipmentId}#${shipment.status}#${channel}`
+        : shipmentNotificationId(shipment.shipmentId, shipment.status, message.episode, channel),
     channel,
     recipient,
     fallbackFrom: message.channel,

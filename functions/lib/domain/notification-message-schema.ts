@@ -62,6 +62,8 @@ const schema = z.object({
   ),
   stalledSince: z.optional(z.string()),
   fallbackFrom: z.optional(z.enum(CHANNELS)),
+  // Part of a claim's key: a UTC time as statusEpisode gives it, nothing that could hold a `#` or `|`.
+  episode: z.optional(z.string().check(z.regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/))),
   occurredAt: z.string(),
 });
 

@@ -12,7 +12,10 @@ import type { ShipmentStatus } from './shipment.ts';
  * policies can route without parsing the body.
  */
 export interface NotificationMessage {
-  /** Claim key: at most one delivery per id. `shipment#<id>#<status>#<channel>` or `wallet#<id>#<reconciliation>#<channel>`. */
+  /**
+   * Claim key: at most one delivery per id. `shipment#<id>#<status>@<episode>#<channel>` or
+   * `wallet#<id>#<reconciliation>#<channel>`.
+   */
   notificationId: string;
   /** `shipment.<status>`, `order.<status>`, `shipment.stalled`, `shipment.delivery_date_changed` or `wallet.balance_confirmed`. */
   eventType: string;
@@ -68,6 +71,12 @@ export interface NotificationMessage {
   stalledSince?: string;
   /** Set on the copy the fallback policy sends on the other channel: the channel that could not deliver it. */
   fallbackFrom?: Channel;
+  /**
+   * A shipment status message: which entry into the status it tells, the time (UTC, 24 characters)
+   * of the event that entered it (notification-policy.ts, statusEpisode). Its claim is per episode;
+   * a message published before episodes existed has none and keeps the claim per status.
+   */
+  episode?: string;
   /** When the change happened (the event time or the reconciliation time). */
   occurredAt: string;
 }

@@ -30,34 +30,69 @@ export function reachableChannels(customer: Customer | undefined): Channel[] {
   return allowed.filter((channel) => (channel === 'sms' ? Boolean(customer.phone) : Boolean(customer.email)));
 }
 
-export function shipmentNotificationId(shipmentId: string, status: ShipmentStatus, channel: Channel): string {
-  return `shipment#${shipmentId}#${status}#${channel}`;
+/**
+ * A status message is claimed per (shipment, status episode, channel): `episode` is the time of the
+ * event that entered the status (statusEpisode), so a parcel out for delivery again after a failed
+ * attempt is told again, while any redelivery of the same message finds the same claim.
+ */
+export function shipmentNotificationId(shipmentId: string, status: ShipmentStatus, episode: string, channel: Channel): string {
+  return `shipment#${shipmentId}#${status}@${episode}#${channel}`;
+}
+
+/** The fields of a state the status-news rule reads. */
+export type StatusView = Pick<ShipmentState, 'status' | 'statusTime'> & { statusDetails?: Record<string, string> };
+
+/**
+ * Whether a write of the state entered its status anew: the one place that says when the same
+ * status is news (docs/notifications.md, "Status episodes").
+ * - The status did not move (an older event, a duplicate, a detail): no.
+ * - It moved to another status: yes, also back to one held before (out for delivery again after a
+ *   failed attempt, or after the parcel went back to the depot).
+ * - The same status by a later event (a second scan, minutes apart, under another event id): only
+ *   `attempted_delivery` with another `nextAttemptAt`, a new attempt with a new date the customer
+ *   must know; otherwise it is a detail of the episode already told.
+ * An older event never moves the status (shipment.ts), so it never enters one.
+ */
+export function entersStatusEpisode(before: StatusView | undefined, after: StatusView): boolean {
+  if (!before) return true;
+  if (before.status !== after.status) return true;
+  if (before.statusTime === after.statusTime) return false;
+  return after.status === 'attempted_delivery' && before.statusDetails?.nextAttemptAt !== after.statusDetails?.nextAttemptAt;
+}
+
+/**
+ * The episode a state's status message tells: the time of the event that entered the status. The
+ * stream router builds status messages only from the write that entered it (entersStatusEpisode),
+ * so it is the state's `statusTime` then, the same for every redelivery of that write's record.
+ */
+export function statusEpisode(state: Pick<ShipmentState, 'statusTime'>): string {
+  return state.statusTime;
 }
 
 /**
  * The messages one change of a shipment's state calls for, one per channel.
- * - The status moved to an announced one: every reachable channel.
- * - The status stayed (an older event, a duplicate, a detail) but a channel became reachable
- *   (shipment.created arrived after the status): the current status on the new channels only.
+ * - The write entered an announced status (entersStatusEpisode): every reachable channel.
+ * - The status stayed (an older event, a duplicate, a second scan, a detail) but a channel became
+ *   reachable (shipment.created arrived after the status): the current status on the new channels only.
  * - The estimated delivery moved by a day or more in the customer's time zone, the parcel still on
  *   its way: a "new delivery date" message on every reachable channel, claimed once per new
  *   estimate (whatever event brought it), unless a `shipped` message saying the date goes too.
  * An older event never moves the status, so it never notifies of it.
  */
 export function notificationsForChange(
-  before: Pick<ShipmentState, 'status' | 'statusTime' | 'customer' | 'estimatedDelivery'> | undefined,
+  before: (StatusView & Pick<ShipmentState, 'customer' | 'estimatedDelivery'>) | undefined,
   after: ShipmentState,
 ): NotificationMessage[] {
   const now = reachableChannels(after.customer);
-  const statusMoved = before?.status !== after.status || before.statusTime !== after.statusTime;
+  const entered = entersStatusEpisode(before, after);
   const messages: NotificationMessage[] = [];
   if (ANNOUNCED_STATUSES.has(after.status)) {
     const earlier = new Set(reachableChannels(before?.customer));
-    const channels = statusMoved ? now : now.filter((channel) => !earlier.has(channel));
+    const channels = entered ? now : now.filter((channel) => !earlier.has(channel));
     messages.push(...channels.map((channel) => shipmentMessage(after, channel)));
   }
   // A moved date is news of its own, unless the status message just sent says it (shipped does).
-  const saidByStatus = statusMoved && after.status === 'shipped';
+  const saidByStatus = entered && after.status === 'shipped';
   if (dateRevised(before, after) && !saidByStatus) messages.push(...now.map((channel) => revisedDateMessage(after, channel)));
   return messages;
 }
@@ -96,8 +131,9 @@ export function shipmentMessage(shipment: ShipmentState, channel: Channel): Noti
   const customer = shipment.customer as Customer;
   const { reason, location, nextAttemptAt, pickupPoint, collectBy, deliveredTo } = shipment.statusDetails;
   return {
-    notificationId: shipmentNotificationId(shipment.shipmentId, shipment.status, channel),
+    notificationId: shipmentNotificationId(shipment.shipmentId, shipment.status, statusEpisode(shipment), channel),
     eventType: `shipment.${shipment.status}`,
+    episode: statusEpisode(shipment),
     channel,
     recipient: (channel === 'sms' ? customer.phone : customer.email) as string,
     locale: customer.locale ?? DEFAULT_LOCALE,

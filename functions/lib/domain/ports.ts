@@ -10,6 +10,11 @@ export type RecordOutcome = 'accepted' | 'duplicate';
 export interface NotificationRecord {
   /** The shipment status it announced. */
   status: string;
+  /**
+   * When that status was entered: a status is announced once per entry into it (its episode,
+   * docs/notifications.md). Absent on stall alerts, new dates, and claims written before episodes.
+   */
+  statusTime?: string;
   channel: string;
   /** Its delivery status: claimed, sent, delivered, failed, bounced, complained or suppressed. */
   outcome: DeliveryStatus;

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { ForbiddenError, IncompleteBatchError, RateLimitedError, SignatureError } from '#domain/errors.ts';
 import type { RecordResult } from '#lib/app/record-events.ts';
 import { type IngestPorts, ingestEventsRequest, type RequestAudit } from '#lib/http/ingest-controller.ts';
-import { forLog, loggableHeader } from '#lib/http/request.ts';
+import { forLog, header, loggedId } from '#lib/http/request.ts';
 import { countBy, type Observability } from '#lib/runtime/observability.ts';
 import { type HttpHandler, httpHandler } from './middleware.ts';
 
@@ -19,8 +19,8 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
   const { logger, metrics } = observability;
   const audits: Audits = new WeakMap();
   const recorded = (results: readonly RecordResult[]) => {
-    // The CloudEvent ids tie this request's log line to the event records and the stream's work.
-    logger.info('events recorded', { events: results.map(({ id, type, status }) => ({ id, type, status })) });
+    // The CloudEvent ids tie this request's log line to the event records and the stream's work: as digests (loggedId).
+    logger.info('events recorded', { events: results.map(({ id, type, status }) => ({ id: loggedId(id), type, status })) });
     const typesWith = (status: RecordResult['status']) => results.filter((result) => result.status === status).map((result) => result.type);
     countBy(metrics, 'EventsAccepted', 'eventType', typesWith('accepted'));
     countBy(metrics, 'EventsDuplicate', 'eventType', typesWith('duplicate'));
@@ -38,7 +38,7 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
     },
   };
   return httpHandler(observability, { metrics: 'cold-start', extra: [countRejections] }).handler((request) => {
-    logger.appendKeys({ webhookId: loggableHeader(request, 'webhook-id') });
+    logger.appendKeys({ webhookId: loggedId(header(request, 'webhook-id')) });
     // Every request counts, so an invocation never flushes an empty metrics set.
     metrics.addMetric('IngestRequests', MetricUnit.Count, 1);
     const context: RequestAudit = {};
@@ -49,8 +49,8 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
 
 /**
  * One log line and one `RequestsRefused` count per refused request: the warehouse (the proven one,
- * else the claimed one, truncated), why, and the CloudEvent ids once the body was authenticated
- * and parsed; never the body or a contact detail. The metric's `warehouse` dimension names only a
+ * else the claimed one, truncated), why, and the CloudEvent ids (as digests) once the body was
+ * authenticated and parsed; never the body or a contact detail. The metric's `warehouse` dimension names only a
  * proven warehouse, so made-up ids in paths cannot create metrics.
  */
 function audit(
@@ -65,7 +65,7 @@ function audit(
     reason: error.reason,
     warehouse: context.warehouse,
     ...(context.warehouse ? {} : { claimedWarehouse: forLog(context.claimedWarehouse) }),
-    ...(context.eventIds ? { eventIds: context.eventIds } : {}),
+    ...(context.eventIds ? { eventIds: context.eventIds.map((id) => loggedId(id)) } : {}),
     ...(error instanceof ForbiddenError ? { fields: error.errors.map(({ path }) => path) } : {}),
     ...(error instanceof RateLimitedError ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     sourceIp: request.requestContext?.http?.sourceIp,

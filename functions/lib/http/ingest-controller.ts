@@ -5,7 +5,7 @@ import { activeKeys, type Registration, type WarehouseRegistry } from '#domain/w
 import { type AdmissionPorts, admitRequest } from '#lib/app/admit-request.ts';
 import { type RecordEventsPorts, type RecordResult, recordEvents } from '#lib/app/record-events.ts';
 import { jsonResponse } from './problem.ts';
-import { header, mediaType, rawBody } from './request.ts';
+import { bodyText, header, mediaType, rawBody } from './request.ts';
 import type { SignatureVerifier } from './webhook-signature.ts';
 
 export interface IngestPorts extends RecordEventsPorts, AdmissionPorts {
@@ -56,15 +56,15 @@ export async function ingestEventsRequest(
     throw new UnsupportedMediaTypeError(`Send one of: ${Object.keys(MEDIA_TYPES).join(', ')}.`);
   }
 
-  const body = rawBody(request);
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+  const bytes = rawBody(request);
+  if (bytes.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
   }
 
   const claimed = request.pathParameters?.warehouseId;
   if (claimed !== undefined) audit.claimedWarehouse = claimed;
   const registration = signer(await ports.warehouses.registrations(), claimed);
-  ports.signatures.verify(registration && activeKeys(registration, receivedAt), body, {
+  ports.signatures.verify(registration && activeKeys(registration, receivedAt), bytes, {
     'webhook-id': header(request, 'webhook-id'),
     'webhook-timestamp': header(request, 'webhook-timestamp'),
     'webhook-signature': header(request, 'webhook-signature'),
@@ -74,6 +74,8 @@ export async function ingestEventsRequest(
   audit.warehouse = warehouse.id;
   await admitRequest(ports, warehouse, receivedAt);
 
+  // Only a signed body is read: a wrong signature is a 401 whatever the bytes are.
+  const body = bodyText(bytes);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

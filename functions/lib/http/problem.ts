@@ -4,6 +4,7 @@ import {
   ContentionError,
   type EventStatus,
   ForbiddenError,
+  IdReusedError,
   IncompleteBatchError,
   NotFoundError,
   PayloadTooLargeError,
@@ -73,6 +74,9 @@ export function problemFor(error: unknown): Problem {
   }
   if (error instanceof ForbiddenError) {
     return { type: 'urn:parcelcast:problem:forbidden', title: 'Forbidden', status: 403, detail: error.message, errors: error.errors };
+  }
+  if (error instanceof IdReusedError) {
+    return { type: 'urn:parcelcast:problem:id-reused', title: 'Event id reused', status: 409, detail: error.message, errors: error.errors };
   }
   if (error instanceof RateLimitedError) {
     return { type: 'urn:parcelcast:problem:rate-limited', title: 'Too many requests', status: 429, detail: error.message };

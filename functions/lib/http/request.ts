@@ -1,11 +1,25 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { identifierSchema } from '#domain/cloud-events.ts';
 import { ValidationError } from '#domain/errors.ts';
 
-/** The body exactly as sent: signatures are computed over these bytes, not a re-serialisation. */
-export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): string {
-  if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+/**
+ * The body exactly as sent, as bytes: signatures are computed over these, not over a decoding of
+ * them (bytes that are not UTF-8 would be replaced by U+FFFD, and a correct signature would fail).
+ */
+export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** The body as text, once its signature is checked: bytes that are not UTF-8 are the client's 400 (JSON is UTF-8, RFC 8259). */
+export function bodyText(bytes: Buffer): string {
+  // ignoreBOM keeps a byte order mark in the text, as Buffer#toString did before: JSON.parse then refuses it.
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new ValidationError([{ path: '$', message: 'body is not UTF-8 text (JSON must be UTF-8, RFC 8259)' }]);
+  }
 }
 
 export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
@@ -29,9 +43,17 @@ export function forLog(value: string | undefined): string | undefined {
   return characters.length <= MAX_LOGGED_LENGTH ? value : `${characters.slice(0, MAX_LOGGED_LENGTH).join('')}…`;
 }
 
-/** A header of a request not yet authenticated (`webhook-id` ties a rejection to the warehouse's delivery), for the logs. */
-export function loggableHeader(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
-  return forLog(header(event, name));
+/**
+ * An id a warehouse chose (a CloudEvent id, a `webhook-id`), as the logs carry it: the first 16 hex
+ * digits of its SHA-256, `sha256:…`. A warehouse may build ids from anything, a customer's phone
+ * or address included, in forms no masking can be sure to recognise (`0044 7700…`, a full-width
+ * `＠`, `%40`); a digest carries none of it, whatever the id, and still ties a log line to the event:
+ * `printf %s "$ID" | sha256sum | cut -c1-16` gives it back (docs/warehouses.md).
+ */
+export function loggedId(id: string): string;
+export function loggedId(id: string | undefined): string | undefined;
+export function loggedId(id: string | undefined): string | undefined {
+  return id === undefined ? undefined : `sha256:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
 
 /** `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { daytimeZone } from '../../support/time-zones.ts';
+import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
+import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
+
+// Status episodes through `npm start` (docs/notifications.md): a parcel out for delivery, missed,
+// then out for delivery again is told three times per channel; a second scan of a status it is
+// already in is told nothing.
+let stack: StartedStack;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-episodes-'));
+  stack = await startNpmStart({ WEBHOOK_SECRETS: TEST_SECRET, PARCELCAST_DATA_DIR: dataDir });
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 15_000);
+
+const base = Date.now() - 60 * 60_000;
+let counter = 0;
+function event(type: string, minute: number, data: Record<string, unknown>) {
+  counter += 1;
+  return {
+    specversion: '1.0',
+    id: `episode-${counter}-${Date.now()}`,
+    source: '//warehouse/ams-1',
+    type,
+    time: new Date(base + minute * 60_000).toISOString(),
+    data,
+  };
+}
+
+const contact = { phone: '+447700900611', email: 'cus-episodes@example.com' };
+
+async function received(): Promise<{ channel: string; recipient: string; text: string }[]> {
+  const all = (await (await fetch(`${stack.url}/local/outbox`)).json()) as { channel: string; recipient: string; text: string }[];
+  return all.filter((entry) => entry.recipient === contact.phone || entry.recipient === contact.email);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+describe('status episodes through npm start', () => {
+  it('tells out_for_delivery → attempted_delivery → out_for_delivery three times per channel, and a repeated scan not at all', async () => {
+    const shipmentId = 'shp-episodes';
+    const post = (body: unknown) => postSignedEvent(stack.url, body);
+    const customer = { id: 'cus-episodes', ...contact, locale: 'en-GB', timeZone: daytimeZone() };
+    await post(event('shipment.created', 0, { shipmentId, orderId: 'ord-episodes', customer }));
+    await post(event('shipment.out_for_delivery', 10, { shipmentId }));
+    await until(async () => (await received()).length >= 2, 30_000);
+    // The same status scanned again minutes later, under another event id: a detail, not news.
+    await post(event('shipment.out_for_delivery', 12, { shipmentId }));
+    await post(event('shipment.attempted_delivery', 20, { shipmentId, nextAttemptAt: new Date(base + 86_400_000).toISOString() }));
+    await post(event('shipment.out_for_delivery', 30, { shipmentId }));
+
+    await until(async () => (await received()).length >= 6, 30_000);
+    // Long enough after for a message of the repeated scan, or a second one of any episode, to show up.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const messages = await received();
+    // Senders work in parallel, so the outbox's order is not the statuses'; GET's below is.
+    const sms = messages.filter((entry) => entry.channel === 'sms').map((entry) => (/out for delivery/.test(entry.text) ? 'out' : 'other'));
+    expect(sms.sort()).toEqual(['other', 'out', 'out']);
+    expect(messages.filter((entry) => entry.channel === 'email')).toHaveLength(3);
+
+    const shipment = (await (await fetch(`${stack.url}/v1/shipments/${shipmentId}`)).json()) as {
+      notifications: { status: string; statusTime: string; channel: string; outcome: string }[];
+    };
+    const at = (minute: number) => new Date(base + minute * 60_000).toISOString();
+    expect(shipment.notifications.map((n) => `${n.status}@${n.statusTime}/${n.channel}`)).toEqual([
+      `out_for_delivery@${at(10)}/email`,
+      `out_for_delivery@${at(10)}/sms`,
+      `attempted_delivery@${at(20)}/email`,
+      `attempted_delivery@${at(20)}/sms`,
+      `out_for_delivery@${at(30)}/email`,
+      `out_for_delivery@${at(30)}/sms`,
+    ]);
+  }, 90_000);
+});
