@@ -92,17 +92,26 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   // Read before anything starts, so an unreadable WAREHOUSES_FILE stops nothing but this.
   const registryPath = String(resolveValue(template, { Ref: 'WarehouseRegistryPath' }, parameterOverrides));
   const warehouses = localRegistry(registryPath, options.warehouses ?? {});
-  // Fail on a taken port before starting a JVM that would only have to be stopped again.
-  await assertPortFree(options.port ?? 3000, host);
   checkJava();
+  // The gateway listens first, before a JVM starts that would only have to be stopped again on a
+  // taken port, and so that the port is held from the start: port 0 picks a free one with no window
+  // in which a parallel process could take it. Until the stack is up it answers 503.
+  let serve: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
+  const server = createServer((request, response) => {
+    if (!serve) return sendJson(response, 503, { title: 'Starting' }, 'application/problem+json');
+    serve(request, response).catch((error: unknown) => {
+      console.error('local gateway error', error);
+      if (!response.headersSent) sendJson(response, 500, { title: 'Local gateway error' }, 'application/problem+json');
+    });
+  });
+  const port = await listen(server, options.port ?? 3000, host);
   // DynamoDB Local and the functions' workers start side by side: each takes seconds.
   const dynamoPort = await freePort();
   const starting = startDynamoDbLocal({ port: dynamoPort, ...(options.persistDir ? { dbPath: options.persistDir } : {}) });
   let emulator: Emulator | undefined;
   try {
     const outbox = new LocalOutbox({ dataDir, optedOut: options.smsOptedOut ?? [] });
-    // The links in emails lead to this server (its port is known before it listens).
-    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
+    // The links in emails lead to this server.
     const functionParameters = { PublicApiUrl: `http://${host}:${port}`, ...parameterOverrides };
     // The preference links' secret is read from Parameter Store too.
     const preferencesParameter = String(resolveValue(template, { Ref: 'PreferenceSecretsParameterName' }, functionParameters));
@@ -152,13 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     };
     Object.assign(localRoutes, dashboardRoutes({ template, names: running.names, shipments, readLocal: (path) => localRoutes[path]?.() }));
 
-    const server = createServer((request, response) => {
-      serve(request, response).catch((error: unknown) => {
-        console.error('local gateway error', error);
-        if (!response.headersSent) sendJson(response, 500, { title: 'Local gateway error' }, 'application/problem+json');
-      });
-    });
-    async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
       const method = request.method ?? 'GET';
       if (method === 'GET' && url.pathname === '/health') {
@@ -169,9 +172,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const page = method === 'GET' ? dashboardFile(url.pathname) : undefined;
       if (page) return void response.writeHead(200, { 'content-type': page.type, 'cache-control': 'no-store' }).end(page.body);
       return running.api.serve(request, response, url);
-    }
+    };
 
-    await listen(server, port, host);
     // Where operator commands (npm run suppression) find this stack's table.
     writeFileSync(
       join(dataDir, 'stack.json'),
@@ -198,18 +200,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       },
     };
   } catch (error) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     warehouses.stop();
     await emulator?.stop();
     await (await starting.catch(() => undefined))?.stop();
     throw error;
   }
-}
-
-/** Rejects with PortInUseError when something already listens on `port` (0 picks a free one: nothing to check). */
-function assertPortFree(port: number, host: string): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  const probe = createServer();
-  return listen(probe, port, host).then(() => new Promise<void>((resolve) => probe.close(() => resolve())));
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

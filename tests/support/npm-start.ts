@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort } from '../../emulator/dynamodb-local.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 
 /** `npm start` run as a child process, as a user runs it. */
@@ -22,12 +21,15 @@ export function newcomerEnvironment(): NodeJS.ProcessEnv {
   );
 }
 
-/** Starts `local/start.ts` on a free port with `env` over a newcomer's environment, and waits until it says it is ready. */
+/**
+ * Starts `local/start.ts` with `env` over a newcomer's environment, and waits until it says it is
+ * ready. PORT=0 (unless `env` names one): the stack takes a free port as it listens and prints its
+ * address, so no parallel test can take the port between its choice and its use.
+ */
 export async function startNpmStart(env: Record<string, string>, upWithinMs = 60_000): Promise<StartedStack> {
-  const port = await freePort();
   const child = spawn(process.execPath, ['local/start.ts'], {
     cwd: PROJECT_ROOT,
-    env: { ...newcomerEnvironment(), PORT: String(port), ...env },
+    env: { ...newcomerEnvironment(), PORT: '0', ...env },
     stdio: 'pipe',
   });
   let output = '';
@@ -48,5 +50,10 @@ export async function startNpmStart(env: Record<string, string>, upWithinMs = 60
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, url: `http://127.0.0.1:${port}`, output: () => output, stop };
+  const url = /Parcelcast is running on (http:\/\/\S+)/.exec(output)?.[1];
+  if (!url) {
+    await stop(1000);
+    throw new Error(`npm start did not say where it runs:\n${output}`);
+  }
+  return { child, url, output: () => output, stop };
 }
