@@ -117,6 +117,32 @@ describe('split orders: the domain rule', () => {
     expect(renderEmail(messages[1] as NotificationMessage).subject).toBe('Tus paquetes están en reparto');
   });
 
+  it('never names one customer’s parcel to another customer the warehouse put under the same order id: it is told on its own', () => {
+    const bob = { id: 'cus-2', name: 'Bob', phone: '+34600999888', email: 'bob@example.com', locale: 'en' };
+    const ana = ['s-a', 's-b'].map((id, index) => stateAfter([created(id), status('out_for_delivery', id, 10 + index)]) as ShipmentState);
+    const bobs = stateAfter([
+      shipmentCreated('s-z', 0, { orderId: ORDER, trackingNumber: 'TRK-s-z', customer: bob }) as ShipmentEvent,
+      status('out_for_delivery', 's-z', 30),
+    ]) as ShipmentState;
+    const window = { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' as const };
+    for (const members of [
+      [...ana, bobs],
+      [bobs, ...ana],
+    ]) {
+      const messages = combinedMessages(window, members, shipmentMessage);
+      const toAna = messages.filter((message) => message.customerId === 'cus-1');
+      const toBob = messages.filter((message) => message.customerId === 'cus-2');
+      expect(toAna.map((message) => [message.recipient, message.order?.parcels.map((parcel) => parcel.shipmentId)])).toEqual([
+        ['+34600111222', ['s-a', 's-b']],
+        ['ana@example.com', ['s-a', 's-b']],
+      ]);
+      expect(toBob.map((message) => [message.recipient, message.notificationId])).toEqual([
+        ['+34600999888', 'shipment#s-z#out_for_delivery@2026-11-01T08:30:00.000Z#sms'],
+        ['bob@example.com', 'shipment#s-z#out_for_delivery@2026-11-01T08:30:00.000Z#email'],
+      ]);
+    }
+  });
+
   it('sends a window left with one parcel as that parcel’s own message, and an empty one as nothing', () => {
     const one = stateAfter([created('s-a'), status('delivered', 's-a', 10)]) as ShipmentState;
     const messages = combinedMessages({ owner: TEST_OWNER, orderId: ORDER, status: 'delivered' }, [one], shipmentMessage);
