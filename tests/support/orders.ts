@@ -4,7 +4,7 @@ import type { OrderSize, OrderWindows, WindowJoin } from '../../functions/lib/do
 /** Order counts and windows in memory, with the conditions DynamoOrderWindows writes with. */
 export class MemoryOrderWindows implements OrderWindows {
   readonly orders = new Map<string, { ids: Set<string>; parcelCount?: number }>();
-  readonly windows = new Map<string, { members: Set<string>; closedAt?: string; publishedAt?: string }>();
+  readonly windows = new Map<string, { members: Set<string>; episodes: Set<string>; closedAt?: string; publishedAt?: string }>();
   async addShipment(owner: string, orderId: string, shipmentId: string, parcelCount?: number) {
     const key = JSON.stringify([owner, orderId]);
     const order = this.orders.get(key) ?? { ids: new Set<string>() };
@@ -18,17 +18,19 @@ export class MemoryOrderWindows implements OrderWindows {
     const shipments = order?.ids.size ?? 0;
     return order?.parcelCount !== undefined ? { shipments, parcelCount: order.parcelCount } : { shipments };
   }
-  async join(owner: string, orderId: string, status: string, shipmentId: string): Promise<WindowJoin> {
+  async join(owner: string, orderId: string, status: string, shipmentId: string, episode: string): Promise<WindowJoin> {
     const key = JSON.stringify([owner, orderId, status]);
-    const window = this.windows.get(key) ?? { members: new Set<string>() };
-    if (window.closedAt && !window.members.has(shipmentId)) return { joined: false };
+    const window = this.windows.get(key) ?? { members: new Set<string>(), episodes: new Set<string>() };
+    const memberEpisode = JSON.stringify([shipmentId, episode]);
+    if (window.closedAt && !window.episodes.has(memberEpisode)) return { joined: false };
     window.members.add(shipmentId);
+    window.episodes.add(memberEpisode);
     this.windows.set(key, window);
     return { joined: true, members: window.members.size };
   }
   async close(owner: string, orderId: string, status: string, closedAt: string) {
     const key = JSON.stringify([owner, orderId, status]);
-    const window = this.windows.get(key) ?? { members: new Set<string>() };
+    const window = this.windows.get(key) ?? { members: new Set<string>(), episodes: new Set<string>() };
     window.closedAt ??= closedAt;
     this.windows.set(key, window);
     const members = [...window.members].sort();

@@ -117,6 +117,32 @@ describe('split orders: the domain rule', () => {
     expect(renderEmail(messages[1] as NotificationMessage).subject).toBe('Tus paquetes están en reparto');
   });
 
+  it('never names one customer’s parcel to another customer the warehouse put under the same order id: it is told on its own', () => {
+    const bob = { id: 'cus-2', name: 'Bob', phone: '+34600999888', email: 'bob@example.com', locale: 'en' };
+    const ana = ['s-a', 's-b'].map((id, index) => stateAfter([created(id), status('out_for_delivery', id, 10 + index)]) as ShipmentState);
+    const bobs = stateAfter([
+      shipmentCreated('s-z', 0, { orderId: ORDER, trackingNumber: 'TRK-s-z', customer: bob }) as ShipmentEvent,
+      status('out_for_delivery', 's-z', 30),
+    ]) as ShipmentState;
+    const window = { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' as const };
+    for (const members of [
+      [...ana, bobs],
+      [bobs, ...ana],
+    ]) {
+      const messages = combinedMessages(window, members, shipmentMessage);
+      const toAna = messages.filter((message) => message.customerId === 'cus-1');
+      const toBob = messages.filter((message) => message.customerId === 'cus-2');
+      expect(toAna.map((message) => [message.recipient, message.order?.parcels.map((parcel) => parcel.shipmentId)])).toEqual([
+        ['+34600111222', ['s-a', 's-b']],
+        ['ana@example.com', ['s-a', 's-b']],
+      ]);
+      expect(toBob.map((message) => [message.recipient, message.notificationId])).toEqual([
+        ['+34600999888', 'shipment#s-z#out_for_delivery@2026-11-01T08:30:00.000Z#sms'],
+        ['bob@example.com', 'shipment#s-z#out_for_delivery@2026-11-01T08:30:00.000Z#email'],
+      ]);
+    }
+  });
+
   it('sends a window left with one parcel as that parcel’s own message, and an empty one as nothing', () => {
     const one = stateAfter([created('s-a'), status('delivered', 's-a', 10)]) as ShipmentState;
     const messages = combinedMessages({ owner: TEST_OWNER, orderId: ORDER, status: 'delivered' }, [one], shipmentMessage);
@@ -271,6 +297,43 @@ describe('split orders: the stream router and the closing task', () => {
     const replay = await routeShipmentChanges(ports, [change([created('k-2', ORDER, 2)], status('out_for_delivery', 'k-2', 20))]);
     expect(replay).toMatchObject({ published: 0, held: 1 });
     expect(publisher.published).toHaveLength(2);
+  });
+
+  it('tells a member of a closed window that enters the status again (a new episode) on its own, never holds it for the window that went', async () => {
+    const orders = orderWindows(600);
+    const publisher = recordingPublisher();
+    const ports = routerPorts(publisher, { orders: orders.ports });
+    const story = (id: string) => [created(id, ORDER, 2), status('out_for_delivery', id, id === 'e-1' ? 10 : 20)];
+    await routeShipmentChanges(ports, [change([], created('e-1', ORDER, 2)), change([], created('e-2', ORDER, 2))]);
+    await routeShipmentChanges(ports, [change([created('e-1', ORDER, 2)], story('e-1')[1] as ShipmentEvent)]);
+    await routeShipmentChanges(ports, [change([created('e-2', ORDER, 2)], story('e-2')[1] as ShipmentEvent)]);
+    const states = new Map(['e-1', 'e-2'].map((id) => [id, stateAfter(story(id)) as ShipmentState]));
+    const closing = {
+      windows: orders.windows,
+      states: { currentState: async (id: string) => ({ state: states.get(id) as ShipmentState, statusReceivedAt: '' }) },
+      publisher,
+      counts: new MemoryCounts(),
+      capOf: async () => 100,
+      suppressions: { suppress: async () => undefined },
+      clock: () => new Date(),
+    };
+    const window = { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' as const };
+    expect(await closeOrderWindow(closing, window)).toMatchObject({ named: 2, published: 2 });
+
+    // The first parcel is missed, then out for delivery again the next day: a new episode, told.
+    const missed = [...story('e-1'), status('attempted_delivery', 'e-1', 40)];
+    await routeShipmentChanges(ports, [change(story('e-1'), missed.at(-1) as ShipmentEvent)]);
+    const again = change(missed, status('out_for_delivery', 'e-1', 24 * 60));
+    const routed = await routeShipmentChanges(ports, [again]);
+    expect(routed).toMatchObject({ held: 0, failedSequenceNumbers: [] });
+    const told = [
+      'shipment#e-1#out_for_delivery@2026-11-02T08:00:00.000Z#sms',
+      'shipment#e-1#out_for_delivery@2026-11-02T08:00:00.000Z#email',
+    ];
+    expect(publisher.published.slice(-2).map((message) => message.notificationId)).toEqual(told);
+    // Its record redelivered is the same episode: the same messages, which the senders' claims drop.
+    expect(await routeShipmentChanges(ports, [again])).toMatchObject({ held: 0, published: 2 });
+    expect(publisher.published.slice(-2).map((message) => message.notificationId)).toEqual(told);
   });
 
   it('keeps the largest parcel count an order was given, so a smaller one never closes a window early', async () => {

@@ -71,6 +71,17 @@ describe('status episodes', () => {
     expect(results[2]?.[0]).toBe('NOTIFICATION#attempted_delivery@2026-11-02T08:40:00.000Z#sms');
   });
 
+  it('tells no new attempt when a later scan spells the same attempt time another way', () => {
+    const results = told([
+      ...start,
+      entry('attempted_delivery', 10, { nextAttemptAt: '2026-11-03T09:00:00Z' }),
+      entry('attempted_delivery', 12, { nextAttemptAt: '2026-11-03T10:00:00+01:00' }),
+      entry('attempted_delivery', 14, { nextAttemptAt: '2026-11-03T09:00:00.000Z' }),
+      entry('attempted_delivery', 16, { nextAttemptAt: '2026-11-03T09:30:00Z' }),
+    ]).slice(2);
+    expect(results.map((keysOf) => keysOf.length)).toEqual([2, 0, 0, 2]);
+  });
+
   it('never tells an event older than the status, nor one that changes nothing', () => {
     const ofd = entry('out_for_delivery', 30);
     expect(told([...start, ofd, entry('attempted_delivery', 20), entry('out_for_delivery', 10), ofd]).slice(2)).toEqual([

@@ -27,6 +27,8 @@ const definition = loadDefinition(template, 'SplitOrderWindowStateMachine', name
 const ORDER = 'ord-9';
 const input = { owner: TEST_OWNER, orderId: ORDER, status: 'out_for_delivery' as const, windowSeconds: 600 };
 const name = splitOrderExecutionName(TEST_OWNER, ORDER, 'out_for_delivery');
+/** The episode members join with: what it is does not matter to closing. */
+const EPISODE = '2026-11-01T08:10:00.000Z';
 
 function parcel(id: string, minute: number): ShipmentState {
   return stateAfter([
@@ -52,7 +54,7 @@ async function run(options: RunOptions = {}) {
   const executionInput = options.input ?? input;
   const executionName = options.name ?? name;
   const states = new Map(['s-1', 's-2', 's-3'].map((id, index) => [id, parcel(id, 10 + index)]));
-  for (const id of options.joined ?? [...states.keys()]) await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', id);
+  for (const id of options.joined ?? [...states.keys()]) await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', id, EPISODE);
   const published: NotificationMessage[] = options.published ?? [];
   const alerts: PublishRequest[] = [];
   const invocations: unknown[] = [];
@@ -122,7 +124,7 @@ describe('SplitOrderWindow state machine (real ASL, aws-local-stepfunctions)', (
       ['email', 'order.out_for_delivery', ['s-1', 's-2', 's-3']],
     ]);
     // Closed: a parcel that comes later is told on its own.
-    expect(await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', 's-4')).toEqual({ joined: false });
+    expect(await windows.join(TEST_OWNER, ORDER, 'out_for_delivery', 's-4', EPISODE)).toEqual({ joined: false });
     // The execution's data names no contact.
     expect(JSON.stringify({ output, invocations })).not.toMatch(/@example\.com|\+34600/);
   });

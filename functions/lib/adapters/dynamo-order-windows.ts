@@ -6,10 +6,11 @@ import { keys } from './keys.ts';
 /**
  * A split order's items (docs/data-model.md, "Orders"): `ORDER#<owner>#<orderId> / ORDER` holds
  * the set of its shipment ids (so a replayed record counts a shipment once), and
- * `/ WINDOW#<status>` the members of that status's window and, once closed, `closedAt` (and
- * `publishedAt` once its messages went). A join is conditional on the window being open (or the
- * shipment a member already), so a member either is in the set the closing read answers or is
- * told `closed` and gets its own message: never both, never neither. The ORDER item also keeps
+ * `/ WINDOW#<status>` the members of that status's window (and the status episodes they joined
+ * with) and, once closed, `closedAt` (and `publishedAt` once its messages went). A join is
+ * conditional on the window being open (or the shipment's episode a member already), so a member
+ * either is in the set the closing read answers or is told `closed` and gets its own message:
+ * never both, never neither. The ORDER item also keeps
  * the largest `parcelCount` its shipments gave.
  */
 export class DynamoOrderWindows implements OrderWindows {
@@ -65,16 +66,20 @@ export class DynamoOrderWindows implements OrderWindows {
     return typeof parcelCount === 'number' ? { shipments, parcelCount } : { shipments };
   }
 
-  async join(owner: string, orderId: string, status: string, shipmentId: string): Promise<WindowJoin> {
+  async join(owner: string, orderId: string, status: string, shipmentId: string, episode: string): Promise<WindowJoin> {
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.orderWindow(owner, orderId, status),
           // owner, orderId and status say which window it is to whoever lists them (the local dashboard).
-          UpdateExpression: 'SET entity = :entity, #owner = :owner, orderId = :order, #status = :status ADD members :id',
-          // A member joins again harmlessly after the close (a replayed record): the combined message names it.
-          ConditionExpression: 'attribute_not_exists(closedAt) OR contains(members, :member)',
+          UpdateExpression:
+            'SET entity = :entity, #owner = :owner, orderId = :order, #status = :status ADD members :id, episodes :episodes',
+          // A member's episode joins again harmlessly after the close (a replayed record): the combined
+          // message names it. Another episode of a member (the status entered again) is news the
+          // closed window never told: not joined. A window from before episodes knows members only.
+          ConditionExpression:
+            'attribute_not_exists(closedAt) OR contains(episodes, :episode) OR (attribute_not_exists(episodes) AND contains(members, :member))',
           ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status' },
           ExpressionAttributeValues: {
             ':entity': 'order-window',
@@ -83,6 +88,8 @@ export class DynamoOrderWindows implements OrderWindows {
             ':status': status,
             ':id': new Set([shipmentId]),
             ':member': shipmentId,
+            ':episodes': new Set([memberEpisode(shipmentId, episode)]),
+            ':episode': memberEpisode(shipmentId, episode),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -121,6 +128,11 @@ export class DynamoOrderWindows implements OrderWindows {
       }),
     );
   }
+}
+
+/** One member's episode in the window's `episodes` set: a JSON pair, as ids may hold any separator. */
+function memberEpisode(shipmentId: string, episode: string): string {
+  return JSON.stringify([shipmentId, episode]);
 }
 
 function isConditionFailure(error: unknown): boolean {

@@ -150,7 +150,7 @@ async function holdForOrders(
       try {
         const size = await orders.windows.size(after.owner, orderId);
         if (!holdsBack(after, size)) return;
-        const join = await orders.windows.join(after.owner, orderId, after.status, after.shipmentId);
+        const join = await orders.windows.join(after.owner, orderId, after.status, after.shipmentId, statusEpisode(after));
         if (!join.joined) return;
         const input: SplitOrderWindowInput = { owner: after.owner, orderId, status: after.status, windowSeconds: orders.windowSeconds };
         await orders.starter.start(splitOrderExecutionName(after.owner, orderId, after.status), input);

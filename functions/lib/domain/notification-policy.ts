@@ -49,15 +49,25 @@ export type StatusView = Pick<ShipmentState, 'status' | 'statusTime'> & { status
  * - It moved to another status: yes, also back to one held before (out for delivery again after a
  *   failed attempt, or after the parcel went back to the depot).
  * - The same status by a later event (a second scan, minutes apart, under another event id): only
- *   `attempted_delivery` with another `nextAttemptAt`, a new attempt with a new date the customer
- *   must know; otherwise it is a detail of the episode already told.
+ *   `attempted_delivery` with another `nextAttemptAt` (another instant, not another spelling of
+ *   it), a new attempt with a new date the customer must know; otherwise it is a detail of the
+ *   episode already told.
  * An older event never moves the status (shipment.ts), so it never enters one.
  */
 export function entersStatusEpisode(before: StatusView | undefined, after: StatusView): boolean {
   if (!before) return true;
   if (before.status !== after.status) return true;
   if (before.statusTime === after.statusTime) return false;
-  return after.status === 'attempted_delivery' && before.statusDetails?.nextAttemptAt !== after.statusDetails?.nextAttemptAt;
+  return after.status === 'attempted_delivery' && !sameInstant(before.statusDetails?.nextAttemptAt, after.statusDetails?.nextAttemptAt);
+}
+
+/**
+ * `nextAttemptAt` is kept as the warehouse wrote it (any RFC 3339 offset or precision), so a
+ * rescan saying the same attempt time another way (`10:00+01:00` for `09:00Z`) is the same attempt.
+ */
+function sameInstant(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a === b || Date.parse(a) === Date.parse(b);
 }
 
 /**

@@ -220,10 +220,12 @@ export interface OrderWindows {
   /** How many shipments the order is known to have (0 when none), and its parcel count if one was given. */
   size(owner: string, orderId: string): Promise<OrderSize>;
   /**
-   * Joins the (order, status) window, opening it if need be. Closed already: not joined, unless the
-   * shipment is a member (a replayed record), which its combined message names.
+   * Joins the (order, status) window with the shipment's status episode (statusEpisode), opening it
+   * if need be. Closed already: not joined, unless the shipment joined with this very episode (a
+   * replayed record), which its combined message names. A member that entered the status again
+   * since (out for delivery again after a missed attempt) is a new episode: not joined, told on its own.
    */
-  join(owner: string, orderId: string, status: string, shipmentId: string): Promise<WindowJoin>;
+  join(owner: string, orderId: string, status: string, shipmentId: string, episode: string): Promise<WindowJoin>;
   /** Closes the window (again, harmlessly) and answers its members, and when its messages were published if they were. */
   close(owner: string, orderId: string, status: string, closedAt: string): Promise<{ members: string[]; publishedAt?: string }>;
   /** Records that the closed window's messages were published, so a second closing publishes nothing. */

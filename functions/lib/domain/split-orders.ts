@@ -93,21 +93,34 @@ export const COMBINED_EVENT_TYPE_PREFIX = 'order.';
  * those still at the window's status are named (one that has moved on, e.g. delivered before
  * the out-for-delivery window closed, has its own later message). One member left gets its own
  * ordinary message (claimed per shipment, as if it had never been held). Channels: those reachable
- * for the order's customer, taken from the latest member (they are one customer per order).
+ * for the order's customer, taken from the latest member named (one customer per order, as a
+ * warehouse should send it; a member of another customer is told on its own).
  */
 export function combinedMessages(
   window: { owner: string; orderId: string; status: ShipmentStatus },
   members: readonly ShipmentState[],
   single: (shipment: ShipmentState, channel: Channel) => NotificationMessage,
 ): NotificationMessage[] {
-  const named = members
+  const atStatus = members
     .filter((member) => member.owner === window.owner && member.orderId === window.orderId && member.status === window.status)
     .sort((a, b) => a.shipmentId.localeCompare(b.shipmentId));
-  if (named.length === 0 || !ANNOUNCED_STATUSES.has(window.status)) return [];
-  const latest = named.reduce((a, b) => (b.statusTime > a.statusTime ? b : a));
+  if (atStatus.length === 0 || !ANNOUNCED_STATUSES.has(window.status)) return [];
+  // An order id is the warehouse's to give: parcels of two customers under one (a reused or
+  // mistyped id) must never be named to each other. The customer of most of them is told in
+  // one message; any other member gets its own, claimed per shipment as if it had never been held.
+  const byCustomer = new Map<string | undefined, ShipmentState[]>();
+  for (const member of atStatus) byCustomer.set(member.customer?.id, [...(byCustomer.get(member.customer?.id) ?? []), member]);
+  const latestOf = (group: readonly ShipmentState[]) => group.reduce((a, b) => (b.statusTime > a.statusTime ? b : a));
+  const named = [...byCustomer.values()].reduce((a, b) =>
+    b.length > a.length || (b.length === a.length && latestOf(b).statusTime > latestOf(a).statusTime) ? b : a,
+  );
+  const others = atStatus
+    .filter((member) => !named.includes(member))
+    .flatMap((member) => reachableChannels(member.customer).map((channel) => single(member, channel)));
+  const latest = latestOf(named);
   const channels = reachableChannels(latest.customer);
-  if (named.length === 1) return channels.map((channel) => single(latest, channel));
-  return channels.map((channel) => {
+  if (named.length === 1) return [...channels.map((channel) => single(latest, channel)), ...others];
+  const combined = channels.map((channel) => {
     const base = single(latest, channel);
     return {
       ...base,
@@ -124,4 +137,5 @@ export function combinedMessages(
       },
     };
   });
+  return [...combined, ...others];
 }
