@@ -9,10 +9,10 @@ import { DynamoShipmentStore } from '../../functions/lib/adapters/dynamo-shipmen
 import { DynamoWallets } from '../../functions/lib/adapters/dynamo-wallets.ts';
 import { keys } from '../../functions/lib/adapters/keys.ts';
 import { SsmWarehouseRegistry } from '../../functions/lib/adapters/warehouse-registry.ts';
+import { idDigest } from '../../functions/lib/domain/id-digest.ts';
 import { RequestRateLimiter } from '../../functions/lib/domain/request-rate.ts';
 import { capDay, secondsUntilNextDay } from '../../functions/lib/domain/warehouse.ts';
 import { ingestEventsHandler } from '../../functions/lib/handlers/ingest-events.ts';
-import { loggedId } from '../../functions/lib/http/request.ts';
 import { SignatureVerifier } from '../../functions/lib/http/webhook-signature.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
@@ -316,7 +316,7 @@ describe('the audit of refusals', () => {
         status: 403,
         reason: 'source-not-owned',
         warehouse: 'rtm-1',
-        eventIds: [loggedId(attack.id)],
+        eventIds: [idDigest(attack.id)],
         fields: ['source'],
       }),
       expect.objectContaining({

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { walletChangeOf } from '../../functions/lib/adapters/stream-images.ts';
 import { planStarts, settleSeconds } from '../../functions/lib/app/start-reconciliation.ts';
 import type { WalletChange } from '../../functions/lib/domain/changes.ts';
-import { balanceConfirmedMessages, reconciliationName, reconciliationWindow } from '../../functions/lib/domain/reconciliation.ts';
+import {
+  balanceConfirmedMessages,
+  reconciliationClaim,
+  reconciliationName,
+  reconciliationWindow,
+} from '../../functions/lib/domain/reconciliation.ts';
 
 describe('reconciliation windows and execution names', () => {
   it('puts every entry of one delay-long window in the same window, and the next entry in the next', () => {
@@ -22,12 +27,27 @@ describe('reconciliation windows and execution names', () => {
     const name = reconciliationName('wal 1/€#ünïcode'.repeat(10), window);
     expect(name).toBe(reconciliationName('wal 1/€#ünïcode'.repeat(10), window));
     expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
-    expect(reconciliationName('wal-1', window)).toMatch(/^wal-1-[0-9a-f]{8}-\d+$/);
+    expect(reconciliationName('wal-1', window)).toMatch(/^wallet-[0-9a-f]{24}-\d+$/);
+    expect(reconciliationName('wal-1', window)).not.toBe(reconciliationName('wal-2', window));
   });
 
-  it('keeps wallets whose ids sanitise alike apart', () => {
+  it('keeps no part of the wallet id in the name: execution names show in the console and the logs', () => {
     const window = reconciliationWindow('2026-11-01T08:00:00Z', 90);
-    expect(reconciliationName('wal/1', window)).not.toBe(reconciliationName('wal#1', window));
+    expect(reconciliationName('+447700900123', window)).not.toMatch(/447|7700|900123/);
+    expect(reconciliationName('0044 7700 900123', window)).not.toMatch(/0044|7700|900123/);
+  });
+
+  it('claims the messages of a window as the earlier names did, whichever name the execution has', () => {
+    const window = reconciliationWindow('2026-11-01T08:00:00Z', 90);
+    const claim = reconciliationClaim('wal-1', reconciliationName('wal-1', window));
+    expect(claim).toMatch(new RegExp(`^wal-1-[0-9a-f]{8}-${window.startSeconds}$`));
+    // An execution started before names became digests was named so, and claims the same messages.
+    expect(reconciliationClaim('wal-1', claim)).toBe(claim);
+    expect(reconciliationClaim('wal/1', reconciliationName('wal/1', window))).not.toBe(
+      reconciliationClaim('wal#1', reconciliationName('wal#1', window)),
+    );
+    const next = reconciliationWindow('2026-11-01T08:01:30Z', 90);
+    expect(reconciliationClaim('wal-1', reconciliationName('wal-1', next))).not.toBe(claim);
   });
 
   it('rejects a delay that is not a whole number of seconds', () => {

@@ -87,6 +87,10 @@ describe('split orders: the domain rule', () => {
     const complete = splitOrderExecutionName('ams', 'ord #1/ü'.repeat(20), 'out_for_delivery', 'complete');
     expect(complete).toMatch(/^[0-9A-Za-z_-]{1,80}-out_for_delivery-all$/);
     expect(splitOrderExecutionName('ams', ORDER, 'delivered', 'complete')).not.toBe(splitOrderExecutionName('ams', ORDER, 'delivered'));
+    // No part of the order id: it is the warehouse's to choose, and execution names show in the console and the logs.
+    expect(splitOrderExecutionName('ams', '+447700900123', 'available_for_pickup', 'complete')).toMatch(
+      /^order-[0-9a-f]{24}-available_for_pickup-all$/,
+    );
   });
 
   it('combines the members still at the status into one message per channel naming every parcel, claimed per order', () => {

@@ -6,8 +6,12 @@ import { LocalStepFunctions, loadDefinition, type PublishRequest, taskBindings }
 import { reconcileWallet } from '../../functions/lib/app/reconcile-wallet.ts';
 import type { NotificationMessage } from '../../functions/lib/domain/notification-message.ts';
 import type { BalanceConfirmation, LedgerTotal, WalletBooks, WalletSnapshot } from '../../functions/lib/domain/ports.ts';
+import { reconciliationClaim, reconciliationName } from '../../functions/lib/domain/reconciliation.ts';
 import type { Customer } from '../../functions/lib/domain/shipment.ts';
 import { PROJECT_ROOT, projectTemplate } from '../../support/project.ts';
+
+/** The execution of wal-1's window starting at 1793433600, named as the starter names it. */
+const EXECUTION = reconciliationName('wal-1', { startSeconds: 1793433600 });
 
 // The real statemachines/wallet-reconciliation.asl.json, substituted as the template says, run by
 // aws-local-stepfunctions. The ReconcileWallet task runs the real use case over in-memory books.
@@ -95,7 +99,7 @@ async function run(reconcile: (payload: any) => Promise<unknown>, options: { wai
       ...(options.wait === null ? {} : { waitTimeOverrides: { WaitForLedgerToSettle: options.wait ?? 0 } }),
       retryIntervalOverrides: { ReconcileWallet: options.retryMs ?? 0, PublishBalance: 0, AlertOperators: 0 },
     },
-    context: { Execution: { Name: 'wal-1-abc-1793433600', Input: input, StartTime: new Date().toISOString() } },
+    context: { Execution: { Name: EXECUTION, Input: input, StartTime: new Date().toISOString() } },
   });
   const events: any[] = [];
   const logged = (async () => {
@@ -122,9 +126,7 @@ describe('WalletReconciliation state machine (real ASL, aws-local-stepfunctions)
     const { output, failure, published, invocations, events } = await run(realReconcile(books));
 
     expect(failure).toBeUndefined();
-    expect(invocations).toEqual([
-      { functionId: 'ReconcileWalletFunction', payload: { walletId: 'wal-1', executionName: 'wal-1-abc-1793433600' } },
-    ]);
+    expect(invocations).toEqual([{ functionId: 'ReconcileWalletFunction', payload: { walletId: 'wal-1', executionName: EXECUTION } }]);
     expect(output).toEqual({
       walletId: 'wal-1',
       balance: 1800,
@@ -146,7 +148,7 @@ describe('WalletReconciliation state machine (real ASL, aws-local-stepfunctions)
       });
       const message = JSON.parse(request.Message) as NotificationMessage;
       expect(message).toMatchObject({
-        notificationId: `wallet#wal-1#wal-1-abc-1793433600#${channel}`,
+        notificationId: `wallet#wal-1#${reconciliationClaim('wal-1', EXECUTION)}#${channel}`,
         eventType: 'wallet.balance_confirmed',
         channel,
         customerId: 'cus-1',
@@ -248,7 +250,7 @@ describe('WalletReconciliation state machine (real ASL, aws-local-stepfunctions)
         TopicArn: ALERTS,
         Subject: 'Parcelcast: wallet reconciliation failed',
         Message: expect.stringMatching(
-          /^Wallet wal-1 was not reconciled.*wal-1-abc-1793433600.*Lambda\.TooManyRequestsException: Rate exceeded/,
+          new RegExp(`^Wallet wal-1 was not reconciled.*${EXECUTION}.*Lambda\\.TooManyRequestsException: Rate exceeded`),
         ),
       },
     ]);

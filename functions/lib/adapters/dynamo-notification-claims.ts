@@ -5,6 +5,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DeliveryReport, statusesBefore } from '#domain/delivery-status.ts';
 import { estimateKey } from '#domain/estimated-delivery.ts';
 import { mayFallBack } from '#domain/fallback-policy.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import { REVISED_DATE, revisedDateStatus } from '#domain/notification-policy.ts';
 import type { ClaimResult, ClaimState, NotificationClaims, NotificationSuppressions, Settlement } from '#domain/notification-ports.ts';
@@ -44,7 +45,7 @@ export function claimKeyOf(message: NotificationMessage): Key {
         : id;
     return keys.walletNotification(message.wallet.walletId, reconciliation, message.channel);
   }
-  throw new Error(`notification ${message.notificationId} has neither a shipment nor a wallet`);
+  throw new Error(`notification ${idDigest(message.notificationId)} has neither a shipment nor a wallet`);
 }
 
 /**

@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginatedBatchGet,
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { contentDigest, type ShipmentEvent } from '#domain/cloud-events.ts';
 import { ContentionError, IdReusedError, NotYoursError } from '#domain/errors.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import { keyProblem } from '#domain/key-limits.ts';
 import type { HistoryPage, NotificationRecord, RecordOutcome, ShipmentStates, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
@@ -117,7 +118,8 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
       }
       current = created.existing;
     }
-    if (current.state.owner !== owner) throw new NotYoursError(`shipment ${entry.data.shipmentId} belongs to another warehouse`);
+    if (current.state.owner !== owner)
+      throw new NotYoursError(`shipment ${idDigest(String(entry.data.shipmentId))} belongs to another warehouse`);
     const stored = await this.putEvent(entry, event);
     // A repeat is merged too, as first received: it mends a state that a crash left without it.
     await this.mergeIntoState(current, stored ?? entry);
@@ -153,7 +155,7 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
       if (!failure) throw error;
       const existing = failure.item ? versioned(failure.item) : await this.readState(state.shipmentId);
       // A state is never deleted; gone again would be a table emptied by hand.
-      if (!existing) throw new ContentionError(`shipment ${state.shipmentId} vanished while it was being created`);
+      if (!existing) throw new ContentionError(`shipment ${idDigest(state.shipmentId)} vanished while it was being created`);
       return { won: false, existing };
     }
   }
@@ -181,9 +183,14 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
       const failure = conditionFailure(error);
       if (!failure) throw error;
       const item = failure.item ?? (await this.read(key));
-      if (!item) throw new ContentionError(`event ${entry.id} of shipment ${entry.data.shipmentId} vanished after its write failed`);
+      if (!item)
+        throw new ContentionError(
+          `event ${idDigest(entry.id)} of shipment ${idDigest(String(entry.data.shipmentId))} vanished after its write failed`,
+        );
       if (storedContentDigest(item) !== contentDigest(event)) {
-        throw new IdReusedError(`event ${entry.id} of shipment ${entry.data.shipmentId} is stored with other content`);
+        throw new IdReusedError(
+          `event ${idDigest(entry.id)} of shipment ${idDigest(String(entry.data.shipmentId))} is stored with other content`,
+        );
       }
       return decodeShipmentEntry(item);
     }
@@ -217,12 +224,12 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
         if (!failure) throw error;
         this.lastWritten.delete(current.state.shipmentId);
         if (attempt >= CONTENTION.attempts) {
-          throw new ContentionError(`state of shipment ${current.state.shipmentId} still contended after ${attempt} attempts`, {
+          throw new ContentionError(`state of shipment ${idDigest(current.state.shipmentId)} still contended after ${attempt} attempts`, {
             cause: error,
           });
         }
         const fresh = failure.item ? versioned(failure.item) : await this.readState(current.state.shipmentId);
-        if (!fresh) throw new ContentionError(`shipment ${current.state.shipmentId} vanished while it was being written`);
+        if (!fresh) throw new ContentionError(`shipment ${idDigest(current.state.shipmentId)} vanished while it was being written`);
         current = fresh;
         await backoff(CONTENTION, attempt);
       }
@@ -244,7 +251,7 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
     // The status's own event, found from its timeline key (its mark), holds when it was received.
     const sortKey = eventSortKeyOf(state.marks.status);
     const item = sortKey ? await this.read({ PK: keys.shipmentPartition(shipmentId), SK: sortKey }) : undefined;
-    if (!item) throw new Error(`the status event of shipment ${shipmentId} is missing`);
+    if (!item) throw new Error(`the status event of shipment ${idDigest(shipmentId)} is missing`);
     return { state, statusReceivedAt: decodeShipmentEntry(item).receivedAt };
   }
 

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginatedBatchGet, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { contentDigest, type WalletEvent } from '#domain/cloud-events.ts';
 import { IdReusedError, NotYoursError } from '#domain/errors.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import { keyProblem } from '#domain/key-limits.ts';
 import {
   type BalanceConfirmation,
@@ -117,7 +118,7 @@ export class DynamoWallets implements WalletLedger, WalletBooks {
     if (outcome.kind === 'written') return 'accepted';
     const stored = outcome.stored ?? (await this.read(ledgerKey));
     if (stored && storedContentDigest(stored) !== contentDigest(event)) {
-      throw new IdReusedError(`entry ${entry.id} of wallet ${entry.walletId} is stored with other content`);
+      throw new IdReusedError(`entry ${idDigest(entry.id)} of wallet ${idDigest(entry.walletId)} is stored with other content`);
     }
     return 'duplicate';
   }
@@ -135,9 +136,10 @@ export class DynamoWallets implements WalletLedger, WalletBooks {
     if (!found) return undefined;
     const wallet = decodeWalletHead(found);
     if (wallet.currency !== currency) return new CurrencyMismatchError(`wallet ${walletId} is not held in ${currency}`);
-    if (!writer.shared && wallet.owner !== writer.warehouseId) return new NotYoursError(`wallet ${walletId} belongs to another warehouse`);
+    if (!writer.shared && wallet.owner !== writer.warehouseId)
+      return new NotYoursError(`wallet ${idDigest(walletId)} belongs to another warehouse`);
     if (wallet.balance < range.min || wallet.balance > range.max)
-      return new BalanceLimitError(`wallet ${walletId} is at its balance limit`);
+      return new BalanceLimitError(`wallet ${idDigest(walletId)} is at its balance limit`);
     return undefined;
   }
 

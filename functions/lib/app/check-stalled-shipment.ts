@@ -1,3 +1,4 @@
+import { idDigest } from '#domain/id-digest.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { ShipmentStates, StallDeadlines, StallSchedules } from '#domain/ports.ts';
 import type { ShipmentState } from '#domain/shipment.ts';
@@ -60,7 +61,7 @@ export async function checkStalledShipment(
       if (capped.allowed.length > 0) {
         const { failed } = await ports.publisher.publish(capped.allowed.map(({ message }) => message));
         if (failed.length > 0)
-          throw new UndeliveredStallAlertError(`${failed.length} stall alert message(s) of ${timer.shipmentId} not published`);
+          throw new UndeliveredStallAlertError(`${failed.length} stall alert message(s) of ${idDigest(timer.shipmentId)} not published`);
       }
       const first = await ports.deadlines.alerted(timer.shipmentId, decision.stallId);
       return { kind: 'alerted', shipment, first, suppressed: capped.suppressed };

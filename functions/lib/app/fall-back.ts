@@ -1,5 +1,6 @@
 import type { Channel } from '#domain/channels.ts';
 import { fallbackChannel, fallbackMessage, type Outcome } from '#domain/fallback-policy.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import type { CustomerContacts, NotificationPublisher } from '#domain/notification-ports.ts';
 
@@ -25,6 +26,7 @@ export async function fallBack(ports: FallbackPorts, message: NotificationMessag
   const recipient = await ports.contacts.contactFor(message.owner, message.customerId, channel);
   if (!recipient) return undefined;
   const { failed } = await ports.publisher.publish([fallbackMessage(message, channel, recipient)]);
-  if (failed.length > 0) throw new FallbackNotPublishedError(`the ${channel} fallback of ${message.notificationId} was not published`);
+  if (failed.length > 0)
+    throw new FallbackNotPublishedError(`the ${channel} fallback of ${idDigest(message.notificationId)} was not published`);
   return channel;
 }

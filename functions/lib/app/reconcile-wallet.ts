@@ -1,7 +1,8 @@
 import type { Channel } from '#domain/cloud-events.ts';
 import { NotFoundError } from '#domain/errors.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import type { WalletBooks } from '#domain/ports.ts';
-import { type BalanceConfirmedMessage, balanceConfirmedMessages, nobodyToTell } from '#domain/reconciliation.ts';
+import { type BalanceConfirmedMessage, balanceConfirmedMessages, nobodyToTell, reconciliationClaim } from '#domain/reconciliation.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
 
 /** Entries landing while the ledger is summed: five reads, waits of up to 40, 80, 160, 320 ms between them. */
@@ -14,7 +15,7 @@ export class ReconciliationContentionError extends Error {
 
 export interface ReconcileRequest {
   walletId: string;
-  /** The execution name: it keys the customer's messages so senders deliver each once. */
+  /** The execution name: its window keys the customer's messages so senders deliver each once (reconciliationClaim). */
   executionName: string;
 }
 
@@ -62,7 +63,7 @@ export async function reconcileWallet(
   const maxAttempts = options.maxAttempts ?? CONTENTION.attempts;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const wallet = await books.readWallet(request.walletId);
-    if (!wallet) throw new NotFoundError(`No wallet ${request.walletId} is known.`);
+    if (!wallet) throw new NotFoundError(`No wallet ${idDigest(request.walletId)} is known.`);
     const ledger = await books.sumLedger(request.walletId);
     const customer = await books.customerProfile(wallet.owner, wallet.customerId);
     const reconciledAt = now().toISOString();
@@ -75,7 +76,11 @@ export async function reconcileWallet(
       currency: wallet.currency,
       reconciledAt,
     };
-    const messages = balanceConfirmedMessages({ ...confirmed, corrected: drift !== 0 }, customer, request.executionName);
+    const messages = balanceConfirmedMessages(
+      { ...confirmed, corrected: drift !== 0 },
+      customer,
+      reconciliationClaim(request.walletId, request.executionName),
+    );
     const unreachable = messages.length === 0 ? nobodyToTell(customer) : undefined;
     const written = await books.confirmBalance(request.walletId, {
       expectedVersion: wallet.version,
@@ -100,5 +105,7 @@ export async function reconcileWallet(
     // A burst of entries should not meet the re-read in step.
     if (attempt < maxAttempts) await backoff(CONTENTION, attempt);
   }
-  throw new ReconciliationContentionError(`wallet ${request.walletId} kept changing during ${maxAttempts} reconciliation attempts`);
+  throw new ReconciliationContentionError(
+    `wallet ${idDigest(request.walletId)} kept changing during ${maxAttempts} reconciliation attempts`,
+  );
 }

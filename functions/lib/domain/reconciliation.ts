@@ -12,7 +12,7 @@ import type { Customer } from './shipment.ts';
 
 export const BALANCE_CONFIRMED = 'wallet.balance_confirmed';
 
-/** Step Functions execution names: 1–80 characters of letters, digits, `-` and `_`. */
+/** Execution names as they were written before they became digests (reconciliationClaim). */
 const NAME_UNSAFE = /[^A-Za-z0-9_-]/g;
 const NAME_ID_LENGTH = 48;
 
@@ -45,14 +45,29 @@ export function reconciliationWindow(entryAt: string | Date, delaySeconds: numbe
 
 /**
  * The deterministic execution name of a wallet's reconciliation in a window, so that replays and
- * bursts of entries coalesce into one execution (Standard names are unique for 90 days).
- * The readable part of the id is sanitised and cut; the hash of the raw id keeps two wallets
- * whose ids sanitise alike apart.
+ * bursts of entries coalesce into one execution (Standard names are unique for 90 days): `wallet-`,
+ * 24 hex digits of the wallet id's SHA-256 (96 bits: no two wallets of a deployment share one) and
+ * the window's start. No part of the id is kept in the clear: it is the warehouse's to choose, and
+ * execution names show in the console and the logs.
  */
 export function reconciliationName(walletId: string, window: Pick<ReconciliationWindow, 'startSeconds'>): string {
+  return `wallet-${createHash('sha256').update(walletId).digest('hex').slice(0, 24)}-${window.startSeconds}`;
+}
+
+/**
+ * What a reconciliation's messages are claimed under (`NOTIFICATION#<claim>#<channel>` of the
+ * wallet): its window, written as execution names were before they kept no part of the wallet id
+ * (the sanitised id, 8 hex digits of its hash, the window's start). Executions started under
+ * either name, across a deployment that changed them, claim the same messages, so a window is
+ * never told twice. The claim stays in the table; it is never logged (the senders log its digest).
+ * A name that carries no window (none of ours) is its own claim.
+ */
+export function reconciliationClaim(walletId: string, executionName: string): string {
+  const windowStart = /-(\d+)$/.exec(executionName)?.[1];
+  if (windowStart === undefined) return executionName;
   const readable = walletId.replace(NAME_UNSAFE, '_').slice(0, NAME_ID_LENGTH);
   const hash = createHash('sha256').update(walletId).digest('hex').slice(0, 8);
-  return `${readable}-${hash}-${window.startSeconds}`;
+  return `${readable}-${hash}-${windowStart}`;
 }
 
 /** The input of one WalletReconciliation execution. */

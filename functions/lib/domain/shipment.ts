@@ -1,5 +1,6 @@
 import type { Channel, ShipmentEvent } from './cloud-events.ts';
 import type { EstimatedDelivery } from './estimated-delivery.ts';
+import { idDigest } from './id-digest.ts';
 
 /**
  * The shipment's rules. A shipment is its history (one entry per event, kept apart, paged in
@@ -225,7 +226,8 @@ export class ForeignEntryError extends Error {
  */
 export function mergeEvent(state: ShipmentState | undefined, entry: ShipmentEntry): ShipmentState {
   const key = timelineKey(entry);
-  if (state && state.owner !== entry.owner) throw new ForeignEntryError(`an entry of another warehouse for shipment ${state.shipmentId}`);
+  if (state && state.owner !== entry.owner)
+    throw new ForeignEntryError(`an entry of another warehouse for shipment ${idDigest(state.shipmentId)}`);
   let next: ShipmentState | undefined;
   const change = () => {
     next ??= state ? { ...state, marks: { ...state.marks } } : undefined;

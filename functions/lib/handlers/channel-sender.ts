@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Channel } from '#domain/channels.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
 import { MalformedNotificationError, parseNotificationMessage } from '#domain/notification-message-schema.ts';
 import type { DeliveryOutcome } from '#lib/app/deliver-notification.ts';
@@ -25,7 +26,16 @@ export function channelSenderHandler(
     const message = parseNotificationMessage(record.body);
     if (message.channel !== channel) throw new MalformedNotificationError(`an ${message.channel} message reached the ${channel} queue`);
     const outcome = await deliver(message);
-    logger.info(`${channel} notification`, { notificationId: message.notificationId, eventType: message.eventType, outcome });
+    // Notification ids are built from ids the warehouse chose: each logged as its digest (idDigest),
+    // so a shipment's, order's or wallet's digest finds the sender's lines too.
+    logger.info(`${channel} notification`, {
+      notificationId: idDigest(message.notificationId),
+      shipmentId: idDigest(message.shipment?.shipmentId),
+      orderId: idDigest(message.order?.orderId),
+      walletId: idDigest(message.wallet?.walletId),
+      eventType: message.eventType,
+      outcome,
+    });
     metrics.addMetric(notificationMetric(outcome), MetricUnit.Count, 1);
   };
   // One EMF line per batch, whatever the outcomes were.

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
+import { idDigest } from '#domain/id-digest.ts';
 import { SHIPMENT_STATUSES } from '#domain/shipment.ts';
 import { type ClosedWindow, type CloseOrderWindowPorts, closeOrderWindow } from '#lib/app/close-order-window.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
@@ -18,7 +19,13 @@ export function closeOrderWindowHandler(ports: CloseOrderWindowPorts, observabil
   const { logger, metrics } = observability;
   return lambdaHandler<unknown, ClosedWindow>(observability, { metrics: true }).handler(async (event) => {
     const request = z.parse(payload, event);
-    logger.appendKeys({ owner: request.owner, orderId: request.orderId, status: request.status, execution: request.executionName });
+    // The order id is the warehouse's to choose: logged as its digest (idDigest), the owner as the registry names it.
+    logger.appendKeys({
+      owner: request.owner,
+      orderId: idDigest(request.orderId),
+      status: request.status,
+      execution: request.executionName,
+    });
     const result = await closeOrderWindow(ports, request);
     metrics.addMetric('OrderWindowsClosed', MetricUnit.Count, 1);
     metrics.addMetric('CombinedMessagesPublished', MetricUnit.Count, result.named > 1 ? result.published : 0);

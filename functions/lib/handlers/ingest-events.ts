@@ -2,9 +2,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ForbiddenError, IncompleteBatchError, RateLimitedError, SignatureError } from '#domain/errors.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import type { RecordResult } from '#lib/app/record-events.ts';
 import { type IngestPorts, ingestEventsRequest, type RequestAudit } from '#lib/http/ingest-controller.ts';
-import { forLog, header, loggedId } from '#lib/http/request.ts';
+import { forLog, header } from '#lib/http/request.ts';
 import { countBy, type Observability } from '#lib/runtime/observability.ts';
 import { type HttpHandler, httpHandler } from './middleware.ts';
 
@@ -19,8 +20,8 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
   const { logger, metrics } = observability;
   const audits: Audits = new WeakMap();
   const recorded = (results: readonly RecordResult[]) => {
-    // The CloudEvent ids tie this request's log line to the event records and the stream's work: as digests (loggedId).
-    logger.info('events recorded', { events: results.map(({ id, type, status }) => ({ id: loggedId(id), type, status })) });
+    // The CloudEvent ids tie this request's log line to the event records and the stream's work: as digests (idDigest).
+    logger.info('events recorded', { events: results.map(({ id, type, status }) => ({ id: idDigest(id), type, status })) });
     const typesWith = (status: RecordResult['status']) => results.filter((result) => result.status === status).map((result) => result.type);
     countBy(metrics, 'EventsAccepted', 'eventType', typesWith('accepted'));
     countBy(metrics, 'EventsDuplicate', 'eventType', typesWith('duplicate'));
@@ -38,7 +39,7 @@ export function ingestEventsHandler(ports: Omit<IngestPorts, 'recorded'>, observ
     },
   };
   return httpHandler(observability, { metrics: 'cold-start', extra: [countRejections] }).handler((request) => {
-    logger.appendKeys({ webhookId: loggedId(header(request, 'webhook-id')) });
+    logger.appendKeys({ webhookId: idDigest(header(request, 'webhook-id')) });
     // Every request counts, so an invocation never flushes an empty metrics set.
     metrics.addMetric('IngestRequests', MetricUnit.Count, 1);
     const context: RequestAudit = {};
@@ -65,7 +66,7 @@ function audit(
     reason: error.reason,
     warehouse: context.warehouse,
     ...(context.warehouse ? {} : { claimedWarehouse: forLog(context.claimedWarehouse) }),
-    ...(context.eventIds ? { eventIds: context.eventIds.map((id) => loggedId(id)) } : {}),
+    ...(context.eventIds ? { eventIds: context.eventIds.map((id) => idDigest(id)) } : {}),
     ...(error instanceof ForbiddenError ? { fields: error.errors.map(({ path }) => path) } : {}),
     ...(error instanceof RateLimitedError ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     sourceIp: request.requestContext?.http?.sourceIp,

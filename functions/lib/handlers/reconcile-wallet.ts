@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { idDigest } from '#domain/id-digest.ts';
 import type { WalletBooks } from '#domain/ports.ts';
 import { type ReconcileRequest, type ReconciliationResult, reconcileWallet } from '#lib/app/reconcile-wallet.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
@@ -8,7 +9,7 @@ import { lambdaHandler } from './middleware.ts';
 export function reconcileWalletHandler(books: WalletBooks, observability: Observability) {
   const { logger, metrics } = observability;
   return lambdaHandler<ReconcileRequest, ReconciliationResult>(observability, { metrics: true }).handler(async (request) => {
-    logger.appendKeys({ walletId: request.walletId, execution: request.executionName });
+    logger.appendKeys({ walletId: idDigest(request.walletId), execution: request.executionName });
     const result = await reconcileWallet(books, request);
     metrics.addMetric('ReconciliationsRun', MetricUnit.Count, 1);
     metrics.addMetric('ReconciliationsCorrected', MetricUnit.Count, result.corrected ? 1 : 0);

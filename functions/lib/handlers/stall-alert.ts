@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { idDigest } from '#domain/id-digest.ts';
 import { type CheckStalledShipmentPorts, checkStalledShipment } from '#lib/app/check-stalled-shipment.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
@@ -34,7 +35,7 @@ export function stallAlertHandler(ports: CheckStalledShipmentPorts, observabilit
     if (outcome.kind === 'alerted' && outcome.first) {
       const { shipment } = outcome;
       logger.warn('shipment stalled', {
-        shipmentId: shipment.shipmentId,
+        shipmentId: idDigest(shipment.shipmentId),
         owner: shipment.owner,
         status: shipment.status,
         since: shipment.statusTime,
@@ -50,7 +51,7 @@ export function stallAlertHandler(ports: CheckStalledShipmentPorts, observabilit
         metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, outcome.suppressed);
       }
     } else {
-      logger.info('stall timer', { shipmentId: timer.shipmentId, dueAt: timer.dueAt, outcome: outcome.kind });
+      logger.info('stall timer', { shipmentId: idDigest(timer.shipmentId), dueAt: timer.dueAt, outcome: outcome.kind });
     }
   };
   return lambdaHandler<SQSEvent, SQSBatchResponse>(observability, { metrics: true }).handler((event, context) =>

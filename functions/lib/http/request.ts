@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { identifierSchema } from '#domain/cloud-events.ts';
 import { ValidationError } from '#domain/errors.ts';
@@ -41,19 +40,6 @@ export function forLog(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const characters = [...value];
   return characters.length <= MAX_LOGGED_LENGTH ? value : `${characters.slice(0, MAX_LOGGED_LENGTH).join('')}…`;
-}
-
-/**
- * An id a warehouse chose (a CloudEvent id, a `webhook-id`), as the logs carry it: the first 16 hex
- * digits of its SHA-256, `sha256:…`. A warehouse may build ids from anything, a customer's phone
- * or address included, in forms no masking can be sure to recognise (`0044 7700…`, a full-width
- * `＠`, `%40`); a digest carries none of it, whatever the id, and still ties a log line to the event:
- * `printf %s "$ID" | sha256sum | cut -c1-16` gives it back (docs/warehouses.md).
- */
-export function loggedId(id: string): string;
-export function loggedId(id: string | undefined): string | undefined;
-export function loggedId(id: string | undefined): string | undefined {
-  return id === undefined ? undefined : `sha256:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
 
 /** `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */
