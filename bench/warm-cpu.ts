@@ -1,5 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { resourceNames } from '../emulator/resource-names.ts';
+import { functionDefinitions, functionEnvironment, resourcesOfType } from '../emulator/template.ts';
+import { projectTemplate } from '../support/project.ts';
 import { median, pairedRatio } from './stats.ts';
 
 /**
@@ -29,10 +32,12 @@ export async function measureWarmCpu(options: { rounds: number; eventsPerRound: 
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: {
       PATH: process.env.PATH ?? '',
+      // Both handlers' environments as the template gives them with its defaults (one process imports
+      // both; LogLevel INFO, what a deployed function logs), so a setting a function gains is never missing here.
+      ...withoutRegistryPath(templateEnvironment(['IngestFunction', 'StreamRouterFunction'])),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
-      TABLE_NAME: 'parcelcast-bench',
       // The development warehouse, limited far above what this loop sends: the limiter runs on every
       // request, but never refuses one.
       WEBHOOK_SECRETS: SECRET,
@@ -40,11 +45,6 @@ export async function measureWarmCpu(options: { rounds: number; eventsPerRound: 
       WAREHOUSE_REQUESTS_PER_SECOND: '1000000',
       WAREHOUSE_REQUEST_BURST: '1000000',
       WAREHOUSE_NOTIFICATIONS_PER_DAY: '1000000000',
-      NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic',
-      POWERTOOLS_SERVICE_NAME: 'parcelcast',
-      POWERTOOLS_METRICS_NAMESPACE: 'Parcelcast',
-      // The template's default LogLevel: what a deployed function logs.
-      POWERTOOLS_LOG_LEVEL: 'INFO',
     },
   });
   return new Promise((resolve, reject) => {
@@ -57,6 +57,24 @@ export async function measureWarmCpu(options: { rounds: number; eventsPerRound: 
       code === 0 && results ? resolve(results) : reject(new Error(`warm CPU child exited with ${code}:\n${stderr}`)),
     );
   });
+}
+
+/** The template's environment of these functions, with the stack's resources named as locally (their AWS clients are mocked). */
+function templateEnvironment(functionIds: readonly string[]): Record<string, string> {
+  const template = projectTemplate();
+  const tables = Object.fromEntries(resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id]) => [id, `parcelcast-bench-${id}`]));
+  const names = { ...tables, ...resourceNames(template, 'http://127.0.0.1:9') };
+  return Object.assign(
+    {},
+    ...functionDefinitions(template)
+      .filter((definition) => functionIds.includes(definition.logicalId))
+      .map((definition) => functionEnvironment(template, definition, names)),
+  );
+}
+
+/** The development warehouse (WEBHOOK_SECRETS) stands for the registry: no SSM to read it from here. */
+function withoutRegistryPath({ WAREHOUSE_REGISTRY_PATH: _path, ...environment }: Record<string, string>): Record<string, string> {
+  return environment;
 }
 
 export function summarizeWarmCpu(result: WarmCpuResult) {
@@ -79,6 +97,7 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
     '@aws-sdk/lib-dynamodb'
   );
   const { PublishBatchCommand, SNSClient } = await import('@aws-sdk/client-sns');
+  const { CreateScheduleCommand, SchedulerClient } = await import('@aws-sdk/client-scheduler');
   const { Webhook } = await import('standardwebhooks');
   const middy = (await import('@middy/core')).default;
   const { lambdaContext } = await import('../emulator/lambda-context.ts');
@@ -143,6 +162,10 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   dynamo.on(PutCommand).resolves({});
   // The stream router's one ADD per warehouse per batch to the day's count, far under the cap.
   dynamo.on(UpdateCommand).resolves({ Attributes: { notifications: 100 } });
+  // Each shipment's stall timer: armed for the first time (no deadline before), one schedule created.
+  dynamo.on(UpdateCommand, { Key: { SK: 'STALL' } } as never, false).resolves({});
+  const scheduler = mockClient(SchedulerClient);
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/bench/stall' });
   const sns = mockClient(SNSClient);
   sns.on(PublishBatchCommand).resolves({ Failed: [] });
 

@@ -17,7 +17,14 @@ import { LocalSns, type SmsSink } from './services/sns.ts';
 import { type DeadLetter, LocalSqs } from './services/sqs.ts';
 import { LocalSsm } from './services/ssm.ts';
 import { type ExecutionRecord, LocalStepFunctions, loadDefinition, type PublishRequest } from './step-functions.ts';
-import { type FunctionDefinition, functionDefinitions, httpRoutes, resolveValue, resourcesOfType, type Template } from './template.ts';
+import {
+  type FunctionDefinition,
+  functionDefinitions,
+  functionEnvironment,
+  httpRoutes,
+  resourcesOfType,
+  type Template,
+} from './template.ts';
 
 /**
  * What AWS does around the functions of a SAM template, on this machine: the template's tables in
@@ -170,7 +177,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const environments = new Map<string, Record<string, string>>();
     for (const definition of definitions) {
       environments.set(definition.logicalId, {
-        ...stringValues(resolveValue(template, definition.environment, names) as Record<string, unknown>),
+        ...functionEnvironment(template, definition, names),
         ...runtimeEnvironment(definition, endpoint.url, options.dynamodbEndpoint),
         ...options.environmentOverrides?.(definition.logicalId),
       });
@@ -293,8 +300,4 @@ export function runtimeEnvironment(definition: FunctionDefinition, servicesUrl: 
     AWS_ENDPOINT_URL_SCHEDULER: servicesUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
   };
-}
-
-function stringValues(variables: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));
 }

@@ -137,6 +137,16 @@ export function functionDefinitions(template: Template): FunctionDefinition[] {
   });
 }
 
+/** A function's environment as the template gives it (Globals' and its own variables), resolved against `names`. */
+export function functionEnvironment(
+  template: Template,
+  definition: FunctionDefinition,
+  names: Record<string, string>,
+): Record<string, string> {
+  const variables = resolveValue(template, definition.environment, names) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));
+}
+
 export interface HttpRoute {
   method: string;
   /** API Gateway path, e.g. `/v1/shipments/{shipmentId}`. */
