@@ -90,8 +90,8 @@ export function encodeMarks(marks: StateMarks): { marks: string[]; markOf: strin
 /**
  * The stored form of a state's `statusEntries` (status-episodes.ts): one count per status, in this
  * order, joined by `.` and without trailing zeros (`1.0.0.1.2.3` for created, shipped, in_transit
- * twice and out_for_delivery three times). A map named by status would cost a ninth of a normal
- * state item's 1 KB. Stored, so append only: never reorder or remove a slot.
+ * twice and out_for_delivery three times): some 30 bytes, where a map named by status would take
+ * about 100 of a normal state item's 1 KB. Stored, so append only: never reorder or remove a slot.
  */
 export const ENTRY_SLOTS = [
   'created',
@@ -119,6 +119,9 @@ export function encodeStatusEntries(entries: ShipmentState['statusEntries']): st
   while (counts.at(-1) === 0) counts.pop();
   return counts.length > 0 ? counts.join('.') : undefined;
 }
+
+/** One stored count: no leading zero, so each count has one spelling. */
+const COUNT = '(0|[1-9][0-9]{0,8})';
 
 function decodeStatusEntries(stored: string | undefined): ShipmentState['statusEntries'] {
   if (stored === undefined) return undefined;
@@ -155,7 +158,7 @@ const stateItem = z.object({
   estimatedDelivery: z.optional(estimatedDelivery),
   originalEstimatedDelivery: z.optional(estimatedDelivery),
   // Absent from items written before the tally (status-episodes.ts, recordEntry); see ENTRY_SLOTS.
-  statusEntries: z.optional(z.string().check(z.regex(/^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,12}$/))),
+  statusEntries: z.optional(z.string().check(z.regex(new RegExp(`^${COUNT}(\\.${COUNT}){0,${ENTRY_SLOTS.length - 1}}$`)))),
   markOf: z.string().check(z.regex(new RegExp(`^[0-9${EMPTY_REGISTER}]{${OLDEST_REGISTER_COUNT},${REGISTERS.length}}$`))),
 });
 
