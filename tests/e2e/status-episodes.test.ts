@@ -8,7 +8,7 @@ import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 
 // Status episodes through `npm start` (docs/notifications.md): a parcel out for delivery, missed,
 // then out for delivery again is told three times per channel; a second scan of a status it is
-// already in is told nothing.
+// already in is told nothing; a status entered again and again is told only its first three times.
 let stack: StartedStack;
 let dataDir: string;
 
@@ -38,9 +38,9 @@ function event(type: string, minute: number, data: Record<string, unknown>) {
 
 const contact = { phone: '+447700900611', email: 'cus-episodes@example.com' };
 
-async function received(): Promise<{ channel: string; recipient: string; text: string }[]> {
+async function received(of: { phone: string; email: string } = contact): Promise<{ channel: string; recipient: string; text: string }[]> {
   const all = (await (await fetch(`${stack.url}/local/outbox`)).json()) as { channel: string; recipient: string; text: string }[];
-  return all.filter((entry) => entry.recipient === contact.phone || entry.recipient === contact.email);
+  return all.filter((entry) => entry.recipient === of.phone || entry.recipient === of.email);
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number) {
@@ -82,5 +82,28 @@ describe('status episodes through npm start', () => {
       `out_for_delivery@${at(30)}/email`,
       `out_for_delivery@${at(30)}/sms`,
     ]);
+  }, 90_000);
+
+  it('tells a scanner flapping out_for_delivery ↔ in_transit ten times three times per channel, not ten', async () => {
+    const shipmentId = 'shp-flapping';
+    const flapper = { phone: '+447700900612', email: 'cus-flapping@example.com' };
+    const post = (body: unknown) => postSignedEvent(stack.url, body);
+    await post(
+      event('shipment.created', 0, {
+        shipmentId,
+        orderId: 'ord-flapping',
+        customer: { id: 'cus-flapping', ...flapper, timeZone: daytimeZone() },
+      }),
+    );
+    for (let flip = 0; flip < 20; flip++) {
+      await post(event(flip % 2 === 0 ? 'shipment.out_for_delivery' : 'shipment.in_transit', 10 + flip, { shipmentId }));
+    }
+
+    await until(async () => (await received(flapper)).length >= 6, 30_000);
+    // Long enough after for a message of a later flip to show up, were one sent.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const messages = await received(flapper);
+    expect(messages.filter((entry) => entry.channel === 'sms')).toHaveLength(3);
+    expect(messages.filter((entry) => entry.channel === 'email')).toHaveLength(3);
   }, 90_000);
 });

@@ -198,6 +198,39 @@ describe('the two writes without a transaction', () => {
   });
 });
 
+describe('entries into a status', () => {
+  it('counts each entry once in the state item, whichever container writes it, however often it is sent, after a crash too', async () => {
+    const shipmentId = 'shp-flapping';
+    await record(containerA, shipmentCreated(shipmentId, 0));
+    await record(containerA, shipmentStatus('shipped', shipmentId, 1));
+    for (let flip = 0; flip < 20; flip++) {
+      const event = shipmentStatus(flip % 2 === 0 ? 'out_for_delivery' : 'in_transit', shipmentId, 10 + flip);
+      const [first, second] = flip % 3 === 0 ? [containerB, containerA] : [containerA, containerB];
+      expect(await record(first, event)).toBe('accepted');
+      expect(await record(second, event)).toBe('duplicate');
+    }
+    // Stored, but the state write failed (a crash between the two): the resend counts the entry, once.
+    const crashed = newClient();
+    failStateWrites(crashed);
+    const missed = shipmentStatus('out_for_delivery', shipmentId, 40);
+    await expect(record(new DynamoShipmentStore(crashed, table.tableName), missed)).rejects.toThrow(/throttled/);
+    expect(await record(containerA, missed)).toBe('duplicate');
+    expect(await record(containerB, missed)).toBe('duplicate');
+    // Older than the status: stored in the history, no entry.
+    expect(await record(containerB, shipmentStatus('in_transit', shipmentId, 5))).toBe('accepted');
+
+    const [state] = (await itemsOf(shipmentId)).filter((item) => item.SK === 'SHIPMENT');
+    // One count per status in ENTRY_SLOTS order: created, picked, packed, shipped, in_transit, out_for_delivery.
+    expect(state?.statusEntries).toBe('1.0.0.1.10.11');
+    expect((await new DynamoShipmentStore(newClient(), table.tableName).currentState(shipmentId))?.state.statusEntries).toEqual({
+      created: 1,
+      shipped: 1,
+      in_transit: 10,
+      out_for_delivery: 11,
+    });
+  });
+});
+
 describe('write units', () => {
   it('bills an ordinary event three write units: its item, its Timeline index entry and the state', async () => {
     await record(containerA, shipmentCreated('shp-units', 0));
@@ -276,6 +309,8 @@ describe('history', () => {
     );
 
     const [state] = (await itemsOf(shipmentId)).filter((item) => item.SK === 'SHIPMENT');
+    // The tally of entries into each status rides in it too (status-episodes.ts).
+    expect(state?.statusEntries).toBe('1.0.0.1.1.1.1');
     expect(dynamoItemBytes(marshall(state, { removeUndefinedValues: true }))).toBeLessThan(1024);
     expect(state).not.toHaveProperty('timeline');
   });

@@ -5,7 +5,8 @@ import { DynamoWallets } from '../../functions/lib/adapters/dynamo-wallets.ts';
 import { recordEvents } from '../../functions/lib/app/record-events.ts';
 import { isWalletEvent, type ParcelEvent, parseEvents, type ShipmentEvent } from '../../functions/lib/domain/cloud-events.ts';
 import { ForbiddenError, ValidationError } from '../../functions/lib/domain/errors.ts';
-import { mergeEvent, type ShipmentState, toShipmentEntry } from '../../functions/lib/domain/shipment.ts';
+import { type ShipmentState, toShipmentEntry } from '../../functions/lib/domain/shipment.ts';
+import { recordEntry } from '../../functions/lib/domain/status-episodes.ts';
 import { parseRegistration, type Warehouse } from '../../functions/lib/domain/warehouse.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { TEST_SECRET } from '../support/events.ts';
@@ -181,7 +182,8 @@ async function interleaveAndCheck(
     const expected = parsedOfA
       .filter((event): event is ShipmentEvent => !isWalletEvent(event) && event.data.shipmentId === shipmentId)
       .reduce<ShipmentState | undefined>(
-        (current, event) => mergeEvent(current, toShipmentEntry(event, A.id, { receivedAt: new Date(NOW).toISOString(), position: 0 })),
+        // In the order A posted them, as the store counts entries into a status (recordEntry).
+        (current, event) => recordEntry(current, toShipmentEntry(event, A.id, { receivedAt: new Date(NOW).toISOString(), position: 0 })),
         undefined,
       );
     expect((await shipments.getShipment(shipmentId, { order: 'oldest', limit: 1 }))?.state).toEqual(expected);

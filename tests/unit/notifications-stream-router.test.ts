@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../emulator/lambda-context.ts';
 import { DynamoCustomerProfiles } from '../../functions/lib/adapters/dynamo-customer-profiles.ts';
 import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
@@ -115,6 +115,51 @@ describe('stream-router', () => {
 
     await expect(response).rejects.toThrow(new RegExp(`unreadable stream records: ${unreadable.dynamodb?.SequenceNumber}$`));
     expect(sns).not.toHaveReceivedCommand(PublishBatchCommand);
+  });
+
+  it('tells an entry into a status within the bound, and withholds one beyond it with a warning for the operator, no contact in it', async () => {
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    const observability = createObservability();
+    const warn = vi.spyOn(observability.logger, 'warn');
+    const counted: string[] = [];
+    vi.spyOn(observability.metrics, 'singleMetric').mockImplementation(() => {
+      let dimensions = '';
+      const metric = {
+        addDimension(name: string, value: string) {
+          dimensions = JSON.stringify({ [name]: value });
+          return metric;
+        },
+        addMetric: (name: string, _unit: string, value: number) => void counted.push(`${name} ${dimensions} ${value}`),
+      };
+      return metric as never;
+    });
+    const handler = streamRouterHandler(
+      routerPorts(new SnsNotificationPublisher(new SNSClient({}), 'arn:aws:sns:us-east-1:000000000000:NotificationsTopic')),
+      observability,
+    );
+    const entering = (shipmentId: string, entry: number) =>
+      record(
+        aggregate(shipmentId, 'in_transit', { statusEntries: { in_transit: entry, out_for_delivery: entry - 1 } }),
+        aggregate(shipmentId, 'out_for_delivery', { statusEntries: { in_transit: entry, out_for_delivery: entry } }),
+      );
+
+    const flapping = entering('flap', 4);
+    const response = await handler({ Records: [entering('third', 3), flapping, flapping] }, lambdaContext('StreamRouterFunction'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const entries = sns.commandCalls(PublishBatchCommand).flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? []);
+    expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}').notificationId)).toEqual([
+      'shipment#third#out_for_delivery@2026-11-01T10:00:00.000Z#sms',
+      'shipment#third#out_for_delivery@2026-11-01T10:00:00.000Z#email',
+    ]);
+    const lines = warn.mock.calls.filter(([message]) => String(message).startsWith('status entry not told')).map(([, details]) => details);
+    // A redelivered record is judged the same way, from the same image.
+    expect(lines).toEqual([
+      { shipmentId: 'flap', warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
+      { shipmentId: 'flap', warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/\+34600111222|ana@example\.com/);
+    expect(counted).toEqual(['StatusEntriesWithheld {"warehouse":"ams"} 1', 'StatusEntriesWithheld {"warehouse":"ams"} 1']);
   });
 
   it('ignores removals and items that are not shipment states', async () => {

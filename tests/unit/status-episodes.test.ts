@@ -3,8 +3,9 @@ import { claimKeyOf } from '../../functions/lib/adapters/dynamo-notification-cla
 import { keys } from '../../functions/lib/adapters/keys.ts';
 import { fallbackMessage } from '../../functions/lib/domain/fallback-policy.ts';
 import { parseNotificationMessage } from '../../functions/lib/domain/notification-message-schema.ts';
-import { entersStatusEpisode, notificationsForChange } from '../../functions/lib/domain/notification-policy.ts';
+import { notificationsForChange, withheldEntry } from '../../functions/lib/domain/notification-policy.ts';
 import { mergeEvent, type ShipmentEntry, type ShipmentState, type ShipmentStatus } from '../../functions/lib/domain/shipment.ts';
+import { ENTRIES_TOLD_PER_STATUS, entersStatusEpisode, recordEntry } from '../../functions/lib/domain/status-episodes.ts';
 
 // A status is announced once per entry into it (docs/notifications.md, "Status episodes").
 const customer = { id: 'cus-1', phone: '+34600111222', email: 'ana@example.com' };
@@ -29,7 +30,7 @@ function told(entries: readonly ShipmentEntry[]): string[][] {
   let state: ShipmentState | undefined;
   return entries.map((next) => {
     const before = state;
-    state = mergeEvent(state, next);
+    state = recordEntry(state, next);
     if (state === before) return []; // nothing written, no stream record
     return notificationsForChange(before, state).map((message) => claimKeyOf(message).SK);
   });
@@ -129,5 +130,55 @@ describe('status episodes', () => {
     const [sms] = notificationsForChange(undefined, [...start].reduce<ShipmentState | undefined>(mergeEvent, undefined) as ShipmentState);
     expect(parseNotificationMessage(JSON.stringify(sms)).episode).toBe('2026-11-02T08:01:00.000Z');
     expect(() => parseNotificationMessage(JSON.stringify({ ...sms, episode: 'x#NOTIFICATION|y' }))).toThrow(/episode/);
+  });
+
+  describe('the bound on entries into one status (a flapping scanner)', () => {
+    /** out_for_delivery and in_transit alternating, a minute apart, `flips` events. */
+    const flaps = (flips: number, from = 10) =>
+      Array.from({ length: flips }, (_, index) => entry(index % 2 === 0 ? 'out_for_delivery' : 'in_transit', from + index));
+
+    it('tells the first three entries into a status and none after, whatever the times: 40 flips are 3 messages per channel', () => {
+      const results = told([...start, ...flaps(40)]).slice(2);
+      const sent = results.flat();
+      expect(ENTRIES_TOLD_PER_STATUS).toBe(3);
+      expect(sent).toHaveLength(3 * 2);
+      // The first three entries are the ones told (out_for_delivery at the 1st, 3rd and 5th event).
+      expect(results.map((keysOf) => keysOf.length).slice(0, 7)).toEqual([2, 0, 2, 0, 2, 0, 0]);
+    });
+
+    it('counts an entry once, in the state: not a repeat, a second scan, an older event nor a detail', () => {
+      const ofd = entry('out_for_delivery', 10);
+      let state = [...start, ofd].reduce<ShipmentState | undefined>(recordEntry, undefined) as ShipmentState;
+      expect(state.statusEntries).toEqual({ created: 1, shipped: 1, out_for_delivery: 1 });
+      expect(recordEntry(state, ofd)).toBe(state);
+      for (const later of [entry('out_for_delivery', 12), entry('in_transit', 5), entry('out_for_delivery', 13, { carrier: 'DHL' })]) {
+        state = recordEntry(state, later);
+      }
+      expect(state.statusEntries).toEqual({ created: 1, shipped: 1, out_for_delivery: 1 });
+      state = recordEntry(recordEntry(state, entry('attempted_delivery', 20)), entry('out_for_delivery', 30));
+      expect(state.statusEntries).toEqual({ created: 1, shipped: 1, out_for_delivery: 2, attempted_delivery: 1 });
+    });
+
+    it('withholds an entry beyond the bound on a channel that becomes reachable later too, and names it for the operator', () => {
+      const noPhone = { ...customer, phone: undefined };
+      const opening = [entry('created', 0, { customer: noPhone }), entry('shipped', 1), ...flaps(7)];
+      const before = opening.reduce<ShipmentState | undefined>(recordEntry, undefined) as ShipmentState;
+      expect(before.status).toBe('out_for_delivery');
+      expect(before.statusEntries?.out_for_delivery).toBe(4);
+      expect(withheldEntry(undefined, before)).toEqual({ status: 'out_for_delivery', entry: 4 });
+      expect(notificationsForChange(undefined, before)).toEqual([]);
+      // The phone arrives: the current status is the withheld 4th entry, so nothing goes.
+      const after = recordEntry(before, entry('created', 0, { customer }));
+      expect(after.customer?.phone).toBe(customer.phone);
+      expect(notificationsForChange(before, after)).toEqual([]);
+      expect(withheldEntry(before, after)).toBeUndefined();
+    });
+
+    it('tells a state written before the tally existed as before', () => {
+      const state = [...start, entry('out_for_delivery', 10)].reduce<ShipmentState | undefined>(mergeEvent, undefined) as ShipmentState;
+      expect(state.statusEntries).toBeUndefined();
+      expect(notificationsForChange(undefined, state)).toHaveLength(2);
+      expect(withheldEntry(undefined, state)).toBeUndefined();
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import {
   decodeClaimState,
   decodeCustomer,
@@ -8,9 +9,12 @@ import {
   decodeShipmentEntry,
   decodeShipmentState,
   decodeWallet,
+  ENTRY_SLOTS,
+  encodeStatusEntries,
   UnreadableItemError,
 } from '../../functions/lib/adapters/stored-items.ts';
 import { shipmentChangeOf, walletChangeOf } from '../../functions/lib/adapters/stream-images.ts';
+import { SHIPMENT_STATUSES, type ShipmentState } from '../../functions/lib/domain/shipment.ts';
 
 // Items read back from the table and stream images are parsed, not cast: a wrong shape fails at
 // the edge, naming where, and keys and bookkeeping attributes never reach the domain.
@@ -92,6 +96,22 @@ describe('stored items', () => {
     ['a channel it does not know', { ...aggregate, customer: { id: 'c', channels: ['fax'] } }, 'customer.channels.0'],
   ])('refuses a shipment state with %s, naming where', (_, item, path) => {
     expect(() => decodeShipmentState(item)).toThrow(new UnreadableItemError(`shipment item is not readable at ${path}`));
+  });
+
+  it('stores the entries into each status as one short text in slot order, reads it back, and refuses one it cannot read', () => {
+    const entries = { created: 1, shipped: 1, in_transit: 12, out_for_delivery: 13, returned_to_sender: 1 };
+    const stored = stateItem({ ...(state as ShipmentState), statusEntries: entries }, 3);
+    expect(stored.statusEntries).toBe('1.0.0.1.12.13.0.0.0.0.0.0.1');
+    expect(decodeShipmentState(stored).statusEntries).toEqual(entries);
+    expect(ENTRY_SLOTS).toEqual(expect.arrayContaining([...SHIPMENT_STATUSES]));
+    expect(ENTRY_SLOTS).toHaveLength(SHIPMENT_STATUSES.length);
+    // Written before the tally: none, and none is written for a state that has none.
+    expect(decodeShipmentState(aggregate)).not.toHaveProperty('statusEntries');
+    expect(stateItem(state as ShipmentState, 3)).not.toHaveProperty('statusEntries');
+    expect(() => encodeStatusEntries({ ['lost' as 'created']: 1 })).toThrow(/no slot/);
+    for (const unreadable of ['1..2', '1.a', '-1', '01', `1${'.1'.repeat(13)}`]) {
+      expect(() => decodeShipmentState({ ...aggregate, statusEntries: unreadable })).toThrow(/statusEntries/);
+    }
   });
 
   it('reads an event of a history as merged and listed, and refuses one whose event is not a shipment event', () => {

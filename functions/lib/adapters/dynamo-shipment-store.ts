@@ -7,7 +7,8 @@ import { idDigest } from '#domain/id-digest.ts';
 import { keyProblem } from '#domain/key-limits.ts';
 import type { HistoryPage, NotificationRecord, RecordOutcome, ShipmentStates, ShipmentStore, StoredShipment } from '#domain/ports.ts';
 import { backoff, type RetryPolicy } from '#domain/retry.ts';
-import { mergeEvent, type Receipt, type ShipmentEntry, type ShipmentState, timelineKey, toShipmentEntry } from '#domain/shipment.ts';
+import { type Receipt, type ShipmentEntry, type ShipmentState, timelineKey, toShipmentEntry } from '#domain/shipment.ts';
+import { recordEntry } from '#domain/status-episodes.ts';
 import { eventSortKeyOf, keys, SORT_KEY, TIMELINE_INDEX } from './keys.ts';
 import {
   decodeNotificationRecord,
@@ -16,6 +17,7 @@ import {
   decodeShipmentState,
   decodeShipmentVersion,
   encodeMarks,
+  encodeStatusEntries,
   storedContentDigest,
 } from './stored-items.ts';
 
@@ -51,7 +53,8 @@ function assertKey(key: { PK: string; SK?: string }, what: string): void {
  * partition, which is the event's idempotency record and its place in the history (ordered by
  * the `Timeline` index), and one small item with the current state. An event is two single writes,
  * no transaction: the event item, guarded by `attribute_not_exists`, and the state, merged with
- * `mergeEvent` (commutative, idempotent) and written conditionally on its version. A crash
+ * `mergeEvent` (commutative, idempotent; `recordEntry` also counts an entry into a status, for
+ * the bound on status messages) and written conditionally on its version. A crash
  * between the two is repaired by the warehouse's resend: the duplicate is merged again.
  */
 export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
@@ -108,7 +111,7 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
     if (!current) {
       // The shipment's first event claims it for its warehouse: the state is created before the
       // event item, so another warehouse's event can never be stored in it, even for a moment.
-      const first = mergeEvent(undefined, entry);
+      const first = recordEntry(undefined, entry);
       const created = await this.createState(first);
       if (created.won) {
         const stored = await this.putEvent(entry, event);
@@ -200,7 +203,7 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
   private async mergeIntoState(start: VersionedState, entry: ShipmentEntry): Promise<void> {
     let current = start;
     for (let attempt = 1; ; attempt++) {
-      const next = mergeEvent(current.state, entry);
+      const next = recordEntry(current.state, entry);
       if (next === current.state) {
         this.remember(current);
         return;
@@ -332,15 +335,18 @@ export class DynamoShipmentStore implements ShipmentStore, ShipmentStates {
 
 /**
  * The state item (`SHIPMENT#<id> / SHIPMENT`): the state's values, its marks stored once each
- * (stored-items.ts), the version, and when it was written (for operators; nothing reads it back).
+ * and its entries into each status as one short text (stored-items.ts), the version, and when it
+ * was written (for operators; nothing reads it back).
  */
 export function stateItem(state: ShipmentState, version: number): Record<string, unknown> {
-  const { marks, statusTime: _derived, statusDetails, ...values } = state;
+  const { marks, statusTime: _derived, statusDetails, statusEntries, ...values } = state;
+  const entries = encodeStatusEntries(statusEntries);
   return {
     ...keys.shipment(state.shipmentId),
     entity: 'shipment',
     ...values,
     ...(Object.keys(statusDetails).length > 0 ? { statusDetails } : {}),
+    ...(entries ? { statusEntries: entries } : {}),
     ...encodeMarks(marks),
     version,
     updatedAt: new Date().toISOString(),

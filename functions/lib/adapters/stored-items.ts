@@ -15,6 +15,7 @@ import {
   SHIPMENT_STATUSES,
   type ShipmentEntry,
   type ShipmentState,
+  type ShipmentStatus,
   type StateMarks,
   statusOf,
 } from '#domain/shipment.ts';
@@ -86,6 +87,53 @@ export function encodeMarks(marks: StateMarks): { marks: string[]; markOf: strin
   return { marks: list, markOf };
 }
 
+/**
+ * The stored form of a state's `statusEntries` (status-episodes.ts): one count per status, in this
+ * order, joined by `.` and without trailing zeros (`1.0.0.1.2.3` for created, shipped, in_transit
+ * twice and out_for_delivery three times): some 30 bytes, where a map named by status would take
+ * about 100 of a normal state item's 1 KB. Stored, so append only: never reorder or remove a slot.
+ */
+export const ENTRY_SLOTS = [
+  'created',
+  'picked',
+  'packed',
+  'shipped',
+  'in_transit',
+  'out_for_delivery',
+  'delivery_failed',
+  'attempted_delivery',
+  'available_for_pickup',
+  'delivered',
+  'returned',
+  'cancelled',
+  'returned_to_sender',
+] as const satisfies readonly ShipmentStatus[];
+
+export function encodeStatusEntries(entries: ShipmentState['statusEntries']): string | undefined {
+  if (!entries) return undefined;
+  for (const status of Object.keys(entries)) {
+    // A status added to the domain without a slot here would be dropped silently: refuse instead.
+    if (!(ENTRY_SLOTS as readonly string[]).includes(status)) throw new RangeError(`status ${status} has no slot in ENTRY_SLOTS`);
+  }
+  const counts = ENTRY_SLOTS.map((status) => entries[status] ?? 0);
+  while (counts.at(-1) === 0) counts.pop();
+  return counts.length > 0 ? counts.join('.') : undefined;
+}
+
+/** One stored count: no leading zero, so each count has one spelling. */
+const COUNT = '(0|[1-9][0-9]{0,8})';
+
+function decodeStatusEntries(stored: string | undefined): ShipmentState['statusEntries'] {
+  if (stored === undefined) return undefined;
+  const entries: NonNullable<ShipmentState['statusEntries']> = {};
+  stored.split('.').forEach((count, at) => {
+    const status = ENTRY_SLOTS[at];
+    if (status === undefined) throw new UnreadableItemError('shipment item is not readable at statusEntries');
+    if (count !== '0') entries[status] = Number(count);
+  });
+  return entries;
+}
+
 const TIME_LENGTH = 24;
 
 const estimatedDelivery = z.union([
@@ -109,6 +157,8 @@ const stateItem = z.object({
   marks: z.array(text),
   estimatedDelivery: z.optional(estimatedDelivery),
   originalEstimatedDelivery: z.optional(estimatedDelivery),
+  // Absent from items written before the tally (status-episodes.ts, recordEntry); see ENTRY_SLOTS.
+  statusEntries: z.optional(z.string().check(z.regex(new RegExp(`^${COUNT}(\\.${COUNT}){0,${ENTRY_SLOTS.length - 1}}$`)))),
   markOf: z.string().check(z.regex(new RegExp(`^[0-9${EMPTY_REGISTER}]{${OLDEST_REGISTER_COUNT},${REGISTERS.length}}$`))),
 });
 
@@ -116,7 +166,7 @@ const decodeStateItem = decoder('shipment', stateItem);
 
 /** The shipment's current state (`SHIPMENT#<id> / SHIPMENT`), marks and all. */
 export function decodeShipmentState(item: unknown): ShipmentState {
-  const { marks: list, markOf, statusDetails, ...values } = decodeStateItem(item);
+  const { marks: list, markOf, statusDetails, statusEntries, ...values } = decodeStateItem(item);
   const marks: Partial<StateMarks> = {};
   REGISTERS.forEach((register, at) => {
     const index = markOf[at] ?? EMPTY_REGISTER;
@@ -128,7 +178,14 @@ export function decodeShipmentState(item: unknown): ShipmentState {
   if (marks.status === undefined || marks.status.length < TIME_LENGTH) {
     throw new UnreadableItemError('shipment item is not readable at markOf.status');
   }
-  return { ...values, statusTime: marks.status.slice(0, TIME_LENGTH), statusDetails: statusDetails ?? {}, marks: marks as StateMarks };
+  const entries = decodeStatusEntries(statusEntries);
+  return {
+    ...values,
+    statusTime: marks.status.slice(0, TIME_LENGTH),
+    statusDetails: statusDetails ?? {},
+    ...(entries ? { statusEntries: entries } : {}),
+    marks: marks as StateMarks,
+  };
 }
 
 /** The version a state item's optimistic lock checks. */

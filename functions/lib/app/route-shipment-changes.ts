@@ -1,10 +1,12 @@
 import { profileToKeep, type ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import { notificationsForChange, shipmentNotificationId, statusEpisode } from '#domain/notification-policy.ts';
+import { notificationsForChange, shipmentNotificationId, withheldEntry } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { CustomerProfiles, OrderWindows, StallDeadlines, StallSchedules, WorkflowStarter } from '#domain/ports.ts';
+import type { ShipmentStatus } from '#domain/shipment.ts';
 import { holdsBack, type SplitOrderWindowInput, splitOrderExecutionName, windowComplete } from '#domain/split-orders.ts';
 import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
+import { statusEpisode } from '#domain/status-episodes.ts';
 import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
 
 export interface RouteShipmentPorts extends DailyCapPorts {
@@ -27,6 +29,19 @@ export interface RoutedBatch {
   timers: number;
   /** Shipments whose message waits for their order's window (docs/alerts.md, "Split orders"). */
   held: number;
+  /**
+   * Entries into a status not told because the shipment entered that status more often than
+   * ENTRIES_TOLD_PER_STATUS (docs/notifications.md, "Status episodes"): for the operator.
+   */
+  withheld: WithheldEntry[];
+}
+
+export interface WithheldEntry {
+  shipmentId: string;
+  owner: string;
+  status: ShipmentStatus;
+  /** Which entry into the status it was (4 for the first one withheld when 3 are told). */
+  entry: number;
 }
 
 interface Outgoing {
@@ -58,6 +73,10 @@ export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: r
       byOwner.set(change.after.owner, list);
     }
   }
+  const withheld = changes.flatMap(({ before, after }) => {
+    const entry = withheldEntry(before, after);
+    return entry ? [{ shipmentId: after.shipmentId, owner: after.owner, ...entry }] : [];
+  });
   const profiles = changes.flatMap((change) => {
     const profile = profileToKeep(change);
     return profile ? [{ profile, sequenceNumber: change.sequenceNumber }] : [];
@@ -106,6 +125,7 @@ export async function routeShipmentChanges(ports: RouteShipmentPorts, changes: r
     profiles: profiles.length,
     timers: deadlines.length,
     held: orders.held.size,
+    withheld,
   };
 }
 

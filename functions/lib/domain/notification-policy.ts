@@ -3,6 +3,7 @@ import { DELIVERED_TO, type DeliveredTo } from './delivered-to.ts';
 import { estimateKey, movedByADay } from './estimated-delivery.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import type { Customer, ShipmentState, ShipmentStatus } from './shipment.ts';
+import { beyondEntryBound, entersStatusEpisode, entryNumber, type StatusView, statusEpisode } from './status-episodes.ts';
 
 /**
  * Which shipment changes the customer hears about (docs/notifications.md, Policy), and on which
@@ -39,46 +40,6 @@ export function shipmentNotificationId(shipmentId: string, status: ShipmentStatu
   return `shipment#${shipmentId}#${status}@${episode}#${channel}`;
 }
 
-/** The fields of a state the status-news rule reads. */
-export type StatusView = Pick<ShipmentState, 'status' | 'statusTime'> & { statusDetails?: Record<string, string> };
-
-/**
- * Whether a write of the state entered its status anew: the one place that says when the same
- * status is news (docs/notifications.md, "Status episodes").
- * - The status did not move (an older event, a duplicate, a detail): no.
- * - It moved to another status: yes, also back to one held before (out for delivery again after a
- *   failed attempt, or after the parcel went back to the depot).
- * - The same status by a later event (a second scan, minutes apart, under another event id): only
- *   `attempted_delivery` with another `nextAttemptAt` (another instant, not another spelling of
- *   it), a new attempt with a new date the customer must know; otherwise it is a detail of the
- *   episode already told.
- * An older event never moves the status (shipment.ts), so it never enters one.
- */
-export function entersStatusEpisode(before: StatusView | undefined, after: StatusView): boolean {
-  if (!before) return true;
-  if (before.status !== after.status) return true;
-  if (before.statusTime === after.statusTime) return false;
-  return after.status === 'attempted_delivery' && !sameInstant(before.statusDetails?.nextAttemptAt, after.statusDetails?.nextAttemptAt);
-}
-
-/**
- * `nextAttemptAt` is kept as the warehouse wrote it (any RFC 3339 offset or precision), so a
- * rescan saying the same attempt time another way (`10:00+01:00` for `09:00Z`) is the same attempt.
- */
-function sameInstant(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a === b || Date.parse(a) === Date.parse(b);
-}
-
-/**
- * The episode a state's status message tells: the time of the event that entered the status. The
- * stream router builds status messages only from the write that entered it (entersStatusEpisode),
- * so it is the state's `statusTime` then, the same for every redelivery of that write's record.
- */
-export function statusEpisode(state: Pick<ShipmentState, 'statusTime'>): string {
-  return state.statusTime;
-}
-
 /**
  * The messages one change of a shipment's state calls for, one per channel.
  * - The write entered an announced status (entersStatusEpisode): every reachable channel.
@@ -87,7 +48,9 @@ export function statusEpisode(state: Pick<ShipmentState, 'statusTime'>): string 
  * - The estimated delivery moved by a day or more in the customer's time zone, the parcel still on
  *   its way: a "new delivery date" message on every reachable channel, claimed once per new
  *   estimate (whatever event brought it), unless a `shipped` message saying the date goes too.
- * An older event never moves the status, so it never notifies of it.
+ * An older event never moves the status, so it never notifies of it. An entry beyond
+ * ENTRIES_TOLD_PER_STATUS into its status (a flapping scanner) is told on no channel, then or when
+ * a channel becomes reachable later (withheldEntry says which).
  */
 export function notificationsForChange(
   before: (StatusView & Pick<ShipmentState, 'customer' | 'estimatedDelivery'>) | undefined,
@@ -96,15 +59,24 @@ export function notificationsForChange(
   const now = reachableChannels(after.customer);
   const entered = entersStatusEpisode(before, after);
   const messages: NotificationMessage[] = [];
-  if (ANNOUNCED_STATUSES.has(after.status)) {
+  if (ANNOUNCED_STATUSES.has(after.status) && !beyondEntryBound(after)) {
     const earlier = new Set(reachableChannels(before?.customer));
     const channels = entered ? now : now.filter((channel) => !earlier.has(channel));
     messages.push(...channels.map((channel) => shipmentMessage(after, channel)));
   }
   // A moved date is news of its own, unless the status message just sent says it (shipped does).
-  const saidByStatus = entered && after.status === 'shipped';
+  const saidByStatus = entered && after.status === 'shipped' && !beyondEntryBound(after);
   if (dateRevised(before, after) && !saidByStatus) messages.push(...now.map((channel) => revisedDateMessage(after, channel)));
   return messages;
+}
+
+/**
+ * The entry into an announced status this change made and does not tell because it is beyond
+ * ENTRIES_TOLD_PER_STATUS, for the operator's log and metric; undefined for any other change.
+ */
+export function withheldEntry(before: StatusView | undefined, after: ShipmentState): { status: ShipmentStatus; entry: number } | undefined {
+  if (!ANNOUNCED_STATUSES.has(after.status) || !entersStatusEpisode(before, after) || !beyondEntryBound(after)) return undefined;
+  return { status: after.status, entry: entryNumber(after) };
 }
 
 /** Statuses after which a delivery date means nothing to the customer. */

@@ -185,6 +185,11 @@ export interface ShipmentState {
   /** When the parcel is expected now, and what was first said (docs/data-model.md, "Precedence"). */
   estimatedDelivery?: EstimatedDelivery;
   originalEstimatedDelivery?: EstimatedDelivery;
+  /**
+   * How many times the shipment entered each status, counted by `recordEntry` (status-episodes.ts)
+   * as writes arrive: a tally, not a register, so mergeEvent only carries it along.
+   */
+  statusEntries?: Partial<Record<ShipmentStatus, number>>;
   marks: StateMarks;
 }
 

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { shipmentChangeOf } from '#adapters/stream-images.ts';
+import { ENTRIES_TOLD_PER_STATUS } from '#domain/status-episodes.ts';
 import { type RouteShipmentPorts, routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
@@ -19,7 +20,7 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
   const { logger, metrics } = observability;
   return lambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(observability, { metrics: true }).handler(async (event) => {
     const changes = decodeBatch(event.Records, shipmentChangeOf, logger);
-    const { failedSequenceNumbers, published, suppressed, profiles, timers } = await routeShipmentChanges(ports, changes);
+    const { failedSequenceNumbers, published, suppressed, profiles, timers, withheld } = await routeShipmentChanges(ports, changes);
     logger.info('routed shipment changes', {
       records: event.Records.length,
       published,
@@ -34,6 +35,16 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
       metrics.singleMetric().addDimension('warehouse', warehouse).addMetric('NotificationsSuppressed', MetricUnit.Count, count);
       // Without the warehouse dimension: what NotificationCapAlarm watches.
       metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, count);
+    }
+    for (const { shipmentId, owner, status, entry } of withheld) {
+      logger.warn('status entry not told: the shipment entered this status too often', {
+        shipmentId,
+        warehouse: owner,
+        status,
+        entry,
+        told: ENTRIES_TOLD_PER_STATUS,
+      });
+      metrics.singleMetric().addDimension('warehouse', owner).addMetric('StatusEntriesWithheld', MetricUnit.Count, 1);
     }
     return batchItemFailures(failedSequenceNumbers);
   });
