@@ -10,6 +10,7 @@ import { DynamoCustomerProfiles } from '../../functions/lib/adapters/dynamo-cust
 import { documentClient } from '../../functions/lib/adapters/dynamo-documents.ts';
 import { stateItem } from '../../functions/lib/adapters/dynamo-shipment-store.ts';
 import { SnsNotificationPublisher } from '../../functions/lib/adapters/sns-notification-publisher.ts';
+import { idDigest } from '../../functions/lib/domain/id-digest.ts';
 import type { ShipmentState } from '../../functions/lib/domain/shipment.ts';
 import { streamRouterHandler } from '../../functions/lib/handlers/stream-router.ts';
 import { createObservability } from '../../functions/lib/runtime/observability.ts';
@@ -155,8 +156,8 @@ describe('stream-router', () => {
     const lines = warn.mock.calls.filter(([message]) => String(message).startsWith('status entry not told')).map(([, details]) => details);
     // A redelivered record is judged the same way, from the same image.
     expect(lines).toEqual([
-      { shipmentId: 'flap', warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
-      { shipmentId: 'flap', warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
+      { shipmentId: idDigest('flap'), warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
+      { shipmentId: idDigest('flap'), warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
     ]);
     expect(JSON.stringify(lines)).not.toMatch(/\+34600111222|ana@example\.com/);
     expect(counted).toEqual(['StatusEntriesWithheld {"warehouse":"ams"} 1', 'StatusEntriesWithheld {"warehouse":"ams"} 1']);

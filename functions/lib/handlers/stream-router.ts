@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { shipmentChangeOf } from '#adapters/stream-images.ts';
+import { idDigest } from '#domain/id-digest.ts';
 import { ENTRIES_TOLD_PER_STATUS } from '#domain/status-episodes.ts';
 import { type RouteShipmentPorts, routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
 import type { Observability } from '#lib/runtime/observability.ts';
@@ -38,7 +39,7 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
     }
     for (const { shipmentId, owner, status, entry } of withheld) {
       logger.warn('status entry not told: the shipment entered this status too often', {
-        shipmentId,
+        shipmentId: idDigest(shipmentId),
         warehouse: owner,
         status,
         entry,
