@@ -333,7 +333,7 @@ const topicPublishes = sum((key) => partsOf(key).caller !== 'local' && partsOf(k
 /** What one invocation of a function handles: events for ingest and the stream-router, messages for the senders. */
 const itemsPerInvocation = (functionId: string, count: number) => {
   const sends = (command: string) => sum((key) => key === `${functionId} ${command}`).requests;
-  if (functionId === 'SendSmsFunction') return sends('SNSClient:PublishCommand') / count;
+  if (functionId === 'SendSmsFunction') return sends('PinpointSMSVoiceV2Client:SendTextMessageCommand') / count;
   if (functionId === 'SendEmailFunction') return sends('SESv2Client:SendEmailCommand') / count;
   return events / count;
 };
