@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daytimeZone } from '../../support/time-zones.ts';
 import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
-import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
+import { type Delivered, receivedBy, type StartedStack, startNpmStartInTempDir, until } from '../support/npm-start.ts';
 
 // Split orders through `npm start` with SPLIT_ORDER_WINDOW_SECONDS=10: three parcels of one order
 // marked out_for_delivery within the window reach the customer as one message per channel (the
@@ -14,21 +11,17 @@ import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 const WINDOW_SECONDS = 10;
 let stack: StartedStack;
 let url: string;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-orders-'));
-  stack = await startNpmStart({
+  stack = await startNpmStartInTempDir('parcelcast-e2e-orders-', {
     WEBHOOK_SECRETS: TEST_SECRET,
     SPLIT_ORDER_WINDOW_SECONDS: String(WINDOW_SECONDS),
-    PARCELCAST_DATA_DIR: dataDir,
   });
   url = stack.url;
 }, 90_000);
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }, 15_000);
 
 let counter = 0;
@@ -46,18 +39,7 @@ function event(type: string, data: Record<string, unknown>) {
 
 const customer = (id: string, phone: string) => ({ id, phone, email: `${id}@example.com`, locale: 'en-GB', timeZone: daytimeZone() });
 
-interface Delivered {
-  channel: string;
-  recipient: string;
-  text: string;
-  subject?: string;
-  time?: string;
-}
-
-async function received(contact: { phone: string; email: string }): Promise<Delivered[]> {
-  const all = (await (await fetch(`${url}/local/outbox`)).json()) as Delivered[];
-  return all.filter((entry) => entry.recipient === contact.phone || entry.recipient === contact.email);
-}
+const received = (contact: { phone: string; email: string }) => receivedBy(url, contact);
 
 interface Execution {
   name: string;
@@ -76,11 +58,6 @@ async function executionsOf(orderId: string): Promise<{ waiting?: Execution; ear
     waiting: mine.find((execution) => Number(execution.input.windowSeconds) > 0),
     early: mine.find((execution) => execution.input.windowSeconds === 0),
   };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 describe(`split orders through npm start (SPLIT_ORDER_WINDOW_SECONDS=${WINDOW_SECONDS})`, () => {

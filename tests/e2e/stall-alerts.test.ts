@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daytimeZone } from '../../support/time-zones.ts';
 import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
-import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
+import { type Delivered, receivedBy, type StartedStack, startNpmStartInTempDir } from '../support/npm-start.ts';
 
 // Stall alerts through `npm start` with STALL_ALERT_SECONDS=3: the stream router arms a schedule
 // on the local EventBridge Scheduler, which fires it into the stall timer queue, and the
@@ -12,17 +9,14 @@ import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
 // message per channel; one that moves on to `delivered` before its deadline gets none.
 let stack: StartedStack;
 let url: string;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-stalls-'));
-  stack = await startNpmStart({ WEBHOOK_SECRETS: TEST_SECRET, STALL_ALERT_SECONDS: '3', PARCELCAST_DATA_DIR: dataDir });
+  stack = await startNpmStartInTempDir('parcelcast-e2e-stalls-', { WEBHOOK_SECRETS: TEST_SECRET, STALL_ALERT_SECONDS: '3' });
   url = stack.url;
 }, 90_000);
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }, 15_000);
 
 let counter = 0;
@@ -47,17 +41,7 @@ const customer = (id: string, phone: string) => ({
   timeZone: daytimeZone(),
 });
 
-interface Delivered {
-  channel: string;
-  recipient: string;
-  text: string;
-  subject?: string;
-}
-
-async function received(contact: { phone: string; email: string }): Promise<Delivered[]> {
-  const all = (await (await fetch(`${url}/local/outbox`)).json()) as Delivered[];
-  return all.filter((entry) => entry.recipient === contact.phone || entry.recipient === contact.email);
-}
+const received = (contact: { phone: string; email: string }) => receivedBy(url, contact);
 
 const delayMessages = (entries: Delivered[]) =>
   entries.filter((entry) =>

@@ -1,25 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daytimeZone } from '../../support/time-zones.ts';
 import { postSignedEvent, TEST_SECRET } from '../support/events.ts';
-import { type StartedStack, startNpmStart } from '../support/npm-start.ts';
+import { receivedBy, type StartedStack, startNpmStartInTempDir, until } from '../support/npm-start.ts';
 
 // Status episodes through `npm start` (docs/notifications.md): a parcel out for delivery, missed,
 // then out for delivery again is told three times per channel; a second scan of a status it is
 // already in is told nothing; a status entered again and again is told only its first three times.
 let stack: StartedStack;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-e2e-episodes-'));
-  stack = await startNpmStart({ WEBHOOK_SECRETS: TEST_SECRET, PARCELCAST_DATA_DIR: dataDir });
+  stack = await startNpmStartInTempDir('parcelcast-e2e-episodes-', { WEBHOOK_SECRETS: TEST_SECRET });
 }, 90_000);
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }, 15_000);
 
 const base = Date.now() - 60 * 60_000;
@@ -38,15 +32,7 @@ function event(type: string, minute: number, data: Record<string, unknown>) {
 
 const contact = { phone: '+447700900611', email: 'cus-episodes@example.com' };
 
-async function received(of: { phone: string; email: string } = contact): Promise<{ channel: string; recipient: string; text: string }[]> {
-  const all = (await (await fetch(`${stack.url}/local/outbox`)).json()) as { channel: string; recipient: string; text: string }[];
-  return all.filter((entry) => entry.recipient === of.phone || entry.recipient === of.email);
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-}
+const received = (of: { phone: string; email: string } = contact) => receivedBy(stack.url, of);
 
 describe('status episodes through npm start', () => {
   it('tells out_for_delivery → attempted_delivery → out_for_delivery three times per channel, and a repeated scan not at all', async () => {

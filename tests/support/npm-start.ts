@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../support/project.ts';
 
 /** `npm start` run as a child process, as a user runs it. */
@@ -56,4 +59,43 @@ export async function startNpmStart(env: Record<string, string>, upWithinMs = 60
     throw new Error(`npm start did not say where it runs:\n${output}`);
   }
   return { child, url, output: () => output, stop };
+}
+
+/** `npm start` with a data folder of its own, removed when it stops: each e2e file's stack, apart from the others'. */
+export async function startNpmStartInTempDir(prefix: string, env: Record<string, string>): Promise<StartedStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    const stack = await startNpmStart({ ...env, PARCELCAST_DATA_DIR: dataDir });
+    return {
+      ...stack,
+      async stop(graceMs) {
+        await stack.stop(graceMs);
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A message the local outbox recorded. */
+export interface Delivered {
+  channel: string;
+  recipient: string;
+  text: string;
+  subject?: string;
+  time?: string;
+}
+
+/** What the stack at `url` sent to one customer's phone or email, in the order sent. */
+export async function receivedBy(url: string, contact: { phone: string; email: string }): Promise<Delivered[]> {
+  const all = (await (await fetch(`${url}/local/outbox`)).json()) as Delivered[];
+  return all.filter((entry) => entry.recipient === contact.phone || entry.recipient === contact.email);
+}
+
+/** Polls `check` every 200 ms until it holds or `timeoutMs` passes; the caller asserts what it then finds. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 }
