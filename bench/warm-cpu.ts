@@ -160,10 +160,13 @@ async function child(rounds: number, eventsPerRound: number): Promise<WarmCpuRes
   dynamo.on(BatchGetCommand).resolves({ Responses: {} });
   dynamo.on(TransactWriteCommand).resolves({});
   dynamo.on(PutCommand).resolves({});
-  // The stream router's one ADD per warehouse per batch to the day's count, far under the cap.
-  dynamo.on(UpdateCommand).resolves({ Attributes: { notifications: 100 } });
-  // Each shipment's stall timer: armed for the first time (no deadline before), one schedule created.
-  dynamo.on(UpdateCommand, { Key: { SK: 'STALL' } } as never, false).resolves({});
+  // The stream router's one ADD per warehouse per batch to the day's count, far under the cap; and
+  // each shipment's stall timer, armed for the first time (no deadline before). One fake that looks at
+  // the key, not a matcher per case: aws-sdk-client-mock deep-compares every call against each
+  // matcher, and that CPU would be counted as the handlers'.
+  dynamo
+    .on(UpdateCommand)
+    .callsFake((input: { Key: { SK: string } }) => (input.Key.SK === 'STALL' ? {} : { Attributes: { notifications: 100 } }));
   const scheduler = mockClient(SchedulerClient);
   scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/bench/stall' });
   const sns = mockClient(SNSClient);

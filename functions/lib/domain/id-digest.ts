@@ -12,5 +12,13 @@ import { createHash } from 'node:crypto';
 export function idDigest(id: string): string;
 export function idDigest(id: string | undefined): string | undefined;
 export function idDigest(id: string | undefined): string | undefined {
-  return id === undefined ? undefined : `sha256:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
+  return id === undefined ? undefined : `sha256:${sha256Hex(id, 16)}`;
+}
+
+/**
+ * The first `digits` hex digits of `text`'s SHA-256: what log lines, execution names and schedule
+ * names carry in place of an id a warehouse chose (each caller says how many bits its name needs).
+ */
+export function sha256Hex(text: string, digits: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, digits);
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Channel } from './cloud-events.ts';
+import { sha256Hex } from './id-digest.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE, reachableChannels } from './notification-policy.ts';
 import type { Customer } from './shipment.ts';
@@ -51,7 +51,7 @@ export function reconciliationWindow(entryAt: string | Date, delaySeconds: numbe
  * execution names show in the console and the logs.
  */
 export function reconciliationName(walletId: string, window: Pick<ReconciliationWindow, 'startSeconds'>): string {
-  return `wallet-${createHash('sha256').update(walletId).digest('hex').slice(0, 24)}-${window.startSeconds}`;
+  return `wallet-${sha256Hex(walletId, 24)}-${window.startSeconds}`;
 }
 
 /**
@@ -66,7 +66,7 @@ export function reconciliationClaim(walletId: string, executionName: string): st
   const windowStart = /-(\d+)$/.exec(executionName)?.[1];
   if (windowStart === undefined) return executionName;
   const readable = walletId.replace(NAME_UNSAFE, '_').slice(0, NAME_ID_LENGTH);
-  const hash = createHash('sha256').update(walletId).digest('hex').slice(0, 8);
+  const hash = sha256Hex(walletId, 8);
   return `${readable}-${hash}-${windowStart}`;
 }
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Channel } from './cloud-events.ts';
+import { sha256Hex } from './id-digest.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { ANNOUNCED_STATUSES, DEFAULT_LOCALE, reachableChannels } from './notification-policy.ts';
 import type { OrderSize } from './ports.ts';
@@ -73,10 +73,7 @@ export type WindowExecution = 'wait' | 'complete';
  * console and the logs (a window's name follows from its order: docs/alerts.md).
  */
 export function splitOrderExecutionName(owner: string, orderId: string, status: ShipmentStatus, kind: WindowExecution = 'wait'): string {
-  const hash = createHash('sha256')
-    .update(JSON.stringify(kind === 'wait' ? [owner, orderId, status] : [owner, orderId, status, kind]))
-    .digest('hex')
-    .slice(0, 24);
+  const hash = sha256Hex(JSON.stringify(kind === 'wait' ? [owner, orderId, status] : [owner, orderId, status, kind]), 24);
   return `order-${hash}-${status}${kind === 'complete' ? '-all' : ''}`;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './id-digest.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE, reachableChannels } from './notification-policy.ts';
 import type { Customer, ShipmentState, ShipmentStatus } from './shipment.ts';
@@ -138,5 +138,5 @@ export function stallMessages(state: ShipmentState): NotificationMessage[] {
  * ids are any text, so the name is a hash (160 bits: no two shipments of a table share one).
  */
 export function stallScheduleName(shipmentId: string): string {
-  return `stall-${createHash('sha256').update(shipmentId).digest('hex').slice(0, 40)}`;
+  return `stall-${sha256Hex(shipmentId, 40)}`;
 }
