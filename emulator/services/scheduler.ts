@@ -46,11 +46,17 @@ const AT = /^at\((\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\)$/;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The epoch milliseconds of a wall-clock time in an IANA zone (the zone's offset at that time). */
-function zonedEpochMs(parts: number[], timeZone: string): number {
-  const [year, month, day, hour, minute, second] = parts as [number, number, number, number, number, number];
-  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const offsetAt = (epochMs: number) => {
-    const fields = new Intl.DateTimeFormat('en-US', {
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The wall-clock formatter of a time zone, built once per zone: building an Intl.DateTimeFormat costs
+ * far more than using one, and the stream-router arms a schedule for most events. Throws a RangeError
+ * for a zone that does not exist (so only real zones, a few hundred, are kept).
+ */
+function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -59,7 +65,17 @@ function zonedEpochMs(parts: number[], timeZone: string): number {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
-    }).formatToParts(new Date(epochMs));
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+function zonedEpochMs(parts: number[], timeZone: string): number {
+  const [year, month, day, hour, minute, second] = parts as [number, number, number, number, number, number];
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  const offsetAt = (epochMs: number) => {
+    const fields = zoneFormatter(timeZone).formatToParts(new Date(epochMs));
     const shown = Object.fromEntries(fields.map((part) => [part.type, Number(part.value)])) as Record<string, number>;
     return Date.UTC(shown.year ?? 0, (shown.month ?? 1) - 1, shown.day, shown.hour, shown.minute, shown.second) - epochMs;
   };
@@ -147,7 +163,7 @@ export class LocalScheduler {
     }
     const timeZone = String(input.ScheduleExpressionTimezone ?? 'UTC');
     try {
-      new Intl.DateTimeFormat('en', { timeZone });
+      zoneFormatter(timeZone);
     } catch {
       throw awsError(400, 'ValidationException', `Invalid ScheduleExpressionTimezone ${timeZone}`);
     }

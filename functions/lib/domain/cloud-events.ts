@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { CHANNELS } from './channels.ts';
 import { DELIVERED_TO } from './delivered-to.ts';
 import { type FieldError, ValidationError } from './errors.ts';
+import { isKnownTimeZone } from './intl-formats.ts';
 import { keyPartBytes, keyPartMessage, MAX_IDENTIFIER_KEY_BYTES, MAX_SOURCE_KEY_BYTES } from './key-limits.ts';
 import {
   codePointName,
@@ -137,18 +138,13 @@ const locale = z.string().check(
   }, 'must be a BCP 47 language tag such as "es-ES"'),
 );
 
-const timeZone = z.string().check(
-  z.maxLength(64),
-  z.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "Europe/Madrid"'),
-  z.refine((value: string) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: value });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be an IANA time zone such as "Europe/Madrid"'),
-);
+const timeZone = z
+  .string()
+  .check(
+    z.maxLength(64),
+    z.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "Europe/Madrid"'),
+    z.refine(isKnownTimeZone, 'must be an IANA time zone such as "Europe/Madrid"'),
+  );
 
 const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
 const currency = z

@@ -1,3 +1,5 @@
+import { dateTimeFormat } from './intl-formats.ts';
+
 /**
  * When a parcel is expected (`estimatedDelivery` on shipment events): a day, or a window of two
  * instants, each in the time zone it was promised in. A module of its own so the senders, which
@@ -13,9 +15,7 @@ export function estimateKey(estimate: EstimatedDelivery): string {
 /** The calendar day (days since 1970-01-01) the estimate ends on, as `timeZone` sees it. */
 function lastDay(estimate: EstimatedDelivery, timeZone: string): number {
   if ('date' in estimate) return Date.parse(`${estimate.date}T00:00:00Z`) / 86_400_000;
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(estimate.to),
-  );
+  const parts = dateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(estimate.to));
   return Date.parse(`${parts}T00:00:00Z`) / 86_400_000;
 }
 

@@ -1,5 +1,6 @@
 import type { DeliveredTo } from './delivered-to.ts';
 import type { EstimatedDelivery } from './estimated-delivery.ts';
+import { dateTimeFormat, isKnownTimeZone, numberFormat } from './intl-formats.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE } from './notification-policy.ts';
 import { DEFAULT_TIME_ZONE } from './quiet-hours.ts';
@@ -274,12 +275,7 @@ function formattingLocale(locale: string | undefined): string {
 }
 
 function validTimeZone(timeZone: string | undefined): string {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timeZone ?? DEFAULT_TIME_ZONE });
-    return timeZone ?? DEFAULT_TIME_ZONE;
-  } catch {
-    return DEFAULT_TIME_ZONE;
-  }
+  return timeZone !== undefined && isKnownTimeZone(timeZone) ? timeZone : DEFAULT_TIME_ZONE;
 }
 
 /** Integer minor units as an exact decimal string: 123456 with 2 digits → "1234.56" (no float division). */
@@ -297,7 +293,7 @@ function formatCurrency(minorUnits: number, format: Intl.NumberFormat): string {
 
 /** Integer minor units as the locale writes the currency, e.g. 123456 EUR → "1.234,56 €" in de. */
 export function formatMoney(minorUnits: number, currency: string, locale: string): string {
-  return formatCurrency(minorUnits, new Intl.NumberFormat(formattingLocale(locale), { style: 'currency', currency }));
+  return formatCurrency(minorUnits, numberFormat(formattingLocale(locale), { style: 'currency', currency }));
 }
 
 /**
@@ -305,7 +301,7 @@ export function formatMoney(minorUnits: number, currency: string, locale: string
  * locale's own symbols or digits (₹, ￥, ٤٢) would make the message UCS-2 and too long.
  */
 export function formatMoneyPlain(minorUnits: number, currency: string): string {
-  return formatCurrency(minorUnits, new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' }));
+  return formatCurrency(minorUnits, numberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' }));
 }
 
 function formatWhen(iso: string | undefined, locale: string, timeZone: string, style: 'short' | 'long'): string | undefined {
@@ -314,7 +310,7 @@ function formatWhen(iso: string | undefined, locale: string, timeZone: string, s
   if (Number.isNaN(instant.getTime())) return undefined;
   const options: Intl.DateTimeFormatOptions =
     style === 'short' ? { weekday: 'short', hour: '2-digit', minute: '2-digit' } : { dateStyle: 'medium', timeStyle: 'short' };
-  return new Intl.DateTimeFormat(formattingLocale(locale), { ...options, timeZone }).format(instant);
+  return dateTimeFormat(formattingLocale(locale), { ...options, timeZone }).format(instant);
 }
 
 /** Message types that are not a status of their own, and their words. */
@@ -333,10 +329,10 @@ function formatEstimate(estimate: EstimatedDelivery | undefined, locale: string,
   const day: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short' };
   try {
     if ('date' in estimate) {
-      return new Intl.DateTimeFormat(formattingLocale(locale), { ...day, timeZone: 'UTC' }).format(new Date(`${estimate.date}T12:00:00Z`));
+      return dateTimeFormat(formattingLocale(locale), { ...day, timeZone: 'UTC' }).format(new Date(`${estimate.date}T12:00:00Z`));
     }
     const zone = validTimeZone(customerTimeZone ?? estimate.timeZone);
-    const format = new Intl.DateTimeFormat(formattingLocale(locale), { ...day, hour: '2-digit', minute: '2-digit', timeZone: zone });
+    const format = dateTimeFormat(formattingLocale(locale), { ...day, hour: '2-digit', minute: '2-digit', timeZone: zone });
     return format.formatRange(new Date(estimate.from), new Date(estimate.to));
   } catch {
     return undefined;

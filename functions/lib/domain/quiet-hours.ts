@@ -1,3 +1,5 @@
+import { dateTimeFormat } from './intl-formats.ts';
+
 /**
  * Quiet hours for SMS: nothing is texted between 21:00 and 08:00 in the customer's time zone;
  * a message due then waits until 08:00 local. Email is never held, and neither is an SMS to a
@@ -16,7 +18,7 @@ interface LocalTime {
 }
 
 function localTime(instant: Date, timeZone: string): LocalTime {
-  const parts = new Intl.DateTimeFormat('en-GB', {
+  const parts = dateTimeFormat('en-GB', {
     timeZone,
     hourCycle: 'h23',
     hour: '2-digit',
