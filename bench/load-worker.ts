@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, type PutCommandInput, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_AWS } from '../emulator/aws-local.ts';
+import { DynamoCustomerProfiles } from '../functions/lib/adapters/dynamo-customer-profiles.ts';
+import { documentClient } from '../functions/lib/adapters/dynamo-documents.ts';
+import { DynamoNotificationClaims } from '../functions/lib/adapters/dynamo-notification-claims.ts';
+import { DynamoOrderWindows } from '../functions/lib/adapters/dynamo-order-windows.ts';
+import { DynamoPreferences } from '../functions/lib/adapters/dynamo-preferences.ts';
 import { eventItem, stateItem } from '../functions/lib/adapters/dynamo-shipment-store.ts';
-import type { Channel } from '../functions/lib/domain/channels.ts';
+import { DynamoStallDeadlines } from '../functions/lib/adapters/dynamo-stall-deadlines.ts';
+import { DynamoSuppressionList } from '../functions/lib/adapters/dynamo-suppression-list.ts';
+import { profileToKeep, type ShipmentChange } from '../functions/lib/domain/changes.ts';
 import { parseEvents, type ShipmentEvent } from '../functions/lib/domain/cloud-events.ts';
-import { shipmentNotificationId } from '../functions/lib/domain/notification-policy.ts';
+import { notificationsForChange, shipmentNotificationId } from '../functions/lib/domain/notification-policy.ts';
 import { mergeEvent, type ShipmentState, toShipmentEntry } from '../functions/lib/domain/shipment.ts';
+import { deadlineForChange, type StallSettings } from '../functions/lib/domain/stall-alerts.ts';
+import { statusEpisode } from '../functions/lib/domain/status-episodes.ts';
+import { loadSettings, stallSettingsOf } from '../functions/lib/runtime/config.ts';
 import { pool } from './stats.ts';
 import { postStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
 
@@ -20,35 +30,68 @@ import { postStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
 
 export type LoadJob =
   | { kind: 'post'; url: string; stories: ShipmentStory[]; concurrency: number; secret: string }
-  | { kind: 'raw'; endpoint: string; tableName: string; stories: ShipmentStory[]; concurrency: number; notifications: boolean };
+  | {
+      kind: 'raw';
+      endpoint: string;
+      tableName: string;
+      stories: ShipmentStory[];
+      concurrency: number;
+      /**
+       * With the stream-router's environment (as the stack gives it): the end-to-end floor, the
+       * design's other DynamoDB requests too. Without: the ingest floor, its two writes only.
+       */
+      routerEnvironment?: Record<string, string>;
+    };
 
-type Request = { kind: 'put'; input: PutCommandInput } | { kind: 'update'; input: UpdateCommandInput };
+/** One request of the floor: an ingest write built before the clock starts, or a request the design's adapters build. */
+type Step = PutCommandInput | (() => Promise<unknown>);
+
+/** The adapters the design sends its requests through (functions/lib/composition/), here on the floor's client. */
+interface DesignStores {
+  claims: DynamoNotificationClaims;
+  suppressions: DynamoSuppressionList;
+  preferences: DynamoPreferences;
+  profiles: DynamoCustomerProfiles;
+  deadlines: DynamoStallDeadlines;
+  orders: DynamoOrderWindows;
+  stallSettings: StallSettings;
+}
 
 /**
- * The floors' requests for one story, built before the clock starts: per event, the very items
- * the design writes (docs/data-model.md), byte for byte, with the same conditions. The event item,
- * conditional on being new, in the Timeline index through its `timelineKey`; then the state item,
- * conditional on its version. With `notifications`, per notification the event calls for, the
- * claim and the settle the senders write (adapters/dynamo-notification-claims.ts). Keys under
- * FLOOR#, the state's sort key FLOOR-STATE: no item of the floor wakes the notification pipeline.
+ * The floors' requests for one story, per event in order. First the ingest's two writes, the very
+ * items the design writes (docs/data-model.md), byte for byte, with the same conditions, built before
+ * the clock starts: the event item, conditional on being new, in the Timeline index through its
+ * `timelineKey`; then the state item, conditional on its version. Keys under FLOOR#, the state's
+ * sort key FLOOR-STATE: no item of the floor wakes the notification pipeline.
+ *
+ * With `stores` (the end-to-end floor), then every other DynamoDB request the design makes for that
+ * event, decided by the domain's own rules on the state before and after and sent through the
+ * product's own adapters, so the floor follows the design when it changes:
+ * - the stream-router's: the order counted (the first event naming it), the order's size read (a
+ *   status the customer is told, of a shipment in an order), the customer profile kept (when the
+ *   customer moved), the stall deadline brought forward (a status with a deadline);
+ * - per notification, the sender's: its claim, the suppression list and the customer's preference
+ *   read side by side, and the settle.
+ * Left out as not per event: the daily cap's one write per warehouse per stream batch (about one
+ * in fifty events here), and the windows of split orders (the benchmark's orders have one parcel).
+ * Requests to other services (SNS, SQS, Scheduler, the SMS and email providers) are not DynamoDB
+ * requests and are not in the floor.
  */
-function floorRequests(story: ShipmentStory, tableName: string, notifications: boolean): Request[] {
+function floorSteps(story: ShipmentStory, tableName: string, stores: DesignStores | undefined): Step[][] {
   const partition = { PK: `FLOOR#${story.shipmentId}` };
-  const requests: Request[] = [];
+  const steps: Step[][] = [];
   let state: ShipmentState | undefined;
   for (const [index, raw] of story.events.entries()) {
     const event = parseEvents(raw, new Date(Date.parse(raw.time) + 60_000)).events[0] as ShipmentEvent;
     const entry = toShipmentEntry(event, WAREHOUSE.id, { receivedAt: new Date().toISOString(), position: 0 });
+    const before = state;
     state = mergeEvent(state, entry);
-    requests.push({
-      kind: 'put',
-      input: { TableName: tableName, Item: { ...eventItem(entry, event), ...partition }, ConditionExpression: 'attribute_not_exists(PK)' },
-    });
-    requests.push({
-      kind: 'put',
-      input: {
+    const after = state;
+    const eventSteps: Step[] = [
+      { TableName: tableName, Item: { ...eventItem(entry, event), ...partition }, ConditionExpression: 'attribute_not_exists(PK)' },
+      {
         TableName: tableName,
-        Item: { ...stateItem(state, index + 1), ...partition, SK: 'FLOOR-STATE' },
+        Item: { ...stateItem(after, index + 1), ...partition, SK: 'FLOOR-STATE' },
         ...(index === 0
           ? { ConditionExpression: 'attribute_not_exists(PK)' }
           : {
@@ -57,74 +100,89 @@ function floorRequests(story: ShipmentStory, tableName: string, notifications: b
               ExpressionAttributeValues: { ':expected': index },
             }),
       },
+    ];
+    steps.push(eventSteps);
+    if (!stores) continue;
+    const change: ShipmentChange = {
+      sequenceNumber: String(index),
+      before: before && { ...before, ...(before.marks.customer === undefined ? {} : { customerMark: before.marks.customer }) },
+      after,
+    };
+    const messages = notificationsForChange(change.before, after);
+    const statusMoved = before?.status !== after.status || before?.statusTime !== after.statusTime;
+    const { orderId } = after;
+    const ownStatus = new Set(
+      (['sms', 'email'] as const).map((channel) => shipmentNotificationId(after.shipmentId, after.status, statusEpisode(after), channel)),
+    );
+    const countsOrder = orderId && (before?.orderId !== orderId || before?.parcelCount !== after.parcelCount);
+    const readsOrder = statusMoved && orderId && messages.some((message) => ownStatus.has(message.notificationId));
+    const profile = profileToKeep(change);
+    const dueAt = deadlineForChange(change.before, after, new Date(), stores.stallSettings);
+    // As the product runs them: the order first (it decides what is held), then the profile, the
+    // stall deadline and the messages side by side (the senders take the messages as they come).
+    eventSteps.push(async () => {
+      if (orderId && countsOrder) await stores.orders.addShipment(after.owner, orderId, after.shipmentId, after.parcelCount);
+      if (orderId && readsOrder) await stores.orders.size(after.owner, orderId);
+      await Promise.all([
+        profile && stores.profiles.remember(profile.owner, profile.customer, profile.mark),
+        dueAt && stores.deadlines.bringForward(after.shipmentId, dueAt),
+        ...messages.map(async (message) => {
+          const claim = await stores.claims.claim(message, new Date());
+          if (claim.kind !== 'claimed') return;
+          await Promise.all([
+            stores.suppressions.find(message.channel, message.recipient as string),
+            stores.preferences.levelFor({ customerId: message.customerId, owner: message.owner }, message.channel),
+          ]);
+          await stores.claims.settle(message, claim.token, { status: 'sent', providerMessageId: randomUUID() }, new Date());
+        }),
+      ]);
     });
-    // A status is told once per entry into it: an event of the status it follows enters nothing.
-    if (!notifications || story.events[index - 1]?.type === raw.type) continue;
-    for (const notification of new Set(story.expectedNotifications)) {
-      const [status, channel] = notification.split('/') as [string, string];
-      if (status !== entry.status) continue;
-      const Key = { ...partition, SK: `FLOOR-NOTIFICATION#${status}@${entry.time}#${channel}` };
-      const now = new Date();
-      const token = randomUUID();
-      requests.push({
-        kind: 'update',
-        input: {
-          TableName: tableName,
-          Key,
-          UpdateExpression:
-            'SET entity = :entity, #status = :status, channel = :channel, notificationId = :id, outcome = :pending, ' +
-            'leaseUntil = :leaseUntil, claimToken = :token, updatedAt = :now, attempts = if_not_exists(attempts, :zero) + :one',
-          ConditionExpression: 'attribute_not_exists(PK) OR (outcome = :pending AND leaseUntil <= :nowMs)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':entity': 'notification',
-            ':status': status,
-            ':channel': channel,
-            ':id': shipmentNotificationId(story.shipmentId, entry.status, entry.time, channel as Channel),
-            ':pending': 'pending',
-            ':leaseUntil': now.getTime() + 30_000,
-            ':token': token,
-            ':now': now.toISOString(),
-            ':nowMs': now.getTime(),
-            ':zero': 0,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      });
-      requests.push({
-        kind: 'update',
-        input: {
-          TableName: tableName,
-          Key,
-          UpdateExpression: 'SET outcome = :outcome, updatedAt = :now REMOVE leaseUntil, claimToken, reason',
-          ConditionExpression: 'claimToken = :token',
-          ExpressionAttributeValues: { ':outcome': 'sent', ':now': now.toISOString(), ':token': token },
-        },
-      });
-    }
   }
-  return requests;
+  return steps;
 }
 
 /** The floors: each story's requests sent raw, one after another, stories side by side as the product posts them. */
 async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: job.endpoint }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const stories = job.stories.map((story) => floorRequests(story, job.tableName, job.notifications));
+  const documents = documentClient(new DynamoDBClient({ ...LOCAL_AWS, endpoint: job.endpoint }));
+  // What the floor sent, by command, so the report can set it beside what the product sent.
+  const requests: Record<string, number> = {};
+  documents.middlewareStack.add(
+    (next, context) => (args) => {
+      const command = String(context.commandName);
+      requests[command] = (requests[command] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'floorRequestCounter' },
+  );
+  const settings = job.routerEnvironment && loadSettings('stream-router', job.routerEnvironment);
+  const stores: DesignStores | undefined = settings && {
+    claims: new DynamoNotificationClaims(documents, job.tableName),
+    suppressions: new DynamoSuppressionList(documents, job.tableName),
+    preferences: new DynamoPreferences(documents, job.tableName),
+    profiles: new DynamoCustomerProfiles(documents, job.tableName),
+    deadlines: new DynamoStallDeadlines(documents, job.tableName),
+    orders: new DynamoOrderWindows(documents, job.tableName),
+    stallSettings: stallSettingsOf(settings),
+  };
+  const stories = job.stories.map((story) => floorSteps(story, job.tableName, stores));
   await ready();
   const started = performance.now();
-  await pool(stories, job.concurrency, async (requests) => {
-    for (const request of requests) {
-      if (request.kind === 'put') await documents.send(new PutCommand(request.input));
-      else await documents.send(new UpdateCommand(request.input));
+  await pool(stories, job.concurrency, async (events) => {
+    // The ingest's writes in order, event after event, as the warehouse posts them; the rest of the
+    // design's requests for an event start once its writes are done and do not hold up the next
+    // event, as the stream's consumers work behind the ingest. The story ends when all have.
+    const behind: Promise<unknown>[] = [];
+    for (const steps of events) {
+      const [eventWrite, stateWrite, ...design] = steps as [PutCommandInput, PutCommandInput, ...(() => Promise<unknown>)[]];
+      await documents.send(new PutCommand(eventWrite));
+      await documents.send(new PutCommand(stateWrite));
+      behind.push(...design.map((request) => request()));
     }
+    await Promise.all(behind);
   });
   const seconds = (performance.now() - started) / 1000;
   documents.destroy();
-  return { seconds };
+  return { seconds, requests };
 }
 
 /**

@@ -19,7 +19,9 @@ import { type PostOutcome, SECRET, shipmentStories, WAREHOUSE } from './workload
  * round so that neither a warming JVM nor a growing table favours one:
  *
  * - floor: the ingest path's writes, raw: per event the event item and the state;
- * - floor-e2e: the same, and per notification its claim and its settle, as the senders write them;
+ * - floor-e2e: the same, and every other DynamoDB request the design makes per event: the
+ *   stream-router's (order, profile, stall deadline) and, per notification, the sender's (claim,
+ *   suppression and preference reads, settle), through the product's own adapters;
  * - held: the events posted while the stream consumers are held back (records wait on the stream,
  *   as behind an event source mapping that lags), then released and drained: the ingest path
  *   alone, as on AWS where the consumers run on capacity of their own (compared with `floor`);
@@ -39,6 +41,8 @@ export interface CpuSeconds {
 export interface FloorPhase {
   events: number;
   seconds: number;
+  /** A floor's DynamoDB requests by command (a product phase's are in ThroughputResult.requests). */
+  requests?: Record<string, number>;
   /** CPU used while the transactions ran. */
   cpu: CpuSeconds;
 }
@@ -173,13 +177,20 @@ export async function measureThroughput(options: {
     // The floor's records concern no consumer; reading them is left to the drain after the phase.
     const release = stack.holdStreams();
     let cpu = startCpu();
-    const { seconds } = await inWorker<{ seconds: number }>(
-      { kind: 'raw', endpoint: stack.dynamoEndpoint, tableName, stories, concurrency: options.concurrency, notifications },
+    const { seconds, requests } = await inWorker<{ seconds: number; requests: Record<string, number> }>(
+      {
+        kind: 'raw',
+        endpoint: stack.dynamoEndpoint,
+        tableName,
+        stories,
+        concurrency: options.concurrency,
+        ...(notifications ? { routerEnvironment: stack.environmentOf('StreamRouterFunction') } : {}),
+      },
       () => (cpu = startCpu()),
     );
     const used = cpu();
     release();
-    return { events: stories.reduce((sum, story) => sum + story.events.length, 0), seconds, cpu: used };
+    return { events: stories.reduce((sum, story) => sum + story.events.length, 0), seconds, requests, cpu: used };
   }
 
   async function productPhase(round: number | 'warm-up', phase: 'held' | 'live'): Promise<ProductPhase> {
