@@ -19,7 +19,7 @@ import { deadlineForChange, type StallSettings } from '../functions/lib/domain/s
 import { statusEpisode } from '../functions/lib/domain/status-episodes.ts';
 import { loadSettings, stallSettingsOf } from '../functions/lib/runtime/config.ts';
 import { pool } from './stats.ts';
-import { postStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
+import { postPrepared, prepareStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
 
 /**
  * The load generator of the throughput benchmark, in its own thread: a warehouse is not the
@@ -198,8 +198,9 @@ const job = workerData as LoadJob;
 if (job.kind === 'raw') {
   parentPort?.postMessage(await rawWrites(job));
 } else {
+  const prepared = prepareStories(job.stories, job.secret);
   await ready();
   const started = performance.now();
-  const posted = await postStories(job.url, job.stories, job.concurrency, job.secret);
+  const posted = await postPrepared(job.url, prepared, job.concurrency);
   parentPort?.postMessage({ seconds: (performance.now() - started) / 1000, ...posted });
 }
