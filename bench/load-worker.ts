@@ -69,7 +69,9 @@ interface DesignStores {
  * product's own adapters, so the floor follows the design when it changes:
  * - the stream-router's: the order counted (the first event naming it), the order's size read (a
  *   status the customer is told, of a shipment in an order), the customer profile kept (when the
- *   customer moved), the stall deadline brought forward (a status with a deadline);
+ *   customer moved), the stall deadline brought forward (one per shipment: the router arms one timer
+ *   per shipment per stream batch, for its last status change, and the floor counts the story as one
+ *   batch, the fewest requests the design makes);
  * - per notification, the sender's: its claim, the suppression list and the customer's preference
  *   read side by side, and the settle.
  * Left out as not per event: the daily cap's one write per warehouse per stream batch (about one
@@ -117,7 +119,10 @@ function floorSteps(story: ShipmentStory, tableName: string, stores: DesignStore
     const countsOrder = orderId && (before?.orderId !== orderId || before?.parcelCount !== after.parcelCount);
     const readsOrder = statusMoved && orderId && messages.some((message) => ownStatus.has(message.notificationId));
     const profile = profileToKeep(change);
-    const dueAt = deadlineForChange(change.before, after, new Date(), stores.stallSettings);
+    // The stream-router arms one timer per shipment per stream batch, for its last status change:
+    // the floor arms one per story, as if all of it came in one batch (the fewest the design makes).
+    const lastChange = story.events.findLastIndex((other, position) => position === 0 || other.type !== story.events[position - 1]?.type);
+    const dueAt = index === lastChange ? deadlineForChange(change.before, after, new Date(), stores.stallSettings) : undefined;
     // As the product runs them: the order first (it decides what is held), then the profile, the
     // stall deadline and the messages side by side (the senders take the messages as they come).
     eventSteps.push(async () => {
