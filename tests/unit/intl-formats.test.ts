@@ -9,7 +9,9 @@ describe('Intl formatters built once', () => {
     expect(dateTimeFormat('es-ES', { ...options, timeZone: 'Asia/Tokyo' })).not.toBe(first);
     expect(dateTimeFormat('de-DE', options)).not.toBe(first);
     expect(first.format(new Date('2026-12-03T17:05:00Z'))).toBe('18:05');
-    expect(numberFormat('de-DE', { style: 'currency', currency: 'EUR' })).toBe(numberFormat('de-DE', { style: 'currency', currency: 'EUR' }));
+    expect(numberFormat('de-DE', { style: 'currency', currency: 'EUR' })).toBe(
+      numberFormat('de-DE', { style: 'currency', currency: 'EUR' }),
+    );
   });
 
   it('throws for a time zone Intl does not know, and remembers nothing for it', () => {
