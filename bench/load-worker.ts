@@ -149,12 +149,15 @@ function floorSteps(story: ShipmentStory, tableName: string, stores: DesignStore
 /** The floors: each story's requests sent raw, one after another, stories side by side as the product posts them. */
 async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
   const documents = documentClient(new DynamoDBClient({ ...LOCAL_AWS, endpoint: job.endpoint }));
-  // What the floor sent, by command, so the report can set it beside what the product sent.
+  // What the floor sent, by command, so the report can set it beside what the product sent. And
+  // the capacity each request consumed, asked for as the product's requests ask for it under the
+  // benchmark's counter (bench/aws-requests.ts), so both send the same requests and parse the same answers.
   const requests: Record<string, number> = {};
   documents.middlewareStack.add(
     (next, context) => (args) => {
       const command = String(context.commandName);
       requests[command] = (requests[command] ?? 0) + 1;
+      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
       return next(args);
     },
     { step: 'initialize', name: 'floorRequestCounter' },
