@@ -6,7 +6,7 @@ import { idDigest } from '#domain/id-digest.ts';
 import type { RecordResult } from '#lib/app/record-events.ts';
 import { type IngestPorts, ingestEventsRequest, type RequestAudit } from '#lib/http/ingest-controller.ts';
 import { forLog, header } from '#lib/http/request.ts';
-import { countBy, type Observability } from '#lib/runtime/observability.ts';
+import { countBy, type Observability, singleMetricOf } from '#lib/runtime/observability.ts';
 import { type HttpHandler, httpHandler } from './middleware.ts';
 
 /** The audit context of each request being handled. */
@@ -71,12 +71,11 @@ function audit(
     ...(error instanceof RateLimitedError ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     sourceIp: request.requestContext?.http?.sourceIp,
   });
-  metrics
-    .singleMetric()
+  singleMetricOf(metrics)
     .addDimensions({ warehouse: context.warehouse ?? 'unauthenticated', reason: error.reason })
     .addMetric('RequestsRefused', MetricUnit.Count, 1);
   if (error instanceof RateLimitedError && error.reason === 'notification-cap') {
     // Without the warehouse dimension: what NotificationCapAlarm watches.
-    metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, 1);
+    singleMetricOf(metrics).addMetric('NotificationCapReached', MetricUnit.Count, 1);
   }
 }

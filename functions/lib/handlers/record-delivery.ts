@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeDeliveryEvent } from '#adapters/delivery-events.ts';
 import { type RecordDeliveryPorts, recordDelivery } from '#lib/app/record-delivery.ts';
-import { notificationMetric, type Observability } from '#lib/runtime/observability.ts';
+import { notificationMetric, type Observability, singleMetricOf } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
 
 /**
@@ -17,7 +17,7 @@ export function recordDeliveryHandler(ports: RecordDeliveryPorts, observability:
   const { logger, metrics } = observability;
   const processor = new BatchProcessor(EventType.SQS);
   const count = (name: string, channel?: string) => {
-    const metric = metrics.singleMetric();
+    const metric = singleMetricOf(metrics);
     if (channel) metric.addDimension('channel', channel);
     metric.addMetric(name, MetricUnit.Count, 1);
   };

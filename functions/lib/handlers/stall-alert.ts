@@ -4,7 +4,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { idDigest } from '#domain/id-digest.ts';
 import { type CheckStalledShipmentPorts, checkStalledShipment } from '#lib/app/check-stalled-shipment.ts';
-import type { Observability } from '#lib/runtime/observability.ts';
+import { type Observability, singleMetricOf } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
 
 /** What a stall timer's schedule sends (its target's Input): the shipment, and the deadline it was armed for. */
@@ -43,12 +43,11 @@ export function stallAlertHandler(ports: CheckStalledShipmentPorts, observabilit
       metrics.addMetric('ShipmentsStalled', MetricUnit.Count, 1);
       if (outcome.suppressed > 0) {
         logger.warn('notifications suppressed: daily cap reached', { warehouse: shipment.owner, suppressed: outcome.suppressed });
-        metrics
-          .singleMetric()
+        singleMetricOf(metrics)
           .addDimension('warehouse', shipment.owner)
           .addMetric('NotificationsSuppressed', MetricUnit.Count, outcome.suppressed);
         // Without the warehouse dimension: what NotificationCapAlarm watches.
-        metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, outcome.suppressed);
+        singleMetricOf(metrics).addMetric('NotificationCapReached', MetricUnit.Count, outcome.suppressed);
       }
     } else {
       logger.info('stall timer', { shipmentId: idDigest(timer.shipmentId), dueAt: timer.dueAt, outcome: outcome.kind });

@@ -4,7 +4,7 @@ import { shipmentChangeOf } from '#adapters/stream-images.ts';
 import { idDigest } from '#domain/id-digest.ts';
 import { ENTRIES_TOLD_PER_STATUS } from '#domain/status-episodes.ts';
 import { type RouteShipmentPorts, routeShipmentChanges } from '#lib/app/route-shipment-changes.ts';
-import type { Observability } from '#lib/runtime/observability.ts';
+import { type Observability, singleMetricOf } from '#lib/runtime/observability.ts';
 import { lambdaHandler } from './middleware.ts';
 import { batchItemFailures, decodeBatch } from './stream-records.ts';
 
@@ -33,9 +33,9 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
     metrics.addMetric('NotificationsPublished', MetricUnit.Count, published);
     for (const [warehouse, count] of suppressed) {
       logger.warn('notifications suppressed: daily cap reached', { warehouse, suppressed: count });
-      metrics.singleMetric().addDimension('warehouse', warehouse).addMetric('NotificationsSuppressed', MetricUnit.Count, count);
+      singleMetricOf(metrics).addDimension('warehouse', warehouse).addMetric('NotificationsSuppressed', MetricUnit.Count, count);
       // Without the warehouse dimension: what NotificationCapAlarm watches.
-      metrics.singleMetric().addMetric('NotificationCapReached', MetricUnit.Count, count);
+      singleMetricOf(metrics).addMetric('NotificationCapReached', MetricUnit.Count, count);
     }
     for (const { shipmentId, owner, status, entry } of withheld) {
       logger.warn('status entry not told: the shipment entered this status too often', {
@@ -45,7 +45,7 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
         entry,
         told: ENTRIES_TOLD_PER_STATUS,
       });
-      metrics.singleMetric().addDimension('warehouse', owner).addMetric('StatusEntriesWithheld', MetricUnit.Count, 1);
+      singleMetricOf(metrics).addDimension('warehouse', owner).addMetric('StatusEntriesWithheld', MetricUnit.Count, 1);
     }
     return batchItemFailures(failedSequenceNumbers);
   });

@@ -1,0 +1,41 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { countBy, singleMetricOf } from '#lib/runtime/observability.ts';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+/** EMF lines as Powertools prints them (POWERTOOLS_DEV: through the global console). */
+function emfLines(): Record<string, unknown>[] {
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+  vi.stubEnv('POWERTOOLS_DEV', 'true');
+  const lines: Record<string, unknown>[] = [];
+  vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+    lines.push(JSON.parse(String(line)));
+  });
+  return lines;
+}
+
+describe('metrics counted by dimension', () => {
+  it('writes one EMF line per distinct value, each with only its own dimension beside the defaults', () => {
+    const lines = emfLines();
+    const metrics = new Metrics({ namespace: 'Parcelcast', serviceName: 'ingest', defaultDimensions: { channel: 'sms' } });
+    countBy(metrics, 'EventsAccepted', 'eventType', ['shipment.created', 'shipment.shipped', 'shipment.created']);
+    singleMetricOf(metrics).addMetric('NotificationCapReached', MetricUnit.Count, 1);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ channel: 'sms', eventType: 'shipment.created', EventsAccepted: 2 });
+    expect(lines[1]).toMatchObject({ channel: 'sms', eventType: 'shipment.shipped', EventsAccepted: 1 });
+    // The reused instance forgot the eventType dimension once it published.
+    expect(lines[2]).toMatchObject({ channel: 'sms', NotificationCapReached: 1 });
+    expect(lines[2]).not.toHaveProperty('eventType');
+    expect(lines[2]).not.toHaveProperty('EventsAccepted');
+  });
+
+  it('reuses one single-metric instance per Metrics, and none of another', () => {
+    const metrics = new Metrics({ namespace: 'Parcelcast' });
+    expect(singleMetricOf(metrics)).toBe(singleMetricOf(metrics));
+    expect(singleMetricOf(new Metrics({ namespace: 'Parcelcast' }))).not.toBe(singleMetricOf(metrics));
+  });
+});
