@@ -14,7 +14,7 @@ import { RequestRateLimiter } from '../../functions/lib/domain/request-rate.ts';
 import { capDay, secondsUntilNextDay } from '../../functions/lib/domain/warehouse.ts';
 import { ingestEventsHandler } from '../../functions/lib/handlers/ingest-events.ts';
 import { SignatureVerifier } from '../../functions/lib/http/webhook-signature.ts';
-import { createObservability } from '../../functions/lib/runtime/observability.ts';
+import { createObservability, singleMetricOf } from '../../functions/lib/runtime/observability.ts';
 import { createTestTable, type TestTable } from '../support/dynamo.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus, TEST_SECRET, walletEvent } from '../support/events.ts';
 
@@ -287,20 +287,21 @@ describe('the audit of refusals', () => {
   it('logs each 401, 403 and 429 with the warehouse, the reason and the event ids, never the body or a secret', async () => {
     const warn = vi.spyOn(observability.logger, 'warn');
     const counted: string[] = [];
-    vi.spyOn(observability.metrics, 'singleMetric').mockImplementation(() => {
-      let dimensions = '';
-      const metric = {
-        addDimensions(added: Record<string, string>) {
-          dimensions = JSON.stringify(added);
-          return metric;
-        },
-        addDimension(name: string, value: string) {
-          dimensions = JSON.stringify({ [name]: value });
-          return metric;
-        },
-        addMetric: (name: string, _unit: string, value: number) => void counted.push(`${name} ${dimensions} ${value}`),
-      };
-      return metric as never;
+    // The handlers count through one reused single-metric instance: each count's dimensions are its own.
+    const single = singleMetricOf(observability.metrics);
+    let dimensions = '';
+    vi.spyOn(single, 'addDimensions').mockImplementation((added) => {
+      dimensions = JSON.stringify(added);
+      return single;
+    });
+    vi.spyOn(single, 'addDimension').mockImplementation((name, value) => {
+      dimensions = JSON.stringify({ [name]: value });
+      return single;
+    });
+    vi.spyOn(single, 'addMetric').mockImplementation((name, _unit, value) => {
+      counted.push(`${name} ${dimensions} ${value}`);
+      dimensions = '';
+      return single;
     });
     const attack = { ...shipmentCreated('shp-wh-audit', 0, { customer: { ...customer, phone: '+34600999888' } }), ...ams() };
     const statuses = [
