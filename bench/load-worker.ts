@@ -71,7 +71,8 @@ interface DesignStores {
  *   status the customer is told, of a shipment in an order), the customer profile kept (when the
  *   customer moved), the stall deadline brought forward (one per shipment: the router arms one timer
  *   per shipment per stream batch, for its last status change, and the floor counts the story as one
- *   batch, the fewest requests the design makes);
+ *   batch, the fewest requests the design makes; the benchmark's stories all end in a status without
+ *   a deadline, so the floor brings none forward, where the product's smaller live batches do);
  * - per notification, the sender's: its claim, the suppression list and the customer's preference
  *   read side by side, and the settle.
  * Left out as not per event: the daily cap's one write per warehouse per stream batch (about one

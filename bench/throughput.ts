@@ -50,6 +50,11 @@ export interface FloorPhase {
 export interface ProductPhase extends FloorPhase {
   /** From the first post until every notification was delivered (stack.settled()). */
   settledSeconds: number;
+  /**
+   * From the first post until the outbox received the phase's last message: when the design's work
+   * for the events was done, without the idle rounds stack.settled() waits out to be sure of it.
+   */
+  deliveredSeconds: number;
   /** CPU used from the first post until settled: all the work the events caused. */
   cpuUntilSettled: CpuSeconds;
   errors: number;
@@ -160,7 +165,7 @@ export async function measureThroughput(options: {
     parameterOverrides: { WarehouseRegistryCacheSeconds: String(projectTemplate().Parameters?.WarehouseRegistryCacheSeconds?.Default) },
     functionPreload: [REQUEST_COUNTER_PRELOAD],
   });
-  const outboxSize = async () => ((await (await fetch(`${stack.url}/local/outbox`)).json()) as unknown[]).length;
+  const outbox = async () => (await (await fetch(`${stack.url}/local/outbox`)).json()) as { time: string }[];
   const tableName = stack.tableNames.ParcelTable as string;
   const startCpu = cpuMeter(stack);
   const rounds: ThroughputRound[] = [];
@@ -198,15 +203,17 @@ export async function measureThroughput(options: {
     await options.counter.flush();
     options.counter.reset();
     // Phases run one after another and each ends settled: what the outbox gains meanwhile is this phase's.
-    const outboxBefore = await outboxSize();
+    const outboxBefore = (await outbox()).length;
     const release = phase === 'held' ? stack.holdStreams() : () => undefined;
     let cpu = startCpu();
     let started = performance.now();
+    let startedAt = Date.now();
     const posted = await inWorker<{ seconds: number; outcomes: PostOutcome[]; latencies: number[] }>(
       { kind: 'post', url: stack.url, stories, concurrency: options.concurrency, secret: SECRET },
       () => {
         cpu = startCpu();
         started = performance.now();
+        startedAt = Date.now();
       },
     );
     const postingCpu = cpu();
@@ -231,12 +238,15 @@ export async function measureThroughput(options: {
     }
     const ids = new Set(stories.flatMap((story) => story.events.map((event) => event.id)));
     const items = await scan(stack.dynamoEndpoint, tableName);
-    const notified = (await outboxSize()) - outboxBefore;
+    const delivered = (await outbox()).slice(outboxBefore);
+    const notified = delivered.length;
+    const lastDelivered = Math.max(startedAt, ...delivered.map((entry) => Date.parse(entry.time)));
     return {
       events: posted.outcomes.length,
       seconds: posted.seconds,
       cpu: postingCpu,
       settledSeconds,
+      deliveredSeconds: (lastDelivered - startedAt) / 1000,
       cpuUntilSettled,
       errors: posted.outcomes.filter((outcome) => outcome.status !== 202).length,
       accepted: posted.outcomes.filter((outcome) => outcome.results?.[0]?.status === 'accepted').length,
