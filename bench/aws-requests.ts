@@ -57,7 +57,8 @@ export interface RequestCounter {
 const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem']);
 const DYNAMO_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 
-const operationOf = (commandName: string) =>
+/** The API operation of an SDK command name: `PutCommand` (lib-dynamodb) and `PutItemCommand` → `PutItem`. */
+export const operationOf = (commandName: string) =>
   commandName
     .replace(/Command$/, '')
     .replace(/^(Put|Update|Delete|Get)$/, '$1Item')

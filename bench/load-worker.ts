@@ -11,12 +11,13 @@ import { DynamoPreferences } from '../functions/lib/adapters/dynamo-preferences.
 import { eventItem, stateItem } from '../functions/lib/adapters/dynamo-shipment-store.ts';
 import { DynamoStallDeadlines } from '../functions/lib/adapters/dynamo-stall-deadlines.ts';
 import { DynamoSuppressionList } from '../functions/lib/adapters/dynamo-suppression-list.ts';
+import { decodeShipmentStatus } from '../functions/lib/adapters/stored-items.ts';
 import { profileToKeep, type ShipmentChange } from '../functions/lib/domain/changes.ts';
 import { parseEvents, type ShipmentEvent } from '../functions/lib/domain/cloud-events.ts';
-import { notificationsForChange, shipmentNotificationId } from '../functions/lib/domain/notification-policy.ts';
+import { notificationsForChange } from '../functions/lib/domain/notification-policy.ts';
 import { mergeEvent, type ShipmentState, toShipmentEntry } from '../functions/lib/domain/shipment.ts';
+import { countsIntoOrder, orderStatusMessages } from '../functions/lib/domain/split-orders.ts';
 import { deadlineForChange, type StallSettings } from '../functions/lib/domain/stall-alerts.ts';
-import { statusEpisode } from '../functions/lib/domain/status-episodes.ts';
 import { loadSettings, stallSettingsOf } from '../functions/lib/runtime/config.ts';
 import { pool } from './stats.ts';
 import { postPrepared, prepareStories, type ShipmentStory, WAREHOUSE } from './workload.ts';
@@ -43,8 +44,14 @@ export type LoadJob =
       routerEnvironment?: Record<string, string>;
     };
 
-/** One request of the floor: an ingest write built before the clock starts, or a request the design's adapters build. */
-type Step = PutCommandInput | (() => Promise<unknown>);
+/**
+ * A floor's requests for one event: the ingest's two writes, built before the clock starts, and
+ * (end-to-end floor) the rest of the design's requests for it, built by the design's adapters.
+ */
+interface FloorEvent {
+  writes: [event: PutCommandInput, state: PutCommandInput];
+  design?: () => Promise<unknown>;
+}
 
 /** The adapters the design sends its requests through (functions/lib/composition/), here on the floor's client. */
 interface DesignStores {
@@ -80,9 +87,12 @@ interface DesignStores {
  * Requests to other services (SNS, SQS, Scheduler, the SMS and email providers) are not DynamoDB
  * requests and are not in the floor.
  */
-function floorSteps(story: ShipmentStory, tableName: string, stores: DesignStores | undefined): Step[][] {
+function floorEvents(story: ShipmentStory, tableName: string, stores: DesignStores | undefined): FloorEvent[] {
   const partition = { PK: `FLOOR#${story.shipmentId}` };
-  const steps: Step[][] = [];
+  const events: FloorEvent[] = [];
+  // The stream-router arms one timer per shipment per stream batch, for its last status change:
+  // the floor arms one per story, as if all of it came in one batch (the fewest the design makes).
+  const lastChange = story.events.findLastIndex((other, position) => position === 0 || other.type !== story.events[position - 1]?.type);
   let state: ShipmentState | undefined;
   for (const [index, raw] of story.events.entries()) {
     const event = parseEvents(raw, new Date(Date.parse(raw.time) + 60_000)).events[0] as ShipmentEvent;
@@ -90,43 +100,39 @@ function floorSteps(story: ShipmentStory, tableName: string, stores: DesignStore
     const before = state;
     state = mergeEvent(state, entry);
     const after = state;
-    const eventSteps: Step[] = [
-      { TableName: tableName, Item: { ...eventItem(entry, event), ...partition }, ConditionExpression: 'attribute_not_exists(PK)' },
-      {
-        TableName: tableName,
-        Item: { ...stateItem(after, index + 1), ...partition, SK: 'FLOOR-STATE' },
-        ...(index === 0
-          ? { ConditionExpression: 'attribute_not_exists(PK)' }
-          : {
-              ConditionExpression: '#version = :expected',
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':expected': index },
-            }),
-      },
-    ];
-    steps.push(eventSteps);
+    const floorEvent: FloorEvent = {
+      writes: [
+        { TableName: tableName, Item: { ...eventItem(entry, event), ...partition }, ConditionExpression: 'attribute_not_exists(PK)' },
+        {
+          TableName: tableName,
+          Item: { ...stateItem(after, index + 1), ...partition, SK: 'FLOOR-STATE' },
+          ...(index === 0
+            ? { ConditionExpression: 'attribute_not_exists(PK)' }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': index },
+              }),
+        },
+      ],
+    };
+    events.push(floorEvent);
     if (!stores) continue;
     const change: ShipmentChange = {
       sequenceNumber: String(index),
-      before: before && { ...before, ...(before.marks.customer === undefined ? {} : { customerMark: before.marks.customer }) },
+      // What the stream-router sees of the state before: its item, as the stream's old image decodes.
+      before: before && decodeShipmentStatus(stateItem(before, index)),
       after,
     };
     const messages = notificationsForChange(change.before, after);
-    const statusMoved = before?.status !== after.status || before?.statusTime !== after.statusTime;
     const { orderId } = after;
-    const ownStatus = new Set(
-      (['sms', 'email'] as const).map((channel) => shipmentNotificationId(after.shipmentId, after.status, statusEpisode(after), channel)),
-    );
-    const countsOrder = orderId && (before?.orderId !== orderId || before?.parcelCount !== after.parcelCount);
-    const readsOrder = statusMoved && orderId && messages.some((message) => ownStatus.has(message.notificationId));
+    const countsOrder = countsIntoOrder(change.before, after);
+    const readsOrder = orderStatusMessages(change.before, after).size > 0;
     const profile = profileToKeep(change);
-    // The stream-router arms one timer per shipment per stream batch, for its last status change:
-    // the floor arms one per story, as if all of it came in one batch (the fewest the design makes).
-    const lastChange = story.events.findLastIndex((other, position) => position === 0 || other.type !== story.events[position - 1]?.type);
     const dueAt = index === lastChange ? deadlineForChange(change.before, after, new Date(), stores.stallSettings) : undefined;
     // As the product runs them: the order first (it decides what is held), then the profile, the
     // stall deadline and the messages side by side (the senders take the messages as they come).
-    eventSteps.push(async () => {
+    floorEvent.design = async () => {
       if (orderId && countsOrder) await stores.orders.addShipment(after.owner, orderId, after.shipmentId, after.parcelCount);
       if (orderId && readsOrder) await stores.orders.size(after.owner, orderId);
       await Promise.all([
@@ -142,9 +148,9 @@ function floorSteps(story: ShipmentStory, tableName: string, stores: DesignStore
           await stores.claims.settle(message, claim.token, { status: 'sent', providerMessageId: randomUUID() }, new Date());
         }),
       ]);
-    });
+    };
   }
-  return steps;
+  return events;
 }
 
 /** The floors: each story's requests sent raw, one after another, stories side by side as the product posts them. */
@@ -173,7 +179,7 @@ async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
     orders: new DynamoOrderWindows(documents, job.tableName),
     stallSettings: stallSettingsOf(settings),
   };
-  const stories = job.stories.map((story) => floorSteps(story, job.tableName, stores));
+  const stories = job.stories.map((story) => floorEvents(story, job.tableName, stores));
   await ready();
   const started = performance.now();
   await pool(stories, job.concurrency, async (events) => {
@@ -181,11 +187,9 @@ async function rawWrites(job: Extract<LoadJob, { kind: 'raw' }>) {
     // design's requests for an event start once its writes are done and do not hold up the next
     // event, as the stream's consumers work behind the ingest. The story ends when all have.
     const behind: Promise<unknown>[] = [];
-    for (const steps of events) {
-      const [eventWrite, stateWrite, ...design] = steps as [PutCommandInput, PutCommandInput, ...(() => Promise<unknown>)[]];
-      await documents.send(new PutCommand(eventWrite));
-      await documents.send(new PutCommand(stateWrite));
-      behind.push(...design.map((request) => request()));
+    for (const { writes, design } of events) {
+      for (const write of writes) await documents.send(new PutCommand(write));
+      if (design) behind.push(design());
     }
     await Promise.all(behind);
   });

@@ -3,7 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../support/cli.ts';
 import { PROJECT_ROOT, projectTemplate } from '../support/project.ts';
-import { installRequestCounter, type RequestCount } from './aws-requests.ts';
+import { installRequestCounter, operationOf, type RequestCount } from './aws-requests.ts';
 import { measureColdStarts, summarizeColdStart } from './cold-start.ts';
 import { costPerMillion, PRICE_NOTES, PRICES_DATE } from './cost.ts';
 import { fixed, kib, median, pairedRatio, percentile, verdict } from './stats.ts';
@@ -189,18 +189,17 @@ const untilSettled = (phase: ProductPhase): CpuPhase => ({
 });
 /** DynamoDB requests per event by operation: the end-to-end floors' (their own count) beside the product phases' (section 4's counter). */
 function dynamoMix(): string[] {
-  const operation = (command: string) => command.replace(/Command$/, '').replace(/^(Get|Put|Update|Delete)$/, '$1Item');
   const floor = new Map<string, number>();
   let floorEvents = 0;
   for (const round of rounds) {
     floorEvents += round.floorE2e.events;
     for (const [command, count] of Object.entries(round.floorE2e.requests ?? {}))
-      floor.set(operation(command), (floor.get(operation(command)) ?? 0) + count);
+      floor.set(operationOf(command), (floor.get(operationOf(command)) ?? 0) + count);
   }
   const product = new Map<string, number>();
   for (const [key, count] of Object.entries(throughput.requests)) {
     const match = /^(?!local )\S+ DynamoDB(?:Document)?Client:(\w+)/.exec(key);
-    if (match) product.set(operation(match[1] as string), (product.get(operation(match[1] as string)) ?? 0) + count.requests);
+    if (match) product.set(operationOf(match[1] as string), (product.get(operationOf(match[1] as string)) ?? 0) + count.requests);
   }
   const productEvents = productPhases.reduce((sum, phase) => sum + phase.events, 0);
   const names = [...new Set([...floor.keys(), ...product.keys()])].sort();

@@ -1,10 +1,17 @@
 import { profileToKeep, type ShipmentChange } from '#domain/changes.ts';
 import type { NotificationMessage } from '#domain/notification-message.ts';
-import { notificationsForChange, shipmentNotificationId, withheldEntry } from '#domain/notification-policy.ts';
+import { notificationsForChange, withheldEntry } from '#domain/notification-policy.ts';
 import type { NotificationPublisher } from '#domain/notification-ports.ts';
 import type { CustomerProfiles, OrderWindows, StallDeadlines, StallSchedules, WorkflowStarter } from '#domain/ports.ts';
 import type { ShipmentStatus } from '#domain/shipment.ts';
-import { holdsBack, type SplitOrderWindowInput, splitOrderExecutionName, windowComplete } from '#domain/split-orders.ts';
+import {
+  countsIntoOrder,
+  holdsBack,
+  orderStatusMessages,
+  type SplitOrderWindowInput,
+  splitOrderExecutionName,
+  windowComplete,
+} from '#domain/split-orders.ts';
 import { deadlineForChange, type StallSettings } from '#domain/stall-alerts.ts';
 import { statusEpisode } from '#domain/status-episodes.ts';
 import { type DailyCapPorts, withinDailyCap } from './daily-cap.ts';
@@ -150,7 +157,7 @@ async function holdForOrders(
   // In stream order: a shipment.created earlier in the batch counts before a later status is judged.
   for (const { before, after, sequenceNumber } of changes) {
     try {
-      if (after.orderId && (before?.orderId !== after.orderId || before?.parcelCount !== after.parcelCount))
+      if (after.orderId && countsIntoOrder(before, after))
         await orders.windows.addShipment(after.owner, after.orderId, after.shipmentId, after.parcelCount);
     } catch {
       failed.add(sequenceNumber);
@@ -158,15 +165,9 @@ async function holdForOrders(
   }
   await Promise.all(
     changes.map(async ({ before, after, sequenceNumber }) => {
-      const statusMoved = before?.status !== after.status || before?.statusTime !== after.statusTime;
-      if (!statusMoved || !after.orderId || failed.has(sequenceNumber)) return;
       const orderId = after.orderId;
-      const ids = new Set(notificationsForChange(before, after).map((message) => message.notificationId));
-      const own = new Set(
-        (['sms', 'email'] as const).map((channel) => shipmentNotificationId(after.shipmentId, after.status, statusEpisode(after), channel)),
-      );
-      const statusMessages = new Set([...ids].filter((id) => own.has(id)));
-      if (statusMessages.size === 0) return;
+      const statusMessages = orderStatusMessages(before, after);
+      if (!orderId || statusMessages.size === 0 || failed.has(sequenceNumber)) return;
       try {
         const size = await orders.windows.size(after.owner, orderId);
         if (!holdsBack(after, size)) return;

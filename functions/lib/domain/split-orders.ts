@@ -1,9 +1,17 @@
+import type { ShipmentStatusView } from './changes.ts';
 import type { Channel } from './cloud-events.ts';
 import { sha256Hex } from './id-digest.ts';
 import type { NotificationMessage } from './notification-message.ts';
-import { ANNOUNCED_STATUSES, DEFAULT_LOCALE, reachableChannels } from './notification-policy.ts';
+import {
+  ANNOUNCED_STATUSES,
+  DEFAULT_LOCALE,
+  notificationsForChange,
+  reachableChannels,
+  shipmentNotificationId,
+} from './notification-policy.ts';
 import type { OrderSize } from './ports.ts';
 import type { ShipmentState, ShipmentStatus } from './shipment.ts';
+import { statusEpisode } from './status-episodes.ts';
 
 /**
  * Split orders (docs/alerts.md, "Split orders"): the parcels of one order that reach the same
@@ -27,6 +35,25 @@ export function expectedParcels(order: OrderSize): number {
 function withShipmentCount(order: OrderSize, shipment: Pick<ShipmentState, 'parcelCount'>): OrderSize {
   const parcelCount = Math.max(order.parcelCount ?? 0, shipment.parcelCount ?? 0);
   return parcelCount > 0 ? { shipments: order.shipments, parcelCount } : { shipments: order.shipments };
+}
+
+/** Whether a change counts the shipment into its order: the first state naming the order, or a new parcel count. */
+export function countsIntoOrder(before: ShipmentStatusView | undefined, after: ShipmentState): boolean {
+  return Boolean(after.orderId) && (before?.orderId !== after.orderId || before?.parcelCount !== after.parcelCount);
+}
+
+/**
+ * The ids of the shipment's own status messages a change calls for (not its estimate or other
+ * news): what an order's window may hold back. Empty when the status did not move or the shipment
+ * is in no order, so the router reads the order's size only when this is not empty.
+ */
+export function orderStatusMessages(before: ShipmentStatusView | undefined, after: ShipmentState): Set<string> {
+  const statusMoved = before?.status !== after.status || before?.statusTime !== after.statusTime;
+  if (!statusMoved || !after.orderId) return new Set();
+  const own = new Set(
+    (['sms', 'email'] as const).map((channel) => shipmentNotificationId(after.shipmentId, after.status, statusEpisode(after), channel)),
+  );
+  return new Set(notificationsForChange(before, after).flatMap(({ notificationId }) => (own.has(notificationId) ? [notificationId] : [])));
 }
 
 /**
