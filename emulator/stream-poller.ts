@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -17,8 +18,10 @@ import { batchingWindowMs } from './template.ts';
  * What Lambda's event source mapping does for a DynamoDB stream, against DynamoDB Local's real
  * stream: read every shard in order at Lambda's base rate (four polls a second), drop records the
  * FilterCriteria reject, gather them for up to MaximumBatchingWindowInSeconds or until BatchSize,
- * invoke in batches, honour ReportBatchItemFailures and BisectBatchOnFunctionError, retry up to
- * MaximumRetryAttempts, then hand the batch to the OnFailure destination.
+ * invoke in batches, up to ParallelizationFactor of them at once (each partition key's records
+ * always in the same lane, in order), honour ReportBatchItemFailures and
+ * BisectBatchOnFunctionError, retry up to MaximumRetryAttempts, then hand the batch to the
+ * OnFailure destination.
  */
 
 /** Lambda polls each shard of a DynamoDB stream four times a second. */
@@ -34,6 +37,8 @@ export interface StreamSource {
   batchSize: number;
   /** MaximumBatchingWindowInSeconds, in ms: how long records are gathered before a batch that is not full is sent. */
   batchingWindowMs: number;
+  /** ParallelizationFactor: batches of one shard in flight at once; a partition key's records all go through one of them, in order. */
+  parallelization: number;
   filters: Record<string, unknown>[];
   reportBatchItemFailures: boolean;
   bisectOnError: boolean;
@@ -47,6 +52,7 @@ export function streamSourceSettings(properties: Record<string, any>) {
   return {
     batchSize: Number(properties.BatchSize ?? 100),
     batchingWindowMs: batchingWindowMs(properties),
+    parallelization: Number(properties.ParallelizationFactor ?? 1),
     filters: ((properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map(
       (filter) => JSON.parse(filter.Pattern) as Record<string, unknown>,
     ),
@@ -64,8 +70,10 @@ export class StreamPoller {
   private readonly iterators = new Map<string, string | undefined>();
   /** The sequence number of the last record read from each shard. */
   private readonly checkpoints = new Map<string, string>();
-  /** Records read but not yet invoked, per source, and when the oldest of them was read. */
-  private readonly gathered = new Map<StreamSource, { records: DynamoDBRecord[]; since: number }>();
+  /** Records read but not yet invoked, per source and lane, and when the oldest of them was read. */
+  private readonly gathered = new Map<StreamSource, Map<number, { records: DynamoDBRecord[]; since: number }>>();
+  /** The table's partition key attribute (from DescribeStream): records with the same value share a lane. */
+  private partitionKey: string | undefined;
   /** The shard each record in flight was read from, for the OnFailure destination's batch info. */
   private readonly shardOf = new WeakMap<DynamoDBRecord, string>();
   private running = false;
@@ -88,13 +96,15 @@ export class StreamPoller {
 
   /**
    * Polls as Lambda does: one GetRecords per shard every `intervalMs` (at once again when a page
-   * came back full), batches sent when full or when their window ends. While someone waits in
+   * came back full, or when sending the last pass's batches took longer than that), batches sent
+   * when full or when their window ends. While someone waits in
    * settled(), the poller drains instead: everything readable is read and sent without waiting.
    */
   start(intervalMs = LAMBDA_POLL_INTERVAL_MS): void {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
+        const passStarted = Date.now();
         let again = false;
         let failed = false;
         try {
@@ -111,7 +121,8 @@ export class StreamPoller {
           failed = true;
           if (this.running) console.error('stream poller:', error);
         }
-        if (this.running && (failed || (!again && this.idleWaiters.length === 0))) await this.pause(intervalMs);
+        if (this.running && (failed || (!again && this.idleWaiters.length === 0)))
+          await this.pause(failed ? intervalMs : intervalMs - (Date.now() - passStarted));
       }
       // What was read is sent before the poller ends: its checkpoint has moved past it.
       await this.deliverGathered(Number.POSITIVE_INFINITY).catch((error) => console.error('stream poller:', error));
@@ -166,6 +177,7 @@ export class StreamPoller {
   }
 
   private pause(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
@@ -182,6 +194,7 @@ export class StreamPoller {
    */
   private async readEachShard(): Promise<{ read: number; full: boolean }> {
     const { StreamDescription } = await this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
+    this.partitionKey ??= StreamDescription?.KeySchema?.find((key) => key.KeyType === 'HASH')?.AttributeName;
     let read = 0;
     let full = false;
     const unfinished = new Set<string>();
@@ -263,27 +276,60 @@ export class StreamPoller {
           : records.filter((record) => source.filters.some((pattern) => matchesPattern(pattern, record)));
       if (wanted.length === 0) continue;
       this.wanted += wanted.length;
-      const pending = this.gathered.get(source);
-      if (pending) pending.records.push(...wanted);
-      else this.gathered.set(source, { records: wanted, since: Date.now() });
+      const lanes = this.gathered.get(source) ?? new Map<number, { records: DynamoDBRecord[]; since: number }>();
+      this.gathered.set(source, lanes);
+      for (const record of wanted) {
+        const lane = this.laneOf(record, source.parallelization);
+        const pending = lanes.get(lane);
+        if (pending) pending.records.push(record);
+        else lanes.set(lane, { records: [record], since: Date.now() });
+      }
     }
   }
 
-  /** Sends every full batch, and the rest of a source's records once its batching window has ended by `now`. */
+  /**
+   * The lane of a record: its partition key's hash modulo the source's ParallelizationFactor, so
+   * one key's records stay in order in one lane (as Lambda keeps them), whatever the lanes do.
+   */
+  private laneOf(record: DynamoDBRecord, parallelization: number): number {
+    if (parallelization <= 1) return 0;
+    const key = this.partitionKey ? record.dynamodb?.Keys?.[this.partitionKey] : record.dynamodb?.Keys;
+    return (
+      createHash('sha1')
+        .update(JSON.stringify(key ?? null))
+        .digest()
+        .readUInt32BE(0) % parallelization
+    );
+  }
+
+  /**
+   * Sends every full batch, and the rest of a lane's records once its batching window has ended by
+   * `now`. Sources (separate event source mappings) and the lanes of a source go at once; within a
+   * lane, one batch after the other.
+   */
   private async deliverGathered(now: number): Promise<void> {
+    const sending: Promise<void>[] = [];
     for (const source of this.sources) {
-      const pending = this.gathered.get(source);
-      if (!pending) continue;
-      const windowEnded = now - pending.since >= source.batchingWindowMs;
-      const sendable = windowEnded ? pending.records.length : pending.records.length - (pending.records.length % source.batchSize);
-      if (sendable === 0) continue;
-      const batches = pending.records.splice(0, sendable);
-      if (pending.records.length === 0) this.gathered.delete(source);
-      else pending.since = Date.now();
-      for (let start = 0; start < batches.length; start += source.batchSize) {
-        await this.invokeWithRetries(source, batches.slice(start, start + source.batchSize));
+      const lanes = this.gathered.get(source);
+      if (!lanes) continue;
+      for (const [lane, pending] of lanes) {
+        const windowEnded = now - pending.since >= source.batchingWindowMs;
+        const sendable = windowEnded ? pending.records.length : pending.records.length - (pending.records.length % source.batchSize);
+        if (sendable === 0) continue;
+        const records = pending.records.splice(0, sendable);
+        if (pending.records.length === 0) lanes.delete(lane);
+        else pending.since = Date.now();
+        sending.push(
+          (async () => {
+            for (let start = 0; start < records.length; start += source.batchSize) {
+              await this.invokeWithRetries(source, records.slice(start, start + source.batchSize));
+            }
+          })(),
+        );
       }
+      if (lanes.size === 0) this.gathered.delete(source);
     }
+    await Promise.all(sending);
   }
 
   private async invokeWithRetries(source: StreamSource, batch: DynamoDBRecord[]): Promise<void> {

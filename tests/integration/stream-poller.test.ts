@@ -19,7 +19,20 @@ import { createTestTable, type TestTable } from '../support/dynamo.ts';
 
 interface Invocation {
   at: number;
+  /** Each record's partition key (PK) and sort key (SK), in the batch's order. */
   keys: string[];
+  sortKeys: string[];
+}
+
+/** Per partition key, its records' sort keys in the order they were delivered. */
+function sortKeysInDeliveryOrder(invocations: readonly Invocation[], keys: readonly string[]): Record<string, string[]> {
+  const byKey = Object.fromEntries(keys.map((key) => [key, [] as string[]]));
+  for (const { keys: partitions, sortKeys } of invocations) {
+    partitions.forEach((key, index) => {
+      byKey[key]?.push(sortKeys[index] as string);
+    });
+  }
+  return byKey;
 }
 
 const pollers: StreamPoller[] = [];
@@ -27,15 +40,26 @@ afterEach(async () => {
   for (const poller of pollers.splice(0)) await poller.stop();
 });
 
-/** A consumer that records what it was invoked with. */
-function probe(settings: Pick<StreamSource, 'batchSize' | 'batchingWindowMs'>) {
+type ProbeSettings = Pick<StreamSource, 'batchSize' | 'batchingWindowMs'> & Partial<Pick<StreamSource, 'parallelization'>>;
+
+/**
+ * A consumer that records what it was invoked with. `meanwhile`, when given, is awaited inside
+ * each invocation (to see which invocations overlap).
+ */
+function probe(settings: ProbeSettings, meanwhile?: (event: DynamoDBStreamEvent) => Promise<void>) {
   const invocations: Invocation[] = [];
   const source: StreamSource = {
     functionId: 'Probe',
     handler: async (event: DynamoDBStreamEvent) => {
-      invocations.push({ at: Date.now(), keys: event.Records.map((record) => String(record.dynamodb?.Keys?.PK?.S)) });
+      invocations.push({
+        at: Date.now(),
+        keys: event.Records.map((record) => String(record.dynamodb?.Keys?.PK?.S)),
+        sortKeys: event.Records.map((record) => String(record.dynamodb?.Keys?.SK?.S)),
+      });
+      await meanwhile?.(event);
       return { batchItemFailures: [] };
     },
+    parallelization: 1,
     filters: [],
     reportBatchItemFailures: true,
     bisectOnError: false,
@@ -46,9 +70,9 @@ function probe(settings: Pick<StreamSource, 'batchSize' | 'batchingWindowMs'>) {
   return { source, invocations };
 }
 
-async function pollerOn(table: TestTable, settings: Pick<StreamSource, 'batchSize' | 'batchingWindowMs'>) {
+async function pollerOn(table: TestTable, settings: ProbeSettings, meanwhile?: (event: DynamoDBStreamEvent) => Promise<void>) {
   const { Table } = await table.client.send(new DescribeTableCommand({ TableName: table.tableName }));
-  const { source, invocations } = probe(settings);
+  const { source, invocations } = probe(settings, meanwhile);
   const poller = new StreamPoller(table.endpoint, Table?.LatestStreamArn as string, [source]);
   pollers.push(poller);
   return { poller, invocations };
@@ -85,6 +109,62 @@ describe('the local stream event source', () => {
     });
     expect(streamSourceSettings({ BatchSize: 50 }).batchingWindowMs).toBe(0);
   });
+
+  it("reads ParallelizationFactor, and one batch per shard at a time when there is none (Lambda's default)", () => {
+    expect(streamSourceSettings({ ParallelizationFactor: 4 }).parallelization).toBe(4);
+    expect(streamSourceSettings({}).parallelization).toBe(1);
+  });
+
+  it.each([
+    [1, 1],
+    [4, 4],
+  ])(
+    'with ParallelizationFactor %i, invokes up to %i batches at once, and each partition key gets its records in stream order',
+    async (parallelization, most) => {
+      // Prepare: every batch stays in flight until more than the factor allows could be (or a
+      // short while has passed), so batches that may overlap do; records wait on the stream until
+      // all are written, then go in one drain.
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const waiting = new Set<() => void>();
+      const meanwhile = async () => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        if (inFlight > parallelization) for (const resolve of waiting) resolve();
+        else
+          await new Promise<void>((resolve) => {
+            waiting.add(resolve);
+            setTimeout(resolve, 300);
+          });
+        inFlight -= 1;
+      };
+      const table = await createTestTable();
+      const { poller, invocations } = await pollerOn(table, { batchSize: 3, batchingWindowMs: 0, parallelization }, meanwhile);
+      poller.hold();
+      poller.start(50);
+      const versions = 4;
+      const keys = Array.from({ length: 8 }, (_, index) => `lane-${index}`);
+      for (let version = 0; version < versions; version++) {
+        for (const key of keys) {
+          await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${version}` } }));
+        }
+      }
+
+      // Act
+      await poller.settled();
+      poller.resume();
+
+      // Assess: no more overlap than the factor allows (and as much as it allows, for 4); every
+      // record once; per key, versions 0…3 in order, across the batches it was split into.
+      expect(mostInFlight).toBe(most);
+      const delivered = invocations.flatMap((invocation) => invocation.keys);
+      expect(delivered).toHaveLength(keys.length * versions);
+      for (const key of keys) expect(delivered.filter((delivery) => delivery === key)).toHaveLength(versions);
+      expect(sortKeysInDeliveryOrder(invocations, keys)).toEqual(
+        Object.fromEntries(keys.map((key) => [key, Array.from({ length: versions }, (_, version) => `v${version}`)])),
+      );
+    },
+  );
 
   it('holds a batch that is not full until its window ends, then invokes once with everything gathered', async () => {
     // Prepare
