@@ -66,13 +66,18 @@ export function templateMappings(
   for (const definition of definitions) {
     for (const source of Object.values((definition.resource.Properties?.Events ?? {}) as Record<string, EventSource>)) {
       if (source.Type !== 'DynamoDB' && source.Type !== 'SQS') continue;
-      const { Stream, Queue, DestinationConfig, ...properties } = source.Properties;
+      const { Stream, Queue, DestinationConfig, ScalingConfig, ...properties } = source.Properties;
       const onFailure = DestinationConfig?.OnFailure?.Destination;
+      const maximumConcurrency = ScalingConfig?.MaximumConcurrency;
       mappings.push({
         functionId: definition.logicalId,
         functionArn: resolve({ 'Fn::GetAtt': [definition.logicalId, 'Arn'] }),
         eventSourceArn: resolve(source.Type === 'DynamoDB' ? Stream : Queue),
-        properties: { ...properties, ...(onFailure ? { DestinationConfig: { OnFailure: { Destination: resolve(onFailure) } } } : {}) },
+        properties: {
+          ...properties,
+          ...(onFailure ? { DestinationConfig: { OnFailure: { Destination: resolve(onFailure) } } } : {}),
+          ...(maximumConcurrency !== undefined ? { ScalingConfig: { MaximumConcurrency: Number(resolve(maximumConcurrency)) } } : {}),
+        },
       });
     }
   }

@@ -12,7 +12,8 @@ import type { MessageAttribute } from './services/protocol.ts';
 
 /**
  * What Lambda's event source mapping does for an SQS queue, through the SQS API (so the same
- * mapping can drive functions against any SQS endpoint): long-poll the queue, gather up to
+ * mapping can drive functions against any SQS endpoint): long-poll the queue with the five
+ * pollers Lambda starts with (fewer when ScalingConfig's MaximumConcurrency says so), gather up to
  * BatchSize messages for at most MaximumBatchingWindowInSeconds, invoke, delete what succeeded
  * (with ReportBatchItemFailures, everything but the reported items; on a thrown error, nothing).
  * What failed comes back after the queue's VisibilityTimeout, as on AWS, or after
@@ -28,6 +29,8 @@ export interface SqsEventSourceSettings {
   /** MaximumBatchingWindowInSeconds, in ms. */
   batchingWindowMs: number;
   reportBatchItemFailures: boolean;
+  /** Batches polled and invoked at once. */
+  pollers: number;
   /** How long a failed message stays invisible; unset, the queue's VisibilityTimeout (AWS's behaviour). */
   retryDelaySeconds?: number;
 }
@@ -38,8 +41,18 @@ export function sqsSourceSettings(properties: Record<string, any>) {
     batchSize: Number(properties.BatchSize ?? 10),
     batchingWindowMs: Number(properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
     reportBatchItemFailures: ((properties.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
+    pollers: Math.min(
+      LAMBDA_STARTING_POLLERS,
+      Math.max(2, Number(properties.ScalingConfig?.MaximumConcurrency ?? LAMBDA_STARTING_POLLERS)),
+    ),
   };
 }
+
+/**
+ * Lambda starts an SQS event source with five pollers, each invoking with its own batch, and adds
+ * more only as a queue stays busy for minutes; MaximumConcurrency (at least 2) caps them.
+ */
+const LAMBDA_STARTING_POLLERS = 5;
 
 /** Long polls last this long at most, so stop() and a settling caller never wait for more. */
 const WAIT_SECONDS = 1;
@@ -60,7 +73,8 @@ export class SqsEventSource {
   private readonly abort = new AbortController();
   /** Callers waiting in settled(): while there are any, batches do not wait out their window. */
   private settling = 0;
-  private inFlight = false;
+  /** Batches received and not yet acknowledged, over all pollers. */
+  private inFlight = 0;
 
   constructor(client: SQSClient, settings: SqsEventSourceSettings, invoke: (event: SQSEvent) => Promise<unknown>) {
     this.client = client;
@@ -70,7 +84,7 @@ export class SqsEventSource {
 
   start(): void {
     this.running = true;
-    this.loop = (async () => {
+    const poller = async () => {
       while (this.running) {
         try {
           await this.pollOnce();
@@ -80,7 +94,8 @@ export class SqsEventSource {
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }
-    })();
+    };
+    this.loop = Promise.all(Array.from({ length: Math.max(1, this.settings.pollers) }, poller)).then(() => undefined);
   }
 
   /**
@@ -100,7 +115,7 @@ export class SqsEventSource {
         );
         const retrying = this.settings.retryDelaySeconds !== undefined ? Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) : 0;
         const waiting = Number(Attributes.ApproximateNumberOfMessages ?? 0) + retrying;
-        if ((waiting === 0 && !this.inFlight) || !this.running) return;
+        if ((waiting === 0 && this.inFlight === 0) || !this.running) return;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {
@@ -114,40 +129,45 @@ export class SqsEventSource {
     await this.loop;
   }
 
-  /** One batch: received (gathered for the window unless full or settling), invoked, acknowledged. */
+  /**
+   * One batch: received (gathered for the window unless full or settling), invoked, acknowledged.
+   * A receive that fails while a batch gathers drops the batch: its messages come back after their
+   * visibility timeout, as they do on AWS.
+   */
   private async pollOnce(): Promise<void> {
     const batch: Message[] = [];
     let windowEnds = 0;
-    while (this.running && batch.length < this.settings.batchSize) {
-      let wait = WAIT_SECONDS;
-      if (batch.length > 0) {
-        // As Lambda's poller: a batch that is not full waits for more until its window has passed.
-        if (this.settling > 0 || Date.now() >= windowEnds) break;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(GATHER_PAUSE_MS, windowEnds - Date.now())));
-        wait = 0;
-      }
-      const { Messages = [] } = await this.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.settings.queueUrl,
-          MaxNumberOfMessages: Math.min(10, this.settings.batchSize - batch.length),
-          WaitTimeSeconds: wait,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-        { abortSignal: this.abort.signal },
-      );
-      if (Messages.length === 0 && batch.length === 0) return;
-      if (batch.length === 0) {
-        this.inFlight = true;
-        windowEnds = Date.now() + this.settings.batchingWindowMs;
-      }
-      batch.push(...Messages);
-    }
-    if (batch.length === 0) return;
+    let counted = false;
     try {
-      await this.deliver(batch);
+      while (this.running && batch.length < this.settings.batchSize) {
+        let wait = WAIT_SECONDS;
+        if (batch.length > 0) {
+          // As Lambda's poller: a batch that is not full waits for more until its window has passed.
+          if (this.settling > 0 || Date.now() >= windowEnds) break;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(GATHER_PAUSE_MS, windowEnds - Date.now())));
+          wait = 0;
+        }
+        const { Messages = [] } = await this.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.settings.queueUrl,
+            MaxNumberOfMessages: Math.min(10, this.settings.batchSize - batch.length),
+            WaitTimeSeconds: wait,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        if (Messages.length === 0 && batch.length === 0) return;
+        if (!counted) {
+          this.inFlight += 1;
+          counted = true;
+          windowEnds = Date.now() + this.settings.batchingWindowMs;
+        }
+        batch.push(...Messages);
+      }
+      if (batch.length > 0) await this.deliver(batch);
     } finally {
-      this.inFlight = false;
+      if (counted) this.inFlight -= 1;
     }
   }
 

@@ -8,6 +8,7 @@ import { type ServiceEndpoint, startServiceEndpoint } from '../../emulator/servi
 import { LocalSesV2 } from '../../emulator/services/sesv2.ts';
 import { LocalSns } from '../../emulator/services/sns.ts';
 import { type DeadLetter, LocalSqs } from '../../emulator/services/sqs.ts';
+import { sqsSourceSettings } from '../../emulator/sqs-event-source.ts';
 import { functionDefinitions } from '../../emulator/template.ts';
 import { projectTemplate } from '../../support/project.ts';
 
@@ -54,6 +55,19 @@ afterEach(async () => {
 });
 
 describe('SNS → SQS → function, built from template.yaml', () => {
+  it("polls each queue with Lambda's five starting pollers, fewer when ScalingConfig.MaximumConcurrency resolves lower", () => {
+    expect(sqsSourceSettings({}).pollers).toBe(5);
+    expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: 2 } }).pollers).toBe(2);
+    expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: 50 } }).pollers).toBe(5);
+    // The template's !Ref to a parameter resolves to a number, not NaN pollers.
+    const names = resourceNames(template, 'http://127.0.0.1:1');
+    const sms = templateMappings(template, functionDefinitions(template), {
+      ...names,
+      'ParcelTable.StreamArn': 'arn:aws:dynamodb:us-east-1:000000000000:table/ParcelTable/stream/none',
+    }).find((mapping) => mapping.functionId === 'SendSmsFunction');
+    expect(sqsSourceSettings(sms?.properties ?? {}).pollers).toBe(Math.min(5, Number(template.Parameters?.SmsMaxConcurrency?.Default)));
+  });
+
   it('routes by the template subscriptions’ channel filter policies, raw, to the consuming functions', async () => {
     const invoked: { functionId: string; body: string; channel?: string }[] = [];
     await fabric(async (functionId, event) => {
