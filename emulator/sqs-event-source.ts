@@ -41,11 +41,13 @@ export function sqsSourceSettings(properties: Record<string, any>) {
     batchSize: Number(properties.BatchSize ?? 10),
     batchingWindowMs: Number(properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
     reportBatchItemFailures: ((properties.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
-    pollers: Math.min(
-      LAMBDA_STARTING_POLLERS,
-      Math.max(2, Number(properties.ScalingConfig?.MaximumConcurrency ?? LAMBDA_STARTING_POLLERS)),
-    ),
+    pollers: startingPollers(Number(properties.ScalingConfig?.MaximumConcurrency ?? LAMBDA_STARTING_POLLERS)),
   };
+}
+
+/** Lambda's starting pollers under a MaximumConcurrency (at least 2); one that is not a number caps nothing. */
+function startingPollers(maximumConcurrency: number): number {
+  return Number.isFinite(maximumConcurrency) ? Math.min(LAMBDA_STARTING_POLLERS, Math.max(2, maximumConcurrency)) : LAMBDA_STARTING_POLLERS;
 }
 
 /**
@@ -95,7 +97,7 @@ export class SqsEventSource {
         }
       }
     };
-    this.loop = Promise.all(Array.from({ length: Math.max(1, this.settings.pollers) }, poller)).then(() => undefined);
+    this.loop = Promise.all(Array.from({ length: this.settings.pollers }, poller)).then(() => undefined);
   }
 
   /**

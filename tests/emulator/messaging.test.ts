@@ -59,6 +59,7 @@ describe('SNS → SQS → function, built from template.yaml', () => {
     expect(sqsSourceSettings({}).pollers).toBe(5);
     expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: 2 } }).pollers).toBe(2);
     expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: 50 } }).pollers).toBe(5);
+    expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: Number.NaN } }).pollers).toBe(5);
     // The template's !Ref to a parameter resolves to a number, not NaN pollers.
     const names = resourceNames(template, 'http://127.0.0.1:1');
     const sms = templateMappings(template, functionDefinitions(template), {
