@@ -46,3 +46,24 @@ describe('the outbox terminal line', () => {
     );
   });
 });
+
+describe('the outbox list', () => {
+  it('tells how each SMS travels, measured when read, and keeps the file as received', () => {
+    const outbox = new LocalOutbox({ dataDir, print: () => undefined });
+    outbox.textMessages.send({
+      phoneNumber: '+34600111222',
+      message: 'a'.repeat(161),
+      messageId: 't-1',
+      messageType: 'TRANSACTIONAL',
+      context: {},
+    });
+    outbox.textMessages.send({ phoneNumber: '+34600111222', message: '📦'.repeat(36), messageId: 't-2', context: {} });
+
+    const [long, emoji] = outbox.list().slice(-2);
+    expect(long?.sms).toEqual({ encoding: 'GSM-7', segments: 2, units: 161, type: 'TRANSACTIONAL' });
+    expect(emoji?.sms).toEqual({ encoding: 'UCS-2', segments: 2, units: 72 });
+    expect(outbox.list().at(-1)).toEqual(emoji);
+    const lines = readFileSync(outbox.file, 'utf8').trim().split('\n').slice(-2);
+    expect(lines.map((line) => JSON.parse(line).sms)).toEqual([{ type: 'TRANSACTIONAL' }, undefined]);
+  });
+});
