@@ -30,6 +30,20 @@ export const LAMBDA_POLL_INTERVAL_MS = 250;
 /** GetRecords returns at most this many records per call. */
 const GET_RECORDS_LIMIT = 1000;
 
+/**
+ * Reading stops while a source has this many records read and waiting (its consumer is behind, or
+ * one lane is stuck retrying); the rest wait on the stream, as behind a Lambda poller that has not
+ * caught up, rather than in this process's memory.
+ */
+const READ_AHEAD_RECORDS = GET_RECORDS_LIMIT;
+
+/** Records of one lane waiting to be sent, when each was read, and whether a batch of the lane is in flight. */
+interface Lane {
+  records: DynamoDBRecord[];
+  readAt: number[];
+  busy: boolean;
+}
+
 export interface StreamSource {
   functionId: string;
   /** The function, invoked as Lambda invokes it (the function runner ignores the context: its worker builds its own). */
@@ -70,8 +84,12 @@ export class StreamPoller {
   private readonly iterators = new Map<string, string | undefined>();
   /** The sequence number of the last record read from each shard. */
   private readonly checkpoints = new Map<string, string>();
-  /** Records read but not yet invoked, per source and lane, and when the oldest of them was read. */
-  private readonly gathered = new Map<StreamSource, Map<number, { records: DynamoDBRecord[]; since: number }>>();
+  /** Records read but not yet invoked, per source and lane. */
+  private readonly gathered = new Map<StreamSource, Map<number, Lane>>();
+  /** Batches being invoked now: at most one per lane. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** While above zero (a drain or the end), a batch that is not full goes without waiting out its window. */
+  private draining = 0;
   /** The table's partition key attribute (from DescribeStream): records with the same value share a lane. */
   private partitionKey: string | undefined;
   /** The shard each record in flight was read from, for the OnFailure destination's batch info. */
@@ -96,8 +114,9 @@ export class StreamPoller {
 
   /**
    * Polls as Lambda does: one GetRecords per shard every `intervalMs` (at once again when a page
-   * came back full, or when sending the last pass's batches took longer than that), batches sent
-   * when full or when their window ends. While someone waits in
+   * came back full), batches sent when full or when their window ends. Each lane sends its next
+   * batch as soon as the one before returns, while reading goes on (up to READ_AHEAD_RECORDS
+   * waiting per source), so a slow batch holds back its own lane only. While someone waits in
    * settled(), the poller drains instead: everything readable is read and sent without waiting.
    */
   start(intervalMs = LAMBDA_POLL_INTERVAL_MS): void {
@@ -113,9 +132,8 @@ export class StreamPoller {
             continue;
           }
           if (!this.held) {
-            const { full } = await this.readEachShard();
-            await this.deliverGathered(Date.now());
-            again = full;
+            if (!this.behind()) again = (await this.readEachShard()).full && !this.behind();
+            this.dispatch();
           }
         } catch (error) {
           failed = true;
@@ -125,7 +143,8 @@ export class StreamPoller {
           await this.pause(failed ? intervalMs : intervalMs - (Date.now() - passStarted));
       }
       // What was read is sent before the poller ends: its checkpoint has moved past it.
-      await this.deliverGathered(Number.POSITIVE_INFINITY).catch((error) => console.error('stream poller:', error));
+      this.draining++;
+      await this.sentAll().catch((error) => console.error('stream poller:', error));
     })();
   }
 
@@ -168,11 +187,16 @@ export class StreamPoller {
   /** Reads every shard until nothing new comes back, sending every gathered record, window or not; returns how many records were read. */
   async pollOnce(): Promise<number> {
     let read = 0;
-    for (;;) {
-      const pass = await this.readEachShard();
-      await this.deliverGathered(Number.POSITIVE_INFINITY);
-      read += pass.read;
-      if (pass.read === 0 && !pass.full) return read;
+    this.draining++;
+    try {
+      for (;;) {
+        const pass = await this.readEachShard();
+        await this.sentAll();
+        read += pass.read;
+        if (pass.read === 0 && !pass.full) return read;
+      }
+    } finally {
+      this.draining--;
     }
   }
 
@@ -276,13 +300,18 @@ export class StreamPoller {
           : records.filter((record) => source.filters.some((pattern) => matchesPattern(pattern, record)));
       if (wanted.length === 0) continue;
       this.wanted += wanted.length;
-      const lanes = this.gathered.get(source) ?? new Map<number, { records: DynamoDBRecord[]; since: number }>();
+      const lanes = this.gathered.get(source) ?? new Map<number, Lane>();
       this.gathered.set(source, lanes);
+      const now = Date.now();
       for (const record of wanted) {
-        const lane = this.laneOf(record, source.parallelization);
-        const pending = lanes.get(lane);
-        if (pending) pending.records.push(record);
-        else lanes.set(lane, { records: [record], since: Date.now() });
+        const id = this.laneOf(record, source.parallelization);
+        let lane = lanes.get(id);
+        if (!lane) {
+          lane = { records: [], readAt: [], busy: false };
+          lanes.set(id, lane);
+        }
+        lane.records.push(record);
+        lane.readAt.push(now);
       }
     }
   }
@@ -302,34 +331,56 @@ export class StreamPoller {
     );
   }
 
+  /** Whether a source's consumer is so far behind that reading more would only pile records up here. */
+  private behind(): boolean {
+    for (const lanes of this.gathered.values()) {
+      const waiting = [...lanes.values()].reduce((sum, lane) => sum + lane.records.length, 0);
+      if (waiting >= READ_AHEAD_RECORDS) return true;
+    }
+    return false;
+  }
+
   /**
-   * Sends every full batch, and the rest of a lane's records once its batching window has ended by
-   * `now`. Sources (separate event source mappings) and the lanes of a source go at once; within a
-   * lane, one batch after the other.
+   * Starts the next batch of every lane that has none in flight: a full one, or what it has once
+   * the oldest record's batching window has ended (or at once, while draining). When a batch
+   * returns, its lane goes on. Sources (separate event source mappings) and lanes run at once;
+   * within a lane, one batch after the other, so a partition key's records stay in order.
    */
-  private async deliverGathered(now: number): Promise<void> {
-    const sending: Promise<void>[] = [];
-    for (const source of this.sources) {
-      const lanes = this.gathered.get(source);
-      if (!lanes) continue;
-      for (const [lane, pending] of lanes) {
-        const windowEnded = now - pending.since >= source.batchingWindowMs;
-        const sendable = windowEnded ? pending.records.length : pending.records.length - (pending.records.length % source.batchSize);
-        if (sendable === 0) continue;
-        const records = pending.records.splice(0, sendable);
-        if (pending.records.length === 0) lanes.delete(lane);
-        else pending.since = Date.now();
-        sending.push(
-          (async () => {
-            for (let start = 0; start < records.length; start += source.batchSize) {
-              await this.invokeWithRetries(source, records.slice(start, start + source.batchSize));
-            }
-          })(),
-        );
+  private dispatch(): void {
+    if (this.held && this.draining === 0) return;
+    const now = Date.now();
+    for (const [source, lanes] of this.gathered) {
+      for (const [id, lane] of lanes) {
+        if (lane.busy) continue;
+        if (lane.records.length === 0) {
+          lanes.delete(id);
+          continue;
+        }
+        const windowEnded = this.draining > 0 || now - (lane.readAt[0] as number) >= source.batchingWindowMs;
+        if (lane.records.length < source.batchSize && !windowEnded) continue;
+        const batch = lane.records.splice(0, source.batchSize);
+        lane.readAt.splice(0, batch.length);
+        lane.busy = true;
+        const sent: Promise<void> = this.invokeWithRetries(source, batch)
+          .catch((error) => console.error('stream poller:', error))
+          .finally(() => {
+            lane.busy = false;
+            this.inFlight.delete(sent);
+            if (this.running || this.draining > 0) this.dispatch();
+          });
+        this.inFlight.add(sent);
       }
       if (lanes.size === 0) this.gathered.delete(source);
     }
-    await Promise.all(sending);
+  }
+
+  /** Sends everything gathered, window or not (draining), and waits until no batch is in flight. */
+  private async sentAll(): Promise<void> {
+    this.dispatch();
+    while (this.inFlight.size > 0) {
+      await Promise.all([...this.inFlight]);
+      this.dispatch();
+    }
   }
 
   private async invokeWithRetries(source: StreamSource, batch: DynamoDBRecord[]): Promise<void> {

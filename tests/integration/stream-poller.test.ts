@@ -166,6 +166,52 @@ describe('the local stream event source', () => {
     },
   );
 
+  it("lets a lane go on while another lane's batch is still in flight, each key's records in order", async () => {
+    // Prepare: the first batch stays in flight until released; the other lane's batches need not wait for it.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let first: string | undefined;
+    const meanwhile = async (event: DynamoDBStreamEvent) => {
+      if (first !== undefined) return;
+      first = String(event.Records[0]?.dynamodb?.Keys?.PK?.S);
+      await released;
+    };
+    const table = await createTestTable();
+    const { poller, invocations } = await pollerOn(table, { batchSize: 1, batchingWindowMs: 0, parallelization: 2 }, meanwhile);
+    poller.hold();
+    poller.start(50);
+    const versions = 3;
+    const keys = Array.from({ length: 8 }, (_, index) => `lane-${index}`);
+    for (let version = 0; version < versions; version++) {
+      for (const key of keys) {
+        await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${version}` } }));
+      }
+    }
+
+    // Act: once the first batch is held up, each key gets one more record, read in a later poll.
+    let whileBlocked: number;
+    try {
+      poller.resume();
+      await until(() => invocations.length > 2, 5000);
+      for (const key of keys) {
+        await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${versions}` } }));
+      }
+      await until(() => invocations.some((invocation) => invocation.sortKeys.includes(`v${versions}`)), 5000);
+      whileBlocked = invocations.length;
+    } finally {
+      release();
+    }
+    await poller.settled();
+
+    // Assess: records read after the first batch was held up went out meanwhile, none for its key;
+    // in the end every record once, in order per key.
+    expect(invocations.slice(1, whileBlocked).flatMap((invocation) => invocation.keys)).not.toContain(first);
+    expect(invocations.flatMap((invocation) => invocation.keys)).toHaveLength(keys.length * (versions + 1));
+    expect(sortKeysInDeliveryOrder(invocations, keys)).toEqual(
+      Object.fromEntries(keys.map((key) => [key, Array.from({ length: versions + 1 }, (_, version) => `v${version}`)])),
+    );
+  });
+
   it('holds a batch that is not full until its window ends, then invokes once with everything gathered', async () => {
     // Prepare
     const table = await createTestTable();
