@@ -73,7 +73,7 @@ export class SqsEventSource {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  /** Callers waiting in settled(): while there are any, batches do not wait out their window. */
+  /** Callers waiting in settled() or hurrying: while there are any, batches do not wait out their window. */
   private settling = 0;
   /** Batches received and not yet acknowledged, over all pollers. */
   private inFlight = 0;
@@ -123,6 +123,16 @@ export class SqsEventSource {
     } finally {
       this.settling -= 1;
     }
+  }
+
+  /** Until the returned function is called, batches do not wait out their window (as in settled()). */
+  hurry(): () => void {
+    this.settling += 1;
+    let done = false;
+    return () => {
+      if (!done) this.settling -= 1;
+      done = true;
+    };
   }
 
   async stop(): Promise<void> {

@@ -124,6 +124,35 @@ describe('SNS → SQS → function, built from template.yaml', () => {
     expect(batches[0]?.at).toBeGreaterThanOrEqual(published + windowMs);
   });
 
+  it('skips the batching window while hurried (as settled() is from its start), and keeps it again after', async () => {
+    const windowMs = 1000;
+    const delivered: { at: number; body: string }[] = [];
+    await fabric(async (_functionId, event) => {
+      for (const record of event.Records) delivered.push({ at: Date.now(), body: record.body });
+      return { batchItemFailures: [] };
+    });
+    const until = async (count: number) => {
+      for (const deadline = Date.now() + windowMs + 10_000; delivered.length < count && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    const hurried = (sources?.queues ?? []).map((queue) => queue.hurry());
+    const first = Date.now();
+    for (let index = 0; index < 3; index++) sns.publish(topic, `{"hurried":${index}}`, channel('sms'));
+    await until(3);
+    for (const done of hurried) done();
+    const second = Date.now();
+    for (let index = 0; index < 3; index++) sns.publish(topic, `{"after":${index}}`, channel('sms'));
+    await until(6);
+
+    const times = (label: string) => delivered.filter(({ body }) => body.includes(label)).map(({ at }) => at);
+    expect(times('hurried')).toHaveLength(3);
+    expect(Math.max(...times('hurried'))).toBeLessThan(first + windowMs);
+    expect(times('after')).toHaveLength(3);
+    expect(Math.min(...times('after'))).toBeGreaterThanOrEqual(second + windowMs);
+  });
+
   it('redelivers only the reported failures, and moves a message to the DLQ after maxReceiveCount receives', async () => {
     const receives = new Map<string, number>();
     await fabric(async (_functionId, event) => {
