@@ -154,15 +154,19 @@ async function holdForOrders(
 ): Promise<{ held: Map<string, Set<string>>; failed: Set<string> }> {
   const held = new Map<string, Set<string>>();
   const failed = new Set<string>();
-  // In stream order: a shipment.created earlier in the batch counts before a later status is judged.
-  for (const { before, after, sequenceNumber } of changes) {
-    try {
-      if (after.orderId && countsIntoOrder(before, after))
-        await orders.windows.addShipment(after.owner, after.orderId, after.shipmentId, after.parcelCount);
-    } catch {
-      failed.add(sequenceNumber);
-    }
-  }
+  // Every count of the batch lands before any status is judged, so a shipment.created earlier in
+  // the batch counts for a later status. The counts go at once: adding to an order's set, with the
+  // largest parcel count winning, comes out the same in any order.
+  await Promise.all(
+    changes.map(async ({ before, after, sequenceNumber }) => {
+      try {
+        if (after.orderId && countsIntoOrder(before, after))
+          await orders.windows.addShipment(after.owner, after.orderId, after.shipmentId, after.parcelCount);
+      } catch {
+        failed.add(sequenceNumber);
+      }
+    }),
+  );
   await Promise.all(
     changes.map(async ({ before, after, sequenceNumber }) => {
       const orderId = after.orderId;
