@@ -93,6 +93,13 @@ async function putItems(table: TestTable, prefix: string, count: number): Promis
   }
 }
 
+/** One record per key, sort key `v<version>`, written key after key. */
+async function putVersion(table: TestTable, keys: readonly string[], version: number): Promise<void> {
+  for (const key of keys) {
+    await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${version}` } }));
+  }
+}
+
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -144,11 +151,7 @@ describe('the local stream event source', () => {
       poller.start(50);
       const versions = 4;
       const keys = Array.from({ length: 8 }, (_, index) => `lane-${index}`);
-      for (let version = 0; version < versions; version++) {
-        for (const key of keys) {
-          await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${version}` } }));
-        }
-      }
+      for (let version = 0; version < versions; version++) await putVersion(table, keys, version);
 
       // Act
       await poller.settled();
@@ -182,20 +185,14 @@ describe('the local stream event source', () => {
     poller.start(50);
     const versions = 3;
     const keys = Array.from({ length: 8 }, (_, index) => `lane-${index}`);
-    for (let version = 0; version < versions; version++) {
-      for (const key of keys) {
-        await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${version}` } }));
-      }
-    }
+    for (let version = 0; version < versions; version++) await putVersion(table, keys, version);
 
     // Act: once the first batch is held up, each key gets one more record, read in a later poll.
     let whileBlocked: number;
     try {
       poller.resume();
       await until(() => invocations.length > 2, 5000);
-      for (const key of keys) {
-        await table.documents.send(new PutCommand({ TableName: table.tableName, Item: { PK: key, SK: `v${versions}` } }));
-      }
+      await putVersion(table, keys, versions);
       await until(() => invocations.some((invocation) => invocation.sortKeys.includes(`v${versions}`)), 5000);
       whileBlocked = invocations.length;
     } finally {
