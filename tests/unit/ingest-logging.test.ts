@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -24,6 +23,7 @@ import { reconcileWalletHandler } from '../../functions/lib/handlers/reconcile-w
 import { stallAlertHandler } from '../../functions/lib/handlers/stall-alert.ts';
 import { forLog, MAX_LOGGED_LENGTH } from '../../functions/lib/http/request.ts';
 import { SignatureVerifier } from '../../functions/lib/http/webhook-signature.ts';
+import { FunctionMetrics } from '../../functions/lib/runtime/observability.ts';
 import { PiiRedactingLogFormatter } from '../../functions/lib/runtime/pii-redaction.ts';
 import { signedHeaders } from '../../support/signing.ts';
 import { customer, postEvents, shipmentCreated, shipmentStatus, TEST_SECRET } from '../support/events.ts';
@@ -48,7 +48,7 @@ function captureLogs(logLevel: 'INFO' | 'WARN') {
   }
   const observability = {
     logger: new Logger({ serviceName: 'test', logLevel, logFormatter: new PiiRedactingLogFormatter() }),
-    metrics: new Metrics({ namespace: 'test', serviceName: 'test' }),
+    metrics: new FunctionMetrics({ namespace: 'test', serviceName: 'test' }),
     tracer: undefined,
   };
   return { lines, observability };

@@ -1,6 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countBy, singleMetricOf } from '#lib/runtime/observability.ts';
+import { lambdaHandler } from '#lib/handlers/middleware.ts';
+import { countBy, FunctionMetrics, singleMetricOf } from '#lib/runtime/observability.ts';
+import { lambdaContext } from '../../emulator/lambda-context.ts';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -37,5 +40,43 @@ describe('metrics counted by dimension', () => {
     const metrics = new Metrics({ namespace: 'Parcelcast' });
     expect(singleMetricOf(metrics)).toBe(singleMetricOf(metrics));
     expect(singleMetricOf(new Metrics({ namespace: 'Parcelcast' }))).not.toBe(singleMetricOf(metrics));
+  });
+});
+
+describe("the shared handler stack's metrics flush", () => {
+  const probe = (gate?: Promise<void>) => {
+    const observability = {
+      logger: new Logger(),
+      metrics: new FunctionMetrics({ namespace: 'Parcelcast', serviceName: 'probe' }),
+      tracer: undefined,
+    };
+    const handler = lambdaHandler<unknown, string>(observability, { metrics: true }).handler(async () => {
+      observability.metrics.addMetric('Probed', MetricUnit.Count, 1);
+      await gate;
+      return 'ok';
+    });
+    return (name: string) => handler({}, lambdaContext(name));
+  };
+
+  it('publishes what an invocation counted, where metrics are on', async () => {
+    const lines = emfLines();
+    await probe()('Probe');
+    expect(lines).toEqual([expect.objectContaining({ Probed: 1 })]);
+  });
+
+  it('is left out where metrics are off: invocations interleaved on one thread (as the local runner runs them) warn nothing', async () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    const printed: unknown[] = [];
+    for (const method of ['log', 'warn', 'error'] as const)
+      vi.spyOn(console, method).mockImplementation((line: unknown) => void printed.push(line));
+    let open: () => void = () => undefined;
+    const invoke = probe(new Promise<void>((resolve) => (open = resolve)));
+
+    const both = Promise.all([invoke('first'), invoke('second')]);
+    open();
+
+    expect(await both).toEqual(['ok', 'ok']);
+    expect(printed).toEqual([]);
   });
 });

@@ -9,7 +9,10 @@ import type { Observability } from '#lib/runtime/observability.ts';
 export interface StackOptions {
   /**
    * Flush the function's metrics after every invocation (`logMetrics`); `'cold-start'` also counts
-   * cold starts. Functions that record no metrics leave it off: an empty flush only warns.
+   * cold starts. Functions that record no metrics leave it off: an empty flush only warns. Where
+   * metrics are off (the local stack turns them off) there is no flush either: nothing would be
+   * published, and the local runner interleaves a function's invocations on one thread, so one
+   * invocation's flush would take the others' metrics and theirs would warn, one line each.
    */
   metrics?: boolean | 'cold-start';
 }
@@ -28,7 +31,7 @@ export function lambdaHandler<TEvent, TResult>(
   const handler = middy<TEvent, TResult>({ timeoutEarlyInMillis: 0 });
   if (tracer) handler.use(captureLambdaHandler(tracer, { captureResponse: false }));
   handler.use(injectLambdaContext(logger, { resetKeys: true }));
-  if (options.metrics) handler.use(logMetrics(metrics, { captureColdStartMetric: options.metrics === 'cold-start' }));
+  if (options.metrics && metrics.publishing) handler.use(logMetrics(metrics, { captureColdStartMetric: options.metrics === 'cold-start' }));
   return handler;
 }
 

@@ -20,15 +20,22 @@ export interface Observability {
   /** JSON lines; phone numbers and email addresses masked in every line (pii-redaction.ts). */
   logger: Logger;
   /** CloudWatch EMF, flushed by the `logMetrics` middleware of the shared middy stack. */
-  metrics: Metrics;
+  metrics: FunctionMetrics;
   /** X-Ray (the template sets `Tracing: Active`); none outside Lambda and under SAM CLI. */
   tracer: Tracer | undefined;
+}
+
+/** Powertools' Metrics, saying whether it publishes at all (off with POWERTOOLS_METRICS_DISABLED, or POWERTOOLS_DEV). */
+export class FunctionMetrics extends Metrics {
+  get publishing(): boolean {
+    return !this.isDisabled();
+  }
 }
 
 export function createObservability(options: { metricDimensions?: Record<string, string> } = {}): Observability {
   return {
     logger: new Logger({ logFormatter: new PiiRedactingLogFormatter() }),
-    metrics: new Metrics(options.metricDimensions ? { defaultDimensions: options.metricDimensions } : {}),
+    metrics: new FunctionMetrics(options.metricDimensions ? { defaultDimensions: options.metricDimensions } : {}),
     tracer: tracing ? new tracing.Tracer() : undefined,
   };
 }
