@@ -64,7 +64,7 @@ export interface StreamSource {
 /** Reads a function's `Type: DynamoDB` event source properties as Lambda would. */
 export function streamSourceSettings(properties: Record<string, any>) {
   return {
-    batchSize: Number(properties.BatchSize ?? 100),
+    batchSize: positiveInteger(properties.BatchSize, 100),
     batchingWindowMs: batchingWindowMs(properties),
     parallelization: Number(properties.ParallelizationFactor ?? 1),
     filters: ((properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map(
@@ -102,8 +102,11 @@ export class StreamPoller {
   private wake: (() => void) | undefined;
   /** Resolves waiters once every record read so far has been delivered. */
   private idleWaiters: (() => void)[] = [];
-  /** Records that passed a consumer's filters, ever: settled() tells from it whether anything moved. */
-  private wanted = 0;
+  /**
+   * Records whose invocation has returned, ever: settled() tells from it whether anything moved,
+   * counting what it drained that was read before it began, and what was in flight then.
+   */
+  private handled = 0;
 
   /** `streams` is a client to read with (its endpoint, region and credentials), or an endpoint to read as the local account. */
   constructor(streams: DynamoDBStreamsClient | string, streamArn: string, sources: StreamSource[]) {
@@ -154,7 +157,7 @@ export class StreamPoller {
    */
   async settled(): Promise<number> {
     if (!this.running) return 0;
-    const before = this.wanted;
+    const before = this.handled;
     const idle = () => new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     const first = idle();
     this.wake?.();
@@ -163,7 +166,7 @@ export class StreamPoller {
     const second = idle();
     this.wake?.();
     await second;
-    return this.wanted - before;
+    return this.handled - before;
   }
 
   /** Stops reading until resume(): records written meanwhile wait on the stream, none is lost. */
@@ -299,7 +302,6 @@ export class StreamPoller {
           ? records
           : records.filter((record) => source.filters.some((pattern) => matchesPattern(pattern, record)));
       if (wanted.length === 0) continue;
-      this.wanted += wanted.length;
       const lanes = this.gathered.get(source) ?? new Map<number, Lane>();
       this.gathered.set(source, lanes);
       const now = Date.now();
@@ -364,6 +366,7 @@ export class StreamPoller {
         const sent: Promise<void> = this.invokeWithRetries(source, batch)
           .catch((error) => console.error('stream poller:', error))
           .finally(() => {
+            this.handled += batch.length;
             lane.busy = false;
             this.inFlight.delete(sent);
             if (this.running || this.draining > 0) this.dispatch();
@@ -413,6 +416,12 @@ export class StreamPoller {
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** Math.min(attempt, 5)));
     }
   }
+}
+
+/** A setting that must be a whole number of at least 1 (a batch of none, or of NaN, would be sent for ever), else Lambda's default. */
+function positiveInteger(value: unknown, fallback: number): number {
+  const number = Number(value ?? fallback);
+  return Number.isInteger(number) && number >= 1 ? number : fallback;
 }
 
 /** -1 means "until the record expires" on AWS; locally that would spin for a day, so cap it. */

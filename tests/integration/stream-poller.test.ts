@@ -117,6 +117,25 @@ describe('the local stream event source', () => {
     expect(streamSourceSettings({ BatchSize: 50 }).batchingWindowMs).toBe(0);
   });
 
+  it("takes Lambda's default BatchSize (100) for one that is not a whole number of at least 1", () => {
+    expect(streamSourceSettings({ BatchSize: 'fifty' }).batchSize).toBe(100);
+    expect(streamSourceSettings({ BatchSize: 0 }).batchSize).toBe(100);
+    expect(streamSourceSettings({ BatchSize: 7 }).batchSize).toBe(7);
+  });
+
+  it('counts in settled() the records it drained that were read before it began', async () => {
+    const table = await createTestTable();
+    const { poller, invocations } = await pollerOn(table, { batchSize: 10, batchingWindowMs: 60_000 });
+    poller.start(20);
+    await putItems(table, 'early', 1);
+    // Read by the loop, then held for its minute-long window.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(invocations).toHaveLength(0);
+
+    expect(await poller.settled()).toBe(1);
+    expect(invocations).toHaveLength(1);
+  });
+
   it("reads ParallelizationFactor, and one batch per shard at a time when there is none (Lambda's default)", () => {
     expect(streamSourceSettings({ ParallelizationFactor: 4 }).parallelization).toBe(4);
     expect(streamSourceSettings({}).parallelization).toBe(1);
