@@ -200,7 +200,9 @@ describe('notifications through the local stack', () => {
       ),
     );
     await stack.settled();
-    expect(await outbox('cus-e2e-7')).toHaveLength(4);
+    // Names what came if more did: one CI run saw six messages here once, not yet explained.
+    const told = await outbox('cus-e2e-7');
+    expect(told, JSON.stringify(told.map(({ channel, text, subject, tags }) => ({ channel, text, subject, tags })))).toHaveLength(4);
     const shipment = (await (await fetch(`${stack.url}/v1/shipments/${id}`)).json()) as Record<string, unknown>;
     expect([shipment.originalEstimatedDelivery, shipment.estimatedDelivery]).toEqual([
       estimate('2026-11-05'),
