@@ -106,7 +106,7 @@ export class SqsEventSource {
    * retry is local (`retryDelaySeconds`), not while it waits out the queue's VisibilityTimeout.
    */
   async settled(): Promise<void> {
-    this.settling += 1;
+    const done = this.hurry();
     try {
       for (;;) {
         const { Attributes = {} } = await this.client.send(
@@ -121,7 +121,7 @@ export class SqsEventSource {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {
-      this.settling -= 1;
+      done();
     }
   }
 
