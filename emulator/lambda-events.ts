@@ -141,8 +141,16 @@ export function streamRecord(parts: StreamRecordParts): DynamoDBRecord {
   };
 }
 
-/** A record read with the DynamoDB Streams API (GetRecords), as Lambda hands it to a function. */
-export function lambdaStreamRecord(record: _Record, streamArn: string): DynamoDBRecord {
+/**
+ * A GetRecords record as the wire carries it (JSON), before the SDK turns it into a `_Record`: its
+ * creation time in epoch seconds and binary attributes in base64, as Lambda's event has them.
+ */
+export type WireStreamRecord = Omit<_Record, 'dynamodb'> & {
+  dynamodb?: Omit<NonNullable<_Record['dynamodb']>, 'ApproximateCreationDateTime'> & { ApproximateCreationDateTime?: number };
+};
+
+/** A record read with the DynamoDB Streams API (GetRecords), decoded by the SDK or as on the wire, as Lambda hands it to a function. */
+export function lambdaStreamRecord(record: _Record | WireStreamRecord, streamArn: string): DynamoDBRecord {
   const { ApproximateCreationDateTime, ...dynamodb } = record.dynamodb ?? {};
   return {
     eventID: record.eventID,
@@ -154,7 +162,11 @@ export function lambdaStreamRecord(record: _Record, streamArn: string): DynamoDB
     dynamodb: {
       ...(dynamodb as DynamoDBRecord['dynamodb']),
       ...(ApproximateCreationDateTime
-        ? { ApproximateCreationDateTime: Math.floor(new Date(ApproximateCreationDateTime).getTime() / 1000) }
+        ? {
+            ApproximateCreationDateTime: Math.floor(
+              typeof ApproximateCreationDateTime === 'number' ? ApproximateCreationDateTime : ApproximateCreationDateTime.getTime() / 1000,
+            ),
+          }
         : {}),
     },
   };

@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import {
+  type _Record,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { LOCAL_AWS } from './aws-local.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { lambdaStreamRecord } from './lambda-events.ts';
+import { lambdaStreamRecord, type WireStreamRecord } from './lambda-events.ts';
 import { matchesPattern } from './services/event-patterns.ts';
 import { batchingWindowMs } from './template.ts';
 
@@ -26,6 +28,9 @@ import { batchingWindowMs } from './template.ts';
 
 /** Lambda polls each shard of a DynamoDB stream four times a second. */
 export const LAMBDA_POLL_INTERVAL_MS = 250;
+
+/** The body a GetRecords page is left with once the poller has read it (getRecords). */
+const EMPTY_JSON = new TextEncoder().encode('{}');
 
 /** GetRecords returns at most this many records per call. */
 const GET_RECORDS_LIMIT = 1000;
@@ -291,8 +296,40 @@ export class StreamPoller {
     }
   }
 
-  private getRecords(iterator: string) {
-    return this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
+  /**
+   * One GetRecords page. A page that came back 200 is read from its JSON as sent, which is already
+   * the shape of Lambda's event: the SDK would rebuild every attribute value of every image through
+   * its schema (profiled as the poller's largest cost on the main thread) only for
+   * lambdaStreamRecord to turn it back. Errors still go through the SDK, so they keep their types
+   * (TrimmedDataAccessException…); a client whose send is replaced (aws-sdk-client-mock) answers
+   * SDK-shaped records, which lambdaStreamRecord reads too.
+   */
+  private async getRecords(iterator: string): Promise<{ Records?: (_Record | WireStreamRecord)[]; NextShardIterator?: string }> {
+    const command = new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT });
+    let wire: { Records?: WireStreamRecord[]; NextShardIterator?: string } | undefined;
+    // A deserialize-step middleware inside the SDK's deserializer: it sees the HTTP response first.
+    type Next = (args: unknown) => Promise<{ output: GetRecordsCommandOutput; response: unknown }>;
+    const readWire = (next: Next) => async (args: unknown) => {
+      const result = await next(args);
+      const response = result.response as { statusCode?: number; body?: AsyncIterable<Uint8Array> };
+      if (response.statusCode === 200 && response.body && Symbol.asyncIterator in response.body) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of response.body) chunks.push(chunk);
+        wire = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        // What the SDK's deserializer still reads: nothing to rebuild.
+        response.body = EMPTY_JSON as never;
+      }
+      return result;
+    };
+    type Middleware = Parameters<typeof command.middlewareStack.addRelativeTo>[0];
+    command.middlewareStack.addRelativeTo(readWire as unknown as Middleware, {
+      relation: 'after',
+      toMiddleware: 'deserializerMiddleware',
+      name: 'parcelcastWireRecords',
+      override: true,
+    });
+    const page = await this.client.send(command);
+    return wire ? { Records: wire.Records ?? [], NextShardIterator: wire.NextShardIterator } : page;
   }
 
   private gather(records: DynamoDBRecord[]): void {

@@ -109,6 +109,61 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 }
 
 describe('the local stream event source', () => {
+  it("hands a function each record as Lambda's event has it: every attribute type as sent, binary in base64, the time in whole seconds", async () => {
+    // Prepare
+    const table = await createTestTable();
+    const events: DynamoDBStreamEvent[] = [];
+    const { poller } = await pollerOn(table, { batchSize: 10, batchingWindowMs: 0 }, async (event) => void events.push(event));
+    const item = {
+      PK: 'shape-1',
+      SK: 'PROBE',
+      text: 'Ana ✓',
+      count: 12.5,
+      bytes: new Uint8Array([0, 1, 254, 255]),
+      flag: true,
+      nothing: null,
+      list: ['a', 3, { deep: ['b'] }],
+      tags: new Set(['x', 'y']),
+    };
+    const before = Math.floor(Date.now() / 1000);
+    await table.documents.send(new PutCommand({ TableName: table.tableName, Item: item }));
+    const { Table } = await table.client.send(new DescribeTableCommand({ TableName: table.tableName }));
+
+    // Act
+    await poller.pollOnce();
+
+    // Assess
+    const [record] = events.flatMap((event) => event.Records);
+    expect(record).toMatchObject({
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      eventSourceARN: Table?.LatestStreamArn,
+      dynamodb: {
+        Keys: { PK: { S: 'shape-1' }, SK: { S: 'PROBE' } },
+        NewImage: {
+          PK: { S: 'shape-1' },
+          SK: { S: 'PROBE' },
+          text: { S: 'Ana ✓' },
+          count: { N: '12.5' },
+          bytes: { B: 'AAH+/w==' },
+          flag: { BOOL: true },
+          nothing: { NULL: true },
+          list: { L: [{ S: 'a' }, { N: '3' }, { M: { deep: { L: [{ S: 'b' }] } } }] },
+          tags: { SS: expect.arrayContaining(['x', 'y']) },
+        },
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    });
+    expect(record?.dynamodb?.SequenceNumber).toMatch(/^\d+$/);
+    expect(record?.dynamodb?.SizeBytes).toBeGreaterThan(0);
+    const created = record?.dynamodb?.ApproximateCreationDateTime as number;
+    expect(Number.isInteger(created)).toBe(true);
+    // DynamoDB Local, like the service, rounds the creation time down (to the minute).
+    expect(created).toBeGreaterThanOrEqual(before - 60);
+    expect(created).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+  });
+
   it("reads an event source's MaximumBatchingWindowInSeconds as milliseconds, and no window when it has none", () => {
     expect(streamSourceSettings({ BatchSize: 50, MaximumBatchingWindowInSeconds: 2 })).toMatchObject({
       batchSize: 50,
