@@ -1,6 +1,6 @@
 import type { DeliveredTo } from './delivered-to.ts';
 import type { EstimatedDelivery } from './estimated-delivery.ts';
-import { dateTimeFormat, isKnownTimeZone, numberFormat } from './intl-formats.ts';
+import { canonicalLocale, dateTimeFormat, isKnownTimeZone, localeLanguage, numberFormat } from './intl-formats.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { DEFAULT_LOCALE } from './notification-policy.ts';
 import { DEFAULT_TIME_ZONE } from './quiet-hours.ts';
@@ -258,7 +258,7 @@ export class UnknownNotificationError extends Error {
 /** The language subtag of a BCP 47 locale when we have words for it, English otherwise. */
 export function languageOf(locale: string | undefined): Language {
   try {
-    const language = new Intl.Locale(locale ?? DEFAULT_LOCALE).language;
+    const language = localeLanguage(locale ?? DEFAULT_LOCALE);
     return (LANGUAGES as readonly string[]).includes(language) ? (language as Language) : 'en';
   } catch {
     return 'en';
@@ -268,7 +268,7 @@ export function languageOf(locale: string | undefined): Language {
 /** A locale Intl accepts: the customer's, or English when theirs is malformed. */
 function formattingLocale(locale: string | undefined): string {
   try {
-    return Intl.getCanonicalLocales(locale ?? DEFAULT_LOCALE)[0] ?? DEFAULT_LOCALE;
+    return canonicalLocale(locale ?? DEFAULT_LOCALE) ?? DEFAULT_LOCALE;
   } catch {
     return DEFAULT_LOCALE;
   }
