@@ -9,6 +9,7 @@ import {
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sqsRecord } from './lambda-events.ts';
 import type { MessageAttribute } from './services/protocol.ts';
+import { batchingWindowMs, positiveInteger } from './template.ts';
 
 /**
  * What Lambda's event source mapping does for an SQS queue, through the SQS API (so the same
@@ -38,8 +39,8 @@ export interface SqsEventSourceSettings {
 /** Reads a function's `Type: SQS` event source properties as Lambda would. */
 export function sqsSourceSettings(properties: Record<string, any>) {
   return {
-    batchSize: Number(properties.BatchSize ?? 10),
-    batchingWindowMs: Number(properties.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+    batchSize: positiveInteger(properties.BatchSize, 10),
+    batchingWindowMs: batchingWindowMs(properties),
     reportBatchItemFailures: ((properties.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
     pollers: startingPollers(Number(properties.ScalingConfig?.MaximumConcurrency ?? LAMBDA_STARTING_POLLERS)),
   };

@@ -14,7 +14,7 @@ import { LOCAL_AWS } from './aws-local.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { lambdaStreamRecord, type WireStreamRecord } from './lambda-events.ts';
 import { matchesPattern } from './services/event-patterns.ts';
-import { batchingWindowMs } from './template.ts';
+import { batchingWindowMs, positiveInteger } from './template.ts';
 
 /**
  * What Lambda's event source mapping does for a DynamoDB stream, against DynamoDB Local's real
@@ -453,12 +453,6 @@ export class StreamPoller {
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** Math.min(attempt, 5)));
     }
   }
-}
-
-/** A setting that must be a whole number of at least 1 (a batch of none, or of NaN, would be sent for ever), else Lambda's default. */
-function positiveInteger(value: unknown, fallback: number): number {
-  const number = Number(value ?? fallback);
-  return Number.isInteger(number) && number >= 1 ? number : fallback;
 }
 
 /** -1 means "until the record expires" on AWS; locally that would spin for a day, so cap it. */

@@ -226,3 +226,12 @@ export function resolveValue(template: Template, value: unknown, names: Record<s
 export function batchingWindowMs(eventSourceProperties: Record<string, unknown>): number {
   return Number(eventSourceProperties.MaximumBatchingWindowInSeconds ?? 0) * 1000;
 }
+
+/**
+ * An event source setting that must be a whole number of at least 1 (BatchSize: a batch of none,
+ * or of NaN, would be sent for ever, empty), else Lambda's default for it.
+ */
+export function positiveInteger(value: unknown, fallback: number): number {
+  const number = Number(value ?? fallback);
+  return Number.isInteger(number) && number >= 1 ? number : fallback;
+}

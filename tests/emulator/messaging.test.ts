@@ -57,6 +57,16 @@ afterEach(async () => {
 describe('SNS → SQS → function, built from template.yaml', () => {
   it("polls each queue with Lambda's five starting pollers, fewer when ScalingConfig.MaximumConcurrency resolves lower", () => {
     expect(sqsSourceSettings({}).pollers).toBe(5);
+    // A BatchSize that is not a whole number of at least 1 takes Lambda's SQS default (10), never empty batches.
+    expect([
+      sqsSourceSettings({}).batchSize,
+      sqsSourceSettings({ BatchSize: 'ten' }).batchSize,
+      sqsSourceSettings({ BatchSize: 0 }).batchSize,
+    ]).toEqual([10, 10, 10]);
+    expect(sqsSourceSettings({ BatchSize: 25, MaximumBatchingWindowInSeconds: 2 })).toMatchObject({
+      batchSize: 25,
+      batchingWindowMs: 2000,
+    });
     expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: 2 } }).pollers).toBe(2);
     expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: 50 } }).pollers).toBe(5);
     expect(sqsSourceSettings({ ScalingConfig: { MaximumConcurrency: Number.NaN } }).pollers).toBe(5);
