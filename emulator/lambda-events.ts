@@ -119,8 +119,13 @@ export interface StreamRecordParts {
   streamViewType?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
 }
 
+/** Marshalled as the stream carries it to Lambda: binary values (B, BS) in base64. */
 const toAttributeValues = (item: Record<string, unknown>) =>
-  marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'];
+  JSON.parse(
+    JSON.stringify(marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }), (_key, value) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value,
+    ),
+  ) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'];
 
 /** One record of a DynamoDB stream event, built from plain items, as Lambda's stream event source mapping delivers it. */
 export function streamRecord(parts: StreamRecordParts): DynamoDBRecord {
@@ -164,7 +169,9 @@ export function lambdaStreamRecord(record: _Record | WireStreamRecord, streamArn
       ...(ApproximateCreationDateTime
         ? {
             ApproximateCreationDateTime: Math.floor(
-              typeof ApproximateCreationDateTime === 'number' ? ApproximateCreationDateTime : ApproximateCreationDateTime.getTime() / 1000,
+              typeof ApproximateCreationDateTime === 'number'
+                ? ApproximateCreationDateTime
+                : new Date(ApproximateCreationDateTime).getTime() / 1000,
             ),
           }
         : {}),

@@ -29,9 +29,6 @@ import { batchingWindowMs, positiveInteger } from './template.ts';
 /** Lambda polls each shard of a DynamoDB stream four times a second. */
 export const LAMBDA_POLL_INTERVAL_MS = 250;
 
-/** The body a GetRecords page is left with once the poller has read it (getRecords). */
-const EMPTY_JSON = new TextEncoder().encode('{}');
-
 /** GetRecords returns at most this many records per call. */
 const GET_RECORDS_LIMIT = 1000;
 
@@ -310,14 +307,23 @@ export class StreamPoller {
     // A deserialize-step middleware inside the SDK's deserializer: it sees the HTTP response first.
     type Next = (args: unknown) => Promise<{ output: GetRecordsCommandOutput; response: unknown }>;
     const readWire = (next: Next) => async (args: unknown) => {
+      // This runs again on each retry attempt: only the attempt that returns is the page.
+      wire = undefined;
       const result = await next(args);
-      const response = result.response as { statusCode?: number; body?: AsyncIterable<Uint8Array> };
-      if (response.statusCode === 200 && response.body && Symbol.asyncIterator in response.body) {
+      const response = result.response as { statusCode?: number; headers?: Record<string, string>; body?: AsyncIterable<Uint8Array> };
+      const body = response.body;
+      const plain = !response.headers?.['content-encoding'];
+      if (response.statusCode === 200 && plain && typeof body?.[Symbol.asyncIterator] === 'function') {
         const chunks: Uint8Array[] = [];
-        for await (const chunk of response.body) chunks.push(chunk);
-        wire = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        try {
+          for await (const chunk of body) chunks.push(chunk);
+          wire = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch (error) {
+          // As the SDK's deserializer reports an unreadable page: with the response's metadata.
+          throw Object.assign(error instanceof Error ? error : new Error(String(error)), { $metadata: { httpStatusCode: 200 } });
+        }
         // What the SDK's deserializer still reads: nothing to rebuild.
-        response.body = EMPTY_JSON as never;
+        response.body = new TextEncoder().encode('{}') as never;
       }
       return result;
     };
