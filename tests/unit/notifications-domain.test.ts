@@ -87,6 +87,17 @@ describe('notification policy', () => {
     ]);
     // 23:30 in Madrid is still the 5th there, though the 6th in Tokyo: no news for a customer in Madrid.
     expect(revised(was, shipment('in_transit', { estimatedDelivery: window('2026-11-05T20:00:00Z', '2026-11-05T22:30:00Z') }))).toEqual([]);
+    // The day is the customer's, not the estimate's: a window ending at 11:00 UTC on the 5th ends on
+    // the 6th for a customer at UTC+13 (news), and on the 5th for one in Madrid (none).
+    const lateWindow = { from: '2026-11-05T09:00:00Z', to: '2026-11-05T11:00:00Z', timeZone: 'UTC' };
+    const farEast = { ...customer, timeZone: 'Etc/GMT-13' };
+    expect(
+      revised(
+        shipment('in_transit', { customer: farEast, estimatedDelivery: day('2026-11-05') }),
+        shipment('in_transit', { customer: farEast, estimatedDelivery: lateWindow }),
+      ),
+    ).toHaveLength(2);
+    expect(revised(was, shipment('in_transit', { estimatedDelivery: lateWindow }))).toEqual([]);
     // shipped says the date itself; delivered makes it moot.
     expect(revised(was, shipment('shipped', { estimatedDelivery: day('2026-11-07') }))).toEqual([
       'shipment.shipped sms NOTIFICATION#shipped@2026-11-01T10:00:00.000Z#sms',
