@@ -47,6 +47,8 @@ export interface StackOptions {
   onFunctionOutput?: (functionId: string, stream: 'stdout' | 'stderr', text: string) => void;
   /** Modules every function worker imports first (file URLs), e.g. the benchmark's request counter. */
   functionPreload?: string[];
+  /** Called with the gateway's address as soon as it listens; until the stack is up, it answers 503. */
+  onListening?: (url: string) => void;
 }
 
 export interface RunningStack {
@@ -98,13 +100,21 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   // in which a parallel process could take it. Until the stack is up it answers 503.
   let serve: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
   const server = createServer((request, response) => {
-    if (!serve) return sendJson(response, 503, { title: 'Starting' }, 'application/problem+json');
+    if (!serve) {
+      const starting = {
+        title: 'Starting',
+        status: 503,
+        detail: 'Parcelcast is starting its database and functions; send it again in a moment.',
+      };
+      return sendJson(response, 503, starting, 'application/problem+json', { 'retry-after': '1' });
+    }
     serve(request, response).catch((error: unknown) => {
       console.error('local gateway error', error);
       if (!response.headersSent) sendJson(response, 500, { title: 'Local gateway error' }, 'application/problem+json');
     });
   });
   const port = await listen(server, options.port ?? 3000, host);
+  options.onListening?.(`http://${host}:${port}`);
   // DynamoDB Local and the functions' workers start side by side: each takes seconds.
   const dynamoPort = await freePort();
   const starting = startDynamoDbLocal({ port: dynamoPort, ...(options.persistDir ? { dbPath: options.persistDir } : {}) });
@@ -223,7 +233,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
-  response.writeHead(status, { 'content-type': contentType });
+function sendJson(response: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers = {}): void {
+  response.writeHead(status, { 'content-type': contentType, ...headers });
   response.end(JSON.stringify(body));
 }

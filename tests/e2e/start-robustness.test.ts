@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../emulator/dynamodb-local.ts';
+import { startStack } from '../../local/stack.ts';
 import { DEVELOPMENT_SECRET } from '../../support/development-secret.ts';
 import { PROJECT_ROOT } from '../../support/project.ts';
 import { signedHeaders } from '../../support/signing.ts';
@@ -149,5 +150,25 @@ describe('npm start with a WAREHOUSES_FILE it cannot use', () => {
     expect(started.output()).toContain(`Parcelcast cannot start: ${says}`);
     expect(started.output()).not.toContain('whsec_');
     expect(started.jvms.size).toBe(0);
+  });
+});
+
+describe('npm start while it is starting', () => {
+  it('answers 503 problem+json with retry-after until every part is ready, then serves', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parcelcast-starting-'));
+    let early: Promise<Response> | undefined;
+    const stack = await startStack({ port: 0, dataDir, onListening: (url) => (early = fetch(`${url}/health`)) });
+    try {
+      // The request went out as the gateway began to listen, seconds before DynamoDB Local was up.
+      const answer = (await early) as Response;
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+      expect(await answer.json()).toMatchObject({ title: 'Starting', status: 503 });
+      expect((await fetch(`${stack.url}/health`)).status).toBe(200);
+    } finally {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
