@@ -106,7 +106,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         status: 503,
         detail: 'Parcelcast is starting its database and functions; send it again in a moment.',
       };
-      return sendJson(response, 503, starting, 'application/problem+json', { 'retry-after': '1' });
+      // The connection closes with the answer: a client's next try opens a fresh one rather than
+      // reusing an idle socket the server may be closing just then (seconds pass before it is up).
+      return sendJson(response, 503, starting, 'application/problem+json', { 'retry-after': '1', connection: 'close' });
     }
     serve(request, response).catch((error: unknown) => {
       console.error('local gateway error', error);

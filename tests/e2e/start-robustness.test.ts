@@ -163,6 +163,7 @@ describe('npm start while it is starting', () => {
       const answer = (await early) as Response;
       expect(answer.status).toBe(503);
       expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.headers.get('connection')).toBe('close');
       expect(answer.headers.get('content-type')).toBe('application/problem+json');
       expect(await answer.json()).toMatchObject({ title: 'Starting', status: 503 });
       expect((await fetch(`${stack.url}/health`)).status).toBe(200);
