@@ -130,7 +130,11 @@ describe('stream-router', () => {
           dimensions = JSON.stringify({ [name]: value });
           return metric;
         },
-        addMetric: (name: string, _unit: string, value: number) => void counted.push(`${name} ${dimensions} ${value}`),
+        // As Powertools' single-metric instance: it publishes, then forgets the dimensions added for it.
+        addMetric: (name: string, _unit: string, value: number) => {
+          counted.push(`${name} ${dimensions} ${value}`);
+          dimensions = '';
+        },
       };
       return metric as never;
     });
@@ -160,7 +164,12 @@ describe('stream-router', () => {
       { shipmentId: idDigest('flap'), warehouse: 'ams', status: 'out_for_delivery', entry: 4, told: 3 },
     ]);
     expect(JSON.stringify(lines)).not.toMatch(/\+34600111222|ana@example\.com/);
-    expect(counted).toEqual(['StatusEntriesWithheld {"warehouse":"ams"} 1', 'StatusEntriesWithheld {"warehouse":"ams"} 1']);
+    // By warehouse, one per entry, and in all for the batch (what StatusEntriesWithheldAlarm watches).
+    expect(counted).toEqual([
+      'StatusEntriesWithheld {"warehouse":"ams"} 1',
+      'StatusEntriesWithheld {"warehouse":"ams"} 1',
+      'StatusEntriesWithheld  2',
+    ]);
   });
 
   it('ignores removals and items that are not shipment states', async () => {

@@ -47,6 +47,8 @@ export function streamRouterHandler(ports: StreamRouterPorts, observability: Obs
       });
       singleMetricOf(metrics).addDimension('warehouse', owner).addMetric('StatusEntriesWithheld', MetricUnit.Count, 1);
     }
+    // Without the warehouse dimension, in all: what StatusEntriesWithheldAlarm watches.
+    if (withheld.length > 0) singleMetricOf(metrics).addMetric('StatusEntriesWithheld', MetricUnit.Count, withheld.length);
     return batchItemFailures(failedSequenceNumbers);
   });
 }
